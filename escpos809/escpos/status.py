@@ -1,0 +1,117 @@
+"""``DLE EOT 1..4`` and automatic-status-back replies → :class:`PrinterStatus`.
+
+Bit tables from ../shared/reference/ocpp809-commands.md §11 (H). A status byte always has
+bits 1 and 4 set and bits 0 and 7 clear; anything else is not a status reply (stale data,
+print garbage), so it makes the status *unknown* rather than being guessed at. No reply means
+unknown, never "OK".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Mapping
+
+_FIXED_MASK, _FIXED_VALUE = 0x93, 0x12
+
+
+def is_status_byte(b: int) -> bool:
+    """True when ``b`` has the fixed bits of a ``DLE EOT`` reply (b1 = b4 = 1, b0 = b7 = 0)."""
+    return b & _FIXED_MASK == _FIXED_VALUE
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """What the printer said about itself. Check ``known`` before anything else."""
+
+    known: bool
+    reason: str = ""
+    online: bool | None = None
+    drawer_pin3_high: bool | None = None
+    cover_open: bool | None = None
+    feed_button: bool | None = None
+    paper_end_stop: bool | None = None
+    error: bool | None = None
+    mechanical_error: bool | None = None
+    cutter_error: bool | None = None
+    unrecoverable_error: bool | None = None
+    autorecoverable_error: bool | None = None
+    paper_near_end: bool | None = None
+    paper_end: bool | None = None
+    raw: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        """Known, online and nothing in the way of printing."""
+        return self.known and not self.problems() and bool(self.online)
+
+    def problems(self) -> list[str]:
+        """Human-readable list of what stops or threatens printing (empty when fine)."""
+        if not self.known:
+            return [f"status unknown: {self.reason}"]
+        checks = [
+            (self.paper_end or self.paper_end_stop, "paper out"),
+            (self.cover_open, "cover open"),
+            (self.cutter_error, "cutter error"),
+            (self.mechanical_error, "mechanical error"),
+            (self.unrecoverable_error, "unrecoverable error"),
+            (self.autorecoverable_error, "auto-recoverable error"),
+            (self.online is False and not self.feed_button, "offline"),
+        ]
+        return [text for flag, text in checks if flag]
+
+    def warnings(self) -> list[str]:
+        return ["paper near end"] if self.known and self.paper_near_end and not self.paper_end else []
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["raw"] = {str(k): v for k, v in self.raw.items()}
+        d["ready"] = self.ready
+        d["problems"] = self.problems()
+        d["warnings"] = self.warnings()
+        return d
+
+
+def unknown(reason: str, raw: Mapping[int, int] | None = None) -> PrinterStatus:
+    return PrinterStatus(known=False, reason=reason, raw=dict(raw or {}))
+
+
+def decode(replies: Mapping[int, int]) -> PrinterStatus:
+    """Decode replies to ``DLE EOT n`` keyed by n (1-4). n = 1 is required; 2-4 add detail."""
+    if 1 not in replies:
+        return unknown("no reply to DLE EOT 1", replies)
+    for n, b in replies.items():
+        if not is_status_byte(b):
+            return unknown(f"reply 0x{b:02X} to DLE EOT {n} is not a status byte", replies)
+    flags: dict[str, bool] = {}
+    b1 = replies[1]
+    flags.update(drawer_pin3_high=bool(b1 & 0x04), online=not b1 & 0x08)
+    if (b2 := replies.get(2)) is not None:
+        flags.update(cover_open=bool(b2 & 0x04), feed_button=bool(b2 & 0x08),
+                     paper_end_stop=bool(b2 & 0x20), error=bool(b2 & 0x40))
+    if (b3 := replies.get(3)) is not None:
+        flags.update(mechanical_error=bool(b3 & 0x04), cutter_error=bool(b3 & 0x08),
+                     unrecoverable_error=bool(b3 & 0x20), autorecoverable_error=bool(b3 & 0x40))
+    if (b4 := replies.get(4)) is not None:
+        flags.update(paper_near_end=bool(b4 & 0x0C), paper_end=bool(b4 & 0x60))
+    return PrinterStatus(known=True, raw=dict(replies), **flags)
+
+
+def decode_asb(data: bytes) -> PrinterStatus:
+    """Decode the 4 automatic-status-back bytes (``GS a`` pushes, ``ESC v`` on TCP 4000).
+
+    Byte 1: 0x04 drawer, 0x08 offline, 0x20 cover open, 0x40 feed button. Byte 2: 0x04
+    mechanical, 0x08 cutter, 0x20 unrecoverable, 0x40 auto-recoverable. Byte 3: 0x03 near end,
+    0x0C paper end.
+    """
+    if len(data) < 4:
+        return unknown(f"automatic status back needs 4 bytes, got {len(data)}")
+    a, b, c = data[0], data[1], data[2]
+    if a & 0x93 != 0x10 or b & 0x90 or c & 0x90 or data[3] & 0x90:
+        return unknown(f"bytes {data[:4].hex(' ')} are not an automatic status back reply")
+    return PrinterStatus(
+        known=True, raw={0: a, 1: b, 2: c, 3: data[3]},
+        drawer_pin3_high=bool(a & 0x04), online=not a & 0x08, cover_open=bool(a & 0x20),
+        feed_button=bool(a & 0x40), mechanical_error=bool(b & 0x04), cutter_error=bool(b & 0x08),
+        unrecoverable_error=bool(b & 0x20), autorecoverable_error=bool(b & 0x40),
+        paper_near_end=bool(c & 0x03), paper_end=bool(c & 0x0C), paper_end_stop=bool(c & 0x0C),
+    )

@@ -1,0 +1,75 @@
+"""Raw TCP (port 9100) transport, IPv4 or IPv6, with connect/write/read timeouts."""
+
+from __future__ import annotations
+
+import socket
+
+from ..errors import PrinterNotFound, PrinterOffline, PrinterTimeout
+from .base import Transport
+
+DEFAULT_PORT = 9100
+
+
+class TcpTransport(Transport):
+    scheme = "tcp"
+
+    def __init__(self, host: str, port: int = DEFAULT_PORT, **kw):
+        super().__init__(**kw)
+        self.host, self.port = host, int(port)
+        self._sock: socket.socket | None = None
+
+    @property
+    def uri(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"tcp://{host}:{self.port}"
+
+    def _open(self) -> None:
+        try:
+            self._sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+        except socket.gaierror as exc:
+            raise PrinterNotFound(f"{self.uri}: cannot resolve host {self.host!r} ({exc.strerror})") from None
+        except ConnectionRefusedError:
+            raise PrinterNotFound(f"{self.uri}: connection refused (nothing listening on port {self.port})") from None
+        except (socket.timeout, TimeoutError):
+            raise PrinterTimeout(f"{self.uri}: no answer to connect within {self.connect_timeout:g} s "
+                                 "(printer off, wrong address, or another job holds the port)") from None
+        except OSError as exc:
+            raise PrinterOffline(f"{self.uri}: cannot connect ({exc.strerror or exc})") from None
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _write(self, chunk: memoryview) -> None:
+        assert self._sock is not None
+        self._sock.settimeout(self.write_timeout)
+        try:
+            self._sock.sendall(chunk)
+        except (socket.timeout, TimeoutError):
+            self.close()
+            raise PrinterTimeout(
+                f"{self.uri}: printer stopped accepting data for {self.write_timeout:g} s "
+                f"after {self.bytes_written} bytes (busy, paper out or cover open?)") from None
+        except OSError as exc:
+            self.close()
+            raise PrinterOffline(f"{self.uri}: connection lost after {self.bytes_written} bytes "
+                                 f"({exc.strerror or exc})") from None
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        assert self._sock is not None
+        self._sock.settimeout(timeout)
+        try:
+            data = self._sock.recv(size)
+        except (socket.timeout, TimeoutError):
+            return b""
+        except OSError as exc:
+            self.close()
+            raise PrinterOffline(f"{self.uri}: connection lost while reading ({exc.strerror or exc})") from None
+        if not data:
+            self.close()
+            raise PrinterOffline(f"{self.uri}: printer closed the connection")
+        return data
+
+    def _close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None

@@ -1,0 +1,133 @@
+"""Printer URIs → transports: the one address form used by the library, CLI, service and CUPS.
+
+``tcp://host[:9100]``, ``serial:///dev/ttyUSB0?baudrate=115200&flow=rtscts``,
+``usb://VID:PID[?serial=…]``, ``lp:///dev/usb/lp0``, ``memory://name`` and, from the
+emulator, ``virtual://name``. Query options every scheme takes: ``timeout`` (write, s),
+``read_timeout`` (s), ``chunk`` (bytes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import InvalidURI
+from .base import Transport
+
+#: scheme → factory(parsed, options, **kw). Other packages (the emulator) register here.
+SCHEMES: dict[str, Callable[..., Transport]] = {}
+_COMMON = {"timeout": ("write_timeout", float), "read_timeout": ("read_timeout", float),
+           "chunk": ("chunk_bytes", int), "connect_timeout": ("connect_timeout", float)}
+
+
+def register(scheme: str):
+    def deco(factory):
+        SCHEMES[scheme] = factory
+        return factory
+    return deco
+
+
+def _options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        if key in _COMMON:
+            name, conv = _COMMON[key]
+        elif key in allowed:
+            name, conv = key, allowed[key]
+        else:
+            known = ", ".join(sorted({*_COMMON, *allowed}))
+            raise InvalidURI(f"{uri}: unknown option {key!r} (known: {known})")
+        try:
+            out[name] = conv(values[-1])
+        except ValueError:
+            raise InvalidURI(f"{uri}: option {key}={values[-1]!r} is not valid") from None
+        if name in ("write_timeout", "read_timeout", "connect_timeout", "chunk_bytes") and out[name] <= 0:
+            raise InvalidURI(f"{uri}: option {key} must be positive")
+    return out
+
+
+@register("tcp")
+def _tcp(uri, parts, **kw):
+    from .tcp import DEFAULT_PORT, TcpTransport
+
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:
+        raise InvalidURI(f"{uri}: port must be a number 1-65535") from None
+    if not parts.hostname:
+        raise InvalidURI(f"{uri}: no host; expected tcp://host[:port]")
+    return TcpTransport(parts.hostname, port, **{**kw, **_options(uri, parts.query, {})})
+
+
+@register("serial")
+def _serial(uri, parts, **kw):
+    from .serial import SerialTransport
+
+    port = parts.netloc + parts.path if parts.netloc else parts.path  # serial://COM3 or serial:///dev/tty…
+    if not port:
+        raise InvalidURI(f"{uri}: no device; expected serial:///dev/ttyUSB0?baudrate=115200")
+    opts = _options(uri, parts.query, {"baudrate": int, "flow": str})
+    try:
+        return SerialTransport(port, **{**kw, **opts})
+    except ValueError as exc:
+        raise InvalidURI(f"{uri}: {exc}") from None
+
+
+def _hex16(uri: str, text: str, what: str) -> int:
+    try:
+        value = int(text, 16)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0xFFFF or len(text) > 4:
+        raise InvalidURI(f"{uri}: {what} {text!r} is not a 4-digit hex number; expected usb://0483:5743")
+    return value
+
+
+@register("usb")
+def _usb(uri, parts, **kw):
+    from .usb import UsbTransport
+
+    ids = parts.netloc.split(":")
+    if len(ids) != 2:
+        raise InvalidURI(f"{uri}: expected usb://VID:PID (hex), e.g. usb://0483:5743")
+    vid, pid = _hex16(uri, ids[0], "vendor id"), _hex16(uri, ids[1], "product id")
+    opts = _options(uri, parts.query, {"serial": str})
+    return UsbTransport(vid, pid, **{**kw, **opts})
+
+
+@register("lp")
+def _lp(uri, parts, **kw):
+    from .lp import LpTransport
+
+    if not parts.path or parts.netloc:
+        raise InvalidURI(f"{uri}: expected lp:///dev/usb/lp0 (an absolute device path)")
+    return LpTransport(parts.path, **{**kw, **_options(uri, parts.query, {})})
+
+
+@register("memory")
+def _memory(uri, parts, **kw):
+    from .memory import MemoryTransport
+
+    return MemoryTransport(parts.netloc, **{**kw, **_options(uri, parts.query, {})})
+
+
+def open_transport(uri: str, **kw) -> Transport:
+    """Make (not yet open) the transport a printer URI names.
+
+    Keywords are defaults for the transport (timeouts, ``chunk_bytes``, ``backend=`` for USB,
+    ``responder=`` for memory); options in the URI's query win over them.
+    """
+    if not isinstance(uri, str) or "://" not in uri:
+        raise InvalidURI(f"{uri!r} is not a printer URI; expected e.g. tcp://192.168.1.50:9100, "
+                         "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0")
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme == "virtual" and scheme not in SCHEMES:
+        try:
+            import escpos809.emulator  # noqa: F401 - registers virtual://
+        except ImportError:
+            pass
+    factory = SCHEMES.get(scheme)
+    if factory is None:
+        raise InvalidURI(f"{uri}: unknown scheme {scheme!r}; known: {', '.join(sorted(SCHEMES))}")
+    return factory(uri, parts, **kw)
