@@ -1,0 +1,236 @@
+"""The ``escpos809`` command line: parse, call the library, print, exit with a documented code.
+
+Every failure is one line on stderr (``escpos809: …``) and an exit code from
+:data:`escpos809.errors.EXIT_CODES`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EXIT_CODES, Escpos809Error, InvalidData
+
+NOT_READY, UNKNOWN_STATUS = 4, 5
+
+
+class CliError(click.ClickException):
+    """A failure shown as one line on stderr with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"escpos809: {self.format_message()}", err=True)
+
+
+class Group(click.Group):
+    def main(self, args=None, prog_name=None, **extra):
+        """Run with every failure as one stderr line (click's usage errors included)."""
+        extra["standalone_mode"] = False
+        try:
+            rv = super().main(args, prog_name or "escpos809", **extra)
+        except click.UsageError as exc:
+            where = f"{exc.ctx.command_path} --help" if exc.ctx else "escpos809 --help"
+            click.echo(f"escpos809: {exc.format_message()} (see {where})", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("escpos809: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Escpos809Error as exc:
+            raise CliError(str(exc), exc.exit_code) from None
+        except ValueError as exc:  # a builder's range check
+            raise CliError(str(exc), 7) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or exc}", 1) from None
+
+
+def printer_options(func):
+    """--printer / --profile / --timeout, shared by every command that talks to a printer."""
+    @click.option("--printer", "-p", "printer_uri", metavar="URI",
+                  help="Printer URI (tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0, lp:///dev/usb/lp0, "
+                       "memory://). Default: $ESCPOS809_PRINTER, then the config file.")
+    @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
+    @click.option("--timeout", type=click.FloatRange(min=0.1), help="Write / reply timeout in seconds.")
+    @functools.wraps(func)
+    def wrapper(printer_uri, profile, timeout, **kw):
+        return func(_printer(printer_uri, profile, timeout), **kw)
+    return wrapper
+
+
+def _printer(uri: str | None, profile: str | None, timeout: float | None):
+    from .config import setting
+    from .printer import Printer
+
+    uri = setting("printer", uri)
+    if not uri:
+        raise CliError("no printer: give --printer URI, set ESCPOS809_PRINTER, or put "
+                       "printer = \"tcp://…\" in ~/.config/escpos809/config.toml", 2)
+    kw = {"write_timeout": timeout, "read_timeout": timeout} if timeout else {}
+    return Printer(uri, setting("profile", profile), **kw)
+
+
+def _finish(printer) -> None:
+    """Close, and for memory:// show what would have gone to the printer."""
+    printer.close()
+    written = getattr(printer.transport, "written", None)
+    if written is not None:
+        data = bytes(written)
+        click.echo(f"{len(data)} bytes for {printer.uri}:")
+        for off in range(0, len(data), 16):
+            row = data[off:off + 16]
+            text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+            click.echo(f"{off:08x}  {row.hex(' '):<47}  {text}")
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
+@click.version_option(__version__, prog_name="escpos809")
+def cli() -> None:
+    """Drive an OCOM OCPP-809 (ESC/POS) receipt printer."""
+    # library warnings are reported by the commands themselves; show only errors as one line
+    logging.basicConfig(level=logging.ERROR, format="escpos809: %(message)s")
+
+
+@cli.command()
+@printer_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(printer, as_json: bool) -> None:
+    """Ask the printer for its status (DLE EOT 1-4).
+
+    Exit 0 when ready, 4 when the printer reports a problem, 5 when it does not answer.
+    """
+    with printer:
+        st = printer.status()
+    if as_json:
+        click.echo(json.dumps(st.to_dict(), indent=2))
+    elif not st.known:
+        click.echo(f"{printer.uri}: status unknown ({st.reason})")
+    else:
+        flags = {"online": st.online, "cover open": st.cover_open, "paper near end": st.paper_near_end,
+                 "paper out": st.paper_end or st.paper_end_stop, "cutter error": st.cutter_error,
+                 "unrecoverable error": st.unrecoverable_error,
+                 "auto-recoverable error": st.autorecoverable_error, "drawer pin 3 high": st.drawer_pin3_high,
+                 "feed button": st.feed_button}
+        click.echo(f"{printer.uri}: {'ready' if st.ready else 'NOT READY: ' + ', '.join(st.problems())}")
+        for name, value in flags.items():
+            click.echo(f"  {name:<24}{'yes' if value else 'no'}")
+    if not st.known:
+        sys.exit(UNKNOWN_STATUS)
+    if not st.ready:
+        sys.exit(NOT_READY)
+
+
+@cli.command()
+@printer_options
+@click.option("--times", "-n", default=1, show_default=True, help="Number of beeps (1-9; 1-20 with --alarm).")
+@click.option("--duration", "-t", default=2, show_default=True,
+              help="Beep length in units of 50 ms (1-9); alarm interval (1-20) with --alarm.")
+@click.option("--alarm", type=click.Choice(["beep", "light", "both"]),
+              help="Use the sound-and-light alarm (ESC C) instead of the buzzer (ESC B).")
+def beep(printer, times: int, duration: int, alarm: str | None) -> None:
+    """Sound the buzzer."""
+    with printer:
+        printer.alarm(times, duration, alarm) if alarm else printer.beep(times, duration)
+    _finish(printer)
+
+
+@cli.command()
+@printer_options
+@click.option("--mode", type=click.Choice(["full", "partial"]), default="partial", show_default=True)
+@click.option("--feed", type=click.IntRange(0, 255), help="Feed to the cutter plus N dots first (GS V 65/66 n).")
+def cut(printer, mode: str, feed: int | None) -> None:
+    """Cut the paper (the mode asked for is the mode sent)."""
+    with printer:
+        printer.cut(mode, feed)
+    _finish(printer)
+
+
+@cli.command()
+@printer_options
+@click.option("--pin", type=click.Choice(["2", "5"]), default="2", show_default=True)
+@click.option("--on-ms", default=100, show_default=True, help="Pulse length, 0-510 ms.")
+@click.option("--off-ms", default=100, show_default=True, help="Pause after the pulse, 0-510 ms.")
+def drawer(printer, pin: str, on_ms: int, off_ms: int) -> None:
+    """Open the cash drawer (ESC p)."""
+    with printer:
+        printer.drawer(int(pin), on_ms, off_ms)
+    _finish(printer)
+
+
+@cli.command("print")
+@printer_options
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--raw", is_flag=True, help="Send the file's bytes unchanged (ESC/POS prepared elsewhere).")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the text file.")
+@click.option("--cut/--no-cut", "do_cut", default=True, show_default=True, help="Feed and cut after the text.")
+@click.option("--cut-mode", type=click.Choice(["full", "partial"]), default="partial", show_default=True)
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Ask the status first and refuse when the printer reports paper out, cover open or an error.")
+def print_cmd(printer, source: str, raw: bool, encoding: str, do_cut: bool, cut_mode: str, check: bool) -> None:
+    """Print a text file (or - for stdin), or raw ESC/POS bytes with --raw."""
+    from .escpos import commands
+
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    if not raw:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InvalidData(f"{source} is not {encoding} text ({exc}); use --encoding or --raw") from None
+    with printer:
+        if check:
+            printer.ensure_ready()
+        if raw:
+            printer.send(data)
+        else:
+            printer.initialize()
+            replaced = printer.text(text if text.endswith("\n") else text + "\n")
+            if replaced:
+                click.echo(f"escpos809: warning: no code page carries {''.join(sorted(set(replaced)))!r}; "
+                           "printed as '?'", err=True)
+            if do_cut:
+                printer.send(commands.cut(cut_mode, feed=0))
+    _finish(printer)
+
+
+@cli.command("usb-list")
+@click.option("--profile", metavar="NAME|FILE", help="Model profile whose known USB ids are marked.")
+def usb_list(profile: str | None) -> None:
+    """List USB printers (printer- or vendor-class interfaces) with their URIs."""
+    from .profile import load_profile
+    from .transport.usb import list_devices
+
+    prof = load_profile(profile)
+    devices = list_devices()
+    if not devices:
+        click.echo("no USB printers found", err=True)
+        sys.exit(3)
+    for d in devices:
+        known = prof.usb_id(d.vid, d.pid)
+        label = " ".join(x for x in (d.manufacturer, d.product) if x) or "(no name)"
+        mark = f"  [{prof.id} family: {known.name}]" if known else ""
+        click.echo(f"{d.uri}  {label}{mark}")
+
+
+def main() -> None:
+    cli(prog_name="escpos809")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
