@@ -1,0 +1,52 @@
+import pytest
+
+from escpos809.errors import ProfileError
+from escpos809.profile import builtin_profiles, load_profile
+
+
+def test_builtin_profile_facts():
+    p = load_profile()
+    assert p.id == "ocpp-809" and "ocpp-809" in builtin_profiles()
+    assert p.width_dots == 576 and p.dpi == 203 and p.speed_mm_s == 300
+    assert (p.fonts["A"].width, p.fonts["A"].height) == (12, 24)
+    assert (p.fonts["B"].width, p.fonts["B"].height) == (9, 17)
+    assert p.columns("A") == 48 and p.columns("B") == 64
+    assert p.columns("A", 2) == 24 and p.columns("B", 2) == 32
+    assert p.codepages[19] == "cp858" and p.codepages[16] == "cp1252" and p.codepages[17] == "cp866"
+    assert p.band_rows == 24 and p.qr_form == "epson"
+    ids = {(u.vid, u.pid): u for u in p.usb_ids}
+    assert ids[(0x0483, 0x5743)].out_ep == 0x02 and ids[(0x0483, 0x5743)].in_ep == 0x81
+    assert ids[(0x0416, 0x5011)].out_ep == 0x03
+    assert p.network["print_port"] == 9100 and p.network["status_port"] == 4000
+
+
+def test_user_profile_extends_builtin(tmp_path):
+    f = tmp_path / "narrow.toml"
+    f.write_text('extends = "ocpp-809"\n[model]\nid = "narrow"\n[paper]\nwidth_dots = 512\n'
+                 '[raster]\nband_rows = 32\n[commands]\nqr = "legacy"\n')
+    p = load_profile(str(f))
+    assert p.id == "narrow" and p.width_dots == 512 and p.columns("A") == 42 and p.columns("B") == 56
+    assert p.band_rows == 32 and p.qr_form == "legacy"
+    assert p.codepages[19] == "cp858"  # inherited
+    assert p.dpi == 203
+
+
+@pytest.mark.parametrize("body, message", [
+    ('extends = "ocpp-809"\n[codepages]\ntable = { 99 = "no-such-codec" }\n', "unknown codec"),
+    ('extends = "ocpp-809"\n[commands]\nqr = "star"\n', "commands.qr must be one of"),
+    ('extends = "ocpp-809"\n[paper]\nwidth_dots = 570\n', "multiple of 8"),
+    ('extends = "ocpp-809"\n[raster]\nband_rows = 0\n', "band_rows must be 1-2303"),
+    ('[model]\nid = "x"\n', "missing or invalid entry"),
+    ("this is = = not toml", "profile"),
+    ('extends = "no-such-model"\n', "no built-in profile 'no-such-model'"),
+])
+def test_bad_profiles_are_reported(tmp_path, body, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(body)
+    with pytest.raises(ProfileError, match=message):
+        load_profile(str(f))
+
+
+def test_missing_profile_file():
+    with pytest.raises(ProfileError, match="cannot read profile"):
+        load_profile("/nonexistent/profile.toml")
