@@ -79,18 +79,11 @@ def list_devices(backend=None, vid: int | None = None, pid: int | None = None) -
 
 def _printer_interface(dev):
     """(interface, out endpoint, in endpoint) of the first interface with a bulk OUT endpoint,
-    printer class first, then vendor class."""
+    printer class before vendor class. Reads descriptors only: no device open needed."""
     _, util = _usb()
-    try:
-        cfg = dev.get_active_configuration()
-    except Exception:  # noqa: BLE001 - unconfigured device: fall back to the first configuration
-        cfg = next(iter(dev), None)
-    if cfg is None:
-        return None
-    candidates = sorted(cfg, key=lambda i: (i.bInterfaceClass != USB_CLASS_PRINTER, i.bInterfaceClass != USB_CLASS_VENDOR))
-    for intf in candidates:
-        if intf.bInterfaceClass not in (USB_CLASS_PRINTER, USB_CLASS_VENDOR):
-            continue
+    interfaces = [i for cfg in dev for i in cfg if i.bInterfaceClass in (USB_CLASS_PRINTER, USB_CLASS_VENDOR)]
+    interfaces.sort(key=lambda i: i.bInterfaceClass != USB_CLASS_PRINTER)
+    for intf in interfaces:
         bulk = [e for e in intf if util.endpoint_type(e.bmAttributes) == util.ENDPOINT_TYPE_BULK]
         ep_out = next((e for e in bulk if util.endpoint_direction(e.bEndpointAddress) == util.ENDPOINT_OUT), None)
         ep_in = next((e for e in bulk if util.endpoint_direction(e.bEndpointAddress) == util.ENDPOINT_IN), None)
