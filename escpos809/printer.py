@@ -121,20 +121,20 @@ class Printer:
     def drawer(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         self.send(commands.drawer_kick(pin, on_ms, off_ms))
 
+    def _placed(self, data: bytes, center: bool) -> None:
+        """Send a code or image, centred with ``ESC a 1`` (never by padding) when asked."""
+        self.send(commands.align("center") + data + commands.align("left") if center else data)
+
     def qr(self, data: str | bytes, size: int = 6, ec: str = "M", center: bool = True) -> None:
-        pre = commands.align("center") if center else b""
-        post = commands.align("left") if center else b""
-        self.send(pre + codes.qr_code(data, size, ec, form=self.profile.qr_form) + commands.LF + post)
+        """Native QR code (``GS ( k``, the profile's form)."""
+        self._placed(codes.qr_code(data, size, ec, form=self.profile.qr_form) + commands.LF, center)
 
     def barcode(self, kind: str, data: str, center: bool = True, **kw) -> None:
-        pre = commands.align("center") if center else b""
-        post = commands.align("left") if center else b""
-        self.send(pre + codes.barcode(kind, data, **kw) + commands.LF + post)
+        """1-D barcode (``GS k``); keywords as :func:`escpos809.escpos.codes.barcode`."""
+        self._placed(codes.barcode(kind, data, **kw) + commands.LF, center)
 
     def image(self, image: "Image.Image", center: bool = True, **kw) -> None:
+        """Raster image in ``GS v 0`` bands of the profile's height."""
         from .raster import image_to_escpos
 
-        data = image_to_escpos(image, self.profile.width_dots, self.profile.band_rows, **kw)
-        pre = commands.align("center") if center else b""
-        post = commands.align("left") if center else b""
-        self.send(pre + data + post)
+        self._placed(image_to_escpos(image, self.profile.width_dots, self.profile.band_rows, **kw), center)
