@@ -62,8 +62,10 @@ class Printer:
 
     def send(self, data: bytes) -> None:
         """Write raw bytes (chunked, with the transport's write timeout)."""
-        if data[:1] == b"\x1b" and data.startswith(commands.ESC + b"@"):
-            self._codepage = None  # ESC @ returns the printer to its power-on code page
+        if b"\x1b@" in data or b"\x1bt" in data:
+            # ESC @ returns to the power-on page, ESC t picks one we did not track: either way,
+            # the next text selects its page again (a false match only costs 3 bytes)
+            self._codepage = None
         self.transport.write(data)
 
     # --- status ---------------------------------------------------------------------------------
@@ -77,6 +79,8 @@ class Printer:
         replies: dict[int, int] = {}
         try:
             t.open()
+            # automatic status back off, so unsolicited 4-byte pushes cannot pose as replies
+            t.write(commands.automatic_status_back())
             t.drain()
             for n in (1, 2, 3, 4):
                 t.write(commands.status_request(n))

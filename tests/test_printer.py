@@ -12,6 +12,15 @@ def make(responder=None):
     return Printer(t), t
 
 
+def test_raw_bytes_with_esc_t_make_the_page_unknown():
+    p, t = make()
+    with p:
+        p.text("€")
+        p.send(b"\x1bt\x00")  # the user picked CP437 by hand
+        p.text("€")
+    assert bytes(t.written) == h("1B 74 13 D5 1B 74 00 1B 74 13 D5")
+
+
 def test_code_page_is_sent_again_after_initialise():
     p, t = make()
     with p:
@@ -67,4 +76,4 @@ def test_status_drains_then_asks_each_request():
     with p:
         st = p.status()
     assert st.known and st.cover_open and st.online
-    assert bytes(t.written) == h("10 04 01 10 04 02 10 04 03 10 04 04")
+    assert bytes(t.written) == h("1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04")
