@@ -1,0 +1,59 @@
+"""The virtual OCPP-809: interpreter (bytes → operations), paper (operations → PNG), servers.
+
+Importing this package registers the ``virtual://name`` printer URI: the first use in a process
+starts a virtual printer on 127.0.0.1 whose paper goes to ``$ESCPOS809_PAPER_DIR/<name>``
+(default ``~/.cache/escpos809/paper/<name>``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ..transport.tcp import TcpTransport
+from ..transport.uri import _options, register
+from .server import VirtualPrinter
+
+__all__ = ["VirtualPrinter", "virtual_printer", "paper_dir"]
+
+_running: dict[str, VirtualPrinter] = {}
+_lock = threading.Lock()
+
+
+def paper_dir(name: str = "default") -> Path:
+    base = os.environ.get("ESCPOS809_PAPER_DIR") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "escpos809" / "paper"
+    return Path(base) / name
+
+
+def virtual_printer(name: str = "default", **kw) -> VirtualPrinter:
+    """The in-process virtual printer called ``name``, started on first use."""
+    with _lock:
+        if name not in _running:
+            _running[name] = VirtualPrinter(kw.pop("out_dir", paper_dir(name)), **kw).start()
+        return _running[name]
+
+
+class VirtualTransport(TcpTransport):
+    """TCP to an in-process virtual printer; closing waits until the job is on paper."""
+
+    scheme = "virtual"
+
+    def __init__(self, name: str, printer: VirtualPrinter, **kw):
+        super().__init__(printer._bound_host(), printer.port, **kw)
+        self.name, self.printer = name, printer
+
+    @property
+    def uri(self) -> str:
+        return f"virtual://{self.name}"
+
+    def _close(self) -> None:
+        super()._close()
+        self.printer.wait_idle()
+
+
+@register("virtual")
+def _virtual(uri, parts, **kw):
+    name = parts.netloc or "default"
+    return VirtualTransport(name, virtual_printer(name), **{**kw, **_options(uri, parts.query, {})})
