@@ -87,8 +87,13 @@ def _printer(uri: str | None, profile: str | None, timeout: float | None):
 
 
 def _finish(printer) -> None:
-    """Close, and for memory:// show what would have gone to the printer."""
+    """Close; for virtual:// say where the paper went, for memory:// show the bytes."""
     printer.close()
+    job = getattr(printer.transport, "last_job", None)
+    if job is not None:
+        for page in job.pages:
+            click.echo(f"{printer.uri}: printed {page}")
+        click.echo(f"{printer.uri}: operations in {job.log_path}")
     written = getattr(printer.transport, "written", None)
     if written is not None:
         data = bytes(written)
@@ -226,6 +231,158 @@ def usb_list(profile: str | None) -> None:
         label = " ".join(x for x in (d.manufacturer, d.product) if x) or "(no name)"
         mark = f"  [{prof.id} family: {known.name}]" if known else ""
         click.echo(f"{d.uri}  {label}{mark}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=9100, show_default=True, help="Raw print port (0 = any free port).")
+@click.option("--status-port", default=4000, show_default=True, help="Status port answering ESC v (-1 = off).")
+@click.option("--discovery-port", default=9000, show_default=True, help="UDP discovery port (-1 = off).")
+@click.option("--serial", is_flag=True, help="Also listen on a pseudo-terminal (its path is printed).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where the paper goes (PNG + JSON per job).")
+@click.option("--throttle", is_flag=True, help="Consume data no faster than the printer's 300 mm/s.")
+@click.option("--paper-mm", type=float, help="Paper on the roll; paper out after that many mm.")
+@click.option("--near-end-mm", type=float, default=50.0, show_default=True, help="Paper near end below this.")
+@click.option("--cover-open", is_flag=True, help="Start with the cover open (printing paused).")
+@click.option("--cutter-error", is_flag=True, help="Report an auto-cutter error.")
+@click.option("--silent", is_flag=True, help="Never answer status requests.")
+@click.option("--drop-after", type=click.IntRange(min=0), help="Drop each connection after N bytes.")
+@click.option("--slow", type=click.IntRange(min=1), help="Slow link: accept at most N bytes per second.")
+@click.option("--map", "address_map", multiple=True, metavar="IP=LOCAL",
+              help="After set-IP to IP, listen on LOCAL (a loopback address) instead.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Exit after this many jobs.")
+@click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
+def emulate(host, port, status_port, discovery_port, serial, out_dir, throttle, paper_mm, near_end_mm, cover_open,
+            cutter_error, silent, drop_after, slow, address_map, jobs, profile) -> None:
+    """Run the virtual OCPP-809: print to it over TCP or serial, see the paper as PNG files."""
+    import time
+
+    from .emulator import VirtualPrinter, paper_dir
+    from .profile import load_profile
+
+    mapping = {}
+    for item in address_map:
+        ip, sep, local = item.partition("=")
+        if not sep:
+            raise InvalidData(f"--map {item!r}: expected IP=LOCAL, e.g. 192.168.1.50=127.0.0.2")
+        mapping[ip] = local
+    vp = VirtualPrinter(out_dir or paper_dir("emulate"), host=host, port=port,
+                        status_port=None if status_port < 0 else status_port,
+                        discovery_port=None if discovery_port < 0 else discovery_port, serial=serial,
+                        profile=load_profile(profile), throttle=throttle, address_map=mapping)
+    f = vp.faults
+    f.paper_mm, f.near_end_mm, f.cover_open, f.cutter_error, f.silent = paper_mm, near_end_mm, cover_open, cutter_error, silent
+    vp.drop_after, vp.slow_bps = drop_after, slow
+    try:
+        vp.start()
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror} (use --port 0 for any free port)", 1) from None
+    click.echo(f"virtual OCPP-809 printing on {vp.uri}")
+    if vp.status_port is not None:
+        click.echo(f"status port tcp://{host}:{vp.status_port} (ESC v)")
+    if vp.discovery_port is not None:
+        click.echo(f"discovery udp://{host}:{vp.discovery_port} (XP0001FIND)")
+    if vp.serial_path:
+        click.echo(f"serial serial://{vp.serial_path}")
+    click.echo(f"paper goes to {vp.out_dir}", nl=True)
+    seen = 0
+    try:
+        while jobs is None or seen < jobs:
+            time.sleep(0.05)
+            for job in vp.jobs[seen:]:
+                pages = ", ".join(str(p) for p in job.pages) or "no paper"
+                click.echo(f"job {job.number} ({job.source}, {job.bytes} bytes): {pages}")
+                seen += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        vp.stop()
+
+
+@cli.command()
+@click.option("--printer", "-p", "printer_uri", metavar="URI", help="A real printer; default: the built-in virtual one.")
+@click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where the virtual printer's paper goes.")
+def demo(printer_uri, profile, out_dir) -> None:
+    """Print a sample charging receipt (to the virtual printer unless --printer names one)."""
+    import os
+
+    from .demo import receipt
+    from .printer import Printer
+
+    if out_dir:
+        os.environ["ESCPOS809_PAPER_DIR"] = str(out_dir)
+    p = Printer(printer_uri or "virtual://demo", profile)
+    with p:
+        p.send(receipt(p.profile))
+    _finish(p)
+
+
+@cli.command()
+@click.argument("ip", required=False)
+@click.option("--mask", help="Subnet mask (xp-netall / xp-udp only).")
+@click.option("--gateway", help="Gateway (xp-netall / xp-udp only).")
+@click.option("--dhcp/--static", default=False, help="Switch DHCP on (xp-netall / xp-udp only).")
+@click.option("--method", type=click.Choice(["91ip", "xp-netall", "xp-udp", "22"]), default="91ip",
+              show_default=True, help="Which one of the family's commands to send.")
+@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Current connection (usb, serial or tcp).")
+@click.option("--mac", help="xp-udp: the printer's MAC (default: found by discovery).")
+@click.option("--udp-target", default="255.255.255.255", show_default=True, help="xp-udp / discovery address.")
+@click.option("--udp-port", default=9000, show_default=True)
+@click.option("--port", "verify_port", default=9100, show_default=True, help="Print port to check on the new address.")
+@click.option("--wait", default=15.0, show_default=True, help="Seconds to wait for the printer to come back.")
+@click.option("--no-verify", is_flag=True, help="Do not wait for the printer on its new address.")
+def setip(ip, mask, gateway, dhcp, method, printer_uri, mac, udp_target, udp_port, verify_port, wait, no_verify) -> None:
+    """Give the printer a new IP address and check that it answers there."""
+    from . import netconfig
+    from .config import setting
+    from .printer import Printer
+
+    plan = netconfig.plan(ip, mask, gateway, dhcp, method)
+    for w in plan.warnings:
+        click.echo(f"escpos809: note: {w}", err=True)
+    if method == "xp-udp":
+        if not mac:
+            found = netconfig.discover(udp_target, udp_port, timeout=2.0)
+            if len(found) != 1:
+                raise CliError(f"found {len(found)} printers by discovery; name one with --mac", 3)
+            mac = found[0].mac
+        netconfig.send_udp(netconfig.save_packet(plan, mac), udp_target, udp_port)
+        click.echo(f"sent XP0001SAVE to {mac} via {udp_target}:{udp_port}")
+    else:
+        uri = setting("printer", printer_uri)
+        if not uri:
+            raise CliError("no printer: give --printer URI (the printer's current connection)", 2)
+        with Printer(uri) as p:
+            p.send(netconfig.command_bytes(plan))
+        click.echo(f"sent {method} to {uri}")
+    if no_verify or plan.ip is None:
+        click.echo("not verified" if no_verify else "DHCP on: find the printer with `escpos809 discover`")
+        return
+    took = netconfig.wait_for_port(str(plan.ip), verify_port, wait)
+    if took is None:
+        raise CliError(f"the printer did not answer on {plan.ip}:{verify_port} within {wait:g} s; "
+                       "hold FEED at power-on to print its settings", 4)
+    click.echo(f"printer answers on tcp://{plan.ip}:{verify_port} after {took:.1f} s")
+
+
+@cli.command()
+@click.option("--target", default="255.255.255.255", show_default=True, help="Broadcast (or unicast) address.")
+@click.option("--port", default=9000, show_default=True, help="UDP discovery port.")
+@click.option("--timeout", default=2.0, show_default=True, help="Seconds to collect replies.")
+@click.option("--json", "as_json", is_flag=True)
+def discover(target, port, timeout, as_json) -> None:
+    """Find printers on the network by UDP discovery (XP0001FIND)."""
+    from . import netconfig
+
+    found = netconfig.discover(target, port, timeout)
+    if as_json:
+        click.echo(json.dumps([vars(f) for f in found], indent=2))
+    for f in [] if as_json else found:
+        click.echo(f"{f.ip:<15} mask {f.mask:<15} gateway {f.gateway:<15} MAC {f.mac}  DHCP {'on' if f.dhcp else 'off'}")
+    if not found:
+        click.echo("no printers answered", err=True)
+        sys.exit(3)
 
 
 def main() -> None:

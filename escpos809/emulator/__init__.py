@@ -43,14 +43,20 @@ class VirtualTransport(TcpTransport):
     def __init__(self, name: str, printer: VirtualPrinter, **kw):
         super().__init__(printer._bound_host(), printer.port, **kw)
         self.name, self.printer = name, printer
+        self.last_job = None
 
     @property
     def uri(self) -> str:
         return f"virtual://{self.name}"
 
+    def _open(self) -> None:
+        super()._open()
+        host, port = self._sock.getsockname()[:2]
+        self._source = f"tcp {host}:{port}"
+
     def _close(self) -> None:
         super()._close()
-        self.printer.wait_idle()
+        self.last_job = self.printer.wait_job(self._source)
 
 
 @register("virtual")

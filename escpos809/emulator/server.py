@@ -76,10 +76,14 @@ class VirtualPrinter:
         self._listener: socket.socket | None = None
         self._rebind_to: str | None = None
         self._job_ops_start = 0
+        self._first_job = 1
 
     # --- life cycle -----------------------------------------------------------------------------------
     def start(self) -> "VirtualPrinter":
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        # keep earlier runs' paper: number jobs on from the last folder there
+        numbers = [int(p.name[4:]) for p in self.out_dir.glob("job-[0-9][0-9][0-9][0-9]") if p.name[4:].isdigit()]
+        self._first_job = max(numbers, default=0) + 1
         self._listener = self._listen(self.host, self.port)
         self.port = self._listener.getsockname()[1]
         self._spawn(self._serve_print)
@@ -148,6 +152,17 @@ class VirtualPrinter:
         self._sockets.append(s)
         return s
 
+    def wait_job(self, source: str, timeout: float = 30.0) -> Job | None:
+        """Wait for the job from ``source`` (e.g. ``tcp 127.0.0.1:40000``) to be on paper."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                job = next((j for j in reversed(self.jobs) if j.source == source), None)
+            if job:
+                return job
+            time.sleep(0.01)
+        return None
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no job is in progress (the last one is rendered)."""
         end = time.monotonic() + timeout
@@ -176,7 +191,8 @@ class VirtualPrinter:
         with self._lock:
             self._reply_to = reply_to
             self._job_ops_start = len(self.interp.ops)
-            job = Job(len(self.jobs) + 1, source, self.out_dir / f"job-{len(self.jobs) + 1:04d}")
+            number = self._first_job + len(self.jobs)
+            job = Job(number, source, self.out_dir / f"job-{number:04d}")
         return job
 
     def _end(self, job: Job) -> None:
