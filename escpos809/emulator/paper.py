@@ -166,8 +166,8 @@ def render_pages(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, in
         pages.pop()
     out = []
     for page_ops in pages:
-        if not page_ops:
-            continue
+        if not any(op.height or op.kind == "cut" for op in page_ops):
+            continue  # only signals after the last cut (status, beep): no paper
         start = page_ops[0].y
         end = max(op.y + op.height for op in page_ops)
         cut = page_ops[-1].kind == "cut"
