@@ -116,10 +116,12 @@ def barcode_modules(kind: str, data: str) -> str | None:
     if name is None:
         return None
     text = data[:_BODY_DIGITS[kind]] if kind in _BODY_DIGITS else data
-    opts = {"add_checksum": False} if kind == "code39" else {}
+    cls = barcode.get_barcode_class(name)
     try:
-        return "".join(barcode.get(name, text.strip("*") if kind == "code39" else text, **opts).build())
-    except (BarcodeError, ValueError, KeyError, IndexError) as exc:
+        if kind == "code39":  # ESC/POS CODE39 carries no check character
+            return "".join(cls(text.strip("*"), add_checksum=False).build())
+        return "".join(cls(text).build())
+    except (BarcodeError, ValueError, KeyError, IndexError, TypeError) as exc:
         log.info("cannot draw %s %r: %s", kind, data, exc)
         return None
 

@@ -207,13 +207,18 @@ class VirtualPrinter:
             self._reply_to = None
         fonts = {k: (f.width, f.height) for k, f in self.profile.fonts.items()}
         job.folder.mkdir(parents=True, exist_ok=True)
-        for n, page in enumerate(render_pages(job.ops, self.profile.width_dots, fonts), 1):
-            path = job.folder / f"page-{n}.png"
-            page.save(path)
-            job.pages.append(path)
+        error = None
+        try:
+            for n, page in enumerate(render_pages(job.ops, self.profile.width_dots, fonts), 1):
+                path = job.folder / f"page-{n}.png"
+                page.save(path)
+                job.pages.append(path)
+        except Exception as exc:  # noqa: BLE001 - a drawing bug must not lose the job or stop the server
+            log.exception("job %d: cannot draw the paper", job.number)
+            error = f"{type(exc).__name__}: {exc}"
         job.log_path.write_text(json.dumps({
             "job": job.number, "source": job.source, "bytes": job.bytes, "dropped": job.dropped,
-            "pages": [p.name for p in job.pages], "ops": [op.to_json() for op in job.ops],
+            "render_error": error, "pages": [p.name for p in job.pages], "ops": [op.to_json() for op in job.ops],
         }, indent=1))
         with self._lock:
             self.jobs.append(job)

@@ -162,3 +162,48 @@ def test_slow_link(vp):
     start = time.monotonic()
     print_job(vp, lambda p: p.send(b"y" * 8000 + b"\n"))
     assert time.monotonic() - start >= 0.3  # 8 KB at 20 KB/s
+
+
+def test_paper_near_end_is_a_warning_not_a_stop(vp):
+    vp.faults.paper_mm, vp.faults.near_end_mm = 200, 195
+    with Printer(vp.uri, read_timeout=0.5) as p:
+        p.send(b"a\nb\n")  # 64 dots = 8 mm: below the near-end mark
+        time.sleep(0.2)
+        st = p.status()
+    assert st.known and st.paper_near_end and st.ready and st.warnings() == ["paper near end"]
+
+
+def test_throttle_models_300_mm_per_s(tmp_path):
+    with VirtualPrinter(tmp_path / "t", throttle=True) as slow:
+        start = time.monotonic()
+        print_job(slow, lambda p: p.send(c.feed_dots(240) * 5))  # 1,200 dots = 150 mm
+        took = time.monotonic() - start
+    assert took >= 0.45  # 150 mm at 300 mm/s = 0.5 s
+
+
+@pytest.mark.parametrize("kind, data, fmt", [
+    ("code39", "ABC-123", "Code39"), ("ean8", "96385074", "EAN8"), ("upca", "036000291452", "UPCA"),
+    ("itf", "12345678", "ITF"), ("codabar", "A40156B", "Codabar"), ("ean13", "4006381333931", "EAN13"),
+])
+def test_each_drawable_symbology_decodes(vp, kind, data, fmt):
+    job = print_job(vp, lambda p: p.barcode(kind, data, height=80, width=3, hri="none") or p.cut())
+    results = zxingcpp.read_barcodes(Image.open(job.pages[0]))
+    # zxing reports UPC-A as the EAN-13 it is a subset of (leading 0)
+    assert any((r.format.name, r.text.strip("*")) in ((fmt, data), (fmt, data[1:-1]), ("EAN13", "0" + data))
+               for r in results), \
+        [(r.format.name, r.text) for r in results]
+
+
+def test_python_escpos_without_fs_dot_prints_hanzi(vp):
+    """The peer defect the emulator exists to catch: ESC @ without FS . on a Chinese-mode clone."""
+    escpos_printer = pytest.importorskip("escpos.printer")
+    import contextlib
+    import io
+    d = escpos_printer.Dummy()
+    with contextlib.redirect_stdout(io.StringIO()):
+        d.hw("INIT")
+        d._raw(b"\x1bt\x13" + "Straße €".encode("cp858") + b"\n")
+    job = print_job(vp, lambda p: p.send(d.output))
+    assert [op.text for op in job.ops if op.kind == "text"] != ["Straße €"]
+    ours = print_job(vp, lambda p: (p.initialize(), p.text("Straße €\n")))
+    assert [op.text for op in ours.ops if op.kind == "text"] == ["Straße €"]
