@@ -618,8 +618,8 @@ def decode_code128(data: bytes) -> str:
     return "".join(out)
 
 
-def qr_modules(data: bytes, ec: str) -> int | None:
-    """Modules per side of the smallest QR symbol holding ``data`` (via the qrcode package)."""
+def make_qr(data: bytes, ec: str):
+    """The smallest QR symbol holding ``data`` (a ``qrcode.QRCode``), or None if it cannot."""
     import qrcode
     from qrcode.exceptions import DataOverflowError
 
@@ -631,4 +631,10 @@ def qr_modules(data: bytes, ec: str) -> int | None:
         qr.make(fit=True)
     except (DataOverflowError, ValueError):
         return None
-    return qr.modules_count
+    return qr
+
+
+def qr_modules(data: bytes, ec: str) -> int | None:
+    """Modules per side of the symbol the printer would draw for ``data``."""
+    qr = make_qr(data, ec)
+    return qr.modules_count if qr else None

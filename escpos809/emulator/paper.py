@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .interpreter import make_qr
 from .ops import Cell, Op
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,7 @@ def _draw_raster(page: Image.Image, op: Op, top: int, paper: int) -> None:
 
 
 def _draw_qr(page: Image.Image, op: Op, top: int, paper: int) -> None:
-    import qrcode
-
-    level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-             "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}[op.args["ec"]]
-    qr = qrcode.QRCode(error_correction=level, border=0)
-    qr.add_data(op.args["data"].encode("utf-8"))
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
+    matrix = make_qr(op.args["data"].encode("utf-8"), op.args["ec"]).get_matrix()
     n = len(matrix)
     img = Image.new("L", (n, n), 255)
     img.putdata([0 if v else 255 for row in matrix for v in row])
