@@ -106,8 +106,14 @@ def barcode_modules(kind: str, data: str) -> str | None:
     import barcode
     from barcode.errors import BarcodeError
 
+    if kind == "code93":
+        from .code93 import modules
+        try:
+            return modules(data)
+        except ValueError:
+            return None
     name = _PYBARCODE.get(kind)
-    if name is None:
+    if name is None:  # UPC-E: drawn as a labelled box (see the job log for the data)
         return None
     text = data[:_BODY_DIGITS[kind]] if kind in _BODY_DIGITS else data
     cls = barcode.get_barcode_class(name)

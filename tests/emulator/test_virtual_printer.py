@@ -184,6 +184,7 @@ def test_throttle_models_300_mm_per_s(tmp_path):
 @pytest.mark.parametrize("kind, data, fmt", [
     ("code39", "ABC-123", "Code39"), ("ean8", "96385074", "EAN8"), ("upca", "036000291452", "UPCA"),
     ("itf", "12345678", "ITF"), ("codabar", "A40156B", "Codabar"), ("ean13", "4006381333931", "EAN13"),
+    ("code93", "Code 93!", "Code93"),
 ])
 def test_each_drawable_symbology_decodes(vp, kind, data, fmt):
     job = print_job(vp, lambda p: p.barcode(kind, data, height=80, width=3, hri="none") or p.cut())
