@@ -56,7 +56,8 @@ class VirtualTransport(TcpTransport):
 
     def _close(self) -> None:
         super()._close()
-        self.last_job = self.printer.wait_job(self._source)
+        # a paused printer (paper out, cover open) keeps the job until it is fixed: don't wait for it
+        self.last_job = self.printer.wait_job(self._source, timeout=0.5 if self.printer.interp.paused else 30)
 
 
 @register("virtual")
