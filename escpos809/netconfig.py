@@ -118,7 +118,10 @@ def discover(target: str = "255.255.255.255", port: int = 9000, timeout: float =
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         s.bind((bind, 0))
-        s.sendto(vendor.discovery_request(), (target, port))
+        try:
+            s.sendto(vendor.discovery_request(), (target, port))
+        except socket.gaierror:
+            raise InvalidData(f"discovery target {target!r} is not an address or resolvable name") from None
         end = time.monotonic() + timeout
         while (left := end - time.monotonic()) > 0:
             s.settimeout(left)
