@@ -24,6 +24,18 @@ class InvalidData(Escpos809Error, ValueError):
     exit_code = 7
 
 
+class InvalidDocument(Escpos809Error, ValueError):
+    """A receipt document that does not validate; ``errors`` lists (JSON path, message)."""
+
+    exit_code = 7
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        first = "; ".join(f"{path or '(document)'}: {msg}" for path, msg in errors[:5])
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"invalid receipt: {first}{more}")
+
+
 class ProfileError(Escpos809Error):
     """A model profile file that is missing or malformed."""
 

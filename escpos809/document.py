@@ -1,0 +1,317 @@
+"""Receipts as data: the JSON format (schema in ``schema/receipt.schema.json``) and the same
+blocks as dataclasses. ``load_document`` validates and reports the JSON path of every error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from .errors import InvalidDocument
+
+Align = Literal["left", "center", "right"]
+
+
+@dataclass(frozen=True)
+class Style:
+    bold: bool = False
+    underline: int = 0
+    invert: bool = False
+    font: str | None = None      # None: the document's font
+    width: int = 1
+    height: int = 1
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    style: Style = Style()
+    align: Align = "left"
+    wrap: bool = True
+    type: str = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    width: float            # characters (int >= 1) or a fraction of the line (0 < w <= 1)
+    align: Align = "left"
+
+
+@dataclass(frozen=True)
+class Columns:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...] | None = None
+    gap: int = 1
+    style: Style = Style()
+    type: str = "columns"
+
+
+@dataclass(frozen=True)
+class Rule:
+    char: str = "-"
+    style: Style = Style()
+    type: str = "rule"
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    key: str
+    value: str
+    style: Style = Style()
+    type: str = "kv"
+
+
+@dataclass(frozen=True)
+class ImageBlock:
+    data: bytes | None = None       # encoded image file (PNG, JPEG, …)
+    path: str | None = None
+    width: int | None = None
+    dither: str = "floyd-steinberg"
+    threshold: int = 128
+    align: Align = "center"
+    type: str = "image"
+
+
+@dataclass(frozen=True)
+class QR:
+    data: str
+    size: int = 6
+    ec: str = "M"
+    native: bool = True
+    align: Align = "center"
+    type: str = "qr"
+
+
+@dataclass(frozen=True)
+class Barcode:
+    kind: str
+    data: str
+    height: int = 64
+    width: int = 2
+    hri: str = "below"
+    align: Align = "center"
+    type: str = "barcode"
+
+
+@dataclass(frozen=True)
+class Feed:
+    lines: int = 1
+    dots: int | None = None
+    type: str = "feed"
+
+
+@dataclass(frozen=True)
+class Cut:
+    mode: str = "partial"
+    feed: int | None = None
+    type: str = "cut"
+
+
+@dataclass(frozen=True)
+class Beep:
+    times: int = 1
+    duration: int = 2
+    type: str = "beep"
+
+
+@dataclass(frozen=True)
+class Drawer:
+    pin: int = 2
+    on_ms: int = 100
+    off_ms: int = 100
+    type: str = "drawer"
+
+
+@dataclass(frozen=True)
+class Raw:
+    data: bytes
+    type: str = "raw"
+
+
+Block = Union[Text, Columns, Rule, KeyValue, ImageBlock, QR, Barcode, Feed, Cut, Beep, Drawer, Raw]
+
+
+@dataclass(frozen=True)
+class Document:
+    blocks: tuple[Block, ...]
+    font: str = "A"
+    allow_raw: bool = False
+    base: Path | None = field(default=None, compare=False)  # folder for relative image paths
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+_validator = None
+_UNEXPECTED = re.compile(r"'([^']+)'")
+
+
+def schema() -> dict:
+    """The JSON Schema of the receipt format (draft 2020-12)."""
+    return json.loads(resources.files("escpos809.schema").joinpath("receipt.schema.json").read_text("utf-8"))
+
+
+def _json_path(parts) -> str:
+    return "/".join(str(p) for p in parts)
+
+
+def validate(data: Any) -> list[tuple[str, str]]:
+    """Every problem with a document as (JSON path, message); empty when it is valid."""
+    global _validator
+    if _validator is None:
+        import jsonschema
+
+        _validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(_validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    out: list[tuple[str, str]] = []
+    paths = {_json_path(e.absolute_path) for e in errors}
+    for e in errors:
+        path = _json_path(e.absolute_path)
+        if e.validator == "unevaluatedProperties":
+            names = [n for n in _UNEXPECTED.findall(e.message)]
+            names = [n for n in names if f"{path}/{n}" not in paths]  # already reported as a bad value
+            if not names:
+                continue
+            msg = f"unknown field{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        elif e.validator == "oneOf" and isinstance(e.instance, dict) and e.instance.get("type") in ("image", "raw"):
+            keys = ("path", "base64") if e.instance["type"] == "image" else ("hex", "base64")
+            msg = f"{e.instance['type']} needs exactly one of {keys[0]!r} or {keys[1]!r}"
+        elif e.validator == "if":
+            continue
+        else:
+            msg = e.message if len(e.message) < 200 else e.message[:200] + "…"
+        out.append((path, msg))
+    if isinstance(data, dict) and not data.get("allow_raw"):
+        for i, b in enumerate(data.get("blocks") or []):
+            if isinstance(b, dict) and b.get("type") == "raw":
+                out.append((f"blocks/{i}", "raw blocks need \"allow_raw\": true in the document"))
+    return out
+
+
+def _style(b: dict) -> Style:
+    return Style(**{f.name: b[f.name] for f in fields(Style) if f.name in b})
+
+
+def _bytes(b: dict, path: str, what: str) -> bytes:
+    try:
+        if "hex" in b:
+            return bytes.fromhex(b["hex"])
+        return base64.b64decode(b["base64"], validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidDocument([(f"{path}/{'hex' if 'hex' in b else 'base64'}", f"{what}: {exc}")]) from None
+
+
+def _block(b: dict, path: str) -> Block:
+    t = b["type"]
+    align = b.get("align")
+    common = {"align": align} if align else {}
+    if t == "text":
+        return Text(b["text"], _style(b), wrap=b.get("wrap", True), **common)
+    if t == "columns":
+        cols = tuple(Column(c["width"], c.get("align", "left")) for c in b["columns"])
+        return Columns(cols, tuple(tuple(r) for r in b["rows"]), tuple(b["header"]) if "header" in b else None,
+                       b.get("gap", 1), _style(b))
+    if t == "rule":
+        return Rule(b.get("char", "-"), _style(b))
+    if t == "kv":
+        return KeyValue(b["key"], b["value"], _style(b))
+    if t == "image":
+        data = _bytes(b, path, "not valid base64") if "base64" in b else None
+        return ImageBlock(data, b.get("path"), b.get("width"), b.get("dither", "floyd-steinberg"),
+                          b.get("threshold", 128), **common)
+    if t == "qr":
+        return QR(b["data"], b.get("size", 6), b.get("ec", "M"), b.get("native", True), **common)
+    if t == "barcode":
+        return Barcode(b["kind"], b["data"], b.get("height", 64), b.get("width", 2), b.get("hri", "below"), **common)
+    if t == "feed":
+        return Feed(b.get("lines", 1 if "dots" not in b else 0), b.get("dots"))
+    if t == "cut":
+        return Cut(b.get("mode", "partial"), b.get("feed"))
+    if t == "beep":
+        return Beep(b.get("times", 1), b.get("duration", 2))
+    if t == "drawer":
+        return Drawer(b.get("pin", 2), b.get("on_ms", 100), b.get("off_ms", 100))
+    return Raw(_bytes(b, path, "not valid raw data"))
+
+
+def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[str, str]]:
+    """What the schema cannot see: QR capacity in bytes, barcode data rules, image files and sizes."""
+    from .escpos import codes
+    from .raster import MAX_SOURCE_PIXELS
+
+    out = []
+    for i, b in enumerate(blocks):
+        path = f"blocks/{i}"
+        try:
+            if isinstance(b, QR):
+                codes.qr_code(b.data, size=b.size, ec=b.ec)
+            elif isinstance(b, Barcode):
+                codes.barcode(b.kind, b.data, height=b.height, width=b.width, hri=b.hri)
+            elif isinstance(b, ImageBlock):
+                from PIL import Image, UnidentifiedImageError
+
+                src = b.data if b.data is not None else (base / b.path if base and not Path(b.path).is_absolute() else Path(b.path))
+                try:
+                    import io
+                    with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
+                        if img.width * img.height > MAX_SOURCE_PIXELS:
+                            out.append((path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels"))
+                except FileNotFoundError:
+                    out.append((f"{path}/path", f"no such image file {src}"))
+                except (UnidentifiedImageError, OSError) as exc:
+                    out.append((path, f"not a readable image ({exc})"))
+        except ValueError as exc:
+            out.append((f"{path}/data", str(exc)))
+    return out
+
+
+def from_dict(data: Any, base: Path | None = None) -> Document:
+    """Validate a parsed JSON document and build the dataclasses; raises InvalidDocument.
+    ``base`` is the folder relative image paths are read from."""
+    errors = validate(data)
+    if errors:
+        raise InvalidDocument(errors)
+    blocks = tuple(_block(b, f"blocks/{i}") for i, b in enumerate(data["blocks"]))
+    if errors := _content_errors(blocks, base):
+        raise InvalidDocument(errors)
+    return Document(blocks, data.get("font", "A"), data.get("allow_raw", False), base)
+
+
+def load_document(source: str | Path | bytes) -> Document:
+    """Read a receipt from a JSON file path, or from JSON text/bytes."""
+    base = None
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        text = Path(source).read_text("utf-8")
+        base = Path(source).resolve().parent
+    else:
+        text = source.decode("utf-8") if isinstance(source, bytes) else source
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDocument([("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    return from_dict(data, base)
+
+
+def to_dict(doc: Document) -> dict:
+    """The JSON form of a document (inverse of :func:`from_dict`)."""
+    out = []
+    for b in doc.blocks:
+        d = {k: v for k, v in asdict(b).items() if v is not None}
+        style = d.pop("style", None)
+        if style:
+            d.update({k: v for k, v in style.items() if v != getattr(Style(), k)})
+        if isinstance(b, (ImageBlock, Raw)) and b.data is not None:
+            d.pop("data")
+            d["base64"] = base64.b64encode(b.data).decode("ascii")
+        if isinstance(b, Columns):
+            d["columns"] = [asdict(c) for c in b.columns]
+            d["rows"] = [list(r) for r in b.rows]
+            if b.header is not None:
+                d["header"] = list(b.header)
+        out.append(d)
+    return {"version": 1, "font": doc.font, "allow_raw": doc.allow_raw, "blocks": out}
