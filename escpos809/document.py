@@ -264,7 +264,7 @@ def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[
                 except FileNotFoundError:
                     out.append((f"{path}/path", f"no such image file {src}"))
                 except (UnidentifiedImageError, OSError) as exc:
-                    out.append((path, f"not a readable image ({exc})"))
+                    out.append((path, "not a readable image (PNG, JPEG, GIF, BMP, …)" if isinstance(src, bytes) else f"cannot read image {src}: {exc}"))
         except ValueError as exc:
             out.append((f"{path}/data", str(exc)))
     return out

@@ -1,0 +1,284 @@
+"""One layout engine: document blocks → laid-out operations for a profile.
+
+Text is wrapped by display width (a CJK character takes two columns, a 2x-wide character
+two), columns and key–value lines are composed in characters, images are scaled to the
+paper and packed, codes are placed. Both renderers (ESC/POS bytes, PNG preview) consume
+the same list, so the preview is the receipt.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import document as d
+from .profile import Profile
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of characters printed in one style."""
+
+    text: str
+    bold: bool = False
+    underline: int = 0
+    invert: bool = False
+    font: str = "A"
+    width: int = 1
+    height: int = 1
+
+
+@dataclass(frozen=True)
+class Line:
+    spans: tuple[Span, ...]
+    align: str = "left"
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Raster:
+    width_bytes: int
+    rows: int
+    data: bytes
+    align: str = "center"
+
+
+@dataclass(frozen=True)
+class QrCode:
+    data: str
+    size: int
+    ec: str
+    align: str = "center"
+
+
+@dataclass(frozen=True)
+class BarcodeOp:
+    kind: str
+    data: str
+    height: int
+    width: int
+    hri: str
+    align: str = "center"
+
+
+@dataclass(frozen=True)
+class FeedOp:
+    lines: int = 0
+    dots: int | None = None
+
+
+@dataclass(frozen=True)
+class CutOp:
+    mode: str
+    feed: int | None
+
+
+@dataclass(frozen=True)
+class BeepOp:
+    times: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class DrawerOp:
+    pin: int
+    on_ms: int
+    off_ms: int
+
+
+@dataclass(frozen=True)
+class RawOp:
+    data: bytes
+
+
+LayoutOp = Line | Raster | QrCode | BarcodeOp | FeedOp | CutOp | BeepOp | DrawerOp | RawOp
+
+
+def char_width(ch: str) -> int:
+    """Columns a character takes: 2 for East Asian wide/full-width, 0 for combining marks."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+def _cut_to(text: str, cols: int) -> tuple[str, str]:
+    """Split ``text`` after at most ``cols`` columns."""
+    used = 0
+    for i, ch in enumerate(text):
+        w = char_width(ch)
+        if used + w > cols:
+            return text[:i], text[i:]
+        used += w
+    return text, ""
+
+
+def wrap(text: str, cols: int) -> list[str]:
+    """Word-wrap to ``cols`` display columns; explicit newlines kept; long words broken."""
+    if cols < 1:
+        raise ValueError("cols must be >= 1")
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if text_width(candidate) <= cols:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while text_width(word) > cols:
+                head, word = _cut_to(word, cols)
+                lines.append(head)
+            line = word
+        lines.append(line)
+    return lines
+
+
+def pad(text: str, cols: int, align: str) -> str:
+    gap = cols - text_width(text)
+    if gap <= 0:
+        return text
+    if align == "right":
+        return " " * gap + text
+    if align == "center":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
+
+
+class Layout:
+    """Lays out documents for one profile."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+
+    def columns(self, style: Span) -> int:
+        return self.profile.columns(style.font, style.width)
+
+    def _span(self, doc: d.Document, s: d.Style) -> Span:
+        return Span("", s.bold, s.underline, s.invert, s.font or doc.font, s.width, s.height)
+
+    def run(self, doc: d.Document) -> list[LayoutOp]:
+        out: list[LayoutOp] = []
+        for block in doc.blocks:
+            out.extend(self.block(doc, block))
+        return out
+
+    def _lines(self, texts: list[str], span: Span, align: str) -> list[Line]:
+        if align != "right" and not (span.underline or span.invert):
+            texts = [t.rstrip(" ") for t in texts]  # trailing blanks print nothing: don't send them
+        return [Line((Span(t, *_style_of(span)),), align) for t in texts]
+
+    def block(self, doc: d.Document, b) -> list[LayoutOp]:
+        if isinstance(b, d.Text):
+            span = self._span(doc, b.style)
+            cols = self.columns(span)
+            texts = wrap(b.text, cols) if b.wrap else [_cut_to(t, cols)[0] for t in b.text.split("\n")]
+            return self._lines(texts, span, b.align)
+        if isinstance(b, d.Rule):
+            span = self._span(doc, b.style)
+            return self._lines([b.char * (self.columns(span) // char_width(b.char) or 1)], span, "left")
+        if isinstance(b, d.KeyValue):
+            span = self._span(doc, b.style)
+            return self._lines(key_value(b.key, b.value, self.columns(span)), span, "left")
+        if isinstance(b, d.Columns):
+            span = self._span(doc, b.style)
+            return self._lines(table(b, self.columns(span)), span, "left")
+        if isinstance(b, d.ImageBlock):
+            return [self.image(doc, b)]
+        if isinstance(b, d.QR):
+            if b.native:
+                return [QrCode(b.data, b.size, b.ec, b.align)]
+            return [self.qr_image(b)]
+        if isinstance(b, d.Barcode):
+            return [BarcodeOp(b.kind, b.data, b.height, b.width, b.hri, b.align)]
+        if isinstance(b, d.Feed):
+            return [FeedOp(b.lines, b.dots)]
+        if isinstance(b, d.Cut):
+            return [CutOp(b.mode, b.feed)]
+        if isinstance(b, d.Beep):
+            return [BeepOp(b.times, b.duration)]
+        if isinstance(b, d.Drawer):
+            return [DrawerOp(b.pin, b.on_ms, b.off_ms)]
+        if isinstance(b, d.Raw):
+            return [RawOp(b.data)]
+        raise TypeError(f"not a block: {b!r}")
+
+    def image(self, doc: d.Document, b: d.ImageBlock) -> Raster:
+        from PIL import Image
+
+        from .raster import pack, to_mono
+
+        if b.data is not None:
+            src = io.BytesIO(b.data)
+        else:
+            p = Path(b.path)
+            src = doc.base / p if doc.base and not p.is_absolute() else p
+        with Image.open(src) as img:
+            img.load()
+            mono = to_mono(img, self.profile.width_dots, b.width, b.dither, b.threshold)
+        return Raster(*pack(mono), align=b.align)
+
+    def qr_image(self, b: d.QR) -> Raster:
+        from PIL import Image
+
+        from .emulator.interpreter import make_qr
+        from .raster import pack
+
+        matrix = make_qr(b.data.encode("utf-8"), b.ec).get_matrix()
+        n = len(matrix)
+        img = Image.new("1", (n, n), 1)
+        img.putdata([0 if v else 1 for row in matrix for v in row])
+        img = img.resize((n * b.size, n * b.size), Image.Resampling.NEAREST)
+        if img.width > self.profile.width_dots:
+            raise ValueError(f"QR code is {img.width} dots wide at size {b.size}; the paper has {self.profile.width_dots}")
+        return Raster(*pack(img), align=b.align)
+
+
+def _style_of(span: Span) -> tuple:
+    return (span.bold, span.underline, span.invert, span.font, span.width, span.height)
+
+
+def key_value(key: str, value: str, cols: int) -> list[str]:
+    """Key left, value right-aligned on the key's last line (or its own line if no room)."""
+    value = _cut_to(value, cols)[0]
+    room = cols - text_width(value) - 1
+    keys = wrap(key, max(room, 1)) if room >= 1 else wrap(key, cols)
+    if room >= 1 and text_width(keys[-1]) <= room:
+        return keys[:-1] + [pad(keys[-1], cols - text_width(value), "left") + value]
+    return keys + [pad(value, cols, "right")]
+
+
+def column_widths(cols: list[d.Column], total: int, gap: int) -> list[int]:
+    """Character widths: integers as given, fractions of what is left after fixed columns and gaps."""
+    avail = total - gap * (len(cols) - 1)
+    fixed = sum(int(c.width) for c in cols if not (isinstance(c.width, float) and c.width <= 1))
+    rest = avail - fixed
+    frac = [i for i, c in enumerate(cols) if isinstance(c.width, float) and c.width <= 1]
+    widths = [max(1, int(c.width * rest)) if i in frac else int(c.width) for i, c in enumerate(cols)]
+    if frac and sum(cols[i].width for i in frac) >= 0.999:  # fractions fill the line: no lost column
+        widths[frac[-1]] += avail - sum(widths)
+    if sum(widths) > avail:
+        raise ValueError(f"columns need {sum(widths) + gap * (len(cols) - 1)} characters; the line has {total}")
+    return widths
+
+
+def table(b: d.Columns, total: int) -> list[str]:
+    widths = column_widths(list(b.columns), total, b.gap)
+    sep = " " * b.gap
+    rows = ([b.header] if b.header else []) + list(b.rows)
+    lines = []
+    for row in rows:
+        cells = [wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
+        for k in range(max(len(c) for c in cells)):
+            parts = [pad(c[k] if k < len(c) else "", w, col.align) for c, w, col in zip(cells, widths, b.columns)]
+            lines.append(sep.join(parts).rstrip())
+    return lines

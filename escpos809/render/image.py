@@ -1,0 +1,81 @@
+"""Laid-out operations → PNG preview, drawn by the virtual printer's paper renderer.
+
+The operations are turned straight into the emulator's paper operations (same cells, line
+heights and placement rules as the printer), without going through bytes: printing the
+ESC/POS rendering to the virtual printer must give the same picture, which the tests check.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from .. import layout as L
+from ..emulator.interpreter import Interpreter, qr_modules
+from ..emulator.ops import Cell, Op
+from ..emulator.paper import render_pages
+from ..profile import Profile
+
+DEFAULT_LINE_SPACING = 32  # ESC 2 on this family
+_ALIGN = {"left": 0, "center": 1, "right": 2}
+
+
+def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
+    fonts = {k: (f.width, f.height) for k, f in profile.fonts.items()}
+    width = profile.width_dots
+    out: list[Op] = []
+    y = 0
+
+    def add(kind: str, height: int = 0, **args) -> None:
+        nonlocal y
+        out.append(Op(kind, args, y, height))
+        y += height
+
+    for op in ops:
+        if isinstance(op, L.Line):
+            cells = [Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.invert, L.char_width(ch) == 2)
+                     for s in op.spans for ch in s.text]
+            if not cells:
+                add("feed", DEFAULT_LINE_SPACING, dots=DEFAULT_LINE_SPACING)
+                continue
+            height = max(max(c.dots(fonts)[1] for c in cells), DEFAULT_LINE_SPACING)
+            add("text", height, cells=cells, align=_ALIGN[op.align], left=0, area=width)
+        elif isinstance(op, L.Raster):
+            add("raster", op.rows, width_bytes=op.width_bytes, rows=op.rows, scale=[1, 1],
+                align=_ALIGN[op.align], left=0, data=op.data)
+        elif isinstance(op, L.QrCode):
+            modules = qr_modules(op.data.encode("utf-8"), op.ec)
+            add("qr", modules * op.size, data=op.data, size=op.size, ec=op.ec, model=2, modules=modules,
+                align=_ALIGN[op.align], left=0)
+        elif isinstance(op, L.BarcodeOp):
+            hri_h = fonts["A"][1] * ((op.hri in ("above", "both")) + (op.hri in ("below", "both")))
+            add("barcode", op.height + hri_h, type=op.kind, data=op.data, raw=op.data, bar_height=op.height,
+                module=op.width, hri=op.hri, hri_font="A", align=_ALIGN[op.align], left=0)
+        elif isinstance(op, L.FeedOp):
+            dots = op.dots if op.dots is not None else op.lines * DEFAULT_LINE_SPACING
+            if dots:
+                add("feed", dots, dots=dots)
+        elif isinstance(op, L.CutOp):
+            if op.feed:
+                add("feed", op.feed, dots=op.feed)
+            add("cut", mode=op.mode, feed=op.feed)
+        elif isinstance(op, L.BeepOp):
+            add("beep", times=op.times, duration_ms=op.duration * 50)
+        elif isinstance(op, L.DrawerOp):
+            add("drawer", pin=op.pin, on_ms=op.on_ms, off_ms=op.off_ms)
+        elif isinstance(op, L.RawOp):
+            # raw bytes are opaque to the layout: let the printer model say what they print
+            it = Interpreter(width, fonts, dict(profile.codepages), chinese_after_init=False)
+            it.style.chinese = False
+            it.feed(op.data)
+            it.finish()
+            for raw_op in it.ops:
+                raw_op.y += y
+                out.append(raw_op)
+            y += it.y
+    return out
+
+
+def preview(ops: list[L.LayoutOp], profile: Profile) -> list[Image.Image]:
+    """One image per cut, exactly as the virtual printer would draw the ESC/POS rendering."""
+    fonts = {k: (f.width, f.height) for k, f in profile.fonts.items()}
+    return render_pages(paper_ops(ops, profile), profile.width_dots, fonts)
