@@ -179,39 +179,105 @@ def drawer(printer, pin: str, on_ms: int, off_ms: int) -> None:
     _finish(printer)
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def _load_receipt(source: str, data_file: str | None):
+    """A receipt document from a JSON file (``-`` = stdin), filled from ``data_file`` if given."""
+    from .document import from_dict
+    from .errors import InvalidDocument
+    from .template import fill
+
+    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    base = Path.cwd() if source == "-" else Path(source).resolve().parent
+
+    def parse(blob: bytes, what: str):
+        try:
+            return json.loads(blob)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidDocument([("", f"{what} is not JSON: {exc}")]) from None
+    data = parse(raw, source)
+    if data_file:
+        data = fill(data, parse(Path(data_file).read_bytes(), data_file))
+    return from_dict(data, base)
+
+
+def _warn_replaced(replaced: list[str]) -> None:
+    if replaced:
+        click.echo(f"escpos809: warning: no code page carries {''.join(sorted(set(replaced)))!r}; "
+                   "printed as '?'", err=True)
+
+
 @cli.command("print")
 @printer_options
-@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True), required=False)
+@click.option("--qr", "qr_data", metavar="DATA", help="Print a QR code of DATA (no SOURCE needed).")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False),
+              help="Fill the JSON receipt template SOURCE from this JSON file.")
 @click.option("--raw", is_flag=True, help="Send the file's bytes unchanged (ESC/POS prepared elsewhere).")
-@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the text file.")
-@click.option("--cut/--no-cut", "do_cut", default=True, show_default=True, help="Feed and cut after the text.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a text file.")
+@click.option("--cut/--no-cut", "do_cut", default=True, show_default=True, help="Feed and cut after text, image or QR.")
 @click.option("--cut-mode", type=click.Choice(["full", "partial"]), default="partial", show_default=True)
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Ask the status first and refuse when the printer reports paper out, cover open or an error.")
-def print_cmd(printer, source: str, raw: bool, encoding: str, do_cut: bool, cut_mode: str, check: bool) -> None:
-    """Print a text file (or - for stdin), or raw ESC/POS bytes with --raw."""
-    from .escpos import commands
+def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check) -> None:
+    """Print a receipt (.json), an image (.png, .jpg, …), a text file (- for stdin),
+    raw ESC/POS bytes (--raw) or a QR code (--qr DATA)."""
+    from .document import Cut, Document, ImageBlock, QR, Text
 
-    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    if not raw:
+    if (source is None) == (qr_data is None):
+        raise click.UsageError("give a SOURCE file or --qr DATA (one of them)")
+    suffix = Path(source).suffix.lower() if source else ""
+    payload: bytes | None = None
+    if qr_data is not None:
+        doc = Document((QR(qr_data),))
+    elif raw:
+        payload = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        doc = None
+    elif suffix == ".json":
+        doc = _load_receipt(source, data_file)
+    elif suffix in IMAGE_SUFFIXES:
+        doc = Document((ImageBlock(path=str(Path(source).resolve())),))
+        from .document import _content_errors
+        from .errors import InvalidDocument
+        if errors := _content_errors(doc.blocks, None):
+            raise InvalidDocument(errors)
+    else:
+        blob = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         try:
-            text = data.decode(encoding)
+            text = blob.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             raise InvalidData(f"{source} is not {encoding} text ({exc}); use --encoding or --raw") from None
+        doc = Document((Text(text.removesuffix("\n")),))
+    if doc is not None and do_cut and suffix != ".json":
+        doc = Document(doc.blocks + (Cut(cut_mode, 0),))
     with printer:
         if check:
             printer.ensure_ready()
-        if raw:
-            printer.send(data)
+        if payload is not None:
+            printer.send(payload)
         else:
-            printer.initialize()
-            replaced = printer.text(text if text.endswith("\n") else text + "\n")
-            if replaced:
-                click.echo(f"escpos809: warning: no code page carries {''.join(sorted(set(replaced)))!r}; "
-                           "printed as '?'", err=True)
-            if do_cut:
-                printer.send(commands.cut(cut_mode, feed=0))
+            _warn_replaced(printer.print_document(doc))
     _finish(printer)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="PNG to write; a receipt with several cuts gives NAME-2.png, NAME-3.png, …")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="Template data (JSON).")
+@click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
+def preview(source, output, data_file, profile) -> None:
+    """Draw a JSON receipt as the printer would print it."""
+    from .profile import load_profile
+    from .receipt import preview as draw
+
+    pages = draw(_load_receipt(source, data_file), load_profile(profile))
+    out = Path(output)
+    for n, page in enumerate(pages, 1):
+        path = out if n == 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")
+        page.save(path)
+        click.echo(str(path))
 
 
 @cli.command("usb-list")

@@ -125,6 +125,14 @@ class Printer:
     def drawer(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         self.send(commands.drawer_kick(pin, on_ms, off_ms))
 
+    def print_document(self, doc) -> list[str]:
+        """Print a receipt document (:mod:`escpos809.document`); returns characters printed as '?'."""
+        from .receipt import render
+
+        rendered = render(doc, self.profile)
+        self.send(rendered.data)
+        return rendered.replaced
+
     def _placed(self, data: bytes, center: bool) -> None:
         """Send a code or image, centred with ``ESC a 1`` (never by padding) when asked."""
         self.send(commands.align("center") + data + commands.align("left") if center else data)

@@ -1,0 +1,82 @@
+"""Fill a receipt template from a dict: ``{name}`` and ``{order.total}`` in any string, and
+``{"repeat": "items", "as": "item", "blocks": [...]}`` to repeat blocks per list entry.
+
+Only lookups, no expressions: nothing in a template can run code. A missing field is an
+error with its JSON path, never a blank.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import InvalidDocument
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}|\{|\}")
+
+
+def _lookup(values: dict, name: str, path: str) -> str:
+    cur: Any = values
+    for part in name.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            raise InvalidDocument([(path, f"no value for {{{name}}}")])
+    if isinstance(cur, (dict, list)) or cur is None:
+        raise InvalidDocument([(path, f"{{{name}}} is {type(cur).__name__ if cur is not None else 'null'}, not text")])
+    return cur if isinstance(cur, str) else str(cur)
+
+
+def _fill_str(text: str, values: dict, path: str) -> str:
+    def sub(m: re.Match) -> str:
+        tok = m.group(0)
+        if tok in ("{{", "}}"):
+            return tok[0]
+        if m.group(1) is None:
+            raise InvalidDocument([(path, f"unmatched {tok!r} in {text!r} (write {tok * 2} for a literal brace)")])
+        return _lookup(values, m.group(1), path)
+    return _FIELD.sub(sub, text)
+
+
+def _fill(node: Any, values: dict, path: str) -> Any:
+    if isinstance(node, str):
+        return _fill_str(node, values, path)
+    if isinstance(node, dict):
+        return {k: _fill(v, values, f"{path}/{k}" if path else k) for k, v in node.items()}
+    if isinstance(node, list):
+        out = []
+        for i, item in enumerate(node):
+            here = f"{path}/{i}" if path else str(i)
+            if isinstance(item, dict) and "repeat" in item:
+                out.extend(_repeat(item, values, here))
+            else:
+                out.append(_fill(item, values, here))
+        return out
+    return node
+
+
+def _repeat(block: dict, values: dict, path: str) -> list:
+    unknown = set(block) - {"repeat", "as", "blocks"}
+    if unknown or not isinstance(block.get("blocks"), list) or not isinstance(block["repeat"], str):
+        raise InvalidDocument([(path, 'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'
+                                + (f"; unknown {sorted(unknown)}" if unknown else ""))])
+    name = block.get("as", "item")
+    items: Any = values
+    for part in block["repeat"].split("."):
+        items = items.get(part) if isinstance(items, dict) else None
+    if not isinstance(items, list):
+        raise InvalidDocument([(f"{path}/repeat", f"{block['repeat']!r} is not a list in the data")])
+    out = []
+    for k, item in enumerate(items):
+        scope = {**values, name: item, "index": k + 1}
+        out.extend(_fill(block["blocks"], scope, f"{path}/blocks"))
+    return out
+
+
+def fill(template: dict, values: dict) -> dict:
+    """The document ``template`` with every field filled from ``values``."""
+    if not isinstance(values, dict):
+        raise InvalidDocument([("", "template data must be a JSON object")])
+    return _fill(template, values, "")
