@@ -111,11 +111,12 @@ def text_width(text: str) -> int:
 
 
 def _cut_to(text: str, cols: int) -> tuple[str, str]:
-    """Split ``text`` after at most ``cols`` columns."""
+    """Split ``text`` after at most ``cols`` columns (at least one character, so a wide
+    character in a one-column cell cannot stall the wrapping)."""
     used = 0
     for i, ch in enumerate(text):
         w = char_width(ch)
-        if used + w > cols:
+        if used + w > cols and i > 0:
             return text[:i], text[i:]
         used += w
     return text, ""

@@ -1,0 +1,105 @@
+"""The receipt format: schema errors with their JSON paths, dataclasses, templates."""
+
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from escpos809 import document as d
+from escpos809.errors import InvalidDocument
+from escpos809.template import fill
+
+
+def errors_of(doc) -> list[tuple[str, str]]:
+    with pytest.raises(InvalidDocument) as exc:
+        d.from_dict(doc)
+    return exc.value.errors
+
+
+def png(w, h, mode="1") -> str:
+    buf = io.BytesIO()
+    Image.new(mode, (w, h), 1).save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize("doc, path, message", [
+    ({"blocks": [{"type": "text", "text": 5}]}, "blocks/0/text", "is not of type 'string'"),
+    ({"blocks": [{"type": "text", "text": "x", "bold": "yes"}]}, "blocks/0/bold", "is not of type 'boolean'"),
+    ({"blocks": [{"type": "text", "text": "x", "width": 9}]}, "blocks/0/width", "greater than the maximum of 8"),
+    ({"blocks": [{"type": "hologram"}]}, "blocks/0/type", "'hologram' is not one of"),
+    ({"blocks": [{"type": "text", "text": "x", "colour": "red"}]}, "blocks/0", "unknown field colour"),
+    ({"blocks": [{"type": "qr"}]}, "blocks/0", "'data' is a required property"),
+    ({"blocks": [{"type": "qr", "data": "x" * 2000, "ec": "H"}]}, "blocks/0/data", "holds at most 1273"),
+    ({"blocks": [{"type": "barcode", "kind": "ean13", "data": "123"}]}, "blocks/0/data", "12 or 13 digits"),
+    ({"blocks": [{"type": "image"}]}, "blocks/0", "needs exactly one of 'path' or 'base64'"),
+    ({"blocks": [{"type": "image", "base64": "aGVsbG8="}]}, "blocks/0", "not a readable image"),
+    ({"blocks": [{"type": "image", "path": "/no/such.png"}]}, "blocks/0/path", "no such image file"),
+    ({"blocks": [{"type": "raw", "hex": "1b40"}]}, "blocks/0", "allow_raw"),
+    ({"blocks": "nope"}, "blocks", "is not of type 'array'"),
+    ({"blox": []}, "", "'blocks' is a required property"),
+    ({"blocks": [{"type": "columns", "columns": [{"width": 0}], "rows": []}]}, "blocks/0/columns/0/width", ""),
+])
+def test_schema_errors_name_the_path(doc, path, message):
+    errors = errors_of(doc)
+    assert any(p == path and message in m for p, m in errors), errors
+
+
+def test_every_error_is_reported_not_just_the_first():
+    errors = errors_of({"blocks": [{"type": "text", "text": 1}, {"type": "cut", "mode": "half"},
+                                   {"type": "beep", "times": 0}]})
+    assert {p for p, _ in errors} == {"blocks/0/text", "blocks/1/mode", "blocks/2/times"}
+
+
+def test_oversize_image_refused_at_load():
+    errors = errors_of({"blocks": [{"type": "image", "base64": png(8000, 5001)}]})
+    assert errors == [("blocks/0", "image is 8000x5001; at most 40,000,000 pixels")]
+
+
+def test_not_json():
+    with pytest.raises(InvalidDocument, match="not JSON: Expecting"):
+        d.load_document('{"blocks": [}')
+
+
+def test_round_trip_between_json_and_dataclasses():
+    doc = d.from_dict({"font": "B", "blocks": [
+        {"type": "text", "text": "Hi", "bold": True, "align": "center", "width": 2},
+        {"type": "columns", "columns": [{"width": 0.5}, {"width": 10, "align": "right"}], "rows": [["a", "b"]],
+         "header": ["x", "y"]},
+        {"type": "kv", "key": "k", "value": "v"}, {"type": "rule", "char": "="},
+        {"type": "image", "base64": png(16, 8), "dither": "threshold"},
+        {"type": "qr", "data": "q", "native": False}, {"type": "barcode", "kind": "code39", "data": "AB"},
+        {"type": "feed", "dots": 12}, {"type": "cut", "mode": "full", "feed": 3}, {"type": "beep"},
+        {"type": "drawer", "pin": 5}]})
+    assert isinstance(doc.blocks[0], d.Text) and doc.blocks[0].style.bold and doc.blocks[0].style.width == 2
+    assert d.from_dict(json.loads(json.dumps(d.to_dict(doc)))) == doc
+
+
+def test_raw_is_opt_in():
+    doc = d.from_dict({"allow_raw": True, "blocks": [{"type": "raw", "hex": "1b 40"}]})
+    assert doc.blocks[0] == d.Raw(b"\x1b@")
+
+
+def test_template_fills_fields_and_repeats():
+    t = {"blocks": [{"type": "text", "text": "Tisch {table} {{literal}}"},
+                    {"repeat": "items", "as": "i", "blocks": [{"type": "kv", "key": "{index}. {i.name}", "value": "{i.price}"}]}]}
+    out = fill(t, {"table": 7, "items": [{"name": "Pasta", "price": "9.50"}, {"name": "Vino", "price": "5.00"}]})
+    assert out["blocks"] == [{"type": "text", "text": "Tisch 7 {literal}"},
+                             {"type": "kv", "key": "1. Pasta", "value": "9.50"},
+                             {"type": "kv", "key": "2. Vino", "value": "5.00"}]
+
+
+@pytest.mark.parametrize("template, values, path, message", [
+    ({"blocks": [{"type": "text", "text": "{missing}"}]}, {}, "blocks/0/text", "no value for {missing}"),
+    ({"blocks": [{"type": "text", "text": "{a.b}"}]}, {"a": {}}, "blocks/0/text", "no value for {a.b}"),
+    ({"blocks": [{"type": "text", "text": "{a}"}]}, {"a": {"x": 1}}, "blocks/0/text", "is dict, not text"),
+    ({"blocks": [{"type": "text", "text": "{x.__class__}"}]}, {"x": "s"}, "blocks/0/text", "no value"),
+    ({"blocks": [{"type": "text", "text": "{0}"}]}, {}, "blocks/0/text", "unmatched '{'"),
+    ({"blocks": [{"repeat": "rows", "blocks": []}]}, {"rows": 3}, "blocks/0/repeat", "is not a list"),
+])
+def test_template_errors_are_errors_not_blanks(template, values, path, message):
+    with pytest.raises(InvalidDocument) as exc:
+        fill(template, values)
+    (p, m), = exc.value.errors
+    assert p == path and message in m
