@@ -1,0 +1,146 @@
+"""ESC/POS renderer: bytes per block (written from the reference), fewest bytes, and
+property tests; the preview against the virtual printer's picture of the same bytes."""
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image, ImageChops
+
+from escpos809 import document as d
+from escpos809.cli import _load_receipt
+from escpos809.emulator import VirtualPrinter
+from escpos809.emulator.interpreter import Interpreter
+from escpos809.printer import Printer
+from escpos809.profile import load_profile
+from escpos809.receipt import preview, render
+from tests.conftest import h
+
+PROFILE = load_profile()
+INIT = h("1B 40 1C 2E")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def body(*blocks) -> bytes:
+    data = render(d.Document(tuple(blocks)), PROFILE).data
+    assert data.startswith(INIT)
+    return data[len(INIT):]
+
+
+def test_text_block_bytes():
+    assert body(d.Text("Hi", d.Style(bold=True), align="center")) == h("1B 61 01 1B 45 01") + b"Hi\n"
+    assert body(d.Text("Big", d.Style(width=2, height=2, underline=1, invert=True, font="B"))) == \
+        h("1B 2D 01 1D 42 01 1B 4D 01 1D 21 11") + b"Big\n"
+
+
+def test_no_redundant_style_or_alignment():
+    out = body(d.Text("a", d.Style(bold=True), "center"), d.Text("b", d.Style(bold=True), "center"), d.Text("c"))
+    assert out == h("1B 61 01 1B 45 01") + b"a\nb\n" + h("1B 61 00 1B 45 00") + b"c\n"
+
+
+def test_one_code_page_switch_for_a_german_receipt():
+    out = body(d.Text("Hauptstraße 12"), d.KeyValue("Startgebühr", "1.00 €"), d.Text("Danke für Ihren Besuch!"))
+    assert out.count(b"\x1bt") == 1
+
+
+def test_rule_kv_columns_bytes():
+    assert body(d.Rule("=")) == b"=" * 48 + b"\n"
+    assert body(d.KeyValue("SUMME", "15.40 €")) == b"SUMME" + b" " * 36 + b"15.40 " + h("1B 74 13 D5 0A")
+    cols = d.Columns((d.Column(2, "right"), d.Column(0.5), d.Column(0.5, "right")), (("1", "Tee", "2.50"),))
+    assert body(cols) == b" 1 Tee" + b" " * 38 + b"2.50\n"
+
+
+def test_image_block_is_unpadded_bands_centred():
+    buf = io.BytesIO()
+    Image.new("1", (64, 50), 0).save(buf, "PNG")
+    out = body(d.ImageBlock(buf.getvalue()))
+    assert out.startswith(h("1B 61 01 1D 76 30 00 08 00 18 00"))  # 8 bytes wide: no padding to 72
+    assert out.count(b"\x1dv0") == 3 and len(out) == 3 + 3 * 8 + 50 * 8
+
+
+def test_native_qr_centred_golden_bytes():
+    url = "https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
+    assert body(d.QR(url)) == h("1B 61 01 1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 06 1D 28 6B 03 00 31 45 31"
+                                "1D 28 6B 3F 00 31 50 30") + url.encode() + h("1D 28 6B 03 00 31 51 30")
+
+
+def test_qr_as_image_when_not_native():
+    out = body(d.QR("x", size=4, native=False))
+    assert b"\x1d(k" not in out and out.startswith(h("1B 61 01 1D 76 30 00"))
+
+
+def test_barcode_feed_cut_beep_drawer_raw():
+    assert body(d.Barcode("code128", "CHG2024000123", hri="below", align="left")) == \
+        h("1D 68 40 1D 77 02 1D 66 00 1D 48 02 1D 6B 49 0C 7B 42 43 48 47 7B 43 14 18 00 01 17")
+    assert body(d.Feed(3)) == h("1B 64 03")
+    assert body(d.Feed(0, 20)) == h("1B 4A 14")
+    assert body(d.Cut("full", None)) == h("1D 56 00")
+    assert body(d.Cut("partial", 0)) == h("1D 56 42 00")
+    assert body(d.Beep(2, 3)) == h("1B 42 02 03")
+    assert body(d.Drawer(5, 100, 100)) == h("1B 70 01 32 32")
+    # raw bytes may change anything: every style and the code page are stated again afterwards
+    assert body(d.Raw(b"\x1bt\x00"), d.Text("€")) == h("1B 74 00 1B 61 00 1B 45 00 1B 2D 00 1D 42 00 1B 4D 00 1D 21 00"
+                                                       "1B 74 13 D5 0A")
+
+
+def test_unencodable_text_is_replaced_and_reported():
+    r = render(d.Document((d.Text("ok 😀"),)), PROFILE)
+    assert r.data.endswith(b"ok ?\n") and r.replaced == ["😀"]
+
+
+required = "€£¥äöüßéñçøØåЖжПривет"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.sampled_from(list("abc XYZ 0123,.-") + list(required)), max_size=120))
+def test_encoding_round_trips_through_the_printer_model(text):
+    r = render(d.Document((d.Text(text),)), PROFILE)
+    it = Interpreter()
+    it.feed(r.data)
+    it.finish()
+    printed = " ".join(op.text for op in it.ops if op.kind == "text")
+    assert printed.split() == text.split()  # same words; wrapping only moves the breaks
+
+
+block_strategy = st.one_of(
+    st.builds(lambda t, b, w, a: {"type": "text", "text": t, "bold": b, "width": w, "align": a},
+              st.text(max_size=80), st.booleans(), st.integers(1, 8), st.sampled_from(["left", "center", "right"])),
+    st.builds(lambda k, v: {"type": "kv", "key": k, "value": v}, st.text(max_size=60), st.text(max_size=20)),
+    st.builds(lambda r: {"type": "columns", "columns": [{"width": 0.5}, {"width": 0.5, "align": "right"}],
+                         "rows": r}, st.lists(st.lists(st.text(max_size=30), min_size=2, max_size=2), max_size=4)),
+    st.builds(lambda c: {"type": "rule", "char": c}, st.sampled_from(["-", "=", "*", "─"])),
+    st.builds(lambda q, s: {"type": "qr", "data": q, "size": s}, st.text(min_size=1, max_size=100), st.integers(1, 8)),
+    st.builds(lambda n: {"type": "barcode", "kind": "code128", "data": n},
+              st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40)),
+    st.builds(lambda n: {"type": "feed", "lines": n}, st.integers(0, 5)),
+    st.just({"type": "cut"}), st.just({"type": "beep"}), st.just({"type": "drawer"}),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(block_strategy, max_size=8))
+def test_any_valid_document_renders(blocks):
+    doc = d.from_dict({"blocks": blocks})
+    data = render(doc, PROFILE).data
+    it = Interpreter()
+    it.feed(data)
+    it.finish()
+    assert not [op for op in it.ops if op.kind in ("unknown", "truncated")]
+
+
+@pytest.mark.parametrize("name, data", [("shop", None), ("restaurant", "restaurant.data.json"),
+                                        ("kiosk-ticket", None), ("charging-session", None)])
+def test_preview_is_what_the_virtual_printer_prints(tmp_path, name, data):
+    doc = _load_receipt(str(ROOT / "examples" / f"{name}.json"), str(ROOT / "examples" / data) if data else None)
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        with Printer(vp.uri) as p:
+            p.print_document(doc)
+            sock = p.transport._sock.getsockname()
+        job = vp.wait_job(f"tcp {sock[0]}:{sock[1]}")
+    printed = [Image.open(page) for page in job.pages]
+    expected = preview(doc, PROFILE)
+    assert len(printed) == len(expected)
+    for a, b in zip(printed, expected):
+        assert a.size == b.size and ImageChops.difference(a.convert("L"), b).getbbox() is None
