@@ -76,6 +76,7 @@ class ImageBlock:
     threshold: int = 128
     align: Align = "center"
     type: str = "image"
+    image: Any = field(default=None, compare=False, repr=False)  # a PIL image (Python API only)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import document as d
@@ -99,6 +100,7 @@ class RawOp:
 LayoutOp = Line | Raster | QrCode | BarcodeOp | FeedOp | CutOp | BeepOp | DrawerOp | RawOp
 
 
+@lru_cache(maxsize=8192)
 def char_width(ch: str) -> int:
     """Columns a character takes: 2 for East Asian wide/full-width, 0 for combining marks."""
     if unicodedata.combining(ch):
@@ -107,7 +109,9 @@ def char_width(ch: str) -> int:
 
 
 def text_width(text: str) -> int:
-    return sum(char_width(c) for c in text)
+    if text.isascii():  # the common case: one column per character
+        return len(text)
+    return sum(map(char_width, text))
 
 
 def _cut_to(text: str, cols: int) -> tuple[str, str]:
@@ -128,18 +132,25 @@ def wrap(text: str, cols: int) -> list[str]:
         raise ValueError("cols must be >= 1")
     lines: list[str] = []
     for para in text.split("\n"):
-        line = ""
+        if text_width(para) <= cols:
+            lines.append(para)
+            continue
+        line, used = "", 0
         for word in para.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if text_width(candidate) <= cols:
-                line = candidate
+            w = text_width(word)
+            if line and used + 1 + w <= cols:
+                line, used = f"{line} {word}", used + 1 + w
                 continue
-            if line:
+            if not line and w <= cols and (used == 0 or not word):
+                line, used = word, w
+                continue
+            if line or used:
                 lines.append(line)
-            while text_width(word) > cols:
+            while w > cols:
                 head, word = _cut_to(word, cols)
                 lines.append(head)
-            line = word
+                w = text_width(word)
+            line, used = word, w
         lines.append(line)
     return lines
 
@@ -218,6 +229,9 @@ class Layout:
 
         from .raster import pack, to_mono
 
+        if b.image is not None:
+            mono = to_mono(b.image, self.profile.width_dots, b.width, b.dither, b.threshold)
+            return Raster(*pack(mono), align=b.align)
         if b.data is not None:
             src = io.BytesIO(b.data)
         else:
