@@ -200,6 +200,30 @@ def code128_bytes(data: str, code_set: str = "auto") -> bytes:
     return bytes(out)
 
 
+def barcode_settings(height: int = 162, width: int = 3, hri: str = "below", hri_font: str = "A") -> dict[str, bytes]:
+    """The four setting commands a barcode uses, keyed h / w / f / H (``GS h``, ``GS w``,
+    ``GS f``, ``GS H``), so a renderer can skip the ones already in force."""
+    return {
+        "h": GS + b"h" + bytes([in_range("barcode height", height, 1, 255)]),
+        "w": GS + b"w" + bytes([in_range("barcode module width", width, 2, 6)]),
+        "f": GS + b"f" + bytes([choice("HRI font", hri_font, _HRI_FONT)]),
+        "H": GS + b"H" + bytes([choice("HRI position", hri, _HRI)]),
+    }
+
+
+#: What ``ESC @`` leaves in force (Epson defaults: 162 dots, module 3, font A, no HRI).
+BARCODE_DEFAULTS = barcode_settings(162, 3, "none", "A")
+
+
+def barcode_data(kind: str, data: str, code128_set: str = "auto") -> bytes:
+    """``GS k m n d…`` (function B) with the data checked for the symbology."""
+    m = choice("barcode type", kind, BARCODE_TYPES)
+    payload = _validate(kind.lower(), data, code128_set)
+    if not 1 <= len(payload) <= 255:
+        raise InvalidData(f"{kind.upper()} data encodes to {len(payload)} bytes; the printer takes 1-255")
+    return GS + b"k" + bytes([m, len(payload)]) + payload
+
+
 def barcode(kind: str, data: str, height: int = 162, width: int = 3, hri: str = "below",
             hri_font: str = "A", code128_set: str = "auto") -> bytes:
     """``GS h``, ``GS w``, ``GS f``, ``GS H`` then ``GS k m n d…`` (function B).
@@ -208,14 +232,5 @@ def barcode(kind: str, data: str, height: int = 162, width: int = 3, hri: str = 
     Data is checked for the symbology (digits, lengths, check digits, character sets) so a
     bad value fails here rather than printing nothing.
     """
-    m = choice("barcode type", kind, BARCODE_TYPES)
-    payload = _validate(kind.lower(), data, code128_set)
-    if not 1 <= len(payload) <= 255:
-        raise InvalidData(f"{kind.upper()} data encodes to {len(payload)} bytes; the printer takes 1-255")
-    return (
-        GS + b"h" + bytes([in_range("barcode height", height, 1, 255)])
-        + GS + b"w" + bytes([in_range("barcode module width", width, 2, 6)])
-        + GS + b"f" + bytes([choice("HRI font", hri_font, _HRI_FONT)])
-        + GS + b"H" + bytes([choice("HRI position", hri, _HRI)])
-        + GS + b"k" + bytes([m, len(payload)]) + payload
-    )
+    data_part = barcode_data(kind, data, code128_set)
+    return b"".join(barcode_settings(height, width, hri, hri_font).values()) + data_part

@@ -101,6 +101,18 @@ def print_area_width(dots: int) -> bytes:
     return GS + b"W" + u16le("print area width", dots)
 
 
+def tab_stops(columns: list[int]) -> bytes:
+    """``ESC D n1 … nk NUL``: horizontal tab stops at these character columns (1-255, rising,
+    at most 32), measured in the character width in force when sent. ``[]`` clears them."""
+    if len(columns) > 32:
+        raise ValueError(f"at most 32 tab stops, got {len(columns)}")
+    for n in columns:
+        in_range("tab stop", n, 1, 255)
+    if any(b <= a for a, b in zip(columns, columns[1:])):
+        raise ValueError("tab stops must rise strictly")
+    return ESC + b"D" + bytes(columns) + b"\x00"
+
+
 # --- feeds --------------------------------------------------------------------------------------
 
 def feed_lines(n: int = 1) -> bytes:

@@ -25,17 +25,77 @@ class Rendered:
     replaced: list[str] = field(default_factory=list)  # characters printed as '?'
 
 
+HT = b"\t"
+_MAX_STOPS = 32
+
+
+def _tab_eligible(op) -> bool:
+    """Lines whose inner blank runs may become HT jumps: one span, font A, single width,
+    no underline or reverse (HT spaces are not underlined), the stops being set in font A."""
+    if not isinstance(op, L.Line) or len(op.spans) != 1:
+        return False
+    s = op.spans[0]
+    return (s.font == "A" and s.width == 1 and not s.underline and not s.invert
+            and L.text_width(s.text) == len(s.text))  # columns are string indexes
+
+
+def _blank_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) columns of inner runs of 3+ spaces."""
+    runs, i = [], 0
+    while (i := text.find("   ", i)) != -1:
+        j = i
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if j < len(text):
+            runs.append((i, j))
+        i = j
+    return runs
+
+
+def tab_stops(ops: list) -> list[int]:
+    """The columns most padding runs end at (at most 32, ESC D's limit)."""
+    count: dict[int, int] = {}
+    for op in ops:
+        if _tab_eligible(op):
+            for start, end in _blank_runs(op.spans[0].text):
+                count[end] = count.get(end, 0) + (end - start)
+    best = sorted(count, key=lambda c: -count[c])[:_MAX_STOPS]
+    return sorted(c for c in best if 1 <= c <= 255)
+
+
+def _with_tabs(text: str, stops: list[int]) -> list[str | int]:
+    """Split a line into text pieces and HT counts where jumping is shorter than spaces."""
+    out: list[str | int] = []
+    pos = 0
+    for start, end in _blank_runs(text):
+        if end not in stops:
+            continue
+        hts = sum(1 for s in stops if start < s <= end)
+        if hts >= end - start:
+            continue
+        out.append(text[pos:start])
+        out.append(hts)
+        pos = end
+    out.append(text[pos:])
+    return out
+
+
 class EscposRenderer:
     def __init__(self, profile: Profile):
         self.profile = profile
         self.encoder = TextEncoder(profile)
+        self.use_tabs = bool(profile.commands.get("tabs", True))
 
     def render(self, ops: list[L.LayoutOp], initialize: bool = True) -> Rendered:
         out = bytearray(c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True)) if initialize else b"")
         # printer state after ESC @ (power-on defaults)
-        st = {"bold": False, "underline": 0, "invert": False, "font": "A", "size": (1, 1), "align": "left"}
+        st = {"bold": False, "underline": 0, "invert": False, "font": "A", "size": (1, 1), "align": "left",
+              **codes.BARCODE_DEFAULTS}
         page: int | None = None
         replaced: list[str] = []
+        stops = tab_stops(ops) if self.use_tabs and initialize else []
+        if stops:  # set right after ESC @, in font A single width, as the eligible lines print
+            out.extend(c.tab_stops(stops))
 
         def set_align(align: str) -> None:
             if st["align"] != align:
@@ -64,10 +124,15 @@ class EscposRenderer:
                 set_align(op.align)
                 for s in op.spans:
                     set_style(s)
-                    enc = self.encoder.encode(s.text, page)
-                    page = enc.codepage
-                    replaced += enc.replaced
-                    out.extend(enc.data)
+                    pieces = _with_tabs(s.text, stops) if stops and _tab_eligible(op) else [s.text]
+                    for piece in pieces:
+                        if isinstance(piece, int):
+                            out.extend(HT * piece)
+                            continue
+                        enc = self.encoder.encode(piece, page)
+                        page = enc.codepage
+                        replaced += enc.replaced
+                        out.extend(enc.data)
                 out.extend(c.LF)
             elif isinstance(op, L.Raster):
                 set_align(op.align)
@@ -77,11 +142,18 @@ class EscposRenderer:
                 out.extend(codes.qr_code(op.data, op.size, op.ec, form=self.profile.qr_form))
             elif isinstance(op, L.BarcodeOp):
                 set_align(op.align)
-                out.extend(codes.barcode(op.kind, op.data, op.height, op.width, op.hri))
+                data = codes.barcode_data(op.kind, op.data)
+                for key, cmd in codes.barcode_settings(op.height, op.width, op.hri).items():
+                    if st[key] != cmd:
+                        out.extend(cmd)
+                        st[key] = cmd
+                out.extend(data)
             elif isinstance(op, L.FeedOp):
                 if op.dots is not None:
                     out.extend(c.feed_dots(op.dots))
-                elif op.lines:
+                elif op.lines <= 2:  # at the start of a line, LF feeds one line in fewer bytes
+                    out.extend(c.LF * op.lines)
+                else:
                     out.extend(c.feed_lines(op.lines))
             elif isinstance(op, L.CutOp):
                 out.extend(c.cut(op.mode, op.feed))
@@ -94,6 +166,7 @@ class EscposRenderer:
                 # raw bytes may change anything: assume nothing about the printer afterwards
                 st = {k: None for k in st}
                 page = None
+                stops = []
         if replaced:
             log.warning("no code page carries %r; printed as '?'", "".join(sorted(set(replaced))))
         return Rendered(bytes(out), replaced)

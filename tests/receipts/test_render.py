@@ -47,9 +47,10 @@ def test_one_code_page_switch_for_a_german_receipt():
 
 def test_rule_kv_columns_bytes():
     assert body(d.Rule("=")) == b"=" * 48 + b"\n"
-    assert body(d.KeyValue("SUMME", "15.40 €")) == b"SUMME" + b" " * 36 + b"15.40 " + h("1B 74 13 D5 0A")
+    # padding becomes a tab stop (ESC D 41 NUL) and one HT instead of 36 spaces
+    assert body(d.KeyValue("SUMME", "15.40 €")) == h("1B 44 29 00") + b"SUMME\t15.40 " + h("1B 74 13 D5 0A")
     cols = d.Columns((d.Column(2, "right"), d.Column(0.5), d.Column(0.5, "right")), (("1", "Tee", "2.50"),))
-    assert body(cols) == b" 1 Tee" + b" " * 38 + b"2.50\n"
+    assert body(cols) == h("1B 44 2C 00") + b" 1 Tee\t2.50\n"
 
 
 def test_image_block_is_unpadded_bands_centred():
@@ -73,8 +74,9 @@ def test_qr_as_image_when_not_native():
 
 def test_barcode_feed_cut_beep_drawer_raw():
     assert body(d.Barcode("code128", "CHG2024000123", hri="below", align="left")) == \
-        h("1D 68 40 1D 77 02 1D 66 00 1D 48 02 1D 6B 49 0C 7B 42 43 48 47 7B 43 14 18 00 01 17")
+        h("1D 68 40 1D 77 02 1D 48 02 1D 6B 49 0C 7B 42 43 48 47 7B 43 14 18 00 01 17")  # GS f 0 is the default
     assert body(d.Feed(3)) == h("1B 64 03")
+    assert body(d.Feed(2)) == b"\n\n"
     assert body(d.Feed(0, 20)) == h("1B 4A 14")
     assert body(d.Cut("full", None)) == h("1D 56 00")
     assert body(d.Cut("partial", 0)) == h("1D 56 42 00")
