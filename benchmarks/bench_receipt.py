@@ -22,7 +22,7 @@ from PIL import Image  # noqa: E402
 
 from reference_receipt import build_escpos809, build_python_escpos, logo  # noqa: E402
 
-RUNS = 50
+RUNS = 200
 
 
 def median_ms(fn, runs: int = RUNS) -> float:

@@ -9,6 +9,7 @@ the same list, so the preview is the receipt.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +19,7 @@ from . import document as d
 from .profile import Profile
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A run of characters printed in one style."""
 
@@ -31,7 +32,7 @@ class Span:
     height: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     spans: tuple[Span, ...]
     align: str = "left"
@@ -41,7 +42,7 @@ class Line:
         return "".join(s.text for s in self.spans)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Raster:
     width_bytes: int
     rows: int
@@ -49,7 +50,7 @@ class Raster:
     align: str = "center"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QrCode:
     data: str
     size: int
@@ -57,7 +58,7 @@ class QrCode:
     align: str = "center"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BarcodeOp:
     kind: str
     data: str
@@ -67,32 +68,32 @@ class BarcodeOp:
     align: str = "center"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FeedOp:
     lines: int = 0
     dots: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CutOp:
     mode: str
     feed: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BeepOp:
     times: int
     duration: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DrawerOp:
     pin: int
     on_ms: int
     off_ms: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawOp:
     data: bytes
 
@@ -108,8 +109,13 @@ def char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+# anything outside these ranges may be wide (CJK from U+1100) or combining (U+0300-036F, …)
+_MAYBE_NOT_ONE_COLUMN = re.compile("[^\x00-\u02ff\u0370-\u0482\u048a-\u0590\u2000-\u20cf\u2100-\u2fff]")
+
+
 def text_width(text: str) -> int:
-    if text.isascii():  # the common case: one column per character
+    """Display columns of ``text`` (Latin, Greek, Cyrillic, symbols: one per character)."""
+    if text.isascii() or not _MAYBE_NOT_ONE_COLUMN.search(text):
         return len(text)
     return sum(map(char_width, text))
 
@@ -117,6 +123,8 @@ def text_width(text: str) -> int:
 def _cut_to(text: str, cols: int) -> tuple[str, str]:
     """Split ``text`` after at most ``cols`` columns (at least one character, so a wide
     character in a one-column cell cannot stall the wrapping)."""
+    if len(text) <= cols and text_width(text) <= cols:
+        return text, ""
     used = 0
     for i, ch in enumerate(text):
         w = char_width(ch)

@@ -71,10 +71,13 @@ class TextEncoder:
 
     def _best_page(self, text: str, i: int) -> tuple[int | None, int]:
         best, best_len = None, 0
+        rest = len(text) - i
         for page in self.preferred:
             n = self._run(page, text, i)
             if n > best_len:
                 best, best_len = page, n
+                if n == rest:  # carries the rest of the text: no page can do better
+                    break
         return best, best_len
 
     def _double_run(self, text: str, i: int) -> int:
@@ -93,8 +96,13 @@ class TextEncoder:
         """Encode ``text`` given the page currently selected on the printer (None = unknown)."""
         if codepage is not None and codepage not in self.table:
             raise ValueError(f"code page {codepage} is not in the profile's table")
-        if text.isascii() and text.isprintable():
-            return Encoded(text.encode("ascii"), codepage)
+        if text.isprintable():  # no control characters: try the whole string in one C call
+            try:
+                data = text.encode("ascii" if codepage is None else self.table[codepage])
+            except UnicodeEncodeError:
+                data = b""
+            if data and min(data) >= 0x20:  # e.g. cp437 puts ☺ at 0x01: never send a control byte
+                return Encoded(data, codepage)
         out, replaced, switches = bytearray(), [], 0
         i, n = 0, len(text)
         while i < n:

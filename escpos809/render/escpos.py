@@ -8,6 +8,7 @@ profile's height, centred with ``ESC a`` rather than padded.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from .. import layout as L
@@ -39,35 +40,34 @@ def _tab_eligible(op) -> bool:
             and L.text_width(s.text) == len(s.text))  # columns are string indexes
 
 
+_INNER_BLANKS = re.compile(r" {3,}(?=[^ ])")
+
+
 def _blank_runs(text: str) -> list[tuple[int, int]]:
     """(start, end) columns of inner runs of 3+ spaces."""
-    runs, i = [], 0
-    while (i := text.find("   ", i)) != -1:
-        j = i
-        while j < len(text) and text[j] == " ":
-            j += 1
-        if j < len(text):
-            runs.append((i, j))
-        i = j
-    return runs
+    return [m.span() for m in _INNER_BLANKS.finditer(text)] if "   " in text else []
 
 
-def tab_stops(ops: list) -> list[int]:
+def blank_runs_of(ops: list) -> dict[int, list[tuple[int, int]]]:
+    """Index of each tab-eligible line → its inner blank runs."""
+    return {i: runs for i, op in enumerate(ops) if _tab_eligible(op) and (runs := _blank_runs(op.spans[0].text))}
+
+
+def tab_stops(runs: dict[int, list[tuple[int, int]]]) -> list[int]:
     """The columns most padding runs end at (at most 32, ESC D's limit)."""
     count: dict[int, int] = {}
-    for op in ops:
-        if _tab_eligible(op):
-            for start, end in _blank_runs(op.spans[0].text):
-                count[end] = count.get(end, 0) + (end - start)
+    for line_runs in runs.values():
+        for start, end in line_runs:
+            count[end] = count.get(end, 0) + (end - start)
     best = sorted(count, key=lambda c: -count[c])[:_MAX_STOPS]
     return sorted(c for c in best if 1 <= c <= 255)
 
 
-def _with_tabs(text: str, stops: list[int]) -> list[str | int]:
+def _with_tabs(text: str, runs: list[tuple[int, int]], stops: list[int]) -> list[str | int]:
     """Split a line into text pieces and HT counts where jumping is shorter than spaces."""
     out: list[str | int] = []
     pos = 0
-    for start, end in _blank_runs(text):
+    for start, end in runs:
         if end not in stops:
             continue
         hts = sum(1 for s in stops if start < s <= end)
@@ -93,7 +93,8 @@ class EscposRenderer:
               **codes.BARCODE_DEFAULTS}
         page: int | None = None
         replaced: list[str] = []
-        stops = tab_stops(ops) if self.use_tabs and initialize else []
+        runs = blank_runs_of(ops) if self.use_tabs and initialize else {}
+        stops = tab_stops(runs)
         if stops:  # set right after ESC @, in font A single width, as the eligible lines print
             out.extend(c.tab_stops(stops))
 
@@ -103,6 +104,16 @@ class EscposRenderer:
                 st["align"] = align
 
         def set_style(s: L.Span) -> None:
+            changes = (st["bold"] != s.bold) + (st["underline"] != s.underline) + (st["font"] != s.font) \
+                + (st["size"] != (s.width, s.height))
+            if changes >= 2 and s.width <= 2 and s.height <= 2 and s.underline <= 1:
+                # ESC ! sets font, bold, double width/height and underline in one command
+                out.extend(c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
+                                        double_width=s.width == 2, underline=bool(s.underline)))
+                st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
+            if st["invert"] != s.invert:
+                out.extend(c.inverse(s.invert))
+                st["invert"] = s.invert
             if st["bold"] != s.bold:
                 out.extend(c.bold(s.bold))
                 st["bold"] = s.bold
@@ -119,12 +130,12 @@ class EscposRenderer:
                 out.extend(c.char_size(s.width, s.height))
                 st["size"] = (s.width, s.height)
 
-        for op in ops:
+        for index, op in enumerate(ops):
             if isinstance(op, L.Line):
                 set_align(op.align)
                 for s in op.spans:
                     set_style(s)
-                    pieces = _with_tabs(s.text, stops) if stops and _tab_eligible(op) else [s.text]
+                    pieces = _with_tabs(s.text, runs[index], stops) if stops and index in runs else [s.text]
                     for piece in pieces:
                         if isinstance(piece, int):
                             out.extend(HT * piece)

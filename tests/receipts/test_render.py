@@ -31,8 +31,10 @@ def body(*blocks) -> bytes:
 
 def test_text_block_bytes():
     assert body(d.Text("Hi", d.Style(bold=True), align="center")) == h("1B 61 01 1B 45 01") + b"Hi\n"
+    # several changes at once within ESC !'s range: one ESC ! (B1 = underline, 2w, 2h, font B)
     assert body(d.Text("Big", d.Style(width=2, height=2, underline=1, invert=True, font="B"))) == \
-        h("1B 2D 01 1D 42 01 1B 4D 01 1D 21 11") + b"Big\n"
+        h("1B 21 B1 1D 42 01") + b"Big\n"
+    assert body(d.Text("Huge", d.Style(width=3, height=3, bold=True))) == h("1B 45 01 1D 21 22") + b"Huge\n"
 
 
 def test_no_redundant_style_or_alignment():
@@ -83,8 +85,7 @@ def test_barcode_feed_cut_beep_drawer_raw():
     assert body(d.Beep(2, 3)) == h("1B 42 02 03")
     assert body(d.Drawer(5, 100, 100)) == h("1B 70 01 32 32")
     # raw bytes may change anything: every style and the code page are stated again afterwards
-    assert body(d.Raw(b"\x1bt\x00"), d.Text("€")) == h("1B 74 00 1B 61 00 1B 45 00 1B 2D 00 1D 42 00 1B 4D 00 1D 21 00"
-                                                       "1B 74 13 D5 0A")
+    assert body(d.Raw(b"\x1bt\x00"), d.Text("€")) == h("1B 74 00 1B 61 00 1B 21 00 1D 42 00 1B 74 13 D5 0A")
 
 
 def test_unencodable_text_is_replaced_and_reported():
