@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
+
+from escpos809.demo import logo  # noqa: F401 - the reference logo (peers.md §6), shared with the demo
 
 ITEMS = [
     ("Ladevorgang AC 22 kW", "0.00"), ("Energie 0-10 kWh @ 0,39", "3.90"), ("Energie 10-20 kWh @ 0,39", "3.90"),
@@ -15,16 +17,6 @@ ITEMS = [
 ]
 TOTALS = [("Zwischensumme", "15.40 €"), ("davon MwSt. 19%", "2.46 €")]
 QR_URL = "https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
-
-
-def logo() -> Image.Image:
-    img = Image.new("RGB", (384, 120), "white")
-    d = ImageDraw.Draw(img)
-    for x in range(384):
-        d.line([x, 86, x, 110], fill=(int(255 * x / 383),) * 3)
-    d.rectangle([0, 0, 383, 119], outline="black", width=3)
-    d.text((20, 18), "VOLTPARK", fill="black", font=ImageFont.load_default(size=52))
-    return img
 
 
 def two_col(left: str, right: str, cols: int = 48) -> str:

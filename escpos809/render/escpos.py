@@ -111,24 +111,12 @@ class EscposRenderer:
                 out.extend(c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
                                         double_width=s.width == 2, underline=bool(s.underline)))
                 st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
-            if st["invert"] != s.invert:
-                out.extend(c.inverse(s.invert))
-                st["invert"] = s.invert
-            if st["bold"] != s.bold:
-                out.extend(c.bold(s.bold))
-                st["bold"] = s.bold
-            if st["underline"] != s.underline:
-                out.extend(c.underline(s.underline))
-                st["underline"] = s.underline
-            if st["invert"] != s.invert:
-                out.extend(c.inverse(s.invert))
-                st["invert"] = s.invert
-            if st["font"] != s.font:
-                out.extend(c.font(s.font))
-                st["font"] = s.font
-            if st["size"] != (s.width, s.height):
-                out.extend(c.char_size(s.width, s.height))
-                st["size"] = (s.width, s.height)
+            for key, value, build in (("invert", s.invert, c.inverse), ("bold", s.bold, c.bold),
+                                      ("underline", s.underline, c.underline), ("font", s.font, c.font),
+                                      ("size", (s.width, s.height), lambda v: c.char_size(*v))):
+                if st[key] != value:
+                    out.extend(build(value))
+                    st[key] = value
 
         for index, op in enumerate(ops):
             if isinstance(op, L.Line):
