@@ -223,7 +223,7 @@ def _warn_replaced(replaced: list[str]) -> None:
 def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check) -> None:
     """Print a receipt (.json), an image (.png, .jpg, …), a text file (- for stdin),
     raw ESC/POS bytes (--raw) or a QR code (--qr DATA)."""
-    from .document import Cut, Document, ImageBlock, QR, Text
+    from .document import QR, Cut, Document, Text
 
     if (source is None) == (qr_data is None):
         raise click.UsageError("give a SOURCE file or --qr DATA (one of them)")
@@ -237,11 +237,8 @@ def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mo
     elif suffix == ".json":
         doc = _load_receipt(source, data_file)
     elif suffix in IMAGE_SUFFIXES:
-        doc = Document((ImageBlock(path=str(Path(source).resolve())),))
-        from .document import _content_errors
-        from .errors import InvalidDocument
-        if errors := _content_errors(doc.blocks, None):
-            raise InvalidDocument(errors)
+        from .document import from_dict  # the same checks as an image block in a receipt
+        doc = from_dict({"blocks": [{"type": "image", "path": str(Path(source).resolve())}]})
     else:
         blob = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
@@ -258,7 +259,6 @@ def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[
 
                 src = b.data if b.data is not None else (base / b.path if base and not Path(b.path).is_absolute() else Path(b.path))
                 try:
-                    import io
                     with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
                         if img.width * img.height > MAX_SOURCE_PIXELS:
                             out.append((path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels"))

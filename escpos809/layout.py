@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import document as d
+from .errors import InvalidDocument
 from .profile import Profile
 
 
@@ -188,8 +189,11 @@ class Layout:
 
     def run(self, doc: d.Document) -> list[LayoutOp]:
         out: list[LayoutOp] = []
-        for block in doc.blocks:
-            out.extend(self.block(doc, block))
+        for i, block in enumerate(doc.blocks):
+            try:
+                out.extend(self.block(doc, block))
+            except ValueError as exc:  # does not fit this profile's paper: say which block
+                raise InvalidDocument([(f"blocks/{i}", str(exc))]) from None
         return out
 
     def _lines(self, texts: list[str], span: Span, align: str) -> list[Line]:

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from ..transport.tcp import TcpTransport
-from ..transport.uri import _options, register
+from ..transport.uri import query_options, register
 from .server import VirtualPrinter
 
 __all__ = ["VirtualPrinter", "virtual_printer", "paper_dir"]
@@ -63,4 +63,4 @@ class VirtualTransport(TcpTransport):
 @register("virtual")
 def _virtual(uri, parts, **kw):
     name = parts.netloc or "default"
-    return VirtualTransport(name, virtual_printer(name), **{**kw, **_options(uri, parts.query, {})})
+    return VirtualTransport(name, virtual_printer(name), **{**kw, **query_options(uri, parts.query, {})})

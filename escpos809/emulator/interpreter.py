@@ -86,7 +86,8 @@ class Interpreter:
         self.style = Style(print_width=width_dots)
         self._line: list[Cell] = []
         self._line_align = 0
-        self._tabs: list[int] = [8 * i for i in range(1, 33)]
+        self._line_dots = 0
+        self._tabs: list[int] = self._default_tabs()
         self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
         self._qr = {"model": 2, "size": 3, "ec": "L", "data": b""}
         self._table = self._build_table()
@@ -189,17 +190,19 @@ class Interpreter:
         self._op("text", height=height, cells=self._line, align=self._line_align,
                  left=self.style.left_margin, area=self.style.print_width)
         self._line = []
+        self._line_dots = 0
 
     def _add_char(self, ch: str, double_byte: bool = False) -> None:
         s = self.style
         cell = Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte)
         if not self._line:
             self._line_align = s.align
-        used = sum(c.dots(self.fonts)[0] for c in self._line)
-        if used + cell.dots(self.fonts)[0] > min(s.print_width, self.width_dots - s.left_margin):
+        w = cell.dots(self.fonts)[0]
+        if self._line_dots + w > min(s.print_width, self.width_dots - s.left_margin):
             self._flush_line()  # the printer wraps a full line
             self._line_align = s.align
         self._line.append(cell)
+        self._line_dots += w
 
     def _text_byte(self, buf: bytearray, i: int) -> int:
         b = buf[i]
@@ -234,10 +237,13 @@ class Interpreter:
         if b == 0x0D:
             return 1
         if b == 0x09:
-            used = len(self._line)
-            nxt = next((t for t in self._tabs if t > used), None)
-            for _ in range((nxt - used) if nxt else 1):
+            # HT: spaces up to the next stop (in dots); past the last stop it does nothing
+            nxt = next((t for t in self._tabs if t > self._line_dots), None)
+            while nxt is not None and self._line_dots < nxt:
+                before = self._line_dots
                 self._add_char(" ")
+                if self._line_dots <= before:  # the line wrapped: the stop is behind us
+                    break
             return 1
         if b in (ESC, GS, FS, DLE, US):
             if i + 1 >= len(buf):
@@ -318,7 +324,7 @@ class Interpreter:
         self._flush_line()
         # the handlers hold this Style object: reset it in place
         vars(self.style).update(vars(Style(print_width=self.width_dots, chinese=self.chinese_after_init)))
-        self._tabs = [8 * i for i in range(1, 33)]
+        self._tabs = self._default_tabs()
         self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
         self._op("init", chinese_mode=self.style.chinese)
 
@@ -400,9 +406,16 @@ class Interpreter:
         end = buf.find(b"\x00", i + 2, i + 2 + 33)
         if end == -1:
             return NEED_MORE if len(buf) - i < 35 else self._bad(buf, i, 2, "ESC D without NUL")
-        stops = list(buf[i + 2:end])
-        self._tabs = stops
+        # stops beyond the print area are ignored, as on Epson-style firmware
+        self._tabs = [d for n in buf[i + 2:end] if (d := n * self._cell_width()) <= self.width_dots]
         return end + 1 - i
+
+    def _cell_width(self) -> int:
+        """Dots one character takes in the current font and width (what ESC D counts in)."""
+        return self.fonts[self.style.font][0] * self.style.width
+
+    def _default_tabs(self) -> list[int]:
+        return [8 * self.fonts["A"][0] * i for i in range(1, 33)]
 
     def _bad(self, buf, i, n, why) -> int:
         self._op("unknown", bytes=bytes(buf[i:i + n]).hex(" "), reason=why)

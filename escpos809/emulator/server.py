@@ -305,6 +305,8 @@ class VirtualPrinter:
                 conn.close()
 
     def _serve_discovery(self, sock: socket.socket) -> None:
+        # packets are decoded here from the reference's offsets, not with escpos809.escpos.vendor,
+        # so the virtual printer stays an independent check of the driver (design.md)
         sock.settimeout(0.1)
         while not self._stop.is_set():
             try:

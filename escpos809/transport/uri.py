@@ -27,7 +27,7 @@ def register(scheme: str):
     return deco
 
 
-def _options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
+def query_options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, values in parse_qs(query, keep_blank_values=True).items():
         if key in _COMMON:
@@ -56,7 +56,7 @@ def _tcp(uri, parts, **kw):
         raise InvalidURI(f"{uri}: port must be a number 1-65535") from None
     if not parts.hostname:
         raise InvalidURI(f"{uri}: no host; expected tcp://host[:port]")
-    return TcpTransport(parts.hostname, port, **{**kw, **_options(uri, parts.query, {})})
+    return TcpTransport(parts.hostname, port, **{**kw, **query_options(uri, parts.query, {})})
 
 
 @register("serial")
@@ -66,7 +66,7 @@ def _serial(uri, parts, **kw):
     port = parts.netloc + parts.path if parts.netloc else parts.path  # serial://COM3 or serial:///dev/tty…
     if not port:
         raise InvalidURI(f"{uri}: no device; expected serial:///dev/ttyUSB0?baudrate=115200")
-    opts = _options(uri, parts.query, {"baudrate": int, "flow": str})
+    opts = query_options(uri, parts.query, {"baudrate": int, "flow": str})
     try:
         return SerialTransport(port, **{**kw, **opts})
     except ValueError as exc:
@@ -91,7 +91,7 @@ def _usb(uri, parts, **kw):
     if len(ids) != 2:
         raise InvalidURI(f"{uri}: expected usb://VID:PID (hex), e.g. usb://0483:5743")
     vid, pid = _hex16(uri, ids[0], "vendor id"), _hex16(uri, ids[1], "product id")
-    opts = _options(uri, parts.query, {"serial": str})
+    opts = query_options(uri, parts.query, {"serial": str})
     return UsbTransport(vid, pid, **{**kw, **opts})
 
 
@@ -101,14 +101,14 @@ def _lp(uri, parts, **kw):
 
     if not parts.path or parts.netloc:
         raise InvalidURI(f"{uri}: expected lp:///dev/usb/lp0 (an absolute device path)")
-    return LpTransport(parts.path, **{**kw, **_options(uri, parts.query, {})})
+    return LpTransport(parts.path, **{**kw, **query_options(uri, parts.query, {})})
 
 
 @register("memory")
 def _memory(uri, parts, **kw):
     from .memory import MemoryTransport
 
-    return MemoryTransport(parts.netloc, **{**kw, **_options(uri, parts.query, {})})
+    return MemoryTransport(parts.netloc, **{**kw, **query_options(uri, parts.query, {})})
 
 
 def open_transport(uri: str, **kw) -> Transport:

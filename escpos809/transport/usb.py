@@ -48,7 +48,7 @@ def _string(util, dev, index) -> str | None:
         return None
     try:
         return util.get_string(dev, index)
-    except (ValueError, NotImplementedError, Exception):  # noqa: BLE001 - any failure just means "no string"
+    except Exception:  # noqa: BLE001 - USBError, ValueError (no langid), …: all mean "no string"
         return None
 
 

@@ -190,3 +190,16 @@ def test_fuzz_mutated_valid_streams(parts, draw):
                 data.insert(pos, draw.draw(st.sampled_from([0x1B, 0x1D, 0x1C, 0x10, 0x1F, 0x00, 0xFF])))
     it, _ = run(bytes(data), draw.draw(st.integers(1, 50)))
     check_state(it)
+
+
+def test_tab_stops_count_in_the_character_width_when_set():
+    # ESC D 10 20 in font A (12 dots) = stops at 120 and 240 dots
+    it, _ = run(h("1B 44 0A 14 00") + b"ab\tc\t\td\n")
+    cells = it.ops[-1].args["cells"]
+    text = "".join(c.char for c in cells)
+    assert text.index("c") == 10 and text.index("d") == 20  # the second HT: no stop left, nothing
+    # set while double width: the stop is 2 x 12 x 5 = 120 dots, reached by 10 font-A cells
+    it, _ = run(h("1D 21 10 1B 44 05 00 1D 21 00") + b"x\ty\n")
+    assert "".join(c.char for c in it.ops[-1].args["cells"]).index("y") == 10
+    it, _ = run(h("1B 44 FF 00") + b"a\tb\n")  # a stop beyond the paper is ignored
+    assert it.ops[-1].text == "ab"

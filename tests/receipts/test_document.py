@@ -103,3 +103,13 @@ def test_template_errors_are_errors_not_blanks(template, values, path, message):
         fill(template, values)
     (p, m), = exc.value.errors
     assert p == path and message in m
+
+
+def test_a_block_too_wide_for_the_paper_names_its_path():
+    from escpos809.layout import Layout
+    from escpos809.profile import load_profile
+    doc = d.from_dict({"blocks": [{"type": "rule"}, {"type": "columns", "columns": [{"width": 40}, {"width": 40}],
+                                                    "rows": [["a", "b"]]}]})
+    with pytest.raises(InvalidDocument) as exc:
+        Layout(load_profile()).run(doc)
+    assert exc.value.errors == [("blocks/1", "columns need 81 characters; the line has 48")]
