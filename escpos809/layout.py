@@ -239,11 +239,10 @@ class Layout:
     def image(self, doc: d.Document, b: d.ImageBlock) -> Raster:
         from PIL import Image
 
-        from .raster import pack, to_mono
+        from .raster import rasterize
 
         if b.image is not None:
-            mono = to_mono(b.image, self.profile.width_dots, b.width, b.dither, b.threshold)
-            return Raster(*pack(mono), align=b.align)
+            return Raster(*rasterize(b.image, self.profile.width_dots, b.width, b.dither, b.threshold), align=b.align)
         if b.data is not None:
             src = io.BytesIO(b.data)
         else:
@@ -251,8 +250,7 @@ class Layout:
             src = doc.base / p if doc.base and not p.is_absolute() else p
         with Image.open(src) as img:
             img.load()
-            mono = to_mono(img, self.profile.width_dots, b.width, b.dither, b.threshold)
-        return Raster(*pack(mono), align=b.align)
+            return Raster(*rasterize(img, self.profile.width_dots, b.width, b.dither, b.threshold), align=b.align)
 
     def qr_image(self, b: d.QR) -> Raster:
         from PIL import Image
