@@ -199,42 +199,36 @@ class Layout:
     def _lines(self, texts: list[str], span: Span, align: str) -> list[Line]:
         if align != "right" and not (span.underline or span.invert):
             texts = [t.rstrip(" ") for t in texts]  # trailing blanks print nothing: don't send them
-        return [Line((Span(t, *_style_of(span)),), align) for t in texts]
+        style = _style_of(span)
+        return [Line((Span(t, *style),), align) for t in texts]
 
     def block(self, doc: d.Document, b) -> list[LayoutOp]:
-        if isinstance(b, d.Text):
-            span = self._span(doc, b.style)
-            cols = self.columns(span)
-            texts = wrap(b.text, cols) if b.wrap else [_cut_to(t, cols)[0] for t in b.text.split("\n")]
-            return self._lines(texts, span, b.align)
-        if isinstance(b, d.Rule):
-            span = self._span(doc, b.style)
-            return self._lines([b.char * (self.columns(span) // char_width(b.char) or 1)], span, "left")
-        if isinstance(b, d.KeyValue):
-            span = self._span(doc, b.style)
-            return self._lines(key_value(b.key, b.value, self.columns(span)), span, "left")
-        if isinstance(b, d.Columns):
-            span = self._span(doc, b.style)
-            return self._lines(table(b, self.columns(span)), span, "left")
-        if isinstance(b, d.ImageBlock):
-            return [self.image(doc, b)]
-        if isinstance(b, d.QR):
-            if b.native:
-                return [QrCode(b.data, b.size, b.ec, b.align)]
-            return [self.qr_image(b)]
-        if isinstance(b, d.Barcode):
-            return [BarcodeOp(b.kind, b.data, b.height, b.width, b.hri, b.align)]
-        if isinstance(b, d.Feed):
-            return [FeedOp(b.lines, b.dots)]
-        if isinstance(b, d.Cut):
-            return [CutOp(b.mode, b.feed)]
-        if isinstance(b, d.Beep):
-            return [BeepOp(b.times, b.duration)]
-        if isinstance(b, d.Drawer):
-            return [DrawerOp(b.pin, b.on_ms, b.off_ms)]
-        if isinstance(b, d.Raw):
-            return [RawOp(b.data)]
-        raise TypeError(f"not a block: {b!r}")
+        try:
+            lay = _BLOCK_LAYOUT[type(b)]
+        except KeyError:
+            raise TypeError(f"not a block: {b!r}") from None
+        return lay(self, doc, b)
+
+    def _text(self, doc: d.Document, b: d.Text) -> list[LayoutOp]:
+        span = self._span(doc, b.style)
+        cols = self.columns(span)
+        texts = wrap(b.text, cols) if b.wrap else [_cut_to(t, cols)[0] for t in b.text.split("\n")]
+        return self._lines(texts, span, b.align)
+
+    def _rule(self, doc: d.Document, b: d.Rule) -> list[LayoutOp]:
+        span = self._span(doc, b.style)
+        return self._lines([b.char * (self.columns(span) // char_width(b.char) or 1)], span, "left")
+
+    def _key_value(self, doc: d.Document, b: d.KeyValue) -> list[LayoutOp]:
+        span = self._span(doc, b.style)
+        return self._lines(key_value(b.key, b.value, self.columns(span)), span, "left")
+
+    def _columns(self, doc: d.Document, b: d.Columns) -> list[LayoutOp]:
+        span = self._span(doc, b.style)
+        return self._lines(table(b, self.columns(span)), span, "left")
+
+    def _qr(self, doc: d.Document, b: d.QR) -> list[LayoutOp]:
+        return [QrCode(b.data, b.size, b.ec, b.align) if b.native else self.qr_image(b)]
 
     def image(self, doc: d.Document, b: d.ImageBlock) -> Raster:
         from PIL import Image
@@ -268,12 +262,32 @@ class Layout:
         return Raster(*pack(img), align=b.align)
 
 
+_BLOCK_LAYOUT = {
+    d.Text: Layout._text,
+    d.Rule: Layout._rule,
+    d.KeyValue: Layout._key_value,
+    d.Columns: Layout._columns,
+    d.ImageBlock: lambda self, doc, b: [self.image(doc, b)],
+    d.QR: Layout._qr,
+    d.Barcode: lambda self, doc, b: [BarcodeOp(b.kind, b.data, b.height, b.width, b.hri, b.align)],
+    d.Feed: lambda self, doc, b: [FeedOp(b.lines, b.dots)],
+    d.Cut: lambda self, doc, b: [CutOp(b.mode, b.feed)],
+    d.Beep: lambda self, doc, b: [BeepOp(b.times, b.duration)],
+    d.Drawer: lambda self, doc, b: [DrawerOp(b.pin, b.on_ms, b.off_ms)],
+    d.Raw: lambda self, doc, b: [RawOp(b.data)],
+}
+
+
 def _style_of(span: Span) -> tuple:
     return (span.bold, span.underline, span.invert, span.font, span.width, span.height)
 
 
 def key_value(key: str, value: str, cols: int) -> list[str]:
     """Key left, value right-aligned on the key's last line (or its own line if no room)."""
+    if len(key) + len(value) < cols and "\n" not in key:  # the usual case: one line
+        gap = cols - text_width(key) - text_width(value)
+        if gap > 0:
+            return [key + " " * gap + value]
     value = _cut_to(value, cols)[0]
     room = cols - text_width(value) - 1
     keys = wrap(key, max(room, 1)) if room >= 1 else wrap(key, cols)

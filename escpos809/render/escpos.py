@@ -30,27 +30,26 @@ HT = b"\t"
 _MAX_STOPS = 32
 
 
-def _tab_eligible(op) -> bool:
-    """Lines whose inner blank runs may become HT jumps: one span, font A, single width,
-    no underline or reverse (HT spaces are not underlined), the stops being set in font A."""
-    if not isinstance(op, L.Line) or len(op.spans) != 1:
-        return False
-    s = op.spans[0]
-    return (s.font == "A" and s.width == 1 and not s.underline and not s.invert
-            and L.text_width(s.text) == len(s.text))  # columns are string indexes
-
-
 _INNER_BLANKS = re.compile(r" {3,}(?=[^ ])")
 
 
-def _blank_runs(text: str) -> list[tuple[int, int]]:
-    """(start, end) columns of inner runs of 3+ spaces."""
-    return [m.span() for m in _INNER_BLANKS.finditer(text)] if "   " in text else []
+def _blank_runs(span: L.Span) -> list[tuple[int, int]]:
+    """(start, end) columns of the inner runs of 3+ spaces a line may jump with HT.
+
+    Only plain font-A single-width text qualifies (the stops are set in font A; HT spaces are
+    not underlined or reversed), and only where columns are string indexes.
+    """
+    text = span.text
+    if "   " not in text or span.font != "A" or span.width != 1 or span.underline or span.invert \
+            or L.text_width(text) != len(text):
+        return []
+    return [m.span() for m in _INNER_BLANKS.finditer(text)]
 
 
 def blank_runs_of(ops: list) -> dict[int, list[tuple[int, int]]]:
-    """Index of each tab-eligible line → its inner blank runs."""
-    return {i: runs for i, op in enumerate(ops) if _tab_eligible(op) and (runs := _blank_runs(op.spans[0].text))}
+    """Index of each one-span line with inner blank runs → those runs."""
+    return {i: runs for i, op in enumerate(ops)
+            if type(op) is L.Line and len(op.spans) == 1 and (runs := _blank_runs(op.spans[0]))}
 
 
 def tab_stops(runs: dict[int, list[tuple[int, int]]]) -> list[int]:
@@ -63,21 +62,24 @@ def tab_stops(runs: dict[int, list[tuple[int, int]]]) -> list[int]:
     return sorted(c for c in best if 1 <= c <= 255)
 
 
-def _with_tabs(text: str, runs: list[tuple[int, int]], stops: list[int]) -> list[str | int]:
-    """Split a line into text pieces and HT counts where jumping is shorter than spaces."""
-    out: list[str | int] = []
-    pos = 0
+def _jumps(runs: list[tuple[int, int]], stops: list[int]):
+    """(start, end, HT count) for each blank run where jumping is shorter than the spaces."""
     for start, end in runs:
-        if end not in stops:
-            continue
-        hts = sum(1 for s in stops if start < s <= end)
-        if hts >= end - start:
-            continue
-        out.append(text[pos:start])
-        out.append(hts)
+        if end in stops:
+            hts = sum(1 for s in stops if start < s <= end)
+            if hts < end - start:
+                yield start, end, hts
+
+
+def _with_tabs(data: bytes, runs: list[tuple[int, int]], stops: list[int]) -> bytes:
+    """An encoded line (one byte per column) with its blank runs replaced by HT jumps."""
+    out, pos = bytearray(), 0
+    for start, end, hts in _jumps(runs, stops):
+        out += data[pos:start]
+        out += HT * hts
         pos = end
-    out.append(text[pos:])
-    return out
+    out += data[pos:]
+    return bytes(out)
 
 
 class EscposRenderer:
@@ -87,85 +89,120 @@ class EscposRenderer:
         self.use_tabs = bool(profile.commands.get("tabs", True))
 
     def render(self, ops: list[L.LayoutOp], initialize: bool = True) -> Rendered:
-        out = bytearray(c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True)) if initialize else b"")
-        # printer state after ESC @ (power-on defaults)
-        st = {"bold": False, "underline": 0, "invert": False, "font": "A", "size": (1, 1), "align": "left",
-              **codes.BARCODE_DEFAULTS}
-        page: int | None = None
-        replaced: list[str] = []
-        runs = blank_runs_of(ops) if self.use_tabs and initialize else {}
-        stops = tab_stops(runs)
-        if stops:  # set right after ESC @, in font A single width, as the eligible lines print
-            out.extend(c.tab_stops(stops))
-
-        def set_align(align: str) -> None:
-            if st["align"] != align:
-                out.extend(c.align(align))
-                st["align"] = align
-
-        def set_style(s: L.Span) -> None:
-            changes = (st["bold"] != s.bold) + (st["underline"] != s.underline) + (st["font"] != s.font) \
-                + (st["size"] != (s.width, s.height))
-            if changes >= 2 and s.width <= 2 and s.height <= 2 and s.underline <= 1:
-                # ESC ! sets font, bold, double width/height and underline in one command
-                out.extend(c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
-                                        double_width=s.width == 2, underline=bool(s.underline)))
-                st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
-            for key, value, build in (("invert", s.invert, c.inverse), ("bold", s.bold, c.bold),
-                                      ("underline", s.underline, c.underline), ("font", s.font, c.font),
-                                      ("size", (s.width, s.height), lambda v: c.char_size(*v))):
-                if st[key] != value:
-                    out.extend(build(value))
-                    st[key] = value
-
+        job = _Job(self, ops, initialize)
         for index, op in enumerate(ops):
-            if isinstance(op, L.Line):
-                set_align(op.align)
-                for s in op.spans:
-                    set_style(s)
-                    pieces = _with_tabs(s.text, runs[index], stops) if stops and index in runs else [s.text]
-                    for piece in pieces:
-                        if isinstance(piece, int):
-                            out.extend(HT * piece)
-                            continue
-                        enc = self.encoder.encode(piece, page)
-                        page = enc.codepage
-                        replaced += enc.replaced
-                        out.extend(enc.data)
-                out.extend(c.LF)
-            elif isinstance(op, L.Raster):
-                set_align(op.align)
-                out.extend(raster_bands(op.width_bytes, op.rows, op.data, self.profile.band_rows))
-            elif isinstance(op, L.QrCode):
-                set_align(op.align)
-                out.extend(codes.qr_code(op.data, op.size, op.ec, form=self.profile.qr_form))
-            elif isinstance(op, L.BarcodeOp):
-                set_align(op.align)
-                data = codes.barcode_data(op.kind, op.data)
-                for key, cmd in codes.barcode_settings(op.height, op.width, op.hri).items():
-                    if st[key] != cmd:
-                        out.extend(cmd)
-                        st[key] = cmd
-                out.extend(data)
-            elif isinstance(op, L.FeedOp):
-                if op.dots is not None:
-                    out.extend(c.feed_dots(op.dots))
-                elif op.lines <= 2:  # at the start of a line, LF feeds one line in fewer bytes
-                    out.extend(c.LF * op.lines)
-                else:
-                    out.extend(c.feed_lines(op.lines))
-            elif isinstance(op, L.CutOp):
-                out.extend(c.cut(op.mode, op.feed))
-            elif isinstance(op, L.BeepOp):
-                out.extend(vendor.beep(op.times, op.duration))
-            elif isinstance(op, L.DrawerOp):
-                out.extend(c.drawer_kick(op.pin, op.on_ms, op.off_ms))
-            elif isinstance(op, L.RawOp):
-                out.extend(op.data)
-                # raw bytes may change anything: assume nothing about the printer afterwards
-                st = {k: None for k in st}
-                page = None
-                stops = []
-        if replaced:
-            log.warning("no code page carries %r; printed as '?'", "".join(sorted(set(replaced))))
-        return Rendered(bytes(out), replaced)
+            _EMIT[type(op)](job, index, op)
+        if job.replaced:
+            log.warning("no code page carries %r; printed as '?'", "".join(sorted(set(job.replaced))))
+        return Rendered(bytes(job.out), job.replaced)
+
+
+class _Job:
+    """One rendering: the bytes so far and what the printer's state is after them."""
+
+    def __init__(self, renderer: EscposRenderer, ops: list[L.LayoutOp], initialize: bool):
+        self.profile, self.encoder = renderer.profile, renderer.encoder
+        self.out = bytearray(c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True))
+                             if initialize else b"")
+        # printer state after ESC @ (power-on defaults)
+        self.st: dict = {"bold": False, "underline": 0, "invert": False, "font": "A", "size": (1, 1),
+                         "align": "left", **codes.BARCODE_DEFAULTS}
+        self.page: int | None = None
+        self.replaced: list[str] = []
+        self.last_style: tuple | None = None
+        self.runs = blank_runs_of(ops) if renderer.use_tabs and initialize else {}
+        self.stops = tab_stops(self.runs)
+        if self.stops:  # set right after ESC @, in font A single width, as the eligible lines print
+            self.out += c.tab_stops(self.stops)
+
+    def align(self, align: str) -> None:
+        if self.st["align"] != align:
+            self.out += c.align(align)
+            self.st["align"] = align
+
+    def style(self, s: L.Span) -> None:
+        key = (s.bold, s.underline, s.invert, s.font, s.width, s.height)
+        if key == self.last_style:  # most lines share the previous line's style
+            return
+        self.last_style = key
+        st, out = self.st, self.out
+        changes = (st["bold"] != s.bold) + (st["underline"] != s.underline) + (st["font"] != s.font) \
+            + (st["size"] != (s.width, s.height))
+        if changes >= 2 and s.width <= 2 and s.height <= 2 and s.underline <= 1:
+            # ESC ! sets font, bold, double width/height and underline in one command
+            out += c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
+                                double_width=s.width == 2, underline=bool(s.underline))
+            st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
+        for key, value, build in (("invert", s.invert, c.inverse), ("bold", s.bold, c.bold),
+                                  ("underline", s.underline, c.underline), ("font", s.font, c.font),
+                                  ("size", (s.width, s.height), lambda v: c.char_size(*v))):
+            if st[key] != value:
+                out += build(value)
+                st[key] = value
+
+    def text(self, text: str, runs: list[tuple[int, int]] | None = None) -> None:
+        enc = self.encoder.encode(text, self.page)
+        if runs and len(enc.data) != len(text):  # a page switch inside: columns are not byte offsets
+            pos = 0
+            for start, end, hts in _jumps(runs, self.stops):
+                self.text(text[pos:start])
+                self.out += HT * hts
+                pos = end
+            self.text(text[pos:])
+            return
+        self.page = enc.codepage
+        self.replaced += enc.replaced
+        self.out += _with_tabs(enc.data, runs, self.stops) if runs else enc.data
+
+    def line(self, index: int, op: L.Line) -> None:
+        self.align(op.align)
+        for s in op.spans:
+            self.style(s)
+            self.text(s.text, self.runs.get(index) if self.stops else None)
+        self.out += c.LF
+
+    def raster(self, index: int, op: L.Raster) -> None:
+        self.align(op.align)
+        self.out += raster_bands(op.width_bytes, op.rows, op.data, self.profile.band_rows)
+
+    def qr(self, index: int, op: L.QrCode) -> None:
+        self.align(op.align)
+        self.out += codes.qr_code(op.data, op.size, op.ec, form=self.profile.qr_form)
+
+    def barcode(self, index: int, op: L.BarcodeOp) -> None:
+        self.align(op.align)
+        data = codes.barcode_data(op.kind, op.data)  # checked before any setting goes out
+        for key, cmd in codes.barcode_settings(op.height, op.width, op.hri).items():
+            if self.st[key] != cmd:
+                self.out += cmd
+                self.st[key] = cmd
+        self.out += data
+
+    def feed(self, index: int, op: L.FeedOp) -> None:
+        if op.dots is not None:
+            self.out += c.feed_dots(op.dots)
+        elif op.lines <= 2:  # at the start of a line, LF feeds one line in fewer bytes
+            self.out += c.LF * op.lines
+        else:
+            self.out += c.feed_lines(op.lines)
+
+    def raw(self, index: int, op: L.RawOp) -> None:
+        self.out += op.data
+        # raw bytes may change anything: assume nothing about the printer afterwards
+        self.st = {k: None for k in self.st}
+        self.last_style = None
+        self.page = None
+        self.stops = []
+
+
+_EMIT = {
+    L.Line: _Job.line,
+    L.Raster: _Job.raster,
+    L.QrCode: _Job.qr,
+    L.BarcodeOp: _Job.barcode,
+    L.FeedOp: _Job.feed,
+    L.CutOp: lambda job, i, op: job.out.extend(c.cut(op.mode, op.feed)),
+    L.BeepOp: lambda job, i, op: job.out.extend(vendor.beep(op.times, op.duration)),
+    L.DrawerOp: lambda job, i, op: job.out.extend(c.drawer_kick(op.pin, op.on_ms, op.off_ms)),
+    L.RawOp: _Job.raw,
+}
