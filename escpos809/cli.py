@@ -363,6 +363,40 @@ def emulate(host, port, status_port, discovery_port, serial, out_dir, throttle, 
 
 
 @cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1; anything else needs a token).")
+@click.option("--port", type=click.IntRange(0, 65535), help="HTTP port (default 8809; 0 = any free port).")
+@click.option("--db", "database", type=click.Path(dir_okay=False), help="Job database (SQLite).")
+@click.option("--token", envvar="ESCPOS809_SERVICE_TOKEN", help="Bearer token clients must send.")
+@click.option("--printer", "-p", "printers", multiple=True, metavar="NAME=URI",
+              help="A printer to serve (repeatable); default: the config's [printers], else virtual://default.")
+@click.option("--on-restart", type=click.Choice(["reprint", "hold"]),
+              help="A job cut short by a crash is reprinted (marked REPRINT) or held for release.")
+@click.option("--zeroconf/--no-zeroconf", default=None, help="Advertise the API and printers (default on).")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def serve(host, port, database, token, printers, on_restart, zeroconf, log_level) -> None:
+    """Run the HTTP print service (waitress): durable queue, one worker per printer, status page."""
+    try:
+        from escpos809_service.config import load_service_config
+        from escpos809_service.server import serve as run, setup_logging
+    except ImportError as exc:
+        raise CliError(f"the service needs its extra: pip install 'escpos809[service]' ({exc.name} missing)", 1) from None
+    chosen = {}
+    for item in printers:
+        name, sep, uri = item.partition("=")
+        if not sep or not name or not uri:
+            raise InvalidData(f"--printer {item!r}: expected NAME=URI, e.g. front=tcp://192.168.1.50")
+        chosen[name] = uri
+    config = load_service_config(host=host, port=port, database=database, token=token, on_restart=on_restart,
+                                 zeroconf=zeroconf)
+    if chosen:
+        config.printers = chosen
+        config.check()
+    setup_logging(log_level)
+    run(config, ready=lambda url: click.echo(f"escpos809 service on {url}/ (API {url}/api/v1)", err=True))
+
+
+@cli.command()
 @click.option("--printer", "-p", "printer_uri", metavar="URI", help="A real printer; default: the built-in virtual one.")
 @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where the virtual printer's paper goes.")

@@ -69,19 +69,25 @@ class Printer:
         self.transport.write(data)
 
     # --- status ---------------------------------------------------------------------------------
-    def status(self, timeout: float | None = None) -> PrinterStatus:
+    def status(self, timeout: float | None = None, drain: bool | None = None) -> PrinterStatus:
         """Ask ``DLE EOT 1..4`` after draining stale input. Any silence gives ``known=False``
-        with the reason; this never reports "OK" without the printer saying so."""
+        with the reason; this never reports "OK" without the printer saying so.
+
+        ``drain=None`` skips the drain (and its quiet wait) on a connection this call opens when
+        the transport starts clean (a new TCP connection holds no old replies); pass False when
+        nothing sent since can have made replies, True to drain regardless."""
         t = self.transport
         if not t.can_read:
             return unknown(f"{t.uri} cannot read replies (write-only device)")
         timeout = t.read_timeout if timeout is None else timeout
         replies: dict[int, int] = {}
         try:
+            fresh = not t.is_open
             t.open()
             # automatic status back off, so unsolicited 4-byte pushes cannot pose as replies
             t.write(commands.automatic_status_back())
-            t.drain()
+            if drain or (drain is None and not (fresh and t.clean_on_open)):
+                t.drain()
             for n in (1, 2, 3, 4):
                 t.write(commands.status_request(n))
                 reply = t.read(1, timeout)

@@ -205,6 +205,12 @@ class VirtualPrinter:
             del self.interp.ops[:]
             self._job_ops_start = 0
             self._reply_to = None
+        if all(op.kind == "status_request" for op in job.ops):
+            # a status query (a driver's, a print service's poll) is not a job: no paper, no folder
+            with self._lock:
+                self.jobs.append(job)
+            self._busy.clear()
+            return
         fonts = {k: (f.width, f.height) for k, f in self.profile.fonts.items()}
         job.folder.mkdir(parents=True, exist_ok=True)
         error = None

@@ -1,0 +1,70 @@
+"""``create_app(config)``: the Flask application, its job store and one worker per printer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from escpos809.profile import Profile, load_profile
+
+from .config import ServiceConfig
+from .store import JobStore
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """The parts behind the HTTP API: store, profile, workers."""
+
+    def __init__(self, config: ServiceConfig):
+        self.config = config
+        self.profile: Profile = load_profile(config.profile)
+        self.store = JobStore(config.database)
+        recovered = self.store.recover(config.on_restart)
+        if recovered:
+            log.warning("jobs interrupted by the last stop: %s (%s)", ", ".join(recovered),
+                        "reprinting, marked" if config.on_restart == "reprint" else "held for release")
+        self.workers = {name: Worker(name, uri, self.store, self.profile, poll_s=config.poll_s,
+                                     backoff=(0.5, config.retry_max_s))
+                        for name, uri in config.printers.items()}
+        self._stopped = threading.Event()
+
+    def start(self) -> "Service":
+        for w in self.workers.values():
+            w.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let each printer finish its job in flight; what cannot finish is reprinted after restart."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for w in self.workers.values():
+            w._stopping.set()
+        for w in self.workers.values():
+            if not w.stop(timeout):
+                log.warning("printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name,
+                            w.current)
+        self.store.close()
+
+
+def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask:
+    """The WSGI application. ``start=False`` leaves the printer workers stopped (for tests)."""
+    from .api import api
+    from .web import web
+
+    config = config or ServiceConfig(printers={"default": "virtual://default"})
+    config.check()
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
+    service = Service(config)
+    app.extensions["escpos809"] = service
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+    if start:
+        service.start()
+    return app

@@ -1,0 +1,96 @@
+"""The service's settings: the ``[service]`` and ``[printers]`` tables of the escpos809 config
+file, then ``ESCPOS809_SERVICE_*`` environment variables, then command-line flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from escpos809.config import load_config
+from escpos809.errors import Escpos809Error
+
+DEFAULT_PORT = 8809
+
+
+def default_database() -> Path:
+    """systemd's StateDirectory= when run as the unit, else the user's XDG state folder."""
+    if systemd := os.environ.get("STATE_DIRECTORY"):
+        return Path(systemd.split(":")[0]) / "jobs.db"
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "escpos809" / "jobs.db"
+
+
+@dataclass
+class ServiceConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    token: str | None = None
+    database: Path = field(default_factory=default_database)
+    printers: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None
+    max_body_bytes: int = 8 * 1024 * 1024
+    on_restart: str = "reprint"          # or "hold": a job cut short by a crash waits for a person
+    zeroconf: bool = True
+    poll_s: float = 2.0
+    retry_max_s: float = 30.0
+    threads: int = 8
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe or cannot work, with a message that says why."""
+        if self.on_restart not in ("reprint", "hold"):
+            raise Escpos809Error(f"service.on_restart must be 'reprint' or 'hold', not {self.on_restart!r}")
+        if not 0 <= self.port <= 65535:
+            raise Escpos809Error(f"service.port must be 0-65535, not {self.port}")
+        if not self.loopback and not self.token:
+            raise Escpos809Error(f"listening on {self.host} exposes the printers: set a token "
+                                 "(service.token, ESCPOS809_SERVICE_TOKEN or --token)")
+        if self.token is not None and len(self.token) < 16:
+            raise Escpos809Error("the service token must be at least 16 characters")
+        for name in self.printers:
+            if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
+                raise Escpos809Error(f"printer name {name!r}: use letters, digits, '-' and '_' (at most 40)")
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def load_service_config(**flags) -> ServiceConfig:
+    """Config file, then environment, then the flags given (None = not given)."""
+    file = load_config()
+    svc = dict(file.get("service", {}))
+    env = {k[len("ESCPOS809_SERVICE_"):].lower(): v for k, v in os.environ.items()
+           if k.startswith("ESCPOS809_SERVICE_")}
+    merged = {**svc, **env, **{k: v for k, v in flags.items() if v is not None}}
+    cfg = ServiceConfig()
+    for key, conv in (("host", str), ("port", int), ("token", str), ("database", Path), ("profile", str),
+                      ("max_body_bytes", int), ("on_restart", str), ("poll_s", float), ("retry_max_s", float),
+                      ("threads", int)):
+        if key in merged:
+            try:
+                setattr(cfg, key, conv(merged[key]))
+            except (TypeError, ValueError):
+                raise Escpos809Error(f"service.{key}: {merged[key]!r} is not valid") from None
+    if "token_file" in merged and not cfg.token:
+        try:
+            cfg.token = Path(merged["token_file"]).read_text("utf-8").strip()
+        except OSError as exc:
+            raise Escpos809Error(f"service.token_file: {exc}") from None
+    if "zeroconf" in merged:
+        z = merged["zeroconf"]
+        cfg.zeroconf = z if isinstance(z, bool) else str(z).lower() in ("1", "true", "yes", "on")
+    printers = file.get("printers") or ({"default": file["printer"]} if file.get("printer") else {})
+    if env_printer := os.environ.get("ESCPOS809_PRINTER"):
+        printers = {"default": env_printer}
+    cfg.printers = {str(k): str(v) for k, v in printers.items()} or {"default": "virtual://default"}
+    if cfg.profile is None and file.get("profile"):
+        cfg.profile = str(file["profile"])
+    cfg.check()
+    return cfg

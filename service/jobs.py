@@ -1,0 +1,164 @@
+"""What a client may submit, turned into ESC/POS bytes at acceptance: a receipt document (with
+optional template data), plain text, an image, or raw bytes. Everything is checked here, so a
+job that is accepted can always be printed; errors carry the JSON path they refer to."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+from escpos809 import document as d
+from escpos809.errors import InvalidData, InvalidDocument
+from escpos809.escpos import commands
+from escpos809.profile import Profile
+from escpos809.receipt import render
+
+KINDS = ("receipt", "text", "image", "raw")
+#: Content types accepted as a whole body, besides application/json.
+BODY_KINDS = {"text/plain": "text", "image/png": "image", "image/jpeg": "image", "image/gif": "image",
+              "image/bmp": "image", "application/vnd.escpos": "raw", "application/octet-stream": "raw"}
+
+
+class BadSubmission(ValueError):
+    """A submission that cannot become a job: ``errors`` lists (JSON path, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{p or '(body)'}: {m}" for p, m in errors))
+
+
+@dataclass
+class Built:
+    kind: str
+    payload: dict              # stored for preview/audit (binary parts as base64)
+    data: bytes
+    warnings: list[str] = field(default_factory=list)
+    document: d.Document | None = None
+
+
+def _b64(value, path: str) -> bytes:
+    if not isinstance(value, str):
+        raise BadSubmission([(path, "must be a base64 string")])
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadSubmission([(path, f"not valid base64: {exc}")]) from None
+
+
+def _no_paths(doc: dict) -> None:
+    """Requests never name files on this machine: images come inline."""
+    blocks = doc.get("blocks") if isinstance(doc, dict) else None
+    if isinstance(blocks, list):
+        bad = [(f"/document/blocks/{i}/path", "image paths are not accepted over HTTP; send the image as base64")
+               for i, b in enumerate(blocks) if isinstance(b, dict) and "path" in b]
+        if bad:
+            raise BadSubmission(bad)
+
+
+def _document(doc: d.Document, profile: Profile, kind: str, payload: dict, prefix: str = "") -> Built:
+    try:
+        rendered = render(doc, profile)
+    except InvalidDocument as exc:
+        raise BadSubmission([(prefix + ("/" + p if p else ""), m) for p, m in exc.errors]) from None
+    except (InvalidData, ValueError) as exc:
+        raise BadSubmission([(prefix, str(exc))]) from None
+    warnings = [f"printed as '?': {''.join(sorted(set(rendered.replaced)))}"] if rendered.replaced else []
+    return Built(kind, payload, rendered.data, warnings, doc)
+
+
+def from_json(body, profile: Profile) -> Built:
+    """A JSON submission: ``{"type": "receipt"|"text"|"image"|"raw", …}``."""
+    if not isinstance(body, dict):
+        raise BadSubmission([("", "the body must be a JSON object")])
+    kind = body.get("type")
+    if kind not in KINDS:
+        raise BadSubmission([("/type", f"must be one of {', '.join(KINDS)}; got {kind!r}")])
+    if kind == "receipt":
+        return receipt(body, profile)
+    if kind == "text":
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise BadSubmission([("/text", "must be a string")])
+        cut = body.get("cut", True)
+        if not isinstance(cut, bool):
+            raise BadSubmission([("/cut", "must be true or false")])
+        return plain_text(text, profile, cut)
+    if kind == "image":
+        opts = {k: body[k] for k in ("width", "dither", "threshold") if k in body}
+        return image(_b64(body.get("image"), "/image"), profile, **opts)
+    return raw(_b64(body.get("data"), "/data"))
+
+
+def _from_doc(doc: dict, profile: Profile, payload: dict, prefix: str, where=lambda p: p) -> Built:
+    """Validate and render a document dict; ``payload`` keeps it (under "document") for previews."""
+    try:
+        parsed = d.from_dict(doc)
+    except InvalidDocument as exc:
+        raise BadSubmission([(where(prefix + ("/" + p if p else "")), m) for p, m in exc.errors]) from None
+    return _document(parsed, profile, payload["type"], {**payload, "document": doc}, prefix)
+
+
+def receipt(body: dict, profile: Profile) -> Built:
+    doc = body.get("document")
+    if not isinstance(doc, dict):
+        raise BadSubmission([("/document", "must be a receipt document (a JSON object with blocks)")])
+    if "data" in body:
+        from escpos809.template import fill
+
+        try:
+            doc = fill(doc, body["data"])
+        except InvalidDocument as exc:
+            raise BadSubmission([("/document" + ("/" + p if p else ""), m) for p, m in exc.errors]) from None
+    _no_paths(doc)
+    return _from_doc(doc, profile, {"type": "receipt"}, "/document")
+
+
+_CUT = {"type": "cut", "mode": "partial", "feed": 3}
+
+
+def plain_text(text: str, profile: Profile, cut: bool = True) -> Built:
+    doc = {"blocks": [{"type": "text", "text": text.replace("\r\n", "\n")}] + ([_CUT] if cut else [])}
+    return _from_doc(doc, profile, {"type": "text"}, "")
+
+
+def image(data: bytes, profile: Profile, width=None, dither="floyd-steinberg", threshold=128) -> Built:
+    block = {"type": "image", "base64": base64.b64encode(data).decode(), "dither": dither, "threshold": threshold}
+    if width is not None:
+        block["width"] = width
+    # errors name the submission's fields, not the document made of them
+    return _from_doc({"blocks": [block, _CUT]}, profile, {"type": "image"}, "",
+                     lambda p: p.replace("/blocks/0/base64", "/image").replace("/blocks/0", ""))
+
+
+def raw(data: bytes) -> Built:
+    if not data:
+        raise BadSubmission([("/data", "no bytes to print")])
+    return Built("raw", {"type": "raw", "data": base64.b64encode(data).decode()}, data)
+
+
+def from_body(content_type: str, body: bytes, profile: Profile) -> Built:
+    """A whole-body submission (text/plain, an image, or raw ESC/POS)."""
+    kind = BODY_KINDS[content_type]
+    if kind == "text":
+        try:
+            return plain_text(body.decode("utf-8"), profile)
+        except UnicodeDecodeError as exc:
+            raise BadSubmission([("", f"text/plain bodies must be UTF-8: {exc}")]) from None
+    if kind == "image":
+        return image(body, profile)
+    return raw(body)
+
+
+def reprint_mark(profile: Profile) -> bytes:
+    """Printed before a job that may have printed (partly) before: the cashier must know."""
+    mark = render(d.Document((d.Text("*** REPRINT ***", d.Style(bold=True, width=2, height=2), "center"),
+                              d.Feed(1))), profile).data
+    return mark + commands.initialize(profile.commands.get("chinese_mode_at_power_on", True))
+
+
+def preview_document(payload: dict) -> d.Document:
+    """The document a stored job prints (raw jobs have none)."""
+    if "document" not in payload:
+        raise ValueError("raw jobs have no document to preview")
+    return d.from_dict(payload["document"])

@@ -1,0 +1,76 @@
+"""Run the service under waitress (a production WSGI server): start workers and zeroconf,
+stop gracefully on SIGTERM / SIGINT (the job in flight finishes or is reprinted after restart)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+
+from .config import ServiceConfig
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what log collectors (journald, Loki) parse without rules."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+                 "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter under load
+
+
+def serve(config: ServiceConfig, ready=None) -> None:
+    """Serve until SIGTERM / SIGINT. ``ready(url)`` is called once the socket listens."""
+    from waitress import create_server
+
+    from .app import create_app
+    from .discovery import Advertiser
+
+    app = create_app(config)
+    service = app.extensions["escpos809"]
+    server = create_server(app, host=config.host, port=config.port, threads=config.threads,
+                           max_request_body_size=config.max_body_bytes + 4096, ident="escpos809",
+                           clear_untrusted_proxy_headers=True, channel_timeout=60)
+    port = server.effective_port
+    url = f"http://{config.host}:{port}"
+    log = logging.getLogger("escpos809_service")
+    log.info("listening on %s (printers: %s; database %s)", url,
+             ", ".join(f"{n}={u}" for n, u in config.printers.items()), config.database)
+    advertiser = Advertiser(config.host, port, config.printers, service.profile).start() if config.zeroconf else None
+    stopping = threading.Event()
+
+    def stop(signum, _frame) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        log.info("stopping (signal %d): finishing the job in flight", signum)
+        threading.Thread(target=server.close, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if ready:
+        ready(url)
+    try:
+        server.run()
+    except OSError:
+        if not stopping.is_set():
+            raise
+    finally:
+        if advertiser:
+            advertiser.close()
+        service.stop()
+        log.info("stopped")

@@ -1,0 +1,31 @@
+"""The small status page: printers, queue, previews, test print and beep. Plain HTML and JS,
+served from fixed names (no request path reaches the filesystem)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from flask import Blueprint, Response
+
+web = Blueprint("web", __name__)
+
+_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+          "style.css": "text/css; charset=utf-8"}
+
+
+def _file(name: str) -> Response:
+    body = resources.files(__package__).joinpath("static", name).read_bytes()
+    return Response(body, mimetype=_FILES[name].split(";")[0], headers={
+        "Content-Type": _FILES[name], "Cache-Control": "no-cache",
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@web.get("/")
+def index():
+    return _file("index.html")
+
+
+@web.get("/static/<any('app.js', 'style.css'):name>")
+def static(name: str):
+    return _file(name)

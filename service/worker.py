@@ -1,0 +1,179 @@
+"""One worker thread per printer: it alone talks to its printer, prints that printer's jobs in
+submission order, holds them while the printer cannot print, and retries with backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from escpos809.errors import Escpos809Error
+from escpos809.escpos.status import PrinterStatus, unknown
+from escpos809.printer import Printer
+from escpos809.profile import Profile
+
+from .jobs import reprint_mark
+from .store import Job, JobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PrinterState:
+    """What the service knows of one printer, for the API, the page and the metrics."""
+
+    name: str
+    uri: str
+    status: PrinterStatus = field(default_factory=lambda: unknown("not asked yet"))
+    state: str = "idle"          # idle, printing, waiting (printer not ready), retrying, stopped
+    last_seen: float | None = None
+    last_error: str | None = None
+    printed: int = 0
+    failed: int = 0
+    reprinted: int = 0
+
+    def to_dict(self) -> dict:
+        from .store import _iso
+
+        return {"name": self.name, "uri": self.uri, "state": self.state, "status": self.status.to_dict(),
+                "last_seen": _iso(self.last_seen), "last_error": self.last_error,
+                "printed": self.printed, "failed": self.failed}
+
+
+class Worker(threading.Thread):
+    """Prints ``printer``'s queue. ``stop()`` lets the job in flight finish (or leaves it to be
+    reprinted after the restart when it cannot finish in time)."""
+
+    def __init__(self, name: str, uri: str, store: JobStore, profile: Profile, *,
+                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), open_printer=None):
+        super().__init__(name=f"printer-{name}", daemon=True)
+        self.store, self.profile = store, profile
+        self.state = PrinterState(name, uri)
+        self.poll_s, self.backoff = poll_s, backoff
+        self._open = open_printer or (lambda: Printer(uri, profile))
+        self._stopping = threading.Event()
+        self._mark = reprint_mark(profile)
+        self.current: str | None = None
+
+    # --- control ------------------------------------------------------------------------------------
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Finish the job in flight (up to ``timeout``) and end; True if nothing was left mid-print."""
+        self._stopping.set()
+        with self.store.changed:
+            self.store.changed.notify_all()
+        self.join(timeout)
+        return not self.is_alive()
+
+    def poke(self) -> None:
+        with self.store.changed:
+            self.store.changed.notify_all()
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep until something changes in the store, or ``seconds`` pass, or we stop."""
+        if self._stopping.is_set():
+            return
+        with self.store.changed:
+            self.store.changed.wait(seconds)
+
+    # --- the loop -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        delay = self.backoff[0]
+        last_poll = 0.0
+        while not self._stopping.is_set():
+            job = self.store.next_for(self.state.name)
+            if job is None:
+                self.state.state = "idle"
+                if time.monotonic() - last_poll >= self.poll_s:  # keep the status page live
+                    self._status_only()
+                    last_poll = time.monotonic()
+                self._wait(self.poll_s)
+                continue
+            try:
+                outcome = self._print(job)
+            except Exception as exc:  # noqa: BLE001 - a bug here must not kill the worker or lose the job
+                log.exception("printer %s: job %s", self.state.name, job.id)
+                outcome = f"internal error: {type(exc).__name__}: {exc}"
+                self.store.requeue(job.id, outcome, reprint=True)
+            last_poll = time.monotonic()
+            if outcome is None:
+                delay = self.backoff[0]
+                continue
+            self.state.last_error = outcome
+            self._wait(delay)
+            delay = min(delay * 2, self.backoff[1])
+        self.state.state = "stopped"
+
+    def _status_only(self) -> None:
+        try:
+            with self._open() as p:
+                self._saw(p.status())
+        except Escpos809Error as exc:
+            self._saw(unknown(str(exc)), reachable=False)
+
+    def _saw(self, st: PrinterStatus, reachable: bool = True) -> None:
+        self.state.status = st
+        if st.known:
+            self.state.last_seen = time.time()
+        if not reachable:
+            self.state.last_error = st.reason
+
+    def _not_ready(self, job: Job, st: PrinterStatus, when: str) -> str:
+        problem = ", ".join(st.problems())
+        msg = f"printer not ready {when}: {problem}"
+        self.state.state = "waiting"
+        if job.state == "printing":  # delivered: it stays in flight until the printer recovers
+            self.store.note(job.id, msg)
+        elif job.state != "held" or job.last_error != msg:
+            self.store.hold(job.id, "printer", msg)
+        log.info("printer %s: job %s waits: %s", self.state.name, job.id, problem)
+        return msg
+
+    def _print(self, job: Job) -> str | None:
+        """One attempt at ``job``; None when it is done, else why it has to wait."""
+        name = self.state.name
+        try:
+            with self._open() as p:
+                st = p.status()
+                self._saw(st)
+                if job.state == "printing" and job.last_error and job.last_error.startswith("printer not ready after"):
+                    # delivered, then the printer stopped (paper, cover): it prints what it holds once fixed
+                    if st.known and not st.ready:
+                        return self._not_ready(job, st, "after the job")
+                    self._finished(job)
+                    return None
+                if st.known and not st.ready:
+                    return self._not_ready(job, st, "before the job")
+                self.state.state = "printing"
+                self.current = job.id
+                self.store.start(job.id)
+                p.send((self._mark if job.reprint else b"") + job.data)
+                after = p.status(drain=job.kind == "raw")  # only raw bytes can make replies of their own
+                self._saw(after)
+                if after.known and not after.ready:
+                    self.store.note(job.id, f"printer not ready after the job: {', '.join(after.problems())}")
+                    self.state.state = "waiting"
+                    return "printer not ready after the job"
+            self._finished(job)
+            return None
+        except Escpos809Error as exc:
+            # not delivered, or not wholly: print it again, marked, when the printer is back
+            delivered = self.current == job.id
+            self.state.state = "retrying"
+            self._saw(unknown(str(exc)), reachable=False)
+            if delivered:
+                self.store.requeue(job.id, str(exc), reprint=True)
+            elif job.state != "held":
+                self.store.hold(job.id, "printer", str(exc))
+            log.warning("printer %s: job %s: %s", name, job.id, exc)
+            return str(exc)
+        finally:
+            self.current = None
+
+    def _finished(self, job: Job) -> None:
+        self.store.done(job.id)
+        self.state.printed += 1
+        self.state.state = "idle"
+        self.state.last_error = None
+        log.info("printer %s: job %s printed (%d bytes%s)", self.state.name, job.id, len(job.data),
+                 ", marked REPRINT" if job.reprint else "")
