@@ -185,6 +185,9 @@ def validate(data: Any) -> list[tuple[str, str]]:
             msg = f"{e.instance['type']} needs exactly one of {keys[0]!r} or {keys[1]!r}"
         elif e.validator == "if":
             continue
+        elif e.validator in ("maxLength", "minLength") and isinstance(e.instance, str):
+            bound = "at most" if e.validator == "maxLength" else "at least"
+            msg = f"{len(e.instance):,} characters; {bound} {e.validator_value:,} allowed here"
         else:
             msg = e.message if len(e.message) < 200 else e.message[:200] + "…"
         out.append((path, msg))

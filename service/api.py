@@ -222,6 +222,9 @@ def cancel(job_id: str):
 def release(job_id: str):
     j = _job_or_404(job_id)
     if not service().store.release(j.id):
+        if j.state == "held" and j.hold_reason == "printer":
+            raise Problem(409, "Cannot release", f"job {j.id} waits for the printer ({j.last_error}); it prints "
+                          "by itself when the printer recovers")
         raise Problem(409, "Cannot release", f"job {j.id} is {j.state}, not held")
     return jsonify(service().store.get(j.id).to_dict())
 

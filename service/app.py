@@ -28,7 +28,7 @@ class Service:
             log.warning("jobs interrupted by the last stop: %s (%s)", ", ".join(recovered),
                         "reprinting, marked" if config.on_restart == "reprint" else "held for release")
         self.workers = {name: Worker(name, uri, self.store, self.profile, poll_s=config.poll_s,
-                                     backoff=(0.5, config.retry_max_s))
+                                     backoff=(0.5, config.retry_max_s), require_status=config.require_status)
                         for name, uri in config.printers.items()}
         self._stopped = threading.Event()
 

@@ -36,6 +36,7 @@ class ServiceConfig:
     poll_s: float = 2.0
     retry_max_s: float = 30.0
     threads: int = 8
+    require_status: bool = True          # a printer that can answer status must, before a job is sent
 
     def check(self) -> None:
         """Refuse settings that would be unsafe or cannot work, with a message that says why."""
@@ -83,9 +84,10 @@ def load_service_config(**flags) -> ServiceConfig:
             cfg.token = Path(merged["token_file"]).read_text("utf-8").strip()
         except OSError as exc:
             raise Escpos809Error(f"service.token_file: {exc}") from None
-    if "zeroconf" in merged:
-        z = merged["zeroconf"]
-        cfg.zeroconf = z if isinstance(z, bool) else str(z).lower() in ("1", "true", "yes", "on")
+    for key in ("zeroconf", "require_status"):
+        if key in merged:
+            z = merged[key]
+            setattr(cfg, key, z if isinstance(z, bool) else str(z).lower() in ("1", "true", "yes", "on"))
     printers = file.get("printers") or ({"default": file["printer"]} if file.get("printer") else {})
     if env_printer := os.environ.get("ESCPOS809_PRINTER"):
         printers = {"default": env_printer}

@@ -128,7 +128,7 @@ def image(data: bytes, profile: Profile, width=None, dither="floyd-steinberg", t
         block["width"] = width
     # errors name the submission's fields, not the document made of them
     return _from_doc({"blocks": [block, _CUT]}, profile, {"type": "image"}, "",
-                     lambda p: p.replace("/blocks/0/base64", "/image").replace("/blocks/0", ""))
+                     lambda p: "/image" if p in ("/blocks/0", "/blocks/0/base64") else p.replace("/blocks/0", ""))
 
 
 def raw(data: bytes) -> Built:

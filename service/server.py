@@ -43,7 +43,9 @@ def serve(config: ServiceConfig, ready=None) -> None:
     app = create_app(config)
     service = app.extensions["escpos809"]
     server = create_server(app, host=config.host, port=config.port, threads=config.threads,
-                           max_request_body_size=config.max_body_bytes + 4096, ident="escpos809",
+                           # the app answers oversize bodies with problem+json; waitress only stops
+                           # absurd ones (4x the limit) before they are spooled to disk
+                           max_request_body_size=4 * config.max_body_bytes, ident="escpos809",
                            clear_untrusted_proxy_headers=True, channel_timeout=60)
     port = server.effective_port
     url = f"http://{config.host}:{port}"

@@ -166,8 +166,10 @@ class JobStore:
         self._update(job_id, last_error=error)
 
     def release(self, job_id: str) -> bool:
-        """A held job goes back to the queue (keeping its place: order is by submission)."""
-        return self._update(job_id, "AND state = 'held'", state="queued", hold_reason=None)
+        """A job held for a person goes back to the queue (keeping its place: order is by
+        submission). Jobs held by the printer's condition go on by themselves."""
+        return self._update(job_id, "AND state = 'held' AND hold_reason IS NOT 'printer'", state="queued",
+                            hold_reason=None)
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a job that has not started printing."""

@@ -17,6 +17,7 @@ from .jobs import reprint_mark
 from .store import Job, JobStore
 
 log = logging.getLogger(__name__)
+AFTER = "printer not ready after the job"
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Worker(threading.Thread):
     reprinted after the restart when it cannot finish in time)."""
 
     def __init__(self, name: str, uri: str, store: JobStore, profile: Profile, *,
-                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), open_printer=None):
+                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), open_printer=None,
+                 require_status: bool = True):
         super().__init__(name=f"printer-{name}", daemon=True)
         self.store, self.profile = store, profile
         self.state = PrinterState(name, uri)
@@ -55,6 +57,9 @@ class Worker(threading.Thread):
         self._stopping = threading.Event()
         self._mark = reprint_mark(profile)
         self.current: str | None = None
+        # a printer that can answer but does not (busy with paper out, powered off behind a
+        # switch) is not ready: sending then would leave the job in a socket buffer, not on paper
+        self.require_status = require_status
 
     # --- control ------------------------------------------------------------------------------------
     def stop(self, timeout: float = 30.0) -> bool:
@@ -129,6 +134,11 @@ class Worker(threading.Thread):
         log.info("printer %s: job %s waits: %s", self.state.name, job.id, problem)
         return msg
 
+    def _ok(self, p: Printer, st: PrinterStatus) -> bool:
+        if st.known:
+            return st.ready
+        return not (self.require_status and p.transport.can_read)
+
     def _print(self, job: Job) -> str | None:
         """One attempt at ``job``; None when it is done, else why it has to wait."""
         name = self.state.name
@@ -136,13 +146,13 @@ class Worker(threading.Thread):
             with self._open() as p:
                 st = p.status()
                 self._saw(st)
-                if job.state == "printing" and job.last_error and job.last_error.startswith("printer not ready after"):
+                if job.state == "printing" and job.last_error and job.last_error.startswith(AFTER):
                     # delivered, then the printer stopped (paper, cover): it prints what it holds once fixed
-                    if st.known and not st.ready:
+                    if not self._ok(p, st):
                         return self._not_ready(job, st, "after the job")
                     self._finished(job)
                     return None
-                if st.known and not st.ready:
+                if not self._ok(p, st):
                     return self._not_ready(job, st, "before the job")
                 self.state.state = "printing"
                 self.current = job.id
@@ -150,10 +160,10 @@ class Worker(threading.Thread):
                 p.send((self._mark if job.reprint else b"") + job.data)
                 after = p.status(drain=job.kind == "raw")  # only raw bytes can make replies of their own
                 self._saw(after)
-                if after.known and not after.ready:
-                    self.store.note(job.id, f"printer not ready after the job: {', '.join(after.problems())}")
+                if not self._ok(p, after):
+                    self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
                     self.state.state = "waiting"
-                    return "printer not ready after the job"
+                    return AFTER
             self._finished(job)
             return None
         except Escpos809Error as exc:

@@ -7,6 +7,8 @@ import the encoder, so the two check each other. Unknown or truncated commands a
 
 from __future__ import annotations
 
+import re
+
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
@@ -102,6 +104,12 @@ class Interpreter:
     def pending(self) -> int:
         """Bytes received but not yet processed."""
         return len(self._buf)
+
+    def pending_is_status_only(self) -> bool:
+        """True when what waits in the buffer is only status traffic (``DLE EOT n``, already
+        answered on arrival, and ``GS a n``): nothing that would put ink on paper."""
+        rest = re.sub(rb"\x10\x04[\x01-\x04]|\x1da[\x00-\xff]", b"", bytes(self._buf))
+        return not rest
 
     def feed(self, data: bytes) -> None:
         """Take bytes from the host: real-time requests are answered at once (as the firmware

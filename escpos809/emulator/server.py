@@ -198,6 +198,9 @@ class VirtualPrinter:
     def _end(self, job: Job) -> None:
         # a paused printer keeps the job until paper is loaded / the cover closed
         while self.interp.paused and self.interp.pending and not self._stop.is_set():
+            with self._lock:
+                if self.interp.pending_is_status_only():  # a status poll: answered, nothing to print
+                    break
             time.sleep(0.05)
         with self._lock:
             self.interp.finish()
