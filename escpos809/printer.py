@@ -69,13 +69,16 @@ class Printer:
         self.transport.write(data)
 
     # --- status ---------------------------------------------------------------------------------
-    def status(self, timeout: float | None = None, drain: bool | None = None) -> PrinterStatus:
+    def status(self, timeout: float | None = None, drain: bool | None = None,
+               strict: bool = False) -> PrinterStatus:
         """Ask ``DLE EOT 1..4`` after draining stale input. Any silence gives ``known=False``
         with the reason; this never reports "OK" without the printer saying so.
 
         ``drain=None`` skips the drain (and its quiet wait) on a connection this call opens when
         the transport starts clean (a new TCP connection holds no old replies); pass False when
-        nothing sent since can have made replies, True to drain regardless."""
+        nothing sent since can have made replies, True to drain regardless. ``strict`` raises
+        the transport's error (a lost connection) instead of answering "unknown": right after a
+        job, that is the difference between "still printing" and "maybe not all delivered"."""
         t = self.transport
         if not t.can_read:
             return unknown(f"{t.uri} cannot read replies (write-only device)")
@@ -95,6 +98,8 @@ class Printer:
                     return unknown(f"no reply to DLE EOT {n} within {timeout:g} s", replies)
                 replies[n] = reply[0]
         except (PrinterOffline, PrinterTimeout) as exc:
+            if strict:
+                raise
             return unknown(str(exc), replies)
         return decode(replies)
 

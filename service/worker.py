@@ -158,7 +158,9 @@ class Worker(threading.Thread):
                 self.current = job.id
                 self.store.start(job.id)
                 p.send((self._mark if job.reprint else b"") + job.data)
-                after = p.status(drain=job.kind == "raw")  # only raw bytes can make replies of their own
+                # only raw bytes can make replies of their own; a connection lost here means the
+                # end of the job may not have arrived: that raises, and the job is reprinted
+                after = p.status(drain=job.kind == "raw", strict=True)
                 self._saw(after)
                 if not self._ok(p, after):
                     self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
