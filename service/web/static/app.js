@@ -44,9 +44,8 @@ async function act(name, what) {
   try {
     const job = await json(`/printers/${encodeURIComponent(name)}/${what}`, { method: "POST" });
     say(`${what} queued on ${name}: job ${job.id}`);
-    selected = job.id;
     refresh();
-    showPreview();
+    if (what === "test") { selected = job.id; showPreview(); }
   } catch (e) { say(e.message); }
 }
 
@@ -74,14 +73,20 @@ function jobRow(j) {
 async function showPreview() {
   if (!selected) return;
   const img = document.getElementById("preview");
+  const empty = document.getElementById("preview-empty");
   try {
     const response = await call(`/jobs/${selected}/preview.png`);
-    if (!response.ok) throw new Error((await response.json()).detail);
+    if (!response.ok) {
+      img.hidden = true;
+      empty.hidden = false;
+      empty.textContent = `${selected}: ${(await response.json()).detail}`;
+      return;
+    }
     const url = URL.createObjectURL(await response.blob());
     if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
     img.src = url;
     img.hidden = false;
-    document.getElementById("preview-empty").hidden = true;
+    empty.hidden = true;
     document.getElementById("preview-id").textContent = selected;
   } catch (e) { say(e.message); }
 }
