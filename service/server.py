@@ -47,7 +47,7 @@ def serve(config: ServiceConfig, ready=None) -> None:
                            # absurd ones (4x the limit) before they are spooled to disk
                            max_request_body_size=4 * config.max_body_bytes, ident="escpos809",
                            clear_untrusted_proxy_headers=True, channel_timeout=60)
-    port = server.effective_port
+    port = int(server.effective_port)
     url = f"http://{config.host}:{port}"
     log = logging.getLogger("escpos809_service")
     log.info("listening on %s (printers: %s; database %s)", url,

@@ -43,7 +43,8 @@ class Service:
                  **settings):
         self.tmp, self.port, self.token, self.host = tmp, free_port(), token, host
         self.db = tmp / "jobs.db"
-        lines = ["[service]", f'database = "{self.db}"', "zeroconf = false", "poll_s = 0.2", "retry_max_s = 0.5"]
+        lines = ["[service]", f'database = "{self.db}"', "poll_s = 0.2", "retry_max_s = 0.5"]
+        settings.setdefault("zeroconf", False)
         lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
         lines += ["[printers]"] + [f'{k} = "{v}"' for k, v in printers.items()]
         self.config = tmp / "config.toml"

@@ -1,0 +1,47 @@
+"""Zeroconf advertisement, bound to 127.0.0.1 only (nothing leaves loopback)."""
+
+from __future__ import annotations
+
+import time
+
+from zeroconf import IPVersion, ServiceBrowser, Zeroconf
+
+
+def test_service_advertises_api_and_printers(make_service, vprinter):
+    svc = make_service({"front": vprinter.uri, "usb": "usb://0483:5743"}, zeroconf=True).start()
+    zc = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    try:
+        seen: dict[str, list[str]] = {}
+
+        class Listener:
+            def add_service(self, zc_, type_, name):
+                seen.setdefault(type_, []).append(name)
+
+            update_service = remove_service = lambda *a: None
+
+        types = ["_http._tcp.local.", "_escpos809._tcp.local.", "_pdl-datastream._tcp.local.", "_printer._tcp.local."]
+        ServiceBrowser(zc, types, listener=Listener())
+        end = time.monotonic() + 20
+        while time.monotonic() < end and not all(any("escpos809" in n or "OCPP-809" in n for n in seen.get(t, []))
+                                                 for t in types):
+            time.sleep(0.1)
+        ours = {t: [n for n in seen.get(t, []) if "escpos809" in n or "OCPP-809" in n] for t in types}
+        assert all(ours.values()), seen
+        api = zc.get_service_info("_escpos809._tcp.local.", ours["_escpos809._tcp.local."][0], timeout=3000)
+        assert api.port == svc.port and api.parsed_addresses() == ["127.0.0.1"]
+        assert api.decoded_properties["path"] == "/api/v1" and api.decoded_properties["dots"] == "576"
+        http = zc.get_service_info("_http._tcp.local.", ours["_http._tcp.local."][0], timeout=3000)
+        assert http.port == svc.port and http.decoded_properties["path"] == "/api/v1"
+        # only the network printer is advertised for raw printing, with Bonjour Printing keys
+        assert len(ours["_pdl-datastream._tcp.local."]) == 1
+        pdl = zc.get_service_info("_pdl-datastream._tcp.local.", ours["_pdl-datastream._tcp.local."][0], timeout=3000)
+        assert pdl.port == vprinter.port and pdl.parsed_addresses() == ["127.0.0.1"]
+        txt = pdl.decoded_properties
+        assert txt["ty"] == "OCOM OCPP-809" and txt["product"] == "(OCPP-809)" and txt["pdl"] == "application/vnd.escpos"
+        assert txt["usb_MFG"] == "OCOM" and txt["usb_CMD"] == "ESC/POS" and txt["Color"] == "F" and txt["note"] == "front"
+        reserve = zc.get_service_info("_printer._tcp.local.", ours["_printer._tcp.local."][0], timeout=3000)
+        assert reserve.port == 0
+        # a graceful stop withdraws the records
+        assert svc.stop() == 0
+    finally:
+        zc.close()
