@@ -69,14 +69,13 @@ class Printer:
         self.transport.write(data)
 
     # --- status ---------------------------------------------------------------------------------
-    def status(self, timeout: float | None = None, drain: bool | None = None,
+    def status(self, timeout: float | None = None, drain: bool = True,
                strict: bool = False) -> PrinterStatus:
         """Ask ``DLE EOT 1..4`` after draining stale input. Any silence gives ``known=False``
         with the reason; this never reports "OK" without the printer saying so.
 
-        ``drain=None`` skips the drain (and its quiet wait) on a connection this call opens when
-        the transport starts clean (a new TCP connection holds no old replies); pass False when
-        nothing sent since can have made replies, True to drain regardless. ``strict`` raises
+        ``drain=False`` skips the drain (and its quiet wait) when nothing sent since the last
+        status can have made replies (a printer may push bytes on connect, so a new link drains). ``strict`` raises
         the transport's error (a lost connection) instead of answering "unknown": right after a
         job, that is the difference between "still printing" and "maybe not all delivered"."""
         t = self.transport
@@ -85,11 +84,10 @@ class Printer:
         timeout = t.read_timeout if timeout is None else timeout
         replies: dict[int, int] = {}
         try:
-            fresh = not t.is_open
             t.open()
             # automatic status back off, so unsolicited 4-byte pushes cannot pose as replies
             t.write(commands.automatic_status_back())
-            if drain or (drain is None and not (fresh and t.clean_on_open)):
+            if drain:
                 t.drain()
             for n in (1, 2, 3, 4):
                 t.write(commands.status_request(n))

@@ -33,6 +33,19 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter under load
 
 
+def _close(server, grace: float = 5.0) -> None:
+    """Stop accepting, let requests in progress answer, then close idle keep-alive connections
+    (waitress's loop runs while any connection is open)."""
+    server.close()
+    dispatcher = server.task_dispatcher
+    end = time.monotonic() + grace
+    while (dispatcher.active_count or dispatcher.queue) and time.monotonic() < end:
+        time.sleep(0.02)
+    for channel in list(server._map.values()):  # noqa: SLF001 - waitress keeps its connections here
+        channel.will_close = True
+        channel.close()
+
+
 def serve(config: ServiceConfig, ready=None) -> None:
     """Serve until SIGTERM / SIGINT. ``ready(url)`` is called once the socket listens."""
     from waitress import create_server
@@ -60,7 +73,7 @@ def serve(config: ServiceConfig, ready=None) -> None:
             return
         stopping.set()
         log.info("stopping (signal %d): finishing the job in flight", signum)
-        threading.Thread(target=server.close, daemon=True).start()
+        threading.Thread(target=_close, args=(server,), daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

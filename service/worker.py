@@ -95,11 +95,12 @@ class Worker(threading.Thread):
                 self._wait(self.poll_s)
                 continue
             try:
-                outcome = self._print(job)
+                outcome = self._run_of_jobs(job)
             except Exception as exc:  # noqa: BLE001 - a bug here must not kill the worker or lose the job
-                log.exception("printer %s: job %s", self.state.name, job.id)
+                log.exception("printer %s: job %s", self.state.name, self.current or job.id)
                 outcome = f"internal error: {type(exc).__name__}: {exc}"
-                self.store.requeue(job.id, outcome, reprint=True)
+                self.store.requeue(self.current or job.id, outcome, reprint=True)
+                self.current = None
             last_poll = time.monotonic()
             if outcome is None:
                 delay = self.backoff[0]
@@ -108,6 +109,24 @@ class Worker(threading.Thread):
             self._wait(delay)
             delay = min(delay * 2, self.backoff[1])
         self.state.state = "stopped"
+
+    def _run_of_jobs(self, job: Job) -> str | None:
+        """Print ``job`` and the jobs queued behind it over one connection, so the printer is
+        never left waiting for a reconnect between receipts. Returns why it had to stop."""
+        try:
+            with self._open() as p:
+                checked = False  # the status after one job is the status before the next
+                while job is not None:
+                    outcome = self._print(p, job, checked)
+                    if outcome is not None or self._stopping.is_set():
+                        return outcome
+                    checked = True
+                    job = self.store.next_for(self.state.name)
+        except Escpos809Error as exc:  # could not connect (or closing failed: jobs are recorded by then)
+            if self.current is None and job is not None and self.store.get(job.id).state in ("queued", "held"):
+                return self._failed(job, exc)
+            log.warning("printer %s: %s", self.state.name, exc)
+        return None
 
     def _status_only(self) -> None:
         try:
@@ -139,11 +158,11 @@ class Worker(threading.Thread):
             return st.ready
         return not (self.require_status and p.transport.can_read)
 
-    def _print(self, job: Job) -> str | None:
-        """One attempt at ``job``; None when it is done, else why it has to wait."""
-        name = self.state.name
+    def _print(self, p: Printer, job: Job, checked: bool) -> str | None:
+        """One attempt at ``job`` on an open printer; None when it is done, else why it has to
+        wait. ``checked``: the printer just said it is ready (after the previous job)."""
         try:
-            with self._open() as p:
+            if not checked:
                 st = p.status()
                 self._saw(st)
                 if job.state == "printing" and job.last_error and job.last_error.startswith(AFTER):
@@ -154,33 +173,36 @@ class Worker(threading.Thread):
                     return None
                 if not self._ok(p, st):
                     return self._not_ready(job, st, "before the job")
-                self.state.state = "printing"
-                self.current = job.id
-                self.store.start(job.id)
-                p.send((self._mark if job.reprint else b"") + job.data)
-                # only raw bytes can make replies of their own; a connection lost here means the
-                # end of the job may not have arrived: that raises, and the job is reprinted
-                after = p.status(drain=job.kind == "raw", strict=True)
-                self._saw(after)
-                if not self._ok(p, after):
-                    self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
-                    self.state.state = "waiting"
-                    return AFTER
+            self.state.state = "printing"
+            self.current = job.id
+            self.store.start(job.id)
+            p.send((self._mark if job.reprint else b"") + job.data)
+            # only raw bytes can make replies of their own; a connection lost here means the
+            # end of the job may not have arrived: that raises, and the job is reprinted
+            after = p.status(drain=job.kind == "raw", strict=True)
+            self._saw(after)
+            if not self._ok(p, after):
+                self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
+                self.state.state = "waiting"
+                return AFTER
             self._finished(job)
             return None
         except Escpos809Error as exc:
-            # not delivered, or not wholly: print it again, marked, when the printer is back
-            delivered = self.current == job.id
-            self.state.state = "retrying"
-            self._saw(unknown(str(exc)), reachable=False)
-            if delivered:
-                self.store.requeue(job.id, str(exc), reprint=True)
-            elif job.state != "held":
-                self.store.hold(job.id, "printer", str(exc))
-            log.warning("printer %s: job %s: %s", name, job.id, exc)
-            return str(exc)
+            return self._failed(job, exc)
         finally:
             self.current = None
+
+    def _failed(self, job: Job, exc: Escpos809Error) -> str:
+        """A transport error: a job not (wholly) delivered is printed again, marked, once the
+        printer is back; one never sent waits, held, for the printer."""
+        self.state.state = "retrying"
+        self._saw(unknown(str(exc)), reachable=False)
+        if self.current == job.id:
+            self.store.requeue(job.id, str(exc), reprint=True)
+        else:
+            self.store.hold(job.id, "printer", str(exc))
+        log.warning("printer %s: job %s: %s", self.state.name, job.id, exc)
+        return str(exc)
 
     def _finished(self, job: Job) -> None:
         self.store.done(job.id)

@@ -114,9 +114,14 @@ class Interpreter:
     def feed(self, data: bytes) -> None:
         """Take bytes from the host: real-time requests are answered at once (as the firmware
         does in its receive interrupt), the rest is processed unless the printer is paused."""
+        self.receive(data)
+        self.process()
+
+    def receive(self, data: bytes) -> None:
+        """Take bytes into the receive buffer without printing them yet; real-time requests
+        among them are answered now."""
         self._answer_realtime(data)
         self._buf += data
-        self.process()
 
     def process(self) -> None:
         i = 0

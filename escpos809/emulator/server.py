@@ -77,6 +77,8 @@ class VirtualPrinter:
         self._rebind_to: str | None = None
         self._job_ops_start = 0
         self._first_job = 1
+        self.paper_busy_until = 0.0  # throttled: when (time.monotonic) the mechanism will have printed all it has
+        self.paper_idle_s = 0.0  # throttled: time the mechanism waited for data between prints
 
     # --- life cycle -----------------------------------------------------------------------------------
     def start(self) -> "VirtualPrinter":
@@ -196,6 +198,8 @@ class VirtualPrinter:
         return job
 
     def _end(self, job: Job) -> None:
+        if self.throttle:
+            self._wait_paper()  # the job is on paper when the mechanism has printed it
         # a paused printer keeps the job until paper is loaded / the cover closed
         while self.interp.paused and self.interp.pending and not self._stop.is_set():
             with self._lock:
@@ -241,12 +245,29 @@ class VirtualPrinter:
         job.bytes += len(data)
         if self.slow_bps:
             time.sleep(len(data) / self.slow_bps)
+        if not self.throttle:
+            with self._lock:
+                self.interp.feed(data)
+            return
+        # the controller takes data in, answers real-time requests and parses while the mechanism
+        # is still printing what came before, at its own speed: a host is never kept waiting for
+        # a status reply by the paper, and a printer fed in time never stops between jobs
         with self._lock:
             before = self.interp.y
             self.interp.feed(data)
             advanced = self.interp.y - before
-        if self.throttle and advanced:
-            time.sleep(advanced / (self.profile.speed_mm_s * self.profile.dpi / 25.4))
+        if not advanced:
+            return
+        speed = self.profile.speed_mm_s * self.profile.dpi / 25.4
+        now = time.monotonic()
+        if self.paper_busy_until and now > self.paper_busy_until:
+            self.paper_idle_s += now - self.paper_busy_until  # the mechanism stood still, waiting for data
+        starts = max(now, self.paper_busy_until)
+        self.paper_busy_until = starts + advanced / speed
+        time.sleep(max(0.0, starts - now))  # take more data once this starts printing (one ahead)
+
+    def _wait_paper(self) -> None:
+        time.sleep(max(0.0, self.paper_busy_until - time.monotonic()))
 
     def _can_read(self) -> bool:
         with self._lock:

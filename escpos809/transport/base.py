@@ -19,9 +19,6 @@ class Transport(ABC):
 
     scheme = ""
     can_read = True
-    #: A newly opened link holds no replies from before (true of a new TCP connection, not of a
-    #: serial line or USB endpoint that kept the printer's last answers).
-    clean_on_open = False
 
     def __init__(self, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT,
                  read_timeout: float = DEFAULT_READ_TIMEOUT, chunk_bytes: int = DEFAULT_CHUNK,

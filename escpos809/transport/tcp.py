@@ -12,7 +12,6 @@ DEFAULT_PORT = 9100
 
 class TcpTransport(Transport):
     scheme = "tcp"
-    clean_on_open = True
 
     def __init__(self, host: str, port: int = DEFAULT_PORT, **kw):
         super().__init__(**kw)

@@ -113,3 +113,35 @@ def test_a_block_too_wide_for_the_paper_names_its_path():
     with pytest.raises(InvalidDocument) as exc:
         Layout(load_profile()).run(doc)
     assert exc.value.errors == [("blocks/1", "columns need 81 characters; the line has 48")]
+
+
+def test_fast_and_explaining_validators_agree():
+    """jsonschema-rs says "valid?", jsonschema says why not: on every sample and every bad case
+    here they must give the same verdict, or a bad document could be accepted unexplained."""
+    import jsonschema
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from pathlib import Path
+
+    fast = d._fast_validator()
+    assert fast is not None
+    slow = jsonschema.Draft202012Validator(d.schema())
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    docs = [json.loads(p.read_text()) for p in examples.glob("*.json") if not p.name.endswith(".data.json")]
+    docs += [case[0] for case in test_schema_errors_name_the_path.pytestmark[0].args[1]]
+    for doc in docs:
+        assert fast.is_valid(doc) == slow.is_valid(doc), doc
+
+    values = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(max_size=5),
+                       st.sampled_from(["left", "center", "B", "A", "full", "H", "code128", "below"]))
+    keys = st.sampled_from(["type", "text", "bold", "width", "height", "align", "font", "char", "key", "value",
+                            "data", "size", "ec", "kind", "mode", "feed", "lines", "dots", "times", "pin", "x"])
+    types = st.sampled_from(["text", "rule", "kv", "qr", "barcode", "feed", "cut", "beep", "drawer", "columns", "x"])
+    block = st.builds(lambda t, extra: {"type": t, **extra}, types, st.dictionaries(keys, values, max_size=4))
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(block, max_size=4))
+    def agree(blocks):
+        doc = {"blocks": blocks}
+        assert fast.is_valid(doc) == slow.is_valid(doc), doc
+
+    agree()

@@ -157,3 +157,15 @@ def test_kill_9_loses_nothing(make_service, vprinter):
     # submission order is print order (first copies)
     firsts = [m for i, m in enumerate(printed) if m not in printed[:i]]
     assert firsts == sorted(firsts)
+
+
+def test_sigterm_lets_the_job_in_flight_finish(make_service, vprinter):
+    vprinter.throttle = True  # ~0.5 s of paper: SIGTERM lands mid-print
+    svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=2"}).start()
+    job = svc.submit(receipt("GRACEFUL", lines=40)).json["id"]
+    svc.wait_state(job, ("printing",))
+    assert svc.stop() == 0
+    svc.start()
+    assert svc.job(job)["state"] == "done" and svc.job(job)["reprint"] is False
+    vprinter.wait_idle()
+    assert MARK not in printed_texts(vprinter) and printed_texts(vprinter).count("GRACEFUL") == 1
