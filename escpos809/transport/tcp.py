@@ -68,8 +68,20 @@ class TcpTransport(Transport):
         return data
 
     def _close(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            finally:
-                self._sock = None
+        if self._sock is None:
+            return
+        try:
+            # Half-close and read to the printer's end: closing a socket with unread bytes in it
+            # (a stray status reply, a DLE EOT the printer found inside image data) sends RST,
+            # and the printer throws away whatever it had not read yet: the end of the job.
+            # A printer closes its side once it has read everything; one that stays silent and
+            # open this long is left behind (3 s of silence at most, or the write timeout).
+            self._sock.shutdown(socket.SHUT_WR)
+            self._sock.settimeout(min(self.write_timeout, 3.0))
+            while self._sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            self._sock.close()
+            self._sock = None

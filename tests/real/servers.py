@@ -57,7 +57,8 @@ class FakeTcpPrinter:
                 continue
             except OSError:
                 return
-            if not data:
+            if not data:  # the host is done: close our side too, as a printer's network card does
+                conn.close()
                 return
             self.received += data
             if self.mode == "drop" and len(self.received) >= self.drop_after:

@@ -160,12 +160,30 @@ def test_kill_9_loses_nothing(make_service, vprinter):
 
 
 def test_sigterm_lets_the_job_in_flight_finish(make_service, vprinter):
-    vprinter.throttle = True  # ~0.5 s of paper: SIGTERM lands mid-print
+    import io
+
+    from PIL import Image
+
+    vprinter.throttle = True  # a 375 mm picture takes ~1.2 s to go through: SIGTERM lands mid-print
     svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=2"}).start()
-    job = svc.submit(receipt("GRACEFUL", lines=40)).json["id"]
-    svc.wait_state(job, ("printing",))
-    assert svc.stop() == 0
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((576, 3000)).save(buf, "PNG")
+    job = svc.submit(buf.getvalue(), headers={"Content-Type": "image/png"}).json["id"]
+    assert svc.wait_state(job, ("printing", "done"))["state"] == "printing"
+    import http.client
+
+    idle = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=5)  # a keep-alive client stays connected
+    idle.request("GET", "/healthz")
+    idle.getresponse().read()
+    assert svc.stop() == 0  # not killed after the grace period: it stopped by itself
     svc.start()
     assert svc.job(job)["state"] == "done" and svc.job(job)["reprint"] is False
     vprinter.wait_idle()
-    assert MARK not in printed_texts(vprinter) and printed_texts(vprinter).count("GRACEFUL") == 1
+    assert MARK not in printed_texts(vprinter)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        rows = sum(op.args["rows"] for j in list(vprinter.jobs) for op in j.ops if op.kind == "raster")
+        if rows >= 3000:
+            break
+        time.sleep(0.05)
+    assert rows == 3000, [(j.number, j.bytes, j.dropped, len(j.ops)) for j in vprinter.jobs]  # the whole picture, once
