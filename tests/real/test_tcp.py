@@ -93,11 +93,11 @@ def test_close_does_not_cut_off_the_end_of_a_job(tmp_path):
     from escpos809.escpos.commands import raster_image
 
     rows = bytes([0x10, 0x04, 0x01] * 24)[:72]
-    data = b"".join(raster_image(72, 24, rows * 24) for _ in range(60))  # 14 cm of DLE EOT-laden stripes
+    data = b"".join(raster_image(72, 24, rows * 24) for _ in range(200))  # 60 cm of DLE EOT-laden stripes
     with VirtualPrinter(tmp_path, throttle=True) as vp:
         with Printer(vp.uri) as p:
             p.send(data)
         assert vp.wait_idle(20)
         job = next(j for j in vp.jobs if j.bytes > 1000)
         assert job.bytes == len(data)
-        assert sum(op.args["rows"] for op in job.ops if op.kind == "raster") == 60 * 24
+        assert sum(op.args["rows"] for op in job.ops if op.kind == "raster") == 200 * 24
