@@ -187,3 +187,27 @@ def test_sigterm_lets_the_job_in_flight_finish(make_service, vprinter):
             break
         time.sleep(0.05)
     assert rows == 3000, [(j.number, j.bytes, j.dropped, len(j.ops)) for j in vprinter.jobs]  # the whole picture, once
+
+
+def test_on_restart_hold_waits_for_a_person(make_service, vprinter):
+    import io
+
+    from PIL import Image
+
+    vprinter.throttle = True
+    svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=2"}, on_restart="hold").start()
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((576, 3000)).save(buf, "PNG")
+    job = svc.submit(buf.getvalue(), headers={"Content-Type": "image/png"}).json["id"]
+    after = svc.submit(receipt("NEXT IN LINE")).json["id"]
+    assert svc.wait_state(job, ("printing", "done"))["state"] == "printing"
+    svc.kill()  # power cut mid-print
+    svc.start()
+    held = svc.job(job)
+    assert (held["state"], held["hold_reason"], held["reprint"]) == ("held", "restart", True)
+    assert svc.wait_state(after)["state"] == "done"  # a job held for a person blocks nobody
+    released = svc.request("POST", f"/api/v1/jobs/{job}/release")
+    assert released.status == 200 and released.json["state"] == "queued"
+    assert svc.wait_state(job, timeout=30)["reprint"] is True
+    vprinter.wait_idle(20)
+    assert MARK in printed_texts(vprinter)
