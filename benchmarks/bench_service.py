@@ -155,7 +155,7 @@ def main() -> None:
         speed = vp.profile.speed_mm_s * vp.profile.dpi / 25.4
         minimum = dots / speed
         print(f"printer fed: {receipts} receipts over {len(printed)} connection(s), {dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper")
-        print(f"  physical minimum at {vp.profile.speed_mm_s} mm/s {minimum:.2f} s; first start to last done "
+        print(f"  physical minimum at {vp.profile.speed_mm_s} mm/s {minimum:.2f} s; first job started to last dot "
               f"on paper {printing:.2f} s ({(printing / minimum - 1) * 100:+.1f} %; target within 3 %); cover closed to "
               f"all on paper {elapsed:.2f} s; the mechanism stood waiting for data {vp.paper_idle_s:.2f} s")
         proc.send_signal(signal.SIGTERM)
