@@ -65,6 +65,11 @@ class Profile:
         return self.width_dots // (self.fonts[font].width * width_multiplier)
 
     @property
+    def font_cells(self) -> dict[str, tuple[int, int]]:
+        """Font name → (cell width, cell height) in dots, as the emulator and preview use them."""
+        return {k: (f.width, f.height) for k, f in self.fonts.items()}
+
+    @property
     def qr_form(self) -> str:
         return self.commands.get("qr", "epson")
 

@@ -23,10 +23,14 @@ PARALLEL_MIN_PIXELS = 200_000
 STRIP_LEAD_ROWS = 16
 
 
+def _workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor | None:
-    workers = min(4, os.cpu_count() or 1)
-    return ThreadPoolExecutor(workers, thread_name_prefix="escpos809-raster") if workers > 1 else None
+    """One strip per core (up to 4); None on a single core, where strips would only cost."""
+    return ThreadPoolExecutor(_workers(), thread_name_prefix="escpos809-raster") if _workers() > 1 else None
 
 
 def _prepare(image: Image.Image, max_width: int, width: int | None) -> Image.Image:
@@ -112,7 +116,7 @@ def rasterize(image: Image.Image, max_width: int, width: int | None = None,
     pool = _pool()
     if pool is None or gray.mode == "1" or gray.width * gray.height < PARALLEL_MIN_PIXELS:
         return pack(_binarize(gray, dither, threshold))
-    strips = pool._max_workers  # noqa: SLF001 - one strip per worker
+    strips = _workers()
     cuts = [gray.height * i // strips for i in range(strips + 1)]
 
     def strip(i: int) -> bytes:

@@ -248,15 +248,9 @@ def _png(images) -> Response:
 
 def _paper(data: bytes):
     """What the virtual printer would print for these bytes."""
-    from escpos809.emulator.interpreter import Interpreter
-    from escpos809.emulator.paper import render_pages
+    from escpos809.render.image import preview_bytes
 
-    profile = service().profile
-    fonts = {k: (f.width, f.height) for k, f in profile.fonts.items()}
-    interp = Interpreter(profile.width_dots, fonts, dict(profile.codepages))
-    interp.feed(data)
-    interp.finish()
-    pages = render_pages(interp.ops, profile.width_dots, fonts)
+    pages = preview_bytes(data, service().profile)
     if not pages:
         raise Problem(422, "Nothing to preview", "the job prints nothing visible")
     return pages

@@ -42,8 +42,8 @@ class Service:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for w in self.workers.values():
-            w._stopping.set()
+        for w in self.workers.values():  # all at once: the printers finish in parallel
+            w.request_stop()
         for w in self.workers.values():
             if not w.stop(timeout):
                 log.warning("printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name,

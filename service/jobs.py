@@ -34,7 +34,6 @@ class Built:
     payload: dict              # stored for preview/audit (binary parts as base64)
     data: bytes
     warnings: list[str] = field(default_factory=list)
-    document: d.Document | None = None
 
 
 def _b64(value, path: str) -> bytes:
@@ -64,7 +63,7 @@ def _document(doc: d.Document, profile: Profile, kind: str, payload: dict, prefi
     except (InvalidData, ValueError) as exc:
         raise BadSubmission([(prefix, str(exc))]) from None
     warnings = [f"printed as '?': {''.join(sorted(set(rendered.replaced)))}"] if rendered.replaced else []
-    return Built(kind, payload, rendered.data, warnings, doc)
+    return Built(kind, payload, rendered.data, warnings)
 
 
 def from_json(body, profile: Profile) -> Built:
@@ -155,10 +154,3 @@ def reprint_mark(profile: Profile) -> bytes:
     mark = render(d.Document((d.Text("*** REPRINT ***", d.Style(bold=True, width=2, height=2), "center"),
                               d.Feed(1))), profile).data
     return mark + commands.initialize(profile.commands.get("chinese_mode_at_power_on", True))
-
-
-def preview_document(payload: dict) -> d.Document:
-    """The document a stored job prints (raw jobs have none)."""
-    if "document" not in payload:
-        raise ValueError("raw jobs have no document to preview")
-    return d.from_dict(payload["document"])

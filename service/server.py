@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+from escpos809.errors import Escpos809Error
+
 from .config import ServiceConfig
 
 
@@ -55,11 +57,15 @@ def serve(config: ServiceConfig, ready=None) -> None:
 
     app = create_app(config)
     service = app.extensions["escpos809"]
-    server = create_server(app, host=config.host, port=config.port, threads=config.threads,
-                           # the app answers oversize bodies with problem+json; waitress only stops
-                           # absurd ones (4x the limit) before they are spooled to disk
-                           max_request_body_size=4 * config.max_body_bytes, ident="escpos809",
-                           clear_untrusted_proxy_headers=True, channel_timeout=60)
+    try:
+        server = create_server(app, host=config.host, port=config.port, threads=config.threads,
+                               # the app answers oversize bodies with problem+json; waitress only
+                               # stops absurd ones (4x the limit) before they are spooled to disk
+                               max_request_body_size=4 * config.max_body_bytes, ident="escpos809",
+                               clear_untrusted_proxy_headers=True, channel_timeout=60)
+    except OSError as exc:
+        service.stop()
+        raise Escpos809Error(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
     port = int(server.effective_port)
     url = f"http://{config.host}:{port}"
     log = logging.getLogger("escpos809_service")

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STATES = ("queued", "printing", "done", "failed", "held", "cancelled")
-#: States a job can still leave by itself (the queue of a printer).
-PENDING = ("queued", "printing", "held")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -60,7 +58,7 @@ class Job:
 
     def to_dict(self) -> dict:
         """The API's view of a job (no bytes)."""
-        iso = _iso
+        iso = iso_time
         return {
             "id": self.id, "printer": self.printer, "kind": self.kind, "state": self.state,
             "hold_reason": self.hold_reason, "reprint": self.reprint, "attempts": self.attempts,
@@ -69,7 +67,7 @@ class Job:
         }
 
 
-def _iso(t: float | None) -> str | None:
+def iso_time(t: float | None) -> str | None:
     if t is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"

@@ -14,10 +14,12 @@ from escpos809.printer import Printer
 from escpos809.profile import Profile
 
 from .jobs import reprint_mark
-from .store import Job, JobStore
+from .store import Job, JobStore, iso_time
 
 log = logging.getLogger(__name__)
 AFTER = "printer not ready after the job"
+#: A job that meets an internal error this often is failed rather than retried for ever.
+MAX_INTERNAL_ATTEMPTS = 3
 
 
 @dataclass
@@ -32,13 +34,10 @@ class PrinterState:
     last_error: str | None = None
     printed: int = 0
     failed: int = 0
-    reprinted: int = 0
 
     def to_dict(self) -> dict:
-        from .store import _iso
-
         return {"name": self.name, "uri": self.uri, "state": self.state, "status": self.status.to_dict(),
-                "last_seen": _iso(self.last_seen), "last_error": self.last_error,
+                "last_seen": iso_time(self.last_seen), "last_error": self.last_error,
                 "printed": self.printed, "failed": self.failed}
 
 
@@ -47,32 +46,32 @@ class Worker(threading.Thread):
     reprinted after the restart when it cannot finish in time)."""
 
     def __init__(self, name: str, uri: str, store: JobStore, profile: Profile, *,
-                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), open_printer=None,
-                 require_status: bool = True):
+                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), require_status: bool = True):
         super().__init__(name=f"printer-{name}", daemon=True)
         self.store, self.profile = store, profile
         self.state = PrinterState(name, uri)
         self.poll_s, self.backoff = poll_s, backoff
-        self._open = open_printer or (lambda: Printer(uri, profile))
+        self.printer = Printer(uri, profile)  # a bad URI fails here, at start-up, not at the first job
         self._stopping = threading.Event()
         self._mark = reprint_mark(profile)
         self.current: str | None = None
+        self._internal_errors: dict[str, int] = {}
         # a printer that can answer but does not (busy with paper out, powered off behind a
         # switch) is not ready: sending then would leave the job in a socket buffer, not on paper
         self.require_status = require_status
 
     # --- control ------------------------------------------------------------------------------------
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Finish the job in flight (up to ``timeout``) and end; True if nothing was left mid-print."""
+    def request_stop(self) -> None:
+        """Take no new job; the one in flight goes on."""
         self._stopping.set()
         with self.store.changed:
             self.store.changed.notify_all()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Finish the job in flight (up to ``timeout``) and end; True if nothing was left mid-print."""
+        self.request_stop()
         self.join(timeout)
         return not self.is_alive()
-
-    def poke(self) -> None:
-        with self.store.changed:
-            self.store.changed.notify_all()
 
     def _wait(self, seconds: float) -> None:
         """Sleep until something changes in the store, or ``seconds`` pass, or we stop."""
@@ -97,10 +96,7 @@ class Worker(threading.Thread):
             try:
                 outcome = self._run_of_jobs(job)
             except Exception as exc:  # noqa: BLE001 - a bug here must not kill the worker or lose the job
-                log.exception("printer %s: job %s", self.state.name, self.current or job.id)
-                outcome = f"internal error: {type(exc).__name__}: {exc}"
-                self.store.requeue(self.current or job.id, outcome, reprint=True)
-                self.current = None
+                outcome = self._internal_error(self.current or job.id, exc)
             last_poll = time.monotonic()
             if outcome is None:
                 delay = self.backoff[0]
@@ -114,7 +110,7 @@ class Worker(threading.Thread):
         """Print ``job`` and the jobs queued behind it over one connection, so the printer is
         never left waiting for a reconnect between receipts. Returns why it had to stop."""
         try:
-            with self._open() as p:
+            with self.printer as p:
                 checked = False  # the status after one job is the status before the next
                 while job is not None:
                     outcome = self._print(p, job, checked)
@@ -128,9 +124,24 @@ class Worker(threading.Thread):
             log.warning("printer %s: %s", self.state.name, exc)
         return None
 
+    def _internal_error(self, job_id: str, exc: Exception) -> str:
+        """A fault of ours, not the printer's: retried (marked, it may have printed in part) and,
+        when it keeps failing, set aside as failed so it does not block the printer forever."""
+        log.exception("printer %s: job %s", self.state.name, job_id)
+        self.current = None
+        outcome = f"internal error: {type(exc).__name__}: {exc}"
+        self._internal_errors[job_id] = self._internal_errors.get(job_id, 0) + 1
+        if self._internal_errors[job_id] >= MAX_INTERNAL_ATTEMPTS:
+            del self._internal_errors[job_id]
+            self.store.fail(job_id, outcome)
+            self.state.failed += 1
+        else:
+            self.store.requeue(job_id, outcome, reprint=True)
+        return outcome
+
     def _status_only(self) -> None:
         try:
-            with self._open() as p:
+            with self.printer as p:
                 self._saw(p.status())
         except Escpos809Error as exc:
             self._saw(unknown(str(exc)), reachable=False)

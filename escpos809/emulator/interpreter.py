@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .ops import Cell, Op

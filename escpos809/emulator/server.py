@@ -58,7 +58,7 @@ class VirtualPrinter:
         self.serial_wanted, self.throttle = serial, throttle
         self.address_map = dict(address_map or {})
         self.reboot_s, self.idle_s = reboot_s, idle_s
-        fonts = {k: (f.width, f.height) for k, f in self.profile.fonts.items()}
+        fonts = self.profile.font_cells
         self.interp = Interpreter(self.profile.width_dots, fonts, dict(self.profile.codepages), reply=self._reply)
         self.faults = self.interp.faults
         self.network = self.interp.network
@@ -218,7 +218,7 @@ class VirtualPrinter:
                 self.jobs.append(job)
             self._busy.clear()
             return
-        fonts = {k: (f.width, f.height) for k, f in self.profile.fonts.items()}
+        fonts = self.profile.font_cells
         job.folder.mkdir(parents=True, exist_ok=True)
         error = None
         try:

@@ -20,7 +20,7 @@ _ALIGN = {"left": 0, "center": 1, "right": 2}
 
 
 def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
-    fonts = {k: (f.width, f.height) for k, f in profile.fonts.items()}
+    fonts = profile.font_cells
     width = profile.width_dots
     out: list[Op] = []
     y = 0
@@ -77,5 +77,12 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
 
 def preview(ops: list[L.LayoutOp], profile: Profile) -> list[Image.Image]:
     """One image per cut, exactly as the virtual printer would draw the ESC/POS rendering."""
-    fonts = {k: (f.width, f.height) for k, f in profile.fonts.items()}
-    return render_pages(paper_ops(ops, profile), profile.width_dots, fonts)
+    return render_pages(paper_ops(ops, profile), profile.width_dots, profile.font_cells)
+
+
+def preview_bytes(data: bytes, profile: Profile) -> list[Image.Image]:
+    """What the virtual printer prints for ESC/POS ``data`` (any bytes: raw jobs too), one image per cut."""
+    it = Interpreter(profile.width_dots, profile.font_cells, dict(profile.codepages))
+    it.feed(data)
+    it.finish()
+    return render_pages(it.ops, profile.width_dots, profile.font_cells)

@@ -122,7 +122,7 @@ def open_transport(uri: str, **kw) -> Transport:
                          "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0")
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
-    if scheme == "virtual" and scheme not in SCHEMES:
+    if scheme not in SCHEMES and "virtual" not in SCHEMES:  # virtual:// (and the list of known schemes)
         try:
             import escpos809.emulator  # noqa: F401 - registers virtual://
         except ImportError:

@@ -15,8 +15,8 @@ _FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; 
 
 def _file(name: str) -> Response:
     body = resources.files(__package__).joinpath("static", name).read_bytes()
-    return Response(body, mimetype=_FILES[name].split(";")[0], headers={
-        "Content-Type": _FILES[name], "Cache-Control": "no-cache",
+    return Response(body, content_type=_FILES[name], headers={
+        "Cache-Control": "no-cache",
         "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",
         "X-Content-Type-Options": "nosniff"})
 

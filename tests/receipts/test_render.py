@@ -1,7 +1,6 @@
 """ESC/POS renderer: bytes per block (written from the reference), fewest bytes, and
 property tests; the preview against the virtual printer's picture of the same bytes."""
 
-import base64
 import io
 from pathlib import Path
 
@@ -147,3 +146,33 @@ def test_preview_is_what_the_virtual_printer_prints(tmp_path, name, data):
     assert len(printed) == len(expected)
     for a, b in zip(printed, expected):
         assert a.size == b.size and ImageChops.difference(a.convert("L"), b).getbbox() is None
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.text(st.sampled_from(list("abc XYZ 0123") + list(required)), max_size=30),
+                          st.text(st.sampled_from(list("0123.,") + list("€£Ж")), min_size=1, max_size=9)),
+                min_size=1, max_size=6))
+def test_tab_jumps_print_the_same_columns_as_spaces(rows):
+    """Key-value lines go out with HT jumps (and sometimes a code-page switch inside the line,
+    which takes the piecewise path): the printer model must show every character in the column
+    the laid-out line puts it in."""
+    from escpos809.layout import Layout
+
+    doc = d.Document(tuple(d.KeyValue(k, v) for k, v in rows))
+    expected = [op.text.rstrip() for op in Layout(PROFILE).run(doc)]
+    it = Interpreter()
+    it.feed(render(doc, PROFILE).data)
+    it.finish()
+    cell = PROFILE.fonts["A"].width
+    printed = []
+    for op in it.ops:
+        if op.kind != "text":
+            continue
+        line = [" "] * 48
+        x = 0
+        for c in op.args["cells"]:  # HT jumps arrive as blank cells, so x is the column
+            if x // cell < 48:
+                line[x // cell] = c.char
+            x += cell
+        printed.append("".join(line).rstrip())
+    assert printed == expected

@@ -65,7 +65,7 @@ class Service:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"service exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
             try:
-                if self.request("GET", "/healthz").status == 200:
+                if self.request("GET", "/healthz", timeout=1).status == 200:
                     return self
             except OSError:
                 pass

@@ -221,13 +221,28 @@ def test_token_required_and_checked(make_service, vprinter):
     assert svc.request("GET", "/").status == 200  # the page itself carries no data
 
 
-def test_exposed_without_token_refuses_to_start(make_service, vprinter):
-    svc = make_service({"default": vprinter.uri}, host="0.0.0.0")
+def _refused(svc) -> str:
     try:
         svc.start(timeout=10)
     except RuntimeError as exc:
-        message = str(exc)
-    else:
-        raise AssertionError("started on 0.0.0.0 without a token")
-    assert "exited 7" in message or "exited 1" in message
-    assert "token" in message
+        return str(exc)
+    raise AssertionError("the service started")
+
+
+def test_exposed_without_token_refuses_to_start(make_service, vprinter):
+    message = _refused(make_service({"default": vprinter.uri}, host="0.0.0.0"))
+    assert "exited 1" in message and "set a token" in message
+
+
+def test_bad_printer_uri_and_busy_port_refuse_to_start(make_service, vprinter):
+    message = _refused(make_service({"default": "bogus://x"}))
+    assert "exited 7" in message and "unknown scheme 'bogus'" in message
+    import socket
+
+    busy = make_service({"default": vprinter.uri})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", busy.port))
+        s.listen()
+        message = _refused(busy)
+    assert "exited 1" in message and f"cannot listen on 127.0.0.1:{busy.port}" in message
+    assert "Traceback" not in busy.log.read_text()
