@@ -1,0 +1,215 @@
+"""The ``escpos809`` CUPS backend: device URI ``escpos809:<printer URI>``.
+
+backend(7): run with no arguments it lists printers it can find; as a job,
+``escpos809 job user title copies options [file]`` with the device URI in ``DEVICE_URI``.
+It asks the printer's status before sending (paper out or cover open: ``STATE:`` reasons and
+a retry exit, so cupsd keeps the job), reports the paper as a marker, sends with timeouts,
+makes the copies itself only when given a file, and maps every failure to a CUPS exit code.
+It is installed mode 0755, so cupsd runs it as ``lp``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import BinaryIO, Callable, Iterable
+
+from ..errors import (Escpos809Error, InvalidData, InvalidURI, PrinterNotFound, PrinterOffline,
+                      PrinterPermissionDenied, PrinterTimeout)
+from .ppd import DEVICE_ID
+
+SCHEME = "escpos809"
+MAKE_MODEL = "OCOM OCPP-809"
+
+# cups/backend.h
+OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = range(8)
+
+#: printer problem → the IPP printer-state-reason cupsd shows (``lpstat -l -p``)
+REASONS = {"paper out": "media-empty-error", "cover open": "cover-open-error",
+           "cutter error": "cutter-error", "mechanical error": "other-error",
+           "unrecoverable error": "other-error", "auto-recoverable error": "other-error",
+           "offline": "offline-report"}
+ALL_REASONS = sorted({*REASONS.values(), "media-low-report", "connecting-to-device"})
+#: default seconds a printer may stop taking data (paper running out mid-job) before the
+#: job is handed back to cupsd for a retry; ``?timeout=`` in the URI overrides it
+JOB_WRITE_TIMEOUT = 120.0
+STATUS_TIMEOUT = 2.0
+#: how long a job waits, connected and polling, for paper or a closed cover before it goes
+#: back to cupsd (held, retried after JobRetryInterval); ``ESCPOS809_BACKEND_WAIT`` changes it
+READY_WAIT = 300.0
+POLL_S = 1.0
+READ_CHUNK = 1 << 16
+
+Log = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def discover(log: Log = _stderr, timeout: float = 1.5) -> list[str]:
+    """Device lines (``class uri "make-model" "info" "device-id" "location"``): the
+    profile's known USB printers, OCPP-809-family printers answering UDP discovery, and
+    the bare scheme so a URI can be typed in."""
+    from ..profile import load_profile
+
+    lines = [f'network {SCHEME} "Unknown" "{MAKE_MODEL} (escpos809: tcp, serial, usb, lp)"']
+    profile = load_profile()
+    try:
+        from ..transport.usb import list_devices
+
+        for d in list_devices():
+            known = profile.usb_id(d.vid, d.pid)
+            if known is None:
+                continue
+            info = " ".join(x for x in (d.manufacturer, d.product) if x) or known.name or "USB"
+            lines.append(f'direct {SCHEME}:{d.uri} "{MAKE_MODEL}" "{info} USB (escpos809)" "{DEVICE_ID}" ""')
+    except Exception as exc:  # no pyusb or libusb here: USB just is not listed
+        log(f"DEBUG: USB discovery skipped: {exc}")
+    target = os.environ.get("ESCPOS809_DISCOVERY", "255.255.255.255:9000")
+    host, _, port = target.rpartition(":")
+    try:
+        from ..netconfig import discover as udp_discover
+
+        for st in udp_discover(host or target, int(port or 9000), timeout=timeout):
+            lines.append(f'network {SCHEME}:tcp://{st.ip}:9100 "{MAKE_MODEL}" '
+                         f'"{MAKE_MODEL} at {st.ip} (escpos809)" "{DEVICE_ID}" ""')
+    except (OSError, ValueError, Escpos809Error) as exc:
+        log(f"DEBUG: network discovery skipped: {exc}")
+    return lines
+
+
+def _printer_uri(device_uri: str) -> str:
+    prefix = f"{SCHEME}:"
+    if not device_uri.startswith(prefix) or len(device_uri) == len(prefix):
+        raise InvalidURI(f"device URI {device_uri!r} is not {SCHEME}:<printer URI> "
+                         f"(e.g. {SCHEME}:tcp://192.168.1.50:9100)")
+    return device_uri[len(prefix):]
+
+
+def _open_printer(uri: str):
+    from ..printer import Printer
+    from ..transport import open_transport
+
+    # options in the URI's query (``?timeout=``) win over these defaults
+    return Printer(open_transport(uri, write_timeout=JOB_WRITE_TIMEOUT, connect_timeout=10.0))
+
+
+def _report_status(printer, log: Log, said: list[str]) -> list[str]:
+    """Ask the printer; tell cupsd what changed since ``said``; return its problems."""
+    st = printer.status(timeout=STATUS_TIMEOUT, strict=True)
+    if not st.known:
+        log(f"WARNING: cannot read the printer's status ({st.reason}); sending anyway")
+        return []
+    problems = st.problems()
+    wanted = {REASONS[p] for p in problems if p in REASONS}
+    if st.warnings():
+        wanted.add("media-low-report")
+    level = 0 if (st.paper_end or st.paper_end_stop) else 10 if st.paper_near_end else 100
+    # one sign per STATE: line (cupsd applies the first character to the whole list)
+    lines = ["STATE: -" + " ".join(r for r in ALL_REASONS if r not in wanted)]
+    if wanted:
+        lines.append("STATE: +" + " ".join(sorted(wanted)))
+    lines += [f"ATTR: marker-names=Paper marker-types=paper marker-colors=none marker-levels={level} "
+             "marker-low-levels=10 marker-high-levels=100"]
+    if problems:
+        lines.append(f"INFO: printer not ready: {', '.join(problems)}; waiting")
+    if lines != said:
+        for line in lines:
+            log(line)
+        said[:] = lines
+    return problems
+
+
+def _wait_ready(printer, log: Log, wait: float) -> list[str]:
+    """Poll until the printer can print or ``wait`` seconds pass; returns what is left."""
+    said: list[str] = []
+    deadline = time.monotonic() + wait
+    while (problems := _report_status(printer, log, said)) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    return problems
+
+
+def _chunks(source: BinaryIO) -> Iterable[bytes]:
+    while chunk := source.read(READ_CHUNK):
+        yield chunk
+
+
+def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log: Log = _stderr,
+            wait: float = READY_WAIT) -> int:
+    """Send one job; returns the CUPS backend exit code."""
+    try:
+        uri = _printer_uri(device_uri)
+        printer = _open_printer(uri)
+    except (InvalidURI, InvalidData) as exc:
+        # a wrong URI does not heal by retrying: stop the queue (the job stays) and say why
+        log(f"ERROR: {exc}")
+        return STOP
+    log(f"DEBUG: escpos809 backend pid {os.getpid()} uid {os.getuid()} printer {printer.uri}")
+    try:
+        log("STATE: +connecting-to-device")
+        printer.open()
+        problems = _wait_ready(printer, log, wait)
+        if problems:
+            log(f"ERROR: printer not ready after {wait:g} s: {', '.join(problems)}; the job is held and retried")
+            return RETRY
+        sent = 0
+        for copy in range(copies if path else 1):
+            if path:
+                with open(path, "rb") as f:
+                    for chunk in _chunks(f):
+                        printer.send(chunk)
+                        sent += len(chunk)
+            else:
+                for chunk in _chunks(stdin):
+                    printer.send(chunk)
+                    sent += len(chunk)
+            if path:
+                log(f"PAGE: {copy + 1} 1")
+        printer.close()
+        log("STATE: -connecting-to-device")
+        log(f"INFO: sent {sent} bytes to {printer.uri}")
+        return OK
+    except PrinterPermissionDenied as exc:
+        log(f"ERROR: {exc}")
+        return STOP
+    except (PrinterNotFound, PrinterOffline, PrinterTimeout) as exc:
+        log("STATE: +offline-report")
+        log(f"ERROR: {exc}; the job is retried")
+        return RETRY
+    except OSError as exc:
+        log(f"ERROR: cannot read the job file: {exc.strerror or exc}")
+        return FAILED
+    finally:
+        try:
+            printer.close()
+        except Escpos809Error:
+            pass
+
+
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    env = os.environ if env is None else env
+    if len(argv) == 1:
+        for line in discover():
+            print(line, flush=True)
+        return OK
+    if len(argv) not in (6, 7):
+        _stderr(f"Usage: {SCHEME} job-id user title copies options [file]")
+        return FAILED
+    try:
+        copies = max(1, int(argv[4]))
+    except ValueError:
+        _stderr(f"ERROR: copies {argv[4]!r} is not a number")
+        return FAILED
+    try:
+        wait = float(env.get("ESCPOS809_BACKEND_WAIT", READY_WAIT))
+    except ValueError:
+        wait = READY_WAIT
+    device_uri = env.get("DEVICE_URI") or argv[0]
+    return run_job(device_uri, copies, argv[6] if len(argv) == 7 else None, sys.stdin.buffer, wait=wait)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
