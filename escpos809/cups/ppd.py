@@ -24,8 +24,10 @@ def _pt(mm: float) -> str:
 
 
 def page_width_pt(profile: Profile) -> str:
-    """The printable width in points: 576 dots at 203 dpi = 204.1 pt (72 mm)."""
-    return f"{profile.width_dots * 72 / profile.dpi:.1f}"
+    """The printable width in points: 576 dots = 72 mm = 204.1 pt. A "203 dpi" head has
+    8 dots per mm (203.2 dpi); 576 / 203 inch would be 204.3 pt, 0.7 mm more than it prints."""
+    dots_per_mm = round(profile.dpi / 25.4)
+    return _pt(profile.width_dots / dots_per_mm)
 
 
 def generate(profile: Profile | None = None) -> str:
