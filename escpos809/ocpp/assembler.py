@@ -1,0 +1,338 @@
+"""Frames → sessions: the transport-independent core, ``Assembler.feed(cp, direction, frame,
+received_at)``. Pairs CALLs with their results by (charge point, message id), drops re-sent
+CALLs, merges 1.6 start retries that got a new transactionId, orders readings by their
+timestamps, and tracks 2.x seqNo gaps (reference §7.1-7.3). Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from . import frames as F
+from . import ocmf
+from .session import W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, FINAL, PROVISIONAL, STATION, Session
+from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
+
+COSTMSG = "org.openchargealliance.costmsg"
+ENERGY = "Energy.Active.Import.Register"
+MAX_PENDING = 10_000
+
+
+@dataclass
+class Result:
+    accepted: bool
+    reason: str = ""
+    kind: int | None = None
+    action: str | None = None
+    duplicate: bool = False
+    warnings: list[str] = field(default_factory=list)
+    sessions: list[tuple[str, str]] = field(default_factory=list)  # (cp, tx) touched
+
+
+class Assembler:
+    def __init__(self, tz: str | ZoneInfo = "UTC"):
+        self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+        self.sessions: dict[tuple[str, str], Session] = {}
+        self.alias: dict[tuple[str, str], tuple[str, str]] = {}
+        self.pending: dict[tuple[str, str], tuple[str, str, dict]] = {}  # (cp, id) → (dir, action, payload)
+        self.seen: dict[tuple[str, str, str], None] = {}                 # (cp, dir, id) of CALLs
+        self.versions: dict[str, str] = {}
+        self.starts: dict[tuple, tuple[str, str]] = {}                  # 1.6 start identity → session key
+        self.connectors: dict[tuple[str, int], list[tuple[datetime, str]]] = {}
+
+    # --- entry ------------------------------------------------------------------------------
+    def feed(self, cp: str, dir_text: str, frame, received_at: float, version: str | None = None) -> Result:
+        """One frame; never raises on bad input: the result says whether it was taken."""
+        try:
+            if not isinstance(cp, str) or not cp.strip():
+                raise F.FrameError("charge point id missing")
+            d = F.direction(dir_text)
+            f = F.parse(frame)
+        except F.FrameError as exc:
+            return Result(False, str(exc))
+        if version:
+            self.versions[cp] = F.VERSIONS.get(version, version)
+        res = Result(True, kind=f.kind, action=f.action)
+        try:
+            if f.kind in (F.CALL, F.SEND):
+                self._call(cp, d, f, received_at, res)
+            elif f.kind in (F.RESULT, F.ERROR, F.RESULT_ERROR):
+                self._reply(cp, d, f, received_at, res)
+        except (BadValue, ocmf.OcmfError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            # a payload we cannot read: refused with the reason, the stream goes on
+            return Result(False, f"{f.action or 'reply'} {f.msg_id}: {exc}", kind=f.kind, action=f.action)
+        return res
+
+    def session(self, cp: str, tx) -> Session | None:
+        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        return self.sessions.get(key)
+
+    # --- CALLs ------------------------------------------------------------------------------
+    def _call(self, cp: str, d: str, f: F.Frame, now: float, res: Result) -> None:
+        seen = (cp, d, f.msg_id)
+        if seen in self.seen:
+            res.duplicate = True  # a re-sent CALL (same id, same direction): already counted
+            return
+        self.seen[seen] = None
+        if len(self.seen) > 20 * MAX_PENDING:
+            for k in list(self.seen)[: len(self.seen) // 2]:
+                del self.seen[k]
+        version = self.versions.get(cp) or F.guess_version(f.action, f.payload)
+        if version:
+            self.versions.setdefault(cp, version)
+        res.warnings += F.schema_warnings(self.versions.get(cp), f.action, f.payload)
+        self.pending[(cp, f.msg_id)] = (d, f.action, f.payload)
+        if len(self.pending) > MAX_PENDING:  # replies that never came
+            del self.pending[next(iter(self.pending))]
+        handler = getattr(self, f"_call_{f.action}", None)
+        if handler:
+            handler(cp, d, f.payload, now, res)
+
+    def _reply(self, cp: str, d: str, f: F.Frame, now: float, res: Result) -> None:
+        call = self.pending.pop((cp, f.msg_id), None)
+        if call is None:
+            res.duplicate = True  # a reply to nothing we saw (or a second reply): nothing to do
+            return
+        call_dir, action, payload = call
+        res.action = action
+        if f.kind != F.RESULT:
+            res.warnings.append(f"{action} answered with {f.error_code}: {f.error_description}")
+            return
+        res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload, response=True)
+        handler = getattr(self, f"_result_{action}", None)
+        if handler:
+            handler(cp, payload, f.payload, now, res)
+
+    # --- sessions ---------------------------------------------------------------------------
+    def _get(self, cp: str, tx, version: str, now: float, res: Result) -> Session:
+        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        s = self.sessions.get(key)
+        if s is None:
+            s = self.sessions[key] = Session(cp, str(tx), version)
+        s.last_seen = now
+        if key not in res.sessions:
+            res.sessions.append(key)
+        return s
+
+    def _time(self, s: Session | None, text, res: Result) -> datetime:
+        at, warnings = parse_time(text, self.tz)
+        for w in warnings:
+            res.warnings.append(w)
+            if s is not None:
+                s.warn(w)
+        return at
+
+    def _readings(self, s: Session, meter_values, version: str, res: Result, offline: bool = False) -> None:
+        for mv in meter_values or []:
+            at = self._time(s, mv["timestamp"], res)
+            for sv in mv.get("sampledValue") or []:
+                self._sampled(s, at, sv, version, res, offline)
+
+    def _sampled(self, s: Session, at: datetime, sv: dict, version: str, res: Result, offline: bool) -> None:
+        context = sv.get("context", "Sample.Periodic")
+        signed = sv.get("signedMeterValue")
+        if signed is not None or sv.get("format") == "SignedData":
+            record = ocmf.find(signed if signed is not None else sv.get("value"), version)
+            if record is not None and all(r.raw != record.raw for _, r in s.signed):
+                s.signed.append((context, record))
+            return  # signed values are never read as energy (reference §7.4)
+        if sv.get("measurand", ENERGY) != ENERGY or sv.get("phase"):
+            return
+        if version == "1.6":
+            unit, mult = sv.get("unit"), 0
+        else:
+            uom = sv.get("unitOfMeasure") or {}
+            unit, mult = uom.get("unit"), int(uom.get("multiplier", 0))
+        wh, warnings = energy_wh(sv["value"], unit, mult, version)
+        res.warnings += warnings
+        if W_UNIT_IN_VALUE in warnings:  # a unit written into the value casts doubt on the unit
+            s.warn(W_UNIT_IN_VALUE)
+        if offline and context == "Transaction.Begin" and wh == 0:
+            s.warn(W_OFFLINE_ZERO)
+            return
+        s.add_sample(at, wh)
+
+    def _close_open_on_connector(self, cp: str, connector, new_key) -> None:
+        for key, s in self.sessions.items():
+            if key != new_key and s.cp == cp and s.connector == connector and not s.ended and s.start is not None:
+                s.ended = True
+                s.ended_received = s.last_seen
+                s.warn(W_NO_STOP)
+                if s.stop is None and s.samples:
+                    s.stop = max(s.samples)
+
+    # --- 1.6 --------------------------------------------------------------------------------
+    def _call_StartTransaction(self, cp, d, p, now, res):
+        # the session exists once the CSMS hands out the transactionId (CALLRESULT)
+        self._time(None, p["timestamp"], res)
+
+    def _result_StartTransaction(self, cp, call, reply, now, res):
+        tx = str(int(reply["transactionId"]))
+        identity = (cp, call.get("connectorId"), call.get("idTag"), call.get("timestamp"), str(call.get("meterStart")))
+        first = self.starts.get(identity)
+        if first is not None and first != (cp, tx):
+            # a retried StartTransaction that got a new id: the same session (SteVe does the same)
+            self.alias[(cp, tx)] = first
+            s = self.sessions[first]
+            s.aliases.append(tx)
+            s.last_seen = now
+            res.sessions.append(first)
+            return
+        self.starts[identity] = (cp, tx)
+        s = self._get(cp, tx, "1.6", now, res)
+        s.connector = int(call["connectorId"])
+        s.id_token = call.get("idTag")
+        s.start = self._time(s, call["timestamp"], res)
+        s.meter_start = to_decimal(call["meterStart"])
+        status = (reply.get("idTagInfo") or {}).get("status")
+        if status and status != "Accepted":
+            s.warn(f"idTag {status} by the CSMS")
+        self._close_open_on_connector(cp, s.connector, (cp, s.tx))
+        self._connector_states(s)
+
+    def _call_MeterValues(self, cp, d, p, now, res):
+        tx = p.get("transactionId")
+        if tx is None:
+            return  # 2.x MeterValues and 1.6 without a transaction: not a session's energy
+        s = self._get(cp, tx, "1.6", now, res)
+        if s.connector is None and p.get("connectorId"):
+            s.connector = int(p["connectorId"])
+        self._readings(s, p.get("meterValue"), "1.6", res)
+
+    def _call_StopTransaction(self, cp, d, p, now, res):
+        s = self._get(cp, p["transactionId"], "1.6", now, res)
+        s.stop = self._time(s, p["timestamp"], res)
+        meter_stop = to_decimal(p["meterStop"])
+        if meter_stop < 0:
+            s.warn(W_METER_STOP)
+            s.meter_stop = None
+        else:
+            s.meter_stop = meter_stop
+        s.stop_reason = p.get("reason") or "Local"  # omitted means Local (1.6 schema)
+        if p.get("idTag") and not s.id_token:
+            s.id_token = p["idTag"]
+        self._readings(s, p.get("transactionData"), "1.6", res)
+        if not s.ended:
+            s.ended, s.ended_received = True, now
+
+    def _call_StatusNotification(self, cp, d, p, now, res):
+        if "connectorStatus" in p:  # 2.x: Occupied / Available say nothing about charging
+            return
+        at = self._time(None, p["timestamp"], res) if p.get("timestamp") else datetime.fromtimestamp(now, timezone.utc)
+        self.connectors.setdefault((cp, int(p["connectorId"])), []).append((at, p["status"]))
+        for s in self.sessions.values():
+            if s.cp == cp and s.connector == int(p["connectorId"]):
+                self._connector_states(s)
+
+    def _connector_states(self, s: Session) -> None:
+        states = self.connectors.get((s.cp, s.connector), [])
+        if any(st in ("Charging", "SuspendedEV", "SuspendedEVSE") for _, st in states):
+            s.charging_states = list(states)
+
+    def _call_DataTransfer(self, cp, d, p, now, res):
+        if p.get("vendorId") != COSTMSG or p.get("messageId") not in ("FinalCost", "RunningCost"):
+            return
+        data = p.get("data")
+        data = json.loads(data, parse_float=Decimal) if isinstance(data, str) else F._decimals(data or {})
+        s = self._get(cp, data["transactionId"], self.versions.get(cp, "1.6"), now, res)
+        cost = to_decimal(data["cost"])
+        if p["messageId"] == "FinalCost":
+            s.final_cost = Cost(cost, FINAL, "CSMS final cost (DataTransfer FinalCost)")
+        else:
+            s.running_cost = Cost(cost, PROVISIONAL, "running cost (DataTransfer RunningCost)")
+        s.qr_text = data.get("qrCodeText") or s.qr_text
+        s.price_text = data.get("priceText") or s.price_text
+
+    # --- 2.0.1 / 2.1 ------------------------------------------------------------------------
+    def _call_TransactionEvent(self, cp, d, p, now, res):
+        version = self.versions.get(cp, "2.0.1")
+        info = p["transactionInfo"]
+        s = self._get(cp, info["transactionId"], version, now, res)
+        seq = int(p["seqNo"])
+        if seq in s.seq_nos:
+            res.duplicate = True  # the same event again (reconnect): counted once
+            return
+        s.seq_nos.add(seq)
+        at = self._time(s, p["timestamp"], res)
+        event = p["eventType"]
+        if p.get("evse"):
+            s.evse = int(p["evse"]["id"])
+            s.connector = int(p["evse"].get("connectorId", s.connector or 0)) or s.connector
+        if p.get("idToken") and p["idToken"].get("idToken"):
+            s.id_token = p["idToken"]["idToken"]
+        if event == "Started":
+            s.start = at
+            self._close_open_on_connector(cp, s.connector, (cp, s.tx))
+        if info.get("chargingState"):
+            s.charging_states.append((at, info["chargingState"]))
+        if info.get("timeSpentCharging") is not None:
+            s.time_spent_charging = int(info["timeSpentCharging"])
+        if info.get("stoppedReason"):
+            s.stop_reason = info["stoppedReason"]
+        self._readings(s, p.get("meterValue"), version, res, offline=bool(p.get("offline")))
+        details = p.get("costDetails")
+        if details:
+            self._cost_details(s, details)
+        if event == "Ended":
+            s.stop = at
+            s.ended_seq = seq
+            s.stop_reason = s.stop_reason or "Local"
+            if not s.ended:
+                s.ended, s.ended_received = True, now
+
+    def _cost_details(self, s: Session, details: dict) -> None:
+        if details.get("failureToCalculate"):
+            s.warn(f"station could not calculate the cost: {details.get('failureReason', 'no reason given')}")
+            return
+        total = (details.get("totalCost") or {}).get("total") or {}
+        gross = total.get("inclTax", total.get("exclTax"))
+        if gross is None:
+            return
+        net = total.get("exclTax")
+        s.station_cost = Cost(to_decimal(gross), STATION, "station cost (costDetails)",
+                              to_decimal(net) if net is not None else None,
+                              (details.get("totalCost") or {}).get("currency"))
+
+    def _result_TransactionEvent(self, cp, call, reply, now, res):
+        s = self.session(cp, call["transactionInfo"]["transactionId"])
+        if s is None:
+            return
+        res.sessions.append((s.cp, s.tx))
+        custom = reply.get("customData") or {}
+        s.qr_text = custom.get("qrCodeText") or s.qr_text
+        ended = call.get("eventType") == "Ended"
+        if reply.get("totalCost") is not None:
+            cost = to_decimal(reply["totalCost"])
+            if ended:
+                s.final_cost = Cost(cost, FINAL, "CSMS final cost (TransactionEventResponse)")
+            else:
+                s.running_cost = Cost(cost, PROVISIONAL, "running cost (TransactionEventResponse)")
+        if ended:
+            s.ended_replied = True
+
+    def _call_CostUpdated(self, cp, d, p, now, res):
+        s = self._get(cp, p["transactionId"], self.versions.get(cp, "2.0.1"), now, res)
+        s.running_cost = Cost(to_decimal(p["totalCost"]), PROVISIONAL, "running cost (CostUpdated)")
+        custom = p.get("customData") or {}
+        s.qr_text = custom.get("qrCodeText") or s.qr_text
+
+    def _call_NotifySettlement(self, cp, d, p, now, res):
+        if not p.get("transactionId"):
+            return
+        s = self._get(cp, p["transactionId"], "2.1", now, res)
+        s.settlement = {k: p.get(k) for k in ("pspRef", "status", "settlementAmount", "settlementTime", "receiptId",
+                                               "receiptUrl", "vatNumber")}
+        s.receipt_url = p.get("receiptUrl") or s.receipt_url
+        s.receipt_id = p.get("receiptId") or s.receipt_id
+
+    def _result_NotifySettlement(self, cp, call, reply, now, res):
+        s = self.session(cp, call.get("transactionId", ""))
+        if s is None:
+            return
+        res.sessions.append((s.cp, s.tx))
+        s.receipt_url = reply.get("receiptUrl") or s.receipt_url
+        s.receipt_id = reply.get("receiptId") or s.receipt_id
+        s.settled = True

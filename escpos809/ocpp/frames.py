@@ -1,0 +1,148 @@
+"""OCPP-J frames: decode (JSON numbers as Decimal), check the shape, name the direction,
+and validate payloads against the schemas shipped in the ``ocpp`` package (reference §1-2).
+
+Schema findings are warnings, not refusals: real chargers deviate (1.6 numeric values,
+units in values) and the receipt is still right. Only frames that are not OCPP-J at all are
+refused, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
+UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
+DIRECTIONS = {"cp->csms": UP, "cs->csms": UP, "up": UP, "cs": UP, "cp": UP, "station": UP,
+              "csms->cp": DOWN, "csms->cs": DOWN, "down": DOWN, "csms": DOWN}
+VERSIONS = {"ocpp1.6": "1.6", "1.6": "1.6", "ocpp2.0.1": "2.0.1", "2.0.1": "2.0.1", "ocpp2.1": "2.1", "2.1": "2.1"}
+ONLY_16 = {"StartTransaction", "StopTransaction"}
+ONLY_2X = {"TransactionEvent", "CostUpdated", "NotifyEVChargingNeeds", "NotifyEvent", "RequestStartTransaction"}
+ONLY_21 = {"NotifySettlement", "NotifyWebPaymentStarted", "SetDefaultTariff", "ChangeTransactionTariff"}
+MAX_FRAME_BYTES = 1 << 20
+
+
+class FrameError(ValueError):
+    """Not an OCPP-J frame; the message says why."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: int
+    msg_id: str
+    action: str | None = None
+    payload: dict = field(default_factory=dict)
+    error_code: str | None = None
+    error_description: str | None = None
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    return value
+
+
+def decode(frame: Any) -> list:
+    """A frame as text, bytes or parsed JSON → a list with every JSON number exact."""
+    if isinstance(frame, (bytes, bytearray)):
+        if len(frame) > MAX_FRAME_BYTES:
+            raise FrameError(f"frame of {len(frame)} bytes is larger than {MAX_FRAME_BYTES}")
+        try:
+            frame = frame.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FrameError("frame is not UTF-8 text") from None
+    if isinstance(frame, str):
+        if len(frame) > MAX_FRAME_BYTES:
+            raise FrameError(f"frame of {len(frame)} characters is larger than {MAX_FRAME_BYTES}")
+        try:
+            frame = json.loads(frame, parse_float=Decimal)
+        except ValueError as exc:
+            raise FrameError(f"frame is not JSON ({exc})") from None
+    else:
+        frame = _decimals(frame)
+    if not isinstance(frame, list):
+        raise FrameError(f"frame is a JSON {type(frame).__name__}, not an array [type, id, …]")
+    return frame
+
+
+def parse(frame: Any) -> Frame:
+    """Check an OCPP-J frame's shape; :class:`FrameError` says what is wrong."""
+    f = decode(frame)
+    if not f or not isinstance(f[0], int) or isinstance(f[0], bool) or f[0] not in (2, 3, 4, 5, 6):
+        raise FrameError(f"message type {f[0] if f else None!r} is not 2 (CALL), 3 (CALLRESULT), 4 (CALLERROR), 5 or 6")
+    kind = f[0]
+    if len(f) < 2 or not isinstance(f[1], str) or not f[1]:
+        raise FrameError("message id missing or not a string")
+    msg_id = f[1]
+    if kind in (CALL, SEND):
+        if len(f) != 4 or not isinstance(f[2], str) or not f[2]:
+            raise FrameError(f"{'CALL' if kind == CALL else 'SEND'} must be [{kind}, id, action, payload]")
+        if not isinstance(f[3], dict):
+            raise FrameError(f"{f[2]} payload is not a JSON object")
+        return Frame(kind, msg_id, action=f[2], payload=f[3])
+    if kind == RESULT:
+        if len(f) != 3 or not isinstance(f[2], dict):
+            raise FrameError("CALLRESULT must be [3, id, payload] with an object payload")
+        return Frame(kind, msg_id, payload=f[2])
+    if len(f) < 4 or not isinstance(f[2], str):
+        raise FrameError("CALLERROR must be [4, id, errorCode, description, details]")
+    return Frame(kind, msg_id, error_code=f[2], error_description=str(f[3]),
+                 payload=f[4] if len(f) > 4 and isinstance(f[4], dict) else {})
+
+
+def direction(text: str) -> str:
+    d = DIRECTIONS.get(str(text).strip().lower())
+    if d is None:
+        raise FrameError(f"direction {text!r} is not one of cp->csms, csms->cp, cs->csms, csms->cs")
+    return d
+
+
+def guess_version(action: str, payload: dict) -> str | None:
+    """The OCPP version an action alone reveals (None: it exists in several)."""
+    if action in ONLY_16:
+        return "1.6"
+    if action in ONLY_21 or (action == "TransactionEvent" and "costDetails" in payload):
+        return "2.1"
+    if action in ONLY_2X:
+        return "2.0.1"
+    return None
+
+
+@lru_cache(maxsize=None)
+def _validator(version: str, action: str, response: bool):
+    """The ``ocpp`` package's JSON schema validator for a message, or None when there is none."""
+    try:
+        from importlib import resources
+
+        import jsonschema
+
+        folder = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}[version]
+        name = f"{action}Response.json" if response else (f"{action}.json" if version == "1.6" else f"{action}Request.json")
+        text = resources.files("ocpp").joinpath(folder, "schemas", name).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, KeyError, OSError):
+        return None
+    schema = json.loads(text)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def schema_warnings(version: str | None, action: str, payload: dict, response: bool = False) -> list[str]:
+    """What the official schema finds wrong, as warnings (at most three, with their paths)."""
+    if version is None:
+        return []
+    v = _validator(version, action, response)
+    if v is None:
+        return []
+    out = []
+    for err in sorted(v.iter_errors(payload), key=lambda e: list(e.absolute_path))[:3]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(payload)"
+        msg = err.message if len(err.message) < 120 else err.message[:117] + "..."
+        out.append(f"{action}{'Response' if response else ''} schema: {where}: {msg}")
+    return out
