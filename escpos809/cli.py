@@ -544,6 +544,127 @@ def cups_ppd() -> None:
     click.echo(generate(), nl=False)
 
 
+@cli.group()
+def ocpp() -> None:
+    """Charging-session receipts from OCPP traffic (replay a log, or tap a live link)."""
+
+
+def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool):
+    from .config import setting
+    from .ocpp.config import load_ocpp_config
+    from .ocpp.ingest import Ingest, printer_sink
+
+    cfg = load_ocpp_config()
+    uri = printer_uri or cfg.printer or setting("printer") or "virtual://ocpp"
+    if dry_run:
+        def sink(key, doc, summary, reprint):
+            return "not printed (--dry-run)"
+    else:
+        from .transport import open_transport
+
+        open_transport(uri)  # a bad URI stops here, before any frame is read
+        sink = printer_sink(uri, setting("profile"))
+    return Ingest(cfg, database or ":memory:", sink)
+
+
+def _say_printed(done, as_json: bool) -> None:
+    for p in done:
+        if as_json:
+            click.echo(json.dumps({**p.summary.to_json(), "job": p.job}))
+            continue
+        s = p.summary
+        energy = f"{s.to_json()['energy_kwh']} kWh" if s.energy_wh is not None else "energy unknown"
+        cost = f"{s.cost.gross:.2f} {s.currency} ({s.cost.kind})" if s.cost else "cost pending"
+        click.echo(f"{s.cp} {s.tx}: {energy}, {cost} -> {p.job}")
+
+
+@ocpp.command("replay")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Where receipts print (default: [ocpp] printer, "
+              "$ESCPOS809_PRINTER, else the virtual printer).")
+@click.option("--db", "database", type=click.Path(dir_okay=False), help="Keep sessions in this SQLite file "
+              "(a second replay then prints nothing twice).")
+@click.option("--dry-run", is_flag=True, help="Assemble and report, print nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per receipt on stdout.")
+def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
+    """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session."""
+    from decimal import Decimal
+
+    ingest = _ocpp_ingest(printer_uri, database, dry_run)
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    accepted = rejected = 0
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line, parse_float=Decimal)
+                cp, direction, frame = item["cp"], item["dir"], item["frame"]
+            except (ValueError, KeyError, TypeError) as exc:
+                click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)
+                rejected += 1
+                continue
+            ts = item.get("ts")
+            res = ingest.feed(cp, direction, frame, float(ts) if ts is not None else None, item.get("version"))
+            if not res.accepted:
+                click.echo(f"escpos809: {source}:{number}: refused: {res.reason}", err=True)
+                rejected += 1
+            else:
+                accepted += 1
+    ingest.flush(force=True)  # the log is the whole story: no final cost will come after its end
+    _say_printed(ingest.printed, as_json)
+    for row in ingest.sessions():
+        if row["state"] not in ("printed",):
+            click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed)", err=True)
+    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(ingest.printed)} receipts", err=True)
+    ingest.close()
+    if accepted == 0 and rejected:
+        raise CliError(f"{source}: no OCPP frame in it", 7)
+
+
+@ocpp.command("tap")
+@click.option("--listen", default="127.0.0.1:9000", show_default=True, metavar="HOST:PORT",
+              help="Where charge points connect (give them ws://HOST:PORT/<path>/<cp id>).")
+@click.option("--upstream", required=True, metavar="URL", help="The CSMS, e.g. ws://csms:9000 (the station's path is kept).")
+@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Where receipts print.")
+@click.option("--db", "database", type=click.Path(dir_okay=False), help="Session database (default: state dir ocpp.db).")
+@click.option("--log-level", default="INFO", show_default=True)
+def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
+    """Sit between charge points and the CSMS; forward everything, print each session's receipt."""
+    import signal
+    import threading
+
+    from .ocpp.tap import Recorder, Tap
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not upstream.startswith(("ws://", "wss://")):
+        raise CliError(f"--upstream {upstream!r}: expected ws://host:port or wss://…", 2)
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise CliError(f"--listen {listen!r}: expected HOST:PORT", 2)
+    if database is None:
+        from escpos809_service.config import default_database
+
+        database = str(default_database().with_name("ocpp.db"))
+    ingest = _ocpp_ingest(printer_uri, database, False).start()
+    recorder = Recorder(ingest.feed)
+    try:
+        tap = Tap(upstream, recorder, host or "127.0.0.1", int(port)).start_thread()
+    except OSError as exc:
+        raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
+    click.echo(f"escpos809 tap on ws://{host}:{tap.tap.port}/ -> {upstream} (sessions in {database})", err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    tap.stop()
+    recorder.drain(5)
+    recorder.close()
+    ingest.close()
+
+
 def main() -> None:
     cli(prog_name="escpos809")
 

@@ -190,7 +190,10 @@ def printer_sink(uri: str, profile=None) -> Sink:
         if reprint:
             doc = {**doc, "blocks": [{"type": "text", "text": "*** REPRINT ***", "bold": True, "align": "center"},
                                      *doc["blocks"]]}
-        with lock, Printer(uri, profile) as p:
-            p.print_document(from_dict(doc))
-            return f"{p.uri}"
+        with lock:
+            p = Printer(uri, profile)
+            with p:
+                p.print_document(from_dict(doc))
+            job = getattr(p.transport, "last_job", None)  # virtual://: where the paper went
+            return f"{p.uri} {job.pages[0]}" if job is not None and job.pages else p.uri
     return sink

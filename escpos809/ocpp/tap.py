@@ -1,0 +1,184 @@
+"""A fail-open WebSocket tap between charge points and their CSMS (reference §11 (b)).
+
+The station connects to the tap as if it were the CSMS; the tap opens the same path on the
+upstream CSMS with the station's subprotocols and Authorization header, accepts the station
+with the subprotocol the CSMS chose, and then copies every frame both ways. Each frame is
+forwarded first and only then handed to a recorder thread through a bounded queue: parsing,
+SQLite and printing run there, so they can neither delay nor break the link (a full queue
+drops recordings, counted, never frames).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+from .frames import DOWN, UP
+
+log = logging.getLogger("escpos809.ocpp.tap")
+SUBPROTOCOLS = ("ocpp2.1", "ocpp2.0.1", "ocpp1.6")
+Record = Callable[[str, str, str, float, "str | None"], object]
+
+
+class Recorder:
+    """Feeds recorded frames to ``record`` on its own thread; ``put`` never blocks."""
+
+    def __init__(self, record: Record, maxsize: int = 100_000):
+        self.record = record
+        self.queue: queue.Queue = queue.Queue(maxsize)
+        self.dropped = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, name="ocpp-recorder", daemon=True)
+        self._thread.start()
+
+    def put(self, cp: str, direction: str, text: str, received: float, version: str | None) -> None:
+        try:
+            self.queue.put_nowait((cp, direction, text, received, version))
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            try:
+                self.record(*item)
+            except Exception:  # noqa: BLE001 - a recording bug must not stop recording
+                self.failed += 1
+                log.exception("recording a frame from %s failed", item[0])
+            finally:
+                self.queue.task_done()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until everything put so far is recorded (tests, shutdown)."""
+        end = time.monotonic() + timeout
+        while self.queue.unfinished_tasks and time.monotonic() < end:
+            time.sleep(0.01)
+        return not self.queue.unfinished_tasks
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self._thread.join(5)
+
+
+def upstream_url(upstream: str, path: str) -> str:
+    """``ws://csms:9000`` + ``/ocpp/CP1`` → ``ws://csms:9000/ocpp/CP1``; an upstream with a
+    path of its own gets the charge-point id (last path segment) appended."""
+    up = urlsplit(upstream)
+    if up.path in ("", "/"):
+        return f"{up.scheme}://{up.netloc}{path}"
+    cp = path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{upstream.rstrip('/')}/{cp}"
+
+
+@dataclass
+class Tap:
+    upstream: str
+    recorder: Recorder | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    stats: dict = field(default_factory=lambda: {"connections": 0, "frames_up": 0, "frames_down": 0})
+
+    async def _process_request(self, connection, request):
+        offered = [p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",")]
+        headers = {}
+        if auth := request.headers.get("Authorization"):
+            headers["Authorization"] = auth  # security profiles 1/2: the CSMS checks it, not the tap
+        from websockets.asyncio.client import connect
+
+        url = upstream_url(self.upstream, request.path)
+        try:
+            connection.upstream = await connect(url, subprotocols=offered or None, additional_headers=headers,
+                                                open_timeout=10, proxy=None, compression=None)
+        except Exception as exc:  # noqa: BLE001 - refused, unreachable, 401 from the CSMS
+            log.warning("upstream %s refused the connection: %s", url, exc)
+            status = getattr(getattr(exc, "response", None), "status_code", 502)
+            return connection.respond(status if status in (401, 403, 404) else 502, f"upstream: {exc}\n")
+        return None
+
+    @staticmethod
+    def _select_subprotocol(connection, offered):
+        chosen = connection.upstream.subprotocol
+        return chosen if chosen in offered else None
+
+    async def _handler(self, station) -> None:
+        upstream = station.upstream
+        cp = station.request.path.rstrip("/").rsplit("/", 1)[-1]
+        version = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}.get(station.subprotocol or "")
+        self.stats["connections"] += 1
+
+        async def pump(src, dst, direction: str, counter: str) -> None:
+            async for message in src:
+                await dst.send(message)  # forward first
+                self.stats[counter] += 1
+                if self.recorder is not None:
+                    text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                    self.recorder.put(cp, direction, text, time.time(), version)
+
+        tasks = [asyncio.create_task(pump(station, upstream, UP, "frames_up")),
+                 asyncio.create_task(pump(upstream, station, DOWN, "frames_down"))]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in pending:
+            t.cancel()
+        # the side that ended first decides how the other one is closed
+        ended = station if tasks[0] in done else upstream
+        other = upstream if ended is station else station
+        code = ended.close_code or 1000
+        await other.close(code if code not in (1005, 1006) else 1011, ended.close_reason or "")
+
+    # --- running ----------------------------------------------------------------------------
+    async def serve(self, ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> None:
+        from websockets.asyncio.server import serve
+
+        async with serve(self._handler, self.host, self.port, subprotocols=list(SUBPROTOCOLS),
+                         process_request=self._process_request, select_subprotocol=self._select_subprotocol,
+                         compression=None) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            if ready:
+                ready(self.port)
+            await (stop.wait() if stop else asyncio.Future())
+
+    def start_thread(self) -> "TapThread":
+        return TapThread(self).start()
+
+
+class TapThread:
+    """A tap on its own event loop thread (tests, and the CLI's Ctrl-C handling)."""
+
+    def __init__(self, tap: Tap):
+        self.tap = tap
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="ocpp-tap", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main():
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            await self.tap.serve(ready=lambda port: self._ready.set(), stop=self._stop)
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the starter
+            self.error = exc
+            self._ready.set()
+
+    def start(self) -> "TapThread":
+        self._thread.start()
+        self._ready.wait(10)
+        if self.error:
+            raise self.error
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(5)
