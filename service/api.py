@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import io
 import json
+from decimal import Decimal
 import logging
 import re
 import time
@@ -309,3 +310,72 @@ def metrics():
     for name, w in svc.workers.items():
         lines.append(f'escpos809_printed_total{{printer="{name}"}} {w.state.printed}')
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+# --- OCPP frames → charging receipts ---------------------------------------------------------------------
+def _ocpp_item(item) -> tuple[str, str, object, float | None, str | None] | None:
+    """``{cp, dir, frame[, ts, version]}`` or a CitrineOS webhook body → the frame's parts;
+    None for CitrineOS connect/close events (no frame)."""
+    if not isinstance(item, dict):
+        raise ValueError("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
+    if "stationId" in item:  # CitrineOS subscription (webhook.dispatcher.ts)
+        if item.get("event", "message") != "message":
+            return None
+        origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(item.get("origin"))
+        if origin is None or "message" not in item:
+            raise ValueError("CitrineOS body needs origin 'cs' or 'csms' and a message")
+        return str(item["stationId"]), origin, item["message"], None, None
+    missing = [k for k in ("cp", "dir", "frame") if k not in item]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    ts = item.get("ts")
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float, Decimal))):
+        raise ValueError("ts must be a number (Unix seconds)")
+    return str(item["cp"]), str(item["dir"]), item["frame"], float(ts) if ts is not None else None, item.get("version")
+
+
+@api.post("/api/v1/ocpp/frames")
+def ocpp_frames():
+    """One frame (202, or 422 with the reason it was refused) or an array of them (200, a
+    result per frame: one bad frame never stops the others)."""
+    if (request.mimetype or "").lower() != "application/json":
+        raise Problem(415, "Unsupported content type", "send application/json")
+    try:
+        body = json.loads(request.get_data(cache=False), parse_float=Decimal)
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Malformed JSON", f"the body is not UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise Problem(400, "Malformed JSON", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    ingest = service().ocpp
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > 1000:
+        raise Problem(422, "Invalid frames", "send one frame object or an array of 1-1000")
+    results = []
+    for n, item in enumerate(items):
+        path = f"/{n}" if isinstance(body, list) else ""
+        try:
+            parts = _ocpp_item(item)
+        except ValueError as exc:
+            results.append({"path": path, "accepted": False, "reason": str(exc)})
+            continue
+        if parts is None:
+            results.append({"path": path, "accepted": True, "reason": "CitrineOS event without a frame"})
+            continue
+        res = ingest.feed(*parts)
+        results.append({"path": path, "accepted": res.accepted, "reason": res.reason or None, "action": res.action,
+                        "duplicate": res.duplicate, "warnings": res.warnings,
+                        "sessions": [{"cp": cp, "transaction": tx} for cp, tx in res.sessions]})
+    if not isinstance(body, list):
+        r = results[0]
+        if not r["accepted"]:
+            raise Problem(422, "Frame refused", r["reason"], [("", r["reason"])])
+        resp = jsonify(r)
+        resp.status_code = 202
+        return resp
+    return jsonify({"accepted": sum(r["accepted"] for r in results), "refused": sum(not r["accepted"] for r in results),
+                    "results": results})
+
+
+@api.get("/api/v1/ocpp/sessions")
+def ocpp_sessions():
+    return jsonify({"sessions": service().ocpp.sessions()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from flask import Flask
 
@@ -30,11 +31,31 @@ class Service:
         self.workers = {name: Worker(name, uri, self.store, self.profile, poll_s=config.poll_s,
                                      backoff=(0.5, config.retry_max_s), require_status=config.require_status)
                         for name, uri in config.printers.items()}
+        self.ocpp = self._ocpp_ingest()
         self._stopped = threading.Event()
+
+    def _ocpp_ingest(self):
+        """Charging receipts: frames in SQLite next to the jobs, receipts through the job queue
+        (idempotency key ocpp:<cp>:<tx>, so a session is queued once whatever happens)."""
+        from escpos809.ocpp.config import OcppConfig
+        from escpos809.ocpp.ingest import Ingest
+
+        from . import jobs
+
+        cfg, printer = self.config.ocpp or OcppConfig(), self.config.ocpp_printer
+        database = ":memory:" if str(self.config.database) == ":memory:" else \
+            str(Path(self.config.database).with_name("ocpp.db"))
+
+        def sink(key, doc, summary, reprint):
+            built = jobs.receipt({"document": doc}, self.profile)
+            job, _ = self.store.submit(printer, built.kind, built.payload, built.data, key)
+            return job.id
+        return Ingest(cfg, database, sink)
 
     def start(self) -> "Service":
         for w in self.workers.values():
             w.start()
+        self.ocpp.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -48,6 +69,7 @@ class Service:
             if not w.stop(timeout):
                 log.warning("printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name,
                             w.current)
+        self.ocpp.close()
         self.store.close()
 
 

@@ -3,6 +3,8 @@ file, then ``ESCPOS809_SERVICE_*`` environment variables, then command-line flag
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ipaddress
 import os
 from dataclasses import dataclass, field
@@ -12,6 +14,10 @@ from escpos809.config import load_config
 from escpos809.errors import Escpos809Error
 
 DEFAULT_PORT = 8809
+
+
+if TYPE_CHECKING:
+    from escpos809.ocpp.config import OcppConfig
 
 
 def default_database() -> Path:
@@ -37,6 +43,12 @@ class ServiceConfig:
     retry_max_s: float = 30.0
     threads: int = 8
     require_status: bool = True          # a printer that can answer status must, before a job is sent
+    ocpp: "OcppConfig | None" = None     # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
+
+    @property
+    def ocpp_printer(self) -> str:
+        """The printer charging receipts go to: [ocpp] printer, else the first one."""
+        return (self.ocpp.printer if self.ocpp and self.ocpp.printer else next(iter(self.printers), "default"))
 
     def check(self) -> None:
         """Refuse settings that would be unsafe or cannot work, with a message that says why."""
@@ -49,6 +61,9 @@ class ServiceConfig:
                                  "(service.token, ESCPOS809_SERVICE_TOKEN or --token)")
         if self.token is not None and len(self.token) < 16:
             raise Escpos809Error("the service token must be at least 16 characters")
+        if self.ocpp and self.ocpp.printer and self.ocpp.printer not in self.printers:
+            raise Escpos809Error(f"[ocpp] printer {self.ocpp.printer!r} is not one of the [printers] "
+                                 f"({', '.join(self.printers)})")
         for name in self.printers:
             if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
                 raise Escpos809Error(f"printer name {name!r}: use letters, digits, '-' and '_' (at most 40)")
@@ -92,6 +107,9 @@ def load_service_config(**flags) -> ServiceConfig:
     if env_printer := os.environ.get("ESCPOS809_PRINTER"):
         printers = {"default": env_printer}
     cfg.printers = {str(k): str(v) for k, v in printers.items()} or {"default": "virtual://default"}
+    from escpos809.ocpp.config import load_ocpp_config
+
+    cfg.ocpp = load_ocpp_config(file.get("ocpp", {}))
     if cfg.profile is None and file.get("profile"):
         cfg.profile = str(file["profile"])
     cfg.check()

@@ -91,6 +91,17 @@ def openapi() -> dict:
                 "summary": "Render a submission to PNG without printing", "requestBody": _SUBMISSION_BODY,
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {}}},
                               "422": _problem("invalid job")}}},
+            "/api/v1/ocpp/frames": {"post": {
+                "summary": "Feed OCPP-J frames; finished charging sessions print a receipt",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/OcppFrame"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/OcppFrame"}, "maxItems": 1000}]}}}},
+                "responses": {"202": {"description": "one frame taken"},
+                              "200": {"description": "an array: a result per frame"},
+                              "400": _problem("malformed JSON"), "415": _problem("not JSON"),
+                              "422": _problem("the frame was refused; detail says why")}}},
+            "/api/v1/ocpp/sessions": {"get": {"summary": "Charging sessions and their receipts",
+                                              "responses": {"200": {"description": "sessions"}}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
             "/healthz": {"get": {"summary": "Liveness: database writable, workers running", "security": [{}],
                                  "responses": {"200": {"description": "healthy"}, "503": {"description": "unhealthy"}}}},
@@ -100,6 +111,15 @@ def openapi() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "required when the service listens beyond loopback"}},
             "schemas": {
+                "OcppFrame": {"oneOf": [
+                    {"type": "object", "required": ["cp", "dir", "frame"], "properties": {
+                        "cp": {"type": "string"}, "dir": {"enum": ["cp->csms", "csms->cp", "cs->csms", "csms->cs"]},
+                        "frame": {"type": "array"}, "ts": {"type": "number"},
+                        "version": {"enum": ["1.6", "2.0.1", "2.1"]}}},
+                    {"type": "object", "description": "a CitrineOS subscription webhook body",
+                     "required": ["stationId", "event"], "properties": {
+                         "stationId": {"type": "string"}, "event": {"enum": ["message", "connected", "closed"]},
+                         "origin": {"enum": ["cs", "csms"]}, "message": {"type": "string"}}}]},
                 "State": {"enum": ["queued", "printing", "done", "failed", "held", "cancelled"]},
                 "Submission": {"oneOf": [
                     {"type": "object", "required": ["type", "document"], "properties": {
