@@ -55,6 +55,7 @@ class Assembler:
             return Result(False, str(exc))
         if version:
             self.versions[cp] = F.VERSIONS.get(version, version)
+        received_at = float(received_at)
         res = Result(True, kind=f.kind, action=f.action)
         try:
             if f.kind in (F.CALL, F.SEND):

@@ -81,7 +81,7 @@ class Ingest:
     def feed(self, cp: str, direction: str, frame, received_at: float | None = None,
              version: str | None = None) -> Result:
         """One frame from any source. Garbage is refused with the reason; nothing raises."""
-        now = self.clock() if received_at is None else received_at
+        now = self.clock() if received_at is None else float(received_at)
         text = frame_text(frame)
         with self._lock:
             res = self.asm.feed(cp, direction, text, now, version)

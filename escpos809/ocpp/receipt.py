@@ -112,6 +112,13 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
     for w in s.warnings:  # energy_wh() may have added the reset warning
         if w not in warnings:
             warnings.append(w)
+    if s.seq_nos:
+        missing = sorted(set(range(min(s.seq_nos), max(s.seq_nos) + 1)) - s.seq_nos)
+        if missing:
+            warnings.append(f"TransactionEvent seqNo {', '.join(map(str, missing[:5]))} never arrived: "
+                            "events are missing")
+    if s.start is None:
+        warnings.append("no start event: start time and meter start unknown")
     meter_start, meter_stop = s.meter_bounds()
     source = "meter register"
     if cfg.eichrecht:
