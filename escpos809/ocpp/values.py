@@ -44,6 +44,13 @@ def to_decimal(value) -> Decimal:
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
+    if isinstance(value, str):  # a number sent as text (some CSMSs quote costs)
+        try:
+            number = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            raise BadValue(f"{value!r} is not a number") from None
+        if number.is_finite():
+            return number
     raise BadValue(f"{value!r} is not a number")
 
 
