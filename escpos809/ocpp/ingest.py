@@ -21,6 +21,8 @@ from .store import FAILED, PRINTED, PRINTING, FrameStore
 
 log = logging.getLogger("escpos809.ocpp")
 RETRY_S = 5.0
+#: frames older than this are dropped at start: their sessions printed (or died) long ago
+KEEP_FRAMES_S = 90 * 86400
 
 
 class Sink(Protocol):
@@ -72,6 +74,7 @@ class Ingest:
         self._retry_at: dict[tuple[str, str], float] = {}
         self.printed: list[Printed] = []
         self.stats = {"frames": 0, "rejected": 0, "duplicates": 0, "warnings": 0}
+        self.store.prune(clock() - KEEP_FRAMES_S)
         for cp, direction, version, received, frame in self.store.frames():
             self.asm.feed(cp, direction, frame, received, version)
         self._stop = threading.Event()

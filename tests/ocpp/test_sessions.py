@@ -326,3 +326,38 @@ def test_document_validates_and_renders():
     assert render(from_dict(doc)).data  # validates against the receipt schema and lays out
     qrs = [b["data"] for b in doc["blocks"] if b["type"] == "qr"]
     assert qrs == ["https://r.example/CP-DEMO-1/1000", KEBA_OCMF]
+
+
+def test_ocpp21_station_cost_and_settlement_receipt_url():
+    """2.1: costDetails from the station, then NotifySettlement; the CSMS's receiptUrl is the QR."""
+    sink = Sink()
+    ing = Ingest(BERLIN, ":memory:", sink)
+    tx = "tx-21"
+
+    def event(seq, kind, ts, kwh, **extra):
+        return [2, f"e{seq}", "TransactionEvent", {
+            "eventType": kind, "timestamp": ts, "triggerReason": "Authorized", "seqNo": seq,
+            "transactionInfo": {"transactionId": tx, **extra.pop("info", {})}, "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": ts, "sampledValue": [{"value": kwh, "unitOfMeasure": {"unit": "kWh"}}]}],
+            **extra}]
+    details = {"totalCost": {"currency": "EUR", "typeOfCost": "NormalCost",
+                             "total": {"exclTax": 8.40, "inclTax": 10.00}},
+               "totalUsage": {"energy": 20000, "chargingTime": 3600, "idleTime": 0}}
+    frames = [("cs->csms", event(0, "Started", "2025-06-01T10:00:00Z", 100.5)),
+              ("csms->cs", [3, "e0", {}]),
+              ("cs->csms", event(1, "Ended", "2025-06-01T11:00:00Z", 120.5, costDetails=details,
+                                 info={"stoppedReason": "EVDisconnected"})),
+              ("csms->cs", [3, "e1", {}]),
+              ("cs->csms", [2, "n1", "NotifySettlement", {"transactionId": tx, "pspRef": "PSP-1", "status": "Settled",
+                                                          "settlementAmount": 10.00,
+                                                          "settlementTime": "2025-06-01T11:01:00Z"}]),
+              ("csms->cs", [3, "n1", {"receiptUrl": "https://csms.example/receipt/R-9", "receiptId": "R-9"}])]
+    for n, (d, f) in enumerate(frames):
+        res = ing.feed("CS21", d, json.dumps(f), 100 + n, version="2.1")
+        assert res.accepted, res.reason
+        if n == 3:
+            assert sink.printed == []  # 2.1 waits for the settlement (or the grace period)
+    [(_, doc, s, _)] = sink.printed
+    j = s.to_json()
+    assert (j["energy_kwh"], j["cost"], j["cost_kind"], j["net"], j["vat"]) == ("20.000", "10.0", "station", "8.40", "1.60")
+    assert j["qr"] == "https://csms.example/receipt/R-9" and j["stop_reason"] == "EVDisconnected"
