@@ -549,7 +549,8 @@ def ocpp() -> None:
     """Charging-session receipts from OCPP traffic (replay a log, or tap a live link)."""
 
 
-def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool):
+def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, printed: list | None = None):
+    """An Ingest printing to the chosen printer; each receipt printed is also added to ``printed``."""
     from .config import setting
     from .ocpp.config import load_ocpp_config
     from .ocpp.ingest import Ingest, printer_sink
@@ -557,25 +558,30 @@ def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool):
     cfg = load_ocpp_config()
     uri = printer_uri or cfg.printer or setting("printer") or "virtual://ocpp"
     if dry_run:
-        def sink(key, doc, summary, reprint):
+        def send(key, doc, summary, reprint):
             return "not printed (--dry-run)"
     else:
         from .transport import open_transport
 
         open_transport(uri)  # a bad URI stops here, before any frame is read
-        sink = printer_sink(uri, setting("profile"))
+        send = printer_sink(uri, setting("profile"))
+
+    def sink(key, doc, summary, reprint):
+        job = send(key, doc, summary, reprint)
+        if printed is not None:
+            printed.append((summary, job))
+        return job
     return Ingest(cfg, database or ":memory:", sink)
 
 
-def _say_printed(done, as_json: bool) -> None:
-    for p in done:
+def _say_printed(printed: list, as_json: bool) -> None:
+    for s, job in printed:
         if as_json:
-            click.echo(json.dumps({**p.summary.to_json(), "job": p.job}))
+            click.echo(json.dumps({**s.to_json(), "job": job}))
             continue
-        s = p.summary
         energy = f"{s.to_json()['energy_kwh']} kWh" if s.energy_wh is not None else "energy unknown"
         cost = f"{s.cost.gross:.2f} {s.currency} ({s.cost.kind})" if s.cost else "cost pending"
-        click.echo(f"{s.cp} {s.tx}: {energy}, {cost} -> {p.job}")
+        click.echo(f"{s.cp} {s.tx}: {energy}, {cost} -> {job}")
 
 
 @ocpp.command("replay")
@@ -590,7 +596,8 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session."""
     from decimal import Decimal
 
-    ingest = _ocpp_ingest(printer_uri, database, dry_run)
+    printed: list = []
+    ingest = _ocpp_ingest(printer_uri, database, dry_run, printed)
     stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
     accepted = rejected = 0
     with stream:
@@ -599,24 +606,25 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
                 continue
             try:
                 item = json.loads(line, parse_float=Decimal)
-                cp, direction, frame = item["cp"], item["dir"], item["frame"]
-            except (ValueError, KeyError, TypeError) as exc:
+                cp, direction, frame, ts = item["cp"], item["dir"], item["frame"], item.get("ts")
+                if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, Decimal))):
+                    raise ValueError(f"ts {ts!r} is not a number")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)
                 rejected += 1
                 continue
-            ts = item.get("ts")
-            res = ingest.feed(cp, direction, frame, float(ts) if ts is not None else None, item.get("version"))
+            res = ingest.feed(cp, direction, frame, None if ts is None else float(ts), item.get("version"))
             if not res.accepted:
                 click.echo(f"escpos809: {source}:{number}: refused: {res.reason}", err=True)
                 rejected += 1
             else:
                 accepted += 1
     ingest.flush(force=True)  # the log is the whole story: no final cost will come after its end
-    _say_printed(ingest.printed, as_json)
+    _say_printed(printed, as_json)
     for row in ingest.sessions():
         if row["state"] not in ("printed",):
             click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed)", err=True)
-    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(ingest.printed)} receipts", err=True)
+    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(printed)} receipts", err=True)
     ingest.close()
     if accepted == 0 and rejected:
         raise CliError(f"{source}: no OCPP frame in it", 7)
@@ -640,12 +648,12 @@ def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
     if not upstream.startswith(("ws://", "wss://")):
         raise CliError(f"--upstream {upstream!r}: expected ws://host:port or wss://…", 2)
     host, _, port = listen.rpartition(":")
-    if not port.isdigit():
-        raise CliError(f"--listen {listen!r}: expected HOST:PORT", 2)
+    if not port.isdigit() or int(port) > 65535:
+        raise CliError(f"--listen {listen!r}: expected HOST:PORT with a port 0-65535", 2)
     if database is None:
-        from escpos809_service.config import default_database
+        from .config import state_path
 
-        database = str(default_database().with_name("ocpp.db"))
+        database = str(state_path("ocpp.db"))
     ingest = _ocpp_ingest(printer_uri, database, False).start()
     recorder = Recorder(ingest.feed)
     try:

@@ -42,3 +42,12 @@ def setting(name: str, flag: str | None = None) -> str | None:
         return env
     value = load_config().get(name)
     return str(value) if value is not None else None
+
+
+def state_path(name: str) -> Path:
+    """A file in escpos809's state folder: systemd's StateDirectory= when run as a unit, else
+    the user's XDG state folder."""
+    if systemd := os.environ.get("STATE_DIRECTORY"):
+        return Path(systemd.split(":")[0]) / name
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "escpos809" / name

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from escpos809.config import load_config
+from escpos809.config import load_config, state_path
 from escpos809.errors import Escpos809Error
 
 DEFAULT_PORT = 8809
@@ -21,11 +21,7 @@ if TYPE_CHECKING:
 
 
 def default_database() -> Path:
-    """systemd's StateDirectory= when run as the unit, else the user's XDG state folder."""
-    if systemd := os.environ.get("STATE_DIRECTORY"):
-        return Path(systemd.split(":")[0]) / "jobs.db"
-    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(state) / "escpos809" / "jobs.db"
+    return state_path("jobs.db")
 
 
 @dataclass

@@ -19,6 +19,10 @@ from .options import BUZZER, CUT_MODE, DRAWER, DRAWER_ACTIONS, FEED_LINES, KEEP_
 from .raster import CUT_NONE, CUT_PAGE, Page, PageHeader, RasterError, read_pages
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _feed(rows: int) -> bytes:
     """Feed ``rows`` dots with as few ``ESC J`` commands as there must be (255 dots each)."""
     full, rest = divmod(rows, 255)
@@ -126,9 +130,7 @@ def encode_job(pages: Iterable[Page], profile: Profile, log=None) -> Iterator[by
 
 def run(source: BinaryIO, sink: BinaryIO, profile: Profile | None = None, log=None) -> int:
     """Filter ``source`` to ``sink``; returns the filter's exit status."""
-    def say(line: str) -> None:
-        (log or (lambda s: print(s, file=sys.stderr, flush=True)))(line)
-
+    say = log or _stderr
     profile = profile or load_profile()
     try:
         for chunk in encode_job(read_pages(source), profile, say):

@@ -54,7 +54,9 @@ class Assembler:
         except F.FrameError as exc:
             return Result(False, str(exc))
         if version:
-            self.versions[cp] = F.VERSIONS.get(version, version)
+            if version not in F.VERSIONS:
+                return Result(False, f"version {version!r} is not 1.6, 2.0.1 or 2.1")
+            self.versions[cp] = F.VERSIONS[version]
         received_at = float(received_at)
         res = Result(True, kind=f.kind, action=f.action)
         try:
@@ -156,9 +158,10 @@ class Assembler:
             return
         s.add_sample(at, wh)
 
-    def _close_open_on_connector(self, cp: str, connector, new_key) -> None:
+    def _close_open_on_connector(self, cp: str, connector, new_key, res: Result) -> None:
         for key, s in self.sessions.items():
             if key != new_key and s.cp == cp and s.connector == connector and not s.ended and s.start is not None:
+                res.sessions.append(key)  # this frame ended it: the caller may print it now
                 s.ended = True
                 s.ended_received = s.last_seen
                 s.warn(W_NO_STOP)
@@ -191,7 +194,7 @@ class Assembler:
         status = (reply.get("idTagInfo") or {}).get("status")
         if status and status != "Accepted":
             s.warn(f"idTag {status} by the CSMS")
-        self._close_open_on_connector(cp, s.connector, (cp, s.tx))
+        self._close_open_on_connector(cp, s.connector, (cp, s.tx), res)
         self._connector_states(s)
 
     def _call_MeterValues(self, cp, d, p, now, res):
@@ -237,7 +240,7 @@ class Assembler:
         if p.get("vendorId") != COSTMSG or p.get("messageId") not in ("FinalCost", "RunningCost"):
             return
         data = p.get("data")
-        data = json.loads(data, parse_float=Decimal) if isinstance(data, str) else F._decimals(data or {})
+        data = json.loads(data, parse_float=Decimal) if isinstance(data, str) else F.exact_numbers(data or {})
         s = self._get(cp, data["transactionId"], self.versions.get(cp, "1.6"), now, res)
         cost = to_decimal(data["cost"])
         if p["messageId"] == "FinalCost":
@@ -266,7 +269,7 @@ class Assembler:
             s.id_token = p["idToken"]["idToken"]
         if event == "Started":
             s.start = at
-            self._close_open_on_connector(cp, s.connector, (cp, s.tx))
+            self._close_open_on_connector(cp, s.connector, (cp, s.tx), res)
         if info.get("chargingState"):
             s.charging_states.append((at, info["chargingState"]))
         if info.get("timeSpentCharging") is not None:

@@ -55,6 +55,12 @@ class OcppConfig:
         return self.public_keys.get(serial) or self.public_keys.get(cp) or self.public_keys.get("*")
 
 
+def _whole(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise OcppConfigError(f"[ocpp] {name} = {value!r} must be a whole number >= 0")
+    return value
+
+
 def _decimal(name: str, value: Any) -> Decimal | None:
     if value is None:
         return None
@@ -62,6 +68,19 @@ def _decimal(name: str, value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         raise OcppConfigError(f"[ocpp] {name} = {value!r} is not a number") from None
+
+
+def _typed(name: str, value: Any, kind: type) -> Any:
+    """A setting of the type its default has (TOML integers are fine for numbers)."""
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is dict:
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return {str(k): v for k, v in value.items()}
+    elif isinstance(value, kind) and not (kind is not bool and isinstance(value, bool)):
+        return value
+    want = {str: "text", bool: "true or false", float: "a number", dict: "a table of text values"}[kind]
+    raise OcppConfigError(f"[ocpp] {name} = {value!r} must be {want}")
 
 
 def load_ocpp_config(data: dict | None = None) -> OcppConfig:
@@ -85,7 +104,10 @@ def load_ocpp_config(data: dict | None = None) -> OcppConfig:
         price_minute=_decimal("tariff.price_minute", tariff_data.get("price_minute")),
         session_fee=_decimal("tariff.session_fee", tariff_data.get("session_fee")),
         idle_minute=_decimal("tariff.idle_minute", tariff_data.get("idle_minute")),
-        idle_grace_minutes=int(tariff_data.get("idle_grace_minutes", 0)))
+        idle_grace_minutes=_whole("tariff.idle_grace_minutes", tariff_data.get("idle_grace_minutes", 0)))
+    for f in fields(OcppConfig):
+        if f.name in data and f.name != "tariff":
+            data[f.name] = _typed(f.name, data[f.name], type(getattr(OcppConfig(), f.name)))
     cfg = OcppConfig(**{**data, "tariff": tariff})
     try:
         cfg.tz

@@ -39,13 +39,14 @@ class Frame:
     error_description: str | None = None
 
 
-def _decimals(value: Any) -> Any:
+def exact_numbers(value: Any) -> Any:
+    """Parsed JSON with every float turned into the Decimal of its shortest repr."""
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, list):
-        return [_decimals(v) for v in value]
+        return [exact_numbers(v) for v in value]
     if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
+        return {k: exact_numbers(v) for k, v in value.items()}
     return value
 
 
@@ -66,7 +67,7 @@ def decode(frame: Any) -> list:
         except ValueError as exc:
             raise FrameError(f"frame is not JSON ({exc})") from None
     else:
-        frame = _decimals(frame)
+        frame = exact_numbers(frame)
     if not isinstance(frame, list):
         raise FrameError(f"frame is a JSON {type(frame).__name__}, not an array [type, id, …]")
     return frame

@@ -8,7 +8,6 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Protocol
@@ -30,39 +29,24 @@ class Sink(Protocol):
         """Print (or queue) one receipt; returns a job reference; raises on failure."""
 
 
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value) if value == value.to_integral_value() else str(value)
-    raise TypeError(type(value).__name__)
-
-
 def frame_text(frame) -> str:
-    """The frame as stored: received text unchanged, parsed JSON re-encoded (numbers exact)."""
+    """The frame as stored: received text unchanged; a parsed frame re-encoded with every
+    Decimal written as its own digits (no trip through binary floats)."""
     if isinstance(frame, (bytes, bytearray)):
         return frame.decode("utf-8", "replace")
     if isinstance(frame, str):
         return frame
-    return json.dumps(frame, default=lambda v: _DecimalJSON(v), separators=(",", ":"))
+    return _dump(frame)
 
 
-class _DecimalJSON(float):
-    """Encodes a Decimal as its exact digits (json.dumps calls float.__repr__)."""
-
-    def __new__(cls, value: Decimal):
-        obj = super().__new__(cls, value)
-        obj._text = format(value, "f") if value == value.to_integral_value() and "E" in str(value) else str(value)
-        return obj
-
-    def __repr__(self) -> str:
-        return self._text
-
-
-@dataclass
-class Printed:
-    cp: str
-    tx: str
-    job: str
-    summary: Summary
+def _dump(value) -> str:
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else "null"
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_dump(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
 
 
 class Ingest:
@@ -72,11 +56,12 @@ class Ingest:
         self.asm = Assembler(cfg.tz)
         self._lock = threading.RLock()
         self._retry_at: dict[tuple[str, str], float] = {}
-        self.printed: list[Printed] = []
-        self.stats = {"frames": 0, "rejected": 0, "duplicates": 0, "warnings": 0}
         self.store.prune(clock() - KEEP_FRAMES_S)
         for cp, direction, version, received, frame in self.store.frames():
             self.asm.feed(cp, direction, frame, received, version)
+        # kept in memory so a frame costs no query per finished session
+        self._printed = {(r["cp"], r["tx"]) for r in self.store.receipts() if r["state"] == PRINTED}
+        self._waiting = {k for k, s in self.asm.sessions.items() if s.ended and k not in self._printed}
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
 
@@ -88,18 +73,18 @@ class Ingest:
         text = frame_text(frame)
         with self._lock:
             res = self.asm.feed(cp, direction, text, now, version)
-            self.stats["frames"] += 1
             if not res.accepted:
-                self.stats["rejected"] += 1
                 log.warning("frame from %s refused: %s", cp, res.reason)
                 return res
-            self.stats["duplicates"] += res.duplicate
-            self.stats["warnings"] += len(res.warnings)
             if not res.duplicate:
                 self.store.append(cp, direction, version, now, text)
             for w in res.warnings:
                 log.info("frame from %s: %s", cp, w)
-        self.flush(now)
+            for key in res.sessions:
+                if key not in self._printed and self.asm.sessions[key].ended:
+                    self._waiting.add(key)
+        if self._waiting:
+            self.flush(now)
         return res
 
     # --- printing ---------------------------------------------------------------------------
@@ -114,43 +99,38 @@ class Ingest:
             return True
         return now >= (s.ended_received or 0) + self.cfg.grace_s
 
-    def flush(self, now: float | None = None, force: bool = False) -> list[Printed]:
-        """Print every complete session that is due (all complete ones with ``force``)."""
+    def flush(self, now: float | None = None, force: bool = False) -> int:
+        """Print every complete session that is due (all complete ones with ``force``);
+        returns how many printed."""
         now = self.clock() if now is None else now
-        out = []
         with self._lock:
-            candidates = [s for s in self.asm.sessions.values() if s.ended and (force or self.due(s, now))]
-        for s in candidates:
-            key = (s.cp, s.tx)
-            if self._retry_at.get(key, 0) > time.monotonic():
-                continue
-            state = self.store.receipt(*key)
-            if state and state["state"] == PRINTED:
-                continue
-            done = self._print(s, reprint=bool(state and state["state"] == PRINTING))
-            if done:
-                out.append(done)
-        return out
+            due = [self.asm.sessions[k] for k in sorted(self._waiting)
+                   if (force or self.due(self.asm.sessions[k], now)) and self._retry_at.get(k, 0) <= time.monotonic()]
+        return sum(self._print(s) for s in due)
 
-    def _print(self, s: Session, reprint: bool) -> Printed | None:
+    def _print(self, s: Session) -> bool:
+        key = (s.cp, s.tx)
+        state = self.store.receipt(*key)
+        reprint = bool(state and state["state"] == PRINTING)  # a crash came between sending and recording
         with self._lock:
             summary = summarize(s, self.cfg)
             doc = document(summary, self.cfg)
-        key = f"ocpp:{s.cp}:{s.tx}"
+        ref = f"ocpp:{s.cp}:{s.tx}"
         self.store.set_receipt(s.cp, s.tx, PRINTING, summary=summary.to_json())
         try:
-            job = self.sink(key, doc, summary, reprint)
+            job = self.sink(ref, doc, summary, reprint)
         except Exception as exc:  # noqa: BLE001 - printer offline, a bug in layout: retried, not lost
             self.store.set_receipt(s.cp, s.tx, FAILED, error=f"{type(exc).__name__}: {exc}")
-            self._retry_at[(s.cp, s.tx)] = time.monotonic() + RETRY_S
-            log.warning("receipt %s not printed (retried in %g s): %s", key, RETRY_S, exc)
-            return None
+            self._retry_at[key] = time.monotonic() + RETRY_S
+            log.warning("receipt %s not printed (retried in %g s): %s", ref, RETRY_S, exc)
+            return False
         self.store.set_receipt(s.cp, s.tx, PRINTED, job=job)
-        self._retry_at.pop((s.cp, s.tx), None)
-        done = Printed(s.cp, s.tx, job, summary)
-        self.printed.append(done)
-        log.info("receipt %s printed: %s", key, job)
-        return done
+        with self._lock:
+            self._retry_at.pop(key, None)
+            self._waiting.discard(key)
+            self._printed.add(key)
+        log.info("receipt %s printed: %s", ref, job)
+        return True
 
     def sessions(self) -> list[dict]:
         with self._lock:

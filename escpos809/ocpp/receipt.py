@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from . import ocmf
 from .config import OcppConfig
-from .session import ESTIMATE, PENDING, PROVISIONAL, Cost, Session, money
+from .session import ESTIMATE, PENDING, PROVISIONAL, W_RESET, Cost, Session, money
 
 END_KINDS = "ELRAP"
 W_EICHRECHT = "Eichrecht: no signed begin and end readings, so no billable kWh"
@@ -108,10 +108,9 @@ def _estimate(s: Session, cfg: OcppConfig, energy_wh: Decimal | None, charging_s
 
 def summarize(s: Session, cfg: OcppConfig) -> Summary:
     warnings = list(s.warnings)
-    energy = s.energy_wh()
-    for w in s.warnings:  # energy_wh() may have added the reset warning
-        if w not in warnings:
-            warnings.append(w)
+    energy, went_back = s.energy_wh()
+    if went_back:
+        warnings.append(W_RESET)
     if s.seq_nos:
         missing = sorted(set(range(min(s.seq_nos), max(s.seq_nos) + 1)) - s.seq_nos)
         if missing:

@@ -87,18 +87,14 @@ class Session:
             points.setdefault(self.stop, self.meter_stop)
         return sorted(points.items())
 
-    def energy_wh(self) -> Decimal | None:
-        """Σ of non-negative steps; None when fewer than two readings (unknown, not 0)."""
+    def energy_wh(self) -> tuple[Decimal | None, bool]:
+        """(Σ of non-negative steps, whether the register ever went backwards); the energy is
+        None when there are fewer than two readings (unknown, not 0)."""
         series = self.series()
         if len(series) < 2:
-            return None
-        total = Decimal(0)
-        for (_, a), (_, b) in zip(series, series[1:]):
-            if b < a:
-                self.warn(W_RESET)
-                continue
-            total += b - a
-        return total
+            return None, False
+        steps = [b - a for (_, a), (_, b) in zip(series, series[1:])]
+        return sum((d for d in steps if d >= 0), Decimal(0)), any(d < 0 for d in steps)
 
     def meter_bounds(self) -> tuple[Decimal | None, Decimal | None]:
         series = self.series()

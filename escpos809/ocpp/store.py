@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import Escpos809Error
+
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
 
 SCHEMA = """
@@ -24,12 +26,15 @@ CREATE TABLE IF NOT EXISTS receipts (
 class FrameStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise Escpos809Error(f"cannot open the session database {self.path}: {exc}") from None
         self._lock = threading.Lock()
 
     def append(self, cp: str, direction: str, version: str | None, received: float, frame: str) -> None:

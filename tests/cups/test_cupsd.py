@@ -88,7 +88,7 @@ def test_raw_queue_passes_escpos_through_once_per_copy(cupsd, vprinter, tmp_path
     assert jobs[0].bytes >= 2 * len(ESCPOS)
     assert job_state(cupsd, queue, job)["job-state"] == "completed"
     log = cupsd.error_log()
-    assert f"[Job {job}] PAGE: 2 1" in log or f"[Job {job}] PAGE: 1 1" in log
+    assert f"[Job {job}] PAGE: 1 1" in log and f"[Job {job}] PAGE: 2 1" in log  # a page line per copy
     assert "escpos809 backend pid" in log and " uid 7 " in log  # ran as lp
 
 

@@ -80,10 +80,14 @@ def test_replay_prints_each_session_once(tmp_path, vprinter):
 
 def test_replay_refusals(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"cp": "X", "dir": "cp->csms", "frame": [7, "a"]}\n')
+    bad.write_text('{"cp": "X", "dir": "cp->csms", "frame": [7, "a"]}\n'
+                   '{"ts": "noon", "cp": "X", "dir": "cp->csms", "frame": [2, "a", "Heartbeat", {}]}\n'
+                   '[1, 2]\n')
     proc = escpos809("ocpp", "replay", str(bad), "--dry-run")
-    assert proc.returncode == 7
+    assert proc.returncode == 7 and "Traceback" not in proc.stderr
     assert "refused: message type 7" in proc.stderr
+    assert f"{bad}:2: not a {{ts, cp, dir, frame}} line (ts 'noon' is not a number)" in proc.stderr
+    assert f"{bad}:3: not a {{ts, cp, dir, frame}} line" in proc.stderr
     assert proc.stderr.strip().endswith("no OCPP frame in it")
     cfg = tmp_path / "c.toml"
     cfg.write_text('[ocpp]\ntimezone = "Mars/Olympus"\n')

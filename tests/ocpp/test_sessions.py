@@ -40,6 +40,16 @@ def feed_all(ingest: Ingest, lines: list[dict]) -> None:
         assert res.accepted, res.reason
 
 
+def one_receipt(cfg, lines: list[dict]) -> tuple[dict, object]:
+    """Feed a log, let every grace period pass, and return the one receipt: (document, summary)."""
+    sink = Sink()
+    ing = Ingest(cfg, ":memory:", sink)
+    feed_all(ing, lines)
+    ing.flush(now=1e12)
+    [(_, doc, summary, _)] = sink.printed
+    return doc, summary
+
+
 def test_v16_sample_session():
     sink = Sink()
     ing = Ingest(BERLIN, ":memory:", sink)
@@ -127,7 +137,7 @@ def test_garbage_frames_are_refused_with_a_reason_and_the_stream_goes_on(frame, 
     assert not res.accepted and reason in res.reason, res.reason
     for o in sample("v16-session.jsonl"):
         assert a.feed(o["cp"], o["dir"], o["frame"], o["ts"]).accepted
-    assert a.session("CP-DEMO-1", 1000).energy_wh() == Decimal("9600")
+    assert a.session("CP-DEMO-1", 1000).energy_wh() == (Decimal("9600"), False)
 
 
 def test_bad_direction_and_cp():
@@ -169,8 +179,8 @@ def test_meter_reset_is_flagged_and_skipped():
     a.feed("C", "cp->csms", [2, "e", "StopTransaction", {"meterStop": 900, "timestamp": "2025-01-01T10:40:00Z",
                                                          "transactionId": 5}], 0)
     s = a.session("C", 5)
-    assert s.energy_wh() == Decimal(1000 + 300 + 500)
-    assert "energy register went backwards (meter reset?): that step is not counted" in s.warnings
+    assert s.energy_wh() == (Decimal(1000 + 300 + 500), True)
+    assert "energy register went backwards (meter reset?): that step is not counted" in summarize(s, BERLIN).warnings
 
 
 def test_missing_stop_is_closed_by_the_next_start_on_the_connector():
@@ -227,11 +237,7 @@ def _v16_with(ocmf_text: str) -> list[dict]:
 def test_tampered_ocmf_fails_and_says_so_on_the_receipt():
     cfg = load_ocpp_config({"public_keys": {"17619300": KEBA_KEY}, "grace_s": 0})
     for text, status in ((KEBA_OCMF, "valid"), (KEBA_OCMF.replace('"RV":0.2596', '"RV":0.1596'), "INVALID")):
-        sink = Sink()
-        ing = Ingest(cfg, ":memory:", sink)
-        feed_all(ing, _v16_with(text))
-        ing.flush(now=1e12)
-        [(_, doc, s, _)] = sink.printed
+        doc, s = one_receipt(cfg, _v16_with(text))
         assert s.signed[0]["signature"] == status
         assert ("signed meter data failed verification" in s.warnings) == (status == "INVALID")
         assert {"type": "kv", "key": "Signature", "value": status} in doc["blocks"]
@@ -239,11 +245,7 @@ def test_tampered_ocmf_fails_and_says_so_on_the_receipt():
 
 def test_eichrecht_bills_the_signed_readings():
     cfg = load_ocpp_config({"eichrecht": True, "grace_s": 0, "tariff": {"price_kwh": "0.50"}})
-    sink = Sink()
-    ing = Ingest(cfg, ":memory:", sink)
-    feed_all(ing, sample("v16-session.jsonl"))
-    ing.flush(now=1e12)
-    [(_, _, s, _)] = sink.printed
+    _, s = one_receipt(cfg, sample("v16-session.jsonl"))
     j = s.to_json()
     # 0.2597 - 0.2596 kWh = 0.1 Wh from the signed record, not the register's 9.600 kWh
     assert s.energy_wh == Decimal("0.1000") and j["energy_kwh"] == "0.000"
@@ -258,11 +260,7 @@ def test_eichrecht_bills_the_signed_readings():
 def test_local_tariff_estimate_with_vat():
     cfg = load_ocpp_config({"grace_s": 0, "tariff": {"price_kwh": "0.49", "session_fee": "1.00",
                                                       "vat_percent": "19"}})
-    sink = Sink()
-    ing = Ingest(cfg, ":memory:", sink)
-    feed_all(ing, sample("v16-session.jsonl"))
-    ing.flush(now=1e12)
-    [(_, doc, s, _)] = sink.printed
+    doc, s = one_receipt(cfg, sample("v16-session.jsonl"))
     j = s.to_json()
     assert (j["cost"], j["cost_kind"], j["net"], j["vat"]) == ("5.70", "estimate", "4.79", "0.91")  # 1 + 9.6 x 0.49
     assert {"type": "text", "text": "! cost estimated from the local tariff"} in doc["blocks"]
@@ -361,3 +359,36 @@ def test_ocpp21_station_cost_and_settlement_receipt_url():
     j = s.to_json()
     assert (j["energy_kwh"], j["cost"], j["cost_kind"], j["net"], j["vat"]) == ("20.000", "10.0", "station", "8.40", "1.60")
     assert j["qr"] == "https://csms.example/receipt/R-9" and j["stop_reason"] == "EVDisconnected"
+
+
+def test_stored_frames_keep_every_digit():
+    from escpos809.ocpp.frames import decode
+    from escpos809.ocpp.ingest import frame_text
+
+    text = '[3,"x",{"totalCost":4.70,"v":0.1000000000000000055511151231257827,"n":-1,"s":"ä","t":true,"z":null}]'
+    frame = decode(text)
+    assert frame_text(frame) == '[3,"x",{"totalCost":4.70,"v":0.1000000000000000055511151231257827,"n":-1,' \
+                                '"s":"\\u00e4","t":true,"z":null}]'
+    assert decode(frame_text(frame)) == frame
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"grace_s": "ten"}, "[ocpp] grace_s = 'ten' must be a number"),
+    ({"eichrecht": "yes"}, "[ocpp] eichrecht = 'yes' must be true or false"),
+    ({"public_keys": {"*": 1}}, "[ocpp] public_keys = {'*': 1} must be a table of text values"),
+    ({"tariff": {"price_kwh": "cheap"}}, "[ocpp] tariff.price_kwh = 'cheap' is not a number"),
+    ({"tariff": {"idle_grace_minutes": -5}}, "[ocpp] tariff.idle_grace_minutes = -5 must be a whole number >= 0"),
+    ({"timezone": "Mars/Olympus"}, "[ocpp] timezone 'Mars/Olympus' is not a known time zone"),
+    ({"colour": "red"}, "[ocpp]: unknown setting(s) colour"),
+])
+def test_bad_settings_are_named(settings, message):
+    from escpos809.ocpp.config import OcppConfigError
+
+    with pytest.raises(OcppConfigError) as err:
+        load_ocpp_config(settings)
+    assert str(err.value).startswith(message)
+
+
+def test_unknown_version_hint_is_refused():
+    res = Assembler("UTC").feed("C", "cp->csms", [2, "h", "Heartbeat", {}], 0, version="3.0")
+    assert not res.accepted and res.reason == "version '3.0' is not 1.6, 2.0.1 or 2.1"
