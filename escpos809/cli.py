@@ -220,9 +220,16 @@ def _warn_replaced(replaced: list[str]) -> None:
 @click.option("--cut-mode", type=click.Choice(["full", "partial"]), default="partial", show_default=True)
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Ask the status first and refuse when the printer reports paper out, cover open or an error.")
-def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check) -> None:
+@click.option("--confirm/--no-confirm", default=True, show_default=True,
+              help="Wait until the printer confirms it has printed the job's last byte (GS r 1).")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to wait for a printer that stops mid-job (paper out, cover open) before giving up.")
+def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check, confirm, wait_s) -> None:
     """Print a receipt (.json), an image (.png, .jpg, …), a text file (- for stdin),
-    raw ESC/POS bytes (--raw) or a QR code (--qr DATA)."""
+    raw ESC/POS bytes (--raw) or a QR code (--qr DATA).
+
+    Exit 0 once the printer confirms the job printed; 4 when it stopped mid-job (the job waits
+    in it), 5 when it took the job but never confirmed it or stopped answering."""
     from .document import QR, Cut, Document, Text
 
     if (source is None) == (qr_data is None):
@@ -248,14 +255,38 @@ def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mo
         doc = Document((Text(text.removesuffix("\n")),))
     if doc is not None and do_cut and suffix != ".json":
         doc = Document(doc.blocks + (Cut(cut_mode, 0),))
+    if payload is None:
+        from .receipt import render
+
+        rendered = render(doc, printer.profile)
+        payload = rendered.data
+        _warn_replaced(rendered.replaced)
     with printer:
         if check:
             printer.ensure_ready()
-        if payload is not None:
-            printer.send(payload)
-        else:
-            _warn_replaced(printer.print_document(doc))
+        _print_confirmed(printer, payload, confirm, wait_s)
     _finish(printer)
+
+
+def _print_confirmed(printer, data: bytes, confirm: bool, wait_s: float) -> None:
+    """Send one job; with ``confirm``, return only once the printer says it printed it."""
+    dry_run = printer.transport.scheme == "memory"
+    if not confirm or dry_run:
+        printer.send(data)
+        return
+    said: list[str] = []
+
+    def tell(st) -> bool:
+        if st.known and not st.ready and not said:
+            said.append(", ".join(st.problems()))
+            click.echo(f"escpos809: {printer.uri}: printer not ready: {said[0]}; waiting up to {wait_s:g} s "
+                       "for it to print the job", err=True)
+        return True
+
+    if not printer.print_job(data, wait_s=wait_s, on_status=tell):
+        why = ("the link cannot read replies" if not printer.transport.can_read
+               else "the profile says this model cannot confirm (commands.confirm = \"none\")")
+        click.echo(f"escpos809: warning: {printer.uri}: sent {len(data)} bytes, not confirmed: {why}", err=True)
 
 
 @cli.command()

@@ -66,6 +66,16 @@ class PrinterTimeout(Escpos809Error):
     exit_code = 5
 
 
+class JobNotConfirmed(PrinterOffline):
+    """A job was sent, and the printer stopped while it was on its way (paper out, cover open):
+    it is in the printer's buffer and prints once that is fixed, but it is not confirmed."""
+
+
+class JobUnconfirmed(PrinterTimeout):
+    """The printer took a job and answers its real-time status, but never confirmed the job
+    (``GS r 1``): whether it printed is unknown."""
+
+
 class PrinterPermissionDenied(Escpos809Error):
     """The OS refused access to the device; the message carries the udev/group hint."""
 

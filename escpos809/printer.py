@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from .errors import PrinterOffline, PrinterTimeout
+from .errors import JobNotConfirmed, JobUnconfirmed, PrinterOffline, PrinterTimeout
 from .escpos import codes, commands, vendor
 from .escpos.codepages import TextEncoder
-from .escpos.status import PrinterStatus, decode, unknown
+from .escpos.status import PrinterStatus, decode, is_confirmation_byte, unknown
 from .profile import Profile, load_profile
 from .transport import Transport, open_transport
 
@@ -41,6 +43,9 @@ class Printer:
             self.transport = open_transport(target, **{**kw, **transport_kw})
         self._encoder = TextEncoder(self.profile)
         self._codepage: int | None = None
+        #: GS r requests sent on this connection and not answered yet, and answers not taken yet
+        self._awaiting = 0
+        self._answers: deque[int] = deque()
 
     # --- connection ---------------------------------------------------------------------------
     def open(self) -> "Printer":
@@ -48,6 +53,9 @@ class Printer:
         return self
 
     def close(self) -> None:
+        # confirmations still owed die with the connection: those jobs stay unconfirmed
+        self._awaiting = 0
+        self._answers.clear()
         self.transport.close()
 
     def __enter__(self) -> "Printer":
@@ -87,19 +95,115 @@ class Printer:
             t.open()
             # automatic status back off, so unsolicited 4-byte pushes cannot pose as replies
             t.write(commands.automatic_status_back())
-            if drain:
+            if drain and not self._awaiting:  # a drain would swallow owed confirmations
                 t.drain()
             for n in (1, 2, 3, 4):
                 t.write(commands.status_request(n))
-                reply = t.read(1, timeout)
-                if not reply:
+                reply = self._next_reply(timeout, confirmation=False)
+                if reply is None:
                     return unknown(f"no reply to DLE EOT {n} within {timeout:g} s", replies)
-                replies[n] = reply[0]
+                replies[n] = reply
         except (PrinterOffline, PrinterTimeout) as exc:
             if strict:
                 raise
             return unknown(str(exc), replies)
         return decode(replies)
+
+    # --- end-of-job confirmation ------------------------------------------------------------------
+    @property
+    def confirms(self) -> bool:
+        """True when jobs can be confirmed: the link reads and the profile's model answers ``GS r``."""
+        return self.transport.can_read and self.profile.commands.get("confirm", "gs-r") == "gs-r"
+
+    @property
+    def awaiting(self) -> int:
+        """Jobs sent with :meth:`send_job` on this connection whose confirmation has not been taken."""
+        return self._awaiting + len(self._answers)
+
+    def send_job(self, data: bytes) -> None:
+        """Send one job and, when the printer :attr:`confirms`, a ``GS r 1`` behind it: the
+        printer answers that only once it has processed the job's last byte. Take the answers
+        in order with :meth:`wait_confirmation`; the next job may be sent before that (the
+        printer is kept fed while the previous confirmation is on its way)."""
+        self.send(data)
+        if self.confirms:
+            self.transport.write(commands.transmit_status(1))
+            self._awaiting += 1
+
+    def wait_confirmation(self, timeout: float) -> int | None:
+        """The oldest outstanding job's confirmation: the ``GS r 1`` reply byte (paper sensor:
+        ``0x0C`` end, ``0x03`` near end), or None when it did not come within ``timeout``.
+        A lost connection raises (the jobs not yet confirmed may not have been printed)."""
+        if self._answers:
+            return self._answers.popleft()
+        if not self._awaiting:
+            raise ValueError("no job is waiting for a confirmation")
+        return self._next_reply(timeout, confirmation=True)
+
+    def confirm(self, budget: float, *, wait_s: float = float("inf"), poll_s: float = 1.0,
+                on_status: Callable[[PrinterStatus], bool] | None = None) -> int:
+        """Wait for the oldest outstanding job's confirmation and return its reply byte, asking
+        the real-time status every ``poll_s`` meanwhile. A printer that says it cannot print
+        (paper out, cover open) holds the job: the wait goes on (the ``budget`` clock restarts
+        when it recovers) up to ``wait_s`` in all, then :class:`JobNotConfirmed`. ``on_status``
+        sees each status; returning False stops waiting the same way. A printer that stops
+        answering raises :class:`PrinterTimeout`; one that answers but does not confirm within
+        ``budget`` seconds of printing raises :class:`JobUnconfirmed`. Without a confirmation
+        the job may or may not be on paper."""
+        give_up = time.monotonic() + wait_s
+        deadline = time.monotonic() + budget
+        while True:
+            answer = self.wait_confirmation(max(0.05, min(poll_s, deadline - time.monotonic())))
+            if answer is not None:
+                return answer
+            st = self.status(strict=True)
+            go_on = on_status(st) if on_status else True
+            if not st.known:
+                raise PrinterTimeout(f"{self.uri}: the printer stopped answering while a job was on its way "
+                                     f"({st.reason}); it may not have printed")
+            if not st.ready:
+                deadline = time.monotonic() + budget
+                if not go_on or time.monotonic() > give_up:
+                    raise JobNotConfirmed(f"{self.uri}: printer not ready: {', '.join(st.problems())}; the job waits "
+                                          "in the printer and prints when that is fixed (not confirmed)")
+            elif time.monotonic() > deadline:
+                raise JobUnconfirmed(
+                    f"{self.uri}: the printer took the job but did not confirm it within {budget:.0f} s (it "
+                    "answers DLE EOT, not GS r 1); it may or may not have printed. A model that cannot "
+                    "confirm needs commands.confirm = \"none\" in its profile")
+
+    def confirm_budget(self, data: bytes = b"", *, size: int = 0, line_feeds: int = 0) -> float:
+        """Seconds a printer may take to confirm a job (``data``, or one streamed elsewhere of
+        ``size`` bytes with ``line_feeds`` LFs): the profile's base plus twice a generous
+        estimate of its paper time (every LF a double-height line, every 8 bytes a raster row).
+        A printer that takes a job but never confirms it is found out after this."""
+        base = float(self.profile.transport.get("confirm_timeout_s", 10.0))
+        dots_per_s = self.profile.speed_mm_s * self.profile.dpi / 25.4
+        dots = (data.count(b"\n") + line_feeds) * 64 + (len(data) + size) / 8
+        return base + 2 * dots / dots_per_s
+
+    def _next_reply(self, timeout: float, confirmation: bool) -> int | None:
+        """Read replies until one of the wanted kind arrives (``GS r`` answers when
+        ``confirmation``, else ``DLE EOT`` answers). Answers of the other kind are kept
+        (confirmations) or dropped (stale status); anything else is print garbage."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            got = self.transport.read(1, left)
+            if not got:
+                return None
+            b = got[0]
+            if self._awaiting and is_confirmation_byte(b):
+                self._awaiting -= 1
+                if confirmation:
+                    return b
+                self._answers.append(b)
+            elif not confirmation:
+                return b  # decode() judges it: a byte that is no status reply makes it unknown
+            else:
+                log.debug("%s: dropped stray reply 0x%02X", self.uri, b)
 
     def ensure_ready(self, timeout: float | None = None) -> PrinterStatus:
         """Raise :class:`PrinterOffline` when the printer *says* it cannot print (paper out,
@@ -134,12 +238,24 @@ class Printer:
     def drawer(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         self.send(commands.drawer_kick(pin, on_ms, off_ms))
 
-    def print_document(self, doc) -> list[str]:
-        """Print a receipt document (:mod:`escpos809.document`); returns characters printed as '?'."""
+    def print_job(self, data: bytes, *, wait_s: float = float("inf"),
+                  on_status: Callable[[PrinterStatus], bool] | None = None) -> bool:
+        """Send one job and return once the printer confirms it printed (True), or at once when
+        it cannot confirm (a write-only link, a model without ``GS r``: False, delivered only).
+        Raises as :meth:`confirm` when the confirmation does not come."""
+        self.send_job(data)
+        if not self.confirms:
+            return False
+        self.confirm(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
+        return True
+
+    def print_document(self, doc, *, wait_s: float = float("inf")) -> list[str]:
+        """Print a receipt document (:mod:`escpos809.document`) as one confirmed job
+        (:meth:`print_job`); returns characters printed as '?'."""
         from .receipt import render
 
         rendered = render(doc, self.profile)
-        self.send(rendered.data)
+        self.print_job(rendered.data, wait_s=wait_s)
         return rendered.replaced
 
     def _placed(self, data: bytes, center: bool) -> None:

@@ -177,6 +177,8 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
         raise ProfileError(f"profile {origin}: raster band_rows must be 1-2303")
     if profile.width_dots % 8 or not 8 <= profile.width_dots <= 8 * profile.max_bytes_per_row:
         raise ProfileError(f"profile {origin}: width_dots must be a multiple of 8 within the raster limit")
+    if profile.commands.get("confirm", "gs-r") not in ("gs-r", "none"):
+        raise ProfileError(f"profile {origin}: commands.confirm must be gs-r or none")
     if profile.qr_form not in _QR_FORMS:
         raise ProfileError(f"profile {origin}: commands.qr must be one of {_QR_FORMS}")
     return profile

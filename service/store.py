@@ -145,8 +145,9 @@ class JobStore:
                              (time.time(), time.time(), job_id))
         self._notify()
 
-    def done(self, job_id: str) -> None:
-        self._update(job_id, state="done", finished=time.time(), last_error=None, hold_reason=None)
+    def done(self, job_id: str, note: str | None = None) -> None:
+        """Printed: the printer confirmed the job's last byte (``note`` says when it could not)."""
+        self._update(job_id, state="done", finished=time.time(), last_error=note, hold_reason=None)
 
     def fail(self, job_id: str, error: str) -> None:
         self._update(job_id, state="failed", finished=time.time(), last_error=error)
@@ -155,9 +156,12 @@ class JobStore:
         """Back to the head of its printer's queue after a failed attempt."""
         self._update(job_id, "AND state = 'printing'", state="queued", last_error=error, reprint=int(reprint))
 
-    def hold(self, job_id: str, reason: str, error: str | None = None) -> None:
+    def hold(self, job_id: str, reason: str, error: str | None = None, reprint: bool | None = None) -> None:
+        """Hold a job: ``reason`` 'printer' (goes on when the printer recovers), 'restart' or
+        'unconfirmed' (sent, never confirmed: a person decides)."""
+        extra = {} if reprint is None else {"reprint": int(reprint)}
         self._update(job_id, "AND state IN ('queued', 'printing')", state="held", hold_reason=reason,
-                     last_error=error)
+                     last_error=error, **extra)
 
     def note(self, job_id: str, error: str | None) -> None:
         """Record what the job is waiting for without changing its state."""
@@ -194,13 +198,15 @@ class JobStore:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def next_for(self, printer: str) -> Job | None:
+    def next_for(self, printer: str, after: int | None = None) -> Job | None:
         """The printer's next job: the oldest that is queued, held by the printer's condition, or
-        (after a crash) printing. A job held for a person blocks nobody behind it."""
+        (after a crash) printing; with ``after``, the oldest behind that ``seq`` (the jobs before
+        it are on their way). A job held for a person blocks nobody behind it."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM jobs WHERE printer = ? AND (state IN ('queued', 'printing')"
-                " OR (state = 'held' AND hold_reason = 'printer')) ORDER BY seq LIMIT 1", (printer,)).fetchone()
+                f"SELECT {_COLUMNS} FROM jobs WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
+                " OR (state = 'held' AND hold_reason = 'printer')) ORDER BY seq LIMIT 1",
+                (printer, -1 if after is None else after)).fetchone()
         return _job(row) if row else None
 
     def list(self, printer: str | None = None, state: str | None = None, limit: int = 50,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
-from escpos809.errors import Escpos809Error
+from escpos809.errors import Escpos809Error, JobNotConfirmed, JobUnconfirmed
 from escpos809.escpos.status import PrinterStatus, unknown
 from escpos809.printer import Printer
 from escpos809.profile import Profile
@@ -18,6 +19,11 @@ from .store import Job, JobStore, iso_time
 
 log = logging.getLogger(__name__)
 AFTER = "printer not ready after the job"
+UNCONFIRMED = "delivered; this printer cannot confirm that it printed (no GS r on this link or model)"
+#: Jobs on their way to one printer at once: the one printing and the next, already in its buffer.
+PIPELINE = 2
+#: While a confirmation is owed, the printer's real-time status is asked this often (seconds).
+CONFIRM_POLL_S = 1.0
 #: A job that meets an internal error this often is failed rather than retried for ever.
 MAX_INTERNAL_ATTEMPTS = 3
 
@@ -54,7 +60,8 @@ class Worker(threading.Thread):
         self.printer = Printer(uri, profile)  # a bad URI fails here, at start-up, not at the first job
         self._stopping = threading.Event()
         self._mark = reprint_mark(profile)
-        self.current: str | None = None
+        self.inflight: deque[Job] = deque()  # sent, not yet confirmed, oldest first
+        self.pipeline = PIPELINE
         self._internal_errors: dict[str, int] = {}
         # a printer that can answer but does not (busy with paper out, powered off behind a
         # switch) is not ready: sending then would leave the job in a socket buffer, not on paper
@@ -97,6 +104,7 @@ class Worker(threading.Thread):
                 outcome = self._run_of_jobs(job)
             except Exception as exc:  # noqa: BLE001 - a bug here must not kill the worker or lose the job
                 outcome = self._internal_error(self.current or job.id, exc)
+                self.printer.close()
             last_poll = time.monotonic()
             if outcome is None:
                 delay = self.backoff[0]
@@ -107,29 +115,132 @@ class Worker(threading.Thread):
         self.state.state = "stopped"
 
     def _run_of_jobs(self, job: Job) -> str | None:
-        """Print ``job`` and the jobs queued behind it over one connection, so the printer is
-        never left waiting for a reconnect between receipts. Returns why it had to stop."""
+        """Print ``job`` and the jobs queued behind it over one connection. Up to
+        :data:`PIPELINE` jobs are on their way at once, so the next job is already in the
+        printer's buffer while the previous one's confirmation travels back and the printer
+        never waits for us. Returns why it had to stop (None: queue done)."""
+        self.inflight.clear()
         try:
             with self.printer as p:
-                checked = False  # the status after one job is the status before the next
-                while job is not None:
-                    outcome = self._print(p, job, checked)
-                    if outcome is not None or self._stopping.is_set():
+                st = p.status()
+                self._saw(st)
+                if job.state == "printing" and (job.last_error or "").startswith(AFTER) and not p.confirms:
+                    # delivered unconfirmable, then the printer stopped: it prints what it holds once fixed
+                    if not self._ok(p, st):
+                        return self._not_ready(job, st, "after the job")
+                    self._finished(job, note=UNCONFIRMED)
+                    return None
+                if not self._ok(p, st):
+                    return self._not_ready(job, st, "before the job")
+                last_seq = job.seq
+                while True:
+                    if job is not None and len(self.inflight) < self.pipeline and not self._stopping.is_set():
+                        self._send(p, job)
+                        last_seq = job.seq
+                        job = self.store.next_for(self.state.name, after=last_seq)
+                        continue
+                    if not self.inflight:
+                        return None
+                    outcome = self._confirm(p, self.inflight[0])
+                    if outcome is not None:
                         return outcome
-                    checked = True
-                    job = self.store.next_for(self.state.name)
-        except Escpos809Error as exc:  # could not connect (or closing failed: jobs are recorded by then)
-            if self.current is None and job is not None and self.store.get(job.id).state in ("queued", "held"):
-                return self._failed(job, exc)
+                    self.inflight.popleft()
+                    if job is None:
+                        job = self.store.next_for(self.state.name, after=last_seq)
+        except Escpos809Error as exc:
+            if self.inflight:  # sent, not confirmed: maybe on paper, maybe not
+                return self._lost(exc)
+            if job is not None and self.store.get(job.id).state in ("queued", "held"):
+                return self._failed(job, exc)  # never reached the printer: it waits, unmarked
             log.warning("printer %s: %s", self.state.name, exc)
         return None
+
+    @property
+    def current(self) -> str | None:
+        """The job the printer is on (the oldest one sent and not confirmed)."""
+        return self.inflight[0].id if self.inflight else None
+
+    def _send(self, p: Printer, job: Job) -> None:
+        """Mark ``job`` printing and send it (with its confirmation request behind it)."""
+        self.state.state = "printing"
+        self.store.start(job.id)
+        self.inflight.append(job)  # from the first byte on, it may be on paper
+        p.send_job((self._mark if job.reprint else b"") + job.data)
+
+    def _confirm(self, p: Printer, job: Job) -> str | None:
+        """Wait until the printer confirms ``job`` (None). Paused (paper, cover), it holds the
+        job as long as it takes; silent, it is treated as gone (raises); alive but never
+        confirming, the jobs on their way are held for a person."""
+        if not p.confirms:
+            return self._delivered(p, job)
+
+        def waiting(st: PrinterStatus) -> bool:
+            self._saw(st)
+            if st.known and not st.ready:
+                msg = f"{AFTER}: {', '.join(st.problems())}"
+                if job.last_error != msg:
+                    self.store.note(job.id, msg)
+                    job.last_error = msg
+                self.state.state = "waiting"
+            elif st.known:
+                self.state.state = "printing"
+            return not self._stopping.is_set()  # stopping: left in flight, reprinted after the restart
+
+        budget = p.confirm_budget((self._mark if job.reprint else b"") + job.data)
+        try:
+            p.confirm(budget, poll_s=CONFIRM_POLL_S, on_status=waiting)
+        except JobNotConfirmed as exc:
+            return str(exc)
+        except JobUnconfirmed as exc:
+            return self._unconfirmed(p, str(exc))
+        self._finished(job)
+        return None
+
+    def _delivered(self, p: Printer, job: Job) -> str | None:
+        """A link that cannot read, or a model without ``GS r``: the printer's word after the
+        job is all there is. Done, with a note that it was delivered, not confirmed."""
+        after = p.status(drain=job.kind == "raw", strict=True)
+        self._saw(after)
+        if after.known and not after.ready:
+            self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
+            self.state.state = "waiting"
+            return AFTER
+        self._finished(job, note=UNCONFIRMED)
+        return None
+
+    def _unconfirmed(self, p: Printer, why: str) -> str:
+        """The printer answers its status but not ``GS r``: whether the jobs printed is unknown.
+        They are held for a person (a release prints them again, marked) rather than printed
+        again and again."""
+        msg = f"{why}; check the paper and release the job to print it again"
+        for job in self.inflight:
+            self.store.hold(job.id, "unconfirmed", msg, reprint=True)
+            self.state.failed += 1
+        log.error("printer %s: %s", self.state.name, msg)
+        self.inflight.clear()
+        p.close()
+        return msg
+
+    def _lost(self, exc: Exception) -> str:
+        """The connection (or the printer) went away with jobs on their way: each is printed
+        again, marked, once the printer is back — no confirmation, no ``done``."""
+        self.state.state = "retrying"
+        self._saw(unknown(str(exc)), reachable=False)
+        for job in self.inflight:
+            self.store.requeue(job.id, str(exc), reprint=True)
+        log.warning("printer %s: %d job(s) unconfirmed: %s", self.state.name, len(self.inflight), exc)
+        self.inflight.clear()
+        return str(exc)
 
     def _internal_error(self, job_id: str, exc: Exception) -> str:
         """A fault of ours, not the printer's: retried (marked, it may have printed in part) and,
         when it keeps failing, set aside as failed so it does not block the printer forever."""
         log.exception("printer %s: job %s", self.state.name, job_id)
-        self.current = None
         outcome = f"internal error: {type(exc).__name__}: {exc}"
+        others = [j for j in self.inflight if j.id != job_id]
+        self.inflight.clear()
+        for j in others:  # sent behind it, not confirmed
+            self.store.requeue(j.id, outcome, reprint=True)
         self._internal_errors[job_id] = self._internal_errors.get(job_id, 0) + 1
         if self._internal_errors[job_id] >= MAX_INTERNAL_ATTEMPTS:
             del self._internal_errors[job_id]
@@ -169,54 +280,16 @@ class Worker(threading.Thread):
             return st.ready
         return not (self.require_status and p.transport.can_read)
 
-    def _print(self, p: Printer, job: Job, checked: bool) -> str | None:
-        """One attempt at ``job`` on an open printer; None when it is done, else why it has to
-        wait. ``checked``: the printer just said it is ready (after the previous job)."""
-        try:
-            if not checked:
-                st = p.status()
-                self._saw(st)
-                if job.state == "printing" and job.last_error and job.last_error.startswith(AFTER):
-                    # delivered, then the printer stopped (paper, cover): it prints what it holds once fixed
-                    if not self._ok(p, st):
-                        return self._not_ready(job, st, "after the job")
-                    self._finished(job)
-                    return None
-                if not self._ok(p, st):
-                    return self._not_ready(job, st, "before the job")
-            self.state.state = "printing"
-            self.current = job.id
-            self.store.start(job.id)
-            p.send((self._mark if job.reprint else b"") + job.data)
-            # only raw bytes can make replies of their own; a connection lost here means the
-            # end of the job may not have arrived: that raises, and the job is reprinted
-            after = p.status(drain=job.kind == "raw", strict=True)
-            self._saw(after)
-            if not self._ok(p, after):
-                self.store.note(job.id, f"{AFTER}: {', '.join(after.problems())}")
-                self.state.state = "waiting"
-                return AFTER
-            self._finished(job)
-            return None
-        except Escpos809Error as exc:
-            return self._failed(job, exc)
-        finally:
-            self.current = None
-
     def _failed(self, job: Job, exc: Escpos809Error) -> str:
-        """A transport error: a job not (wholly) delivered is printed again, marked, once the
-        printer is back; one never sent waits, held, for the printer."""
+        """The printer could not be reached: the job, never sent, waits for it, unmarked."""
         self.state.state = "retrying"
         self._saw(unknown(str(exc)), reachable=False)
-        if self.current == job.id:
-            self.store.requeue(job.id, str(exc), reprint=True)
-        else:
-            self.store.hold(job.id, "printer", str(exc))
+        self.store.hold(job.id, "printer", str(exc))
         log.warning("printer %s: job %s: %s", self.state.name, job.id, exc)
         return str(exc)
 
-    def _finished(self, job: Job) -> None:
-        self.store.done(job.id)
+    def _finished(self, job: Job, note: str | None = None) -> None:
+        self.store.done(job.id, note)
         self.state.printed += 1
         self.state.state = "idle"
         self.state.last_error = None

@@ -65,7 +65,8 @@ def test_raw_bytes_sent_unchanged(tmp_path):
     with FakeTcpPrinter() as srv:
         res = run("print", str(f), "--raw", "--no-check", "--printer", f"tcp://127.0.0.1:{srv.port}")
         assert res.returncode == 0
-        assert wait_for(lambda: bytes(srv.received) == f.read_bytes())
+        # the file's bytes unchanged, then only the confirmation request (GS r 1)
+        assert wait_for(lambda: bytes(srv.received) == f.read_bytes() + b"\x1dr\x01")
 
 
 @pytest.mark.parametrize("args, code, message", [

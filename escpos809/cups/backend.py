@@ -15,7 +15,7 @@ import sys
 import time
 from typing import BinaryIO, Callable, Iterable
 
-from ..errors import (Escpos809Error, InvalidData, InvalidURI, PrinterNotFound, PrinterOffline,
+from ..errors import (Escpos809Error, InvalidData, InvalidURI, JobUnconfirmed, PrinterNotFound, PrinterOffline,
                       PrinterPermissionDenied, PrinterTimeout)
 from .ppd import DEVICE_ID
 
@@ -102,11 +102,16 @@ def _report_status(printer, log: Log, said: list[str]) -> list[str]:
     if not st.known:
         log(f"WARNING: cannot read the printer's status ({st.reason}); sending anyway")
         return []
-    problems = st.problems()
+    return _reported(st, log, said)
+
+
+def _reported(st, log: Log, said: list[str]) -> list[str]:
+    """Tell cupsd what changed since ``said`` (``st`` None: all clear); return the problems."""
+    problems = st.problems() if st else []
     wanted = {REASONS[p] for p in problems if p in REASONS}
-    if st.warnings():
+    if st and st.warnings():
         wanted.add("media-low-report")
-    level = 0 if (st.paper_end or st.paper_end_stop) else 10 if st.paper_near_end else 100
+    level = 100 if st is None else 0 if (st.paper_end or st.paper_end_stop) else 10 if st.paper_near_end else 100
     # one sign per STATE: line (cupsd applies the first character to the whole list)
     lines = ["STATE: -" + " ".join(r for r in ALL_REASONS if r not in wanted)]
     if wanted:
@@ -129,6 +134,27 @@ def _wait_ready(printer, log: Log, wait: float) -> list[str]:
     while (problems := _report_status(printer, log, said)) and time.monotonic() < deadline:
         time.sleep(POLL_S)
     return problems
+
+
+def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
+    """After the job: ``GS r 1``, and wait until the printer confirms it printed the last byte.
+    A printer that stops (paper out, cover open) holds the job: the wait goes on, the reason
+    shown in ``lpstat -l -p``, until it prints or the job is cancelled. False: the printer or
+    link cannot confirm (the job was delivered)."""
+    printer.send_job(b"")
+    if not printer.confirms:
+        return False
+    said: list[str] = []
+
+    def report(st) -> bool:
+        if st.known and (said or not st.ready):  # quiet while it just prints
+            _reported(st, log, said)
+        return True
+
+    printer.confirm(printer.confirm_budget(size=size, line_feeds=line_feeds), on_status=report)
+    if said:
+        _reported(None, log, said)  # clear the reasons shown while it waited
+    return True
 
 
 def _chunks(source: BinaryIO) -> Iterable[bytes]:
@@ -154,29 +180,35 @@ def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log
         if problems:
             log(f"ERROR: printer not ready after {wait:g} s: {', '.join(problems)}; the job is held and retried")
             return RETRY
-        sent = 0
+        sent = line_feeds = 0
         for copy in range(copies if path else 1):
             if path:
                 with open(path, "rb") as f:
                     for chunk in _chunks(f):
                         printer.send(chunk)
-                        sent += len(chunk)
+                        sent, line_feeds = sent + len(chunk), line_feeds + chunk.count(b"\n")
             else:
                 for chunk in _chunks(stdin):
                     printer.send(chunk)
-                    sent += len(chunk)
+                    sent, line_feeds = sent + len(chunk), line_feeds + chunk.count(b"\n")
             if path:
                 log(f"PAGE: {copy + 1} 1")
-        printer.close()
         log("STATE: -connecting-to-device")
-        log(f"INFO: sent {sent} bytes to {printer.uri}")
+        confirmed = _confirm(printer, sent, line_feeds, log)
+        printer.close()
+        log(f"INFO: {'printed' if confirmed else 'sent'} {sent} bytes to {printer.uri}"
+            f"{'' if confirmed else ' (this printer or link cannot confirm printing)'}")
         return OK
+    except JobUnconfirmed as exc:
+        # it may have printed: retrying could print it twice, so a person decides (release = print again)
+        log(f"ERROR: {exc}; the job is held")
+        return HOLD
     except PrinterPermissionDenied as exc:
         log(f"ERROR: {exc}")
         return STOP
     except (PrinterNotFound, PrinterOffline, PrinterTimeout) as exc:
         log("STATE: +offline-report")
-        log(f"ERROR: {exc}; the job is retried")
+        log(f"ERROR: {exc}; the job is retried (unconfirmed: it may print again)")
         return RETRY
     except OSError as exc:
         log(f"ERROR: cannot read the job file: {exc.strerror or exc}")

@@ -163,6 +163,14 @@ def status_request(n: int) -> bytes:
     return DLE + b"\x04" + bytes([in_range("status request", n, 1, 4)])
 
 
+def transmit_status(n: int = 1) -> bytes:
+    """``GS r n``, answered in buffer order: only once everything sent before it has been
+    processed. n = 1 (or 49) paper sensor, 2 (or 50) drawer. After a job, its reply is the
+    printer's confirmation that the job's last byte was printed (reference §11; whether every
+    OCPP-809 unit answers it on USB/LAN is unconfirmed, M: the profile can turn it off)."""
+    return GS + b"r" + bytes([choice("transmit status", n, {1: 1, 2: 2, 49: 49, 50: 50})])
+
+
 def automatic_status_back(online: bool = False, error: bool = False, paper: bool = False,
                           drawer: bool = False) -> bytes:
     """``GS a n``; all off (``GS a 0``) stops unsolicited 4-byte replies before polling."""

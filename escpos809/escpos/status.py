@@ -19,6 +19,13 @@ def is_status_byte(b: int) -> bool:
     return b & _FIXED_MASK == _FIXED_VALUE
 
 
+def is_confirmation_byte(b: int) -> bool:
+    """True when ``b`` can be a reply to ``GS r 1`` / ``GS r 2`` (bits 4-7 clear: FW sends
+    ``0x0C`` paper end, ``0x03`` near end, ``0x01`` drawer). A ``DLE EOT`` reply always has bit 4
+    set and an automatic-status-back first byte too, so the two kinds can share one stream."""
+    return b & 0xF0 == 0
+
+
 @dataclass(frozen=True)
 class PrinterStatus:
     """What the printer said about itself. Check ``known`` before anything else."""

@@ -14,11 +14,16 @@ class FakeTcpPrinter:
     ``mute``    – accepts and never reads nor answers (a hung printer)
     ``drop``    – reads ``drop_after`` bytes, then closes (power cut mid-job)
     ``junk``    – like answer, but first sends stale bytes nobody asked for
+
+    ``confirms`` – answer ``GS r 1`` (in stream order: this fake prints instantly) with
+    ``confirm_reply``; False models a unit that takes jobs but never confirms them.
     """
 
     def __init__(self, mode: str = "answer", status: dict | None = None, drop_after: int = 1000,
-                 family: int = socket.AF_INET, host: str = "127.0.0.1"):
+                 family: int = socket.AF_INET, host: str = "127.0.0.1", confirms: bool = True,
+                 confirm_reply: int = 0x00):
         self.mode, self.drop_after = mode, drop_after
+        self.confirms, self.confirm_reply = confirms, confirm_reply
         self.status = status or {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}
         self.received = bytearray()
         self.sock = socket.socket(family, socket.SOCK_STREAM)
@@ -66,10 +71,12 @@ class FakeTcpPrinter:
                 conn.close()
                 return
             buf += data
-            while (i := buf.find(b"\x10\x04")) != -1 and i + 2 < len(buf):
-                n = buf[i + 2]
-                if n in self.status:
+            while (i := _next_request(buf)) != -1 and i + 2 < len(buf):
+                cmd, n = buf[i:i + 2], buf[i + 2]
+                if cmd == b"\x10\x04" and n in self.status:
                     conn.sendall(bytes([self.status[n]]))
+                elif cmd == b"\x1dr" and self.confirms:
+                    conn.sendall(bytes([self.confirm_reply]))
                 del buf[:i + 3]
 
     def close(self):
@@ -87,6 +94,12 @@ class FakeTcpPrinter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _next_request(buf: bytearray) -> int:
+    """Offset of the first DLE EOT or GS r in ``buf`` (-1: none)."""
+    found = [i for i in (buf.find(b"\x10\x04"), buf.find(b"\x1dr")) if i != -1]
+    return min(found, default=-1)
 
 
 def wait_for(pred, timeout=2.0):
