@@ -141,3 +141,25 @@ def test_help_on_every_command(runner):
     for cmd in ["status", "beep", "cut", "drawer", "print", "usb-list"]:
         res = runner.invoke(cli, [cmd, "--help"])
         assert res.exit_code == 0 and "Usage:" in res.output
+
+
+def test_print_exits_5_when_the_printer_never_confirms(tmp_path):
+    prof = tmp_path / "quick.toml"
+    prof.write_text('extends = "ocpp-809"\n[transport]\nconfirm_timeout_s = 0.3\n')
+    with FakeTcpPrinter(confirms=False) as srv:
+        res = run("print", "-", "--profile", str(prof), "--printer", f"tcp://127.0.0.1:{srv.port}", stdin=b"Hallo\n")
+    err = res.stderr.decode()
+    assert res.returncode == 5, err
+    assert err.count("\n") == 1 and "did not confirm it within" in err and "may or may not have printed" in err
+
+
+def test_print_no_confirm_and_unconfirmable_models(tmp_path):
+    prof = tmp_path / "none.toml"
+    prof.write_text('extends = "ocpp-809"\n[commands]\nconfirm = "none"\n')
+    with FakeTcpPrinter(confirms=False) as srv:
+        res = run("print", "-", "--no-confirm", "--printer", f"tcp://127.0.0.1:{srv.port}", stdin=b"Hallo\n")
+        assert res.returncode == 0 and res.stderr == b""
+        res = run("print", "-", "--profile", str(prof), "--printer", f"tcp://127.0.0.1:{srv.port}", stdin=b"Hallo\n")
+        assert res.returncode == 0
+        assert "not confirmed: the profile says this model cannot confirm" in res.stderr.decode()
+    assert b"\x1dr" not in bytes(srv.received)

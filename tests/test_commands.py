@@ -61,6 +61,10 @@ from tests.conftest import h
     (c.status_request(3), "10 04 03"),
     (c.status_request(4), "10 04 04"),
     (c.automatic_status_back(), "1D 61 00"),
+    (c.transmit_status(1), "1D 72 01"),  # §11 GS r n: 1/49 paper, 2/50 drawer
+    (c.transmit_status(49), "1D 72 31"),
+    (c.transmit_status(2), "1D 72 02"),
+    (c.transmit_status(50), "1D 72 32"),
     # §9 buzzer and alarm
     (vendor.beep(3, 2), "1B 42 03 02"),
     (vendor.beep(9, 9), "1B 42 09 09"),
@@ -87,6 +91,7 @@ def test_builder_bytes(built, expected):
     (lambda: c.drawer_kick(3), "drawer pin must be one of 2, 5"),
     (lambda: c.drawer_kick(2, on_ms=600), "drawer on time (ms) must be 0-510"),
     (lambda: c.status_request(5), "status request must be 1-4"),
+    (lambda: c.transmit_status(3), "transmit status must be one of 1, 2, 49, 50"),
     (lambda: vendor.beep(10, 1), "beep count must be 1-9, got 10"),
     (lambda: vendor.beep(1, 0), "beep duration must be 1-9, got 0"),
     (lambda: vendor.alarm(21, 1), "alarm count must be 1-20"),
