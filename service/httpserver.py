@@ -38,6 +38,7 @@ MAX_HEADER_BYTES = 32 * 1024
 BODY_GRACE_S = 20.0              # a body starts within this, then keeps up
 BODY_MIN_RATE = 8 * 1024         # bytes a second, on average, for the rest of a declared body
 CHECK_EVERY_S = 1                # how often deadlines are checked (waitress's cleanup_interval)
+ACCEPT_BATCH = 64                # connections accepted per loop turn
 FD_RESERVE = 256                 # descriptors kept for the database, printers, threads, zeroconf
 
 
@@ -133,6 +134,18 @@ class GuardedServer(TcpWSGIServer):
         self._say("evict", f"connection limit {self.adj.connection_limit} reached: closed the connections idle "
                   "longest", len(batch))
         return True
+
+    def handle_accept(self):
+        """Accept what waits, up to ACCEPT_BATCH at a time (waitress: one per loop turn, and a
+        turn costs O(open connections), so a flood would sit in the backlog for seconds with
+        a real client behind it)."""
+        for _ in range(ACCEPT_BATCH):
+            before = len(self._map)
+            if before >= self.adj.connection_limit + FD_RESERVE // 2:
+                return
+            super().handle_accept()
+            if len(self._map) == before:  # nothing was waiting (or accept failed: logged)
+                return
 
     def readable(self):
         now = time.time()
