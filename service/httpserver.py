@@ -15,9 +15,12 @@ little memory. So it stays, with:
 * deadlines checked every second (waitress's checks only every 30 s, and only for silence):
   a request's line and headers must arrive within ``header_timeout_s`` of its first byte (of
   the connection's opening for the first request) — trickling a byte now and then no longer
-  keeps a connection — a body must keep up a minimum rate, and a connection between requests
-  is closed after ``idle_timeout_s``;
-* request line + headers at most 32 KiB (waitress allows 256 KiB).
+  keeps a connection — a body gets ``header_timeout_s`` plus a second for each 8 KiB that
+  arrived (an average rate, as Apache's mod_reqtimeout), and a connection that sends nothing
+  for ``idle_timeout_s`` (between requests or within one) is closed;
+* request line + headers at most 32 KiB (waitress allows 256 KiB; more is a 431);
+* up to 64 connections accepted per loop turn (waitress: one, and a turn costs time in
+  proportion to the open connections, so a flood left real clients in the backlog for seconds).
 """
 
 from __future__ import annotations
@@ -35,8 +38,7 @@ from waitress.task import ThreadedTaskDispatcher
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 32 * 1024
-BODY_GRACE_S = 20.0              # a body starts within this, then keeps up
-BODY_MIN_RATE = 8 * 1024         # bytes a second, on average, for the rest of a declared body
+BODY_MIN_RATE = 8 * 1024         # bytes a second a body must keep up, on average
 CHECK_EVERY_S = 1                # how often deadlines are checked (waitress's cleanup_interval)
 ACCEPT_BATCH = 64                # connections accepted per loop turn
 FD_RESERVE = 256                 # descriptors kept for the database, printers, threads, zeroconf
@@ -84,15 +86,16 @@ class GuardedServer(TcpWSGIServer):
     def _deadline_passed(self, ch: _Channel, mono: float, wall: float) -> str | None:
         if ch.requests or ch.will_close or ch.close_when_flushed:
             return None  # being answered (or already closing): never cut short here
+        if wall - ch.last_activity > self.idle_timeout_s:
+            return "idle"  # nothing received for that long, whatever the state
         req = ch.request
-        if req is None:
-            if ch.served == 0:  # opened, nothing sent yet: the first request's headers are due
-                return "no request" if mono - ch.opened > self.header_timeout_s else None
-            return "idle" if wall - ch.last_activity > self.idle_timeout_s else None
+        if req is None:  # between requests: idle (above), or the first one not begun yet
+            return "no request" if ch.served == 0 and mono - ch.opened > self.header_timeout_s else None
         if req.headers_at is None:
             return "slow headers" if mono - req.began > self.header_timeout_s else None
-        expected = max(req.content_length, req.body_bytes_received)
-        if mono - req.headers_at > BODY_GRACE_S + expected / BODY_MIN_RATE:
+        # the body: a start within header_timeout_s, then on average BODY_MIN_RATE (what
+        # arrived buys time; what was merely declared does not)
+        if mono - req.headers_at > self.header_timeout_s + req.body_bytes_received / BODY_MIN_RATE:
             return "slow body"
         return None
 

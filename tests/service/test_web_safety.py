@@ -276,15 +276,20 @@ def test_slow_and_silent_clients_are_dropped(make_service, vprinter):
     trickler = socket.create_connection(("127.0.0.1", svc.port))
     trickler.sendall(b"GET /healthz HTTP/1.1\r\n")
     silent = socket.create_connection(("127.0.0.1", svc.port))
+    slow_body = socket.create_connection(("127.0.0.1", svc.port))
+    slow_body.sendall(f"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n"
+                      "Content-Type: text/plain\r\nContent-Length: 100000\r\n\r\n".encode())
     keepalive = socket.create_connection(("127.0.0.1", svc.port))
     keepalive.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n\r\n".encode())
     assert b"200 OK" in keepalive.recv(4096)
     # a header byte every 0.2 s keeps the old waitress busy forever; here the headers are due in 1.5 s
     took = _closed_within(trickler, 8, trickle=b"X-Slow: " + b"a" * 200)
     assert took is not None and took < 4, took
+    took = _closed_within(slow_body, 8, trickle=b"SLOW BODY ")  # 5 bytes a second
+    assert took is not None and took < 4, took
     assert _closed_within(silent, 4) is not None
     assert _closed_within(keepalive, 5) is not None  # idle between requests: 2 s
-    for s in (trickler, silent, keepalive):
+    for s in (trickler, slow_body, silent, keepalive):
         s.close()
     assert timed_health(svc) < 5
 
@@ -320,3 +325,35 @@ def test_bad_settings_refuse_to_start(make_service, vprinter):
                             ({"connection_limit": 3}, "connection_limit")):
         message = _refused(make_service({"default": vprinter.uri}, **settings))
         assert "exited 1" in message and words in message, message
+
+
+def test_host_policy_by_bind_address():
+    from escpos809_service.websafety import HostPolicy
+
+    loop = HostPolicy("127.0.0.1")
+    assert all(loop.allows(h) for h in ("localhost:8809", "127.0.0.1", "[::1]:8809", "LocalHost.", None))
+    assert not any(loop.allows(h) for h in ("evil.example", "vm.local", "192.168.1.5", "[::1", "a, b", "", "x:y"))
+    lan = HostPolicy("192.168.1.5", network_names={"till", "till.local"})
+    assert all(lan.allows(h) for h in ("192.168.1.5:8809", "till.local:8809", "till", "localhost"))
+    assert not any(lan.allows(h) for h in ("192.168.1.6", "evil.example", "till.evil.example"))
+    anywhere = HostPolicy("0.0.0.0", ["printer.shop.lan"], network_names={"till.local"})
+    assert all(anywhere.allows(h) for h in ("10.0.0.7:8809", "[fe80::1]:8809", "printer.shop.lan", "till.local"))
+    assert not any(anywhere.allows(h) for h in ("evil.example", "10.0.0.7.nip.io", "printer.shop.lan.evil.example"))
+
+
+def test_settings_from_file_environment_and_flags(tmp_path, monkeypatch):
+    from escpos809_service.config import load_service_config
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[service]\nserver_names = ["Printer.Shop.LAN"]\nallowed_origins = ["http://pos.example:80"]\n'
+                   'connection_limit = 2000\nheader_timeout_s = 5\n')
+    monkeypatch.setenv("ESCPOS809_CONFIG", str(cfg))
+    c = load_service_config()
+    assert (c.server_names, c.allowed_origins) == (["printer.shop.lan"], ["http://pos.example"])
+    assert (c.connection_limit, c.header_timeout_s, c.idle_timeout_s) == (2000, 5.0, 30.0)
+    monkeypatch.setenv("ESCPOS809_SERVICE_ALLOWED_ORIGINS", "http://a.example:3000, https://B.example")
+    monkeypatch.setenv("ESCPOS809_SERVICE_IDLE_TIMEOUT_S", "12")
+    c = load_service_config()
+    assert c.allowed_origins == ["http://a.example:3000", "https://b.example"] and c.idle_timeout_s == 12
+    c = load_service_config(allowed_origins=["https://flag.example"], server_names=["till"])
+    assert (c.allowed_origins, c.server_names) == (["https://flag.example"], ["till"])
