@@ -155,8 +155,12 @@ def test_foreign_host_is_misdirected(service, vprinter):
         assert r.status == 202, (host, r)
 
 
-def test_configured_server_name(make_service, vprinter):
-    svc = make_service({"default": vprinter.uri}, server_names=["printer.shop.lan"]).start()
+def test_configured_server_name_and_origin_by_flags(make_service, vprinter):
+    svc = make_service({"default": vprinter.uri})
+    svc.flags = ["--server-name", "printer.shop.lan", "--allow-origin", "https://pos.example"]
+    svc.start()
+    r = post(svc, "beep", Origin="https://pos.example")
+    assert r.status == 202 and r.headers["access-control-allow-origin"] == "https://pos.example", r
     r = svc.request("GET", "/api/v1/jobs", headers={"Host": f"printer.shop.lan:{svc.port}"})
     assert r.status == 200, r
     r = post(svc, "jobs", "BY NAME\n", "text/plain", Host=f"printer.shop.lan:{svc.port}",
