@@ -403,9 +403,14 @@ def emulate(host, port, status_port, discovery_port, serial, out_dir, throttle, 
 @click.option("--on-restart", type=click.Choice(["reprint", "hold"]),
               help="A job cut short by a crash is reprinted (marked REPRINT) or held for release.")
 @click.option("--zeroconf/--no-zeroconf", default=None, help="Advertise the API and printers (default on).")
+@click.option("--allow-origin", "allowed_origins", multiple=True, metavar="ORIGIN",
+              help="A web origin (scheme://host[:port]) whose pages may print, with CORS (repeatable).")
+@click.option("--server-name", "server_names", multiple=True, metavar="NAME",
+              help="A host name clients use for this service, besides its address and localhost (repeatable).")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def serve(host, port, database, token, printers, on_restart, zeroconf, log_level) -> None:
+def serve(host, port, database, token, printers, on_restart, zeroconf, allowed_origins, server_names,
+          log_level) -> None:
     """Run the HTTP print service (waitress): durable queue, one worker per printer, status page."""
     try:
         from escpos809_service.config import load_service_config
@@ -419,7 +424,8 @@ def serve(host, port, database, token, printers, on_restart, zeroconf, log_level
             raise InvalidData(f"--printer {item!r}: expected NAME=URI, e.g. front=tcp://192.168.1.50")
         chosen[name] = uri
     config = load_service_config(host=host, port=port, database=database, token=token, on_restart=on_restart,
-                                 zeroconf=zeroconf)
+                                 zeroconf=zeroconf, allowed_origins=list(allowed_origins) or None,
+                                 server_names=list(server_names) or None)
     if chosen:
         config.printers = chosen
         config.check()

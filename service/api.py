@@ -14,11 +14,13 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from escpos809 import __version__
 from escpos809.escpos import commands, vendor
 
 from . import jobs
 from .openapi import openapi
 from .store import STATES
+from .websafety import visible_health
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
@@ -280,9 +282,9 @@ def healthz():
     svc = service()
     dead = [n for n, w in svc.workers.items() if not w.is_alive()]
     ok = svc.store.writable() and not dead
-    body = {"status": "ok" if ok else "unhealthy", "database": str(svc.config.database),
+    body = {"status": "ok" if ok else "unhealthy", "version": __version__, "database": str(svc.config.database),
             "workers": {n: ("running" if w.is_alive() else "stopped") for n, w in svc.workers.items()}}
-    return jsonify(body), 200 if ok else 503
+    return jsonify(visible_health(body, request.headers, svc.config.token)), 200 if ok else 503
 
 
 @api.get("/metrics")

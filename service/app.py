@@ -12,6 +12,7 @@ from escpos809.profile import Profile, load_profile
 
 from .config import ServiceConfig
 from .store import JobStore
+from .websafety import HostPolicy, WebSafety
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     app.extensions["escpos809"] = service
     app.register_blueprint(api)
     app.register_blueprint(web)
+    # Host and Origin checks, CORS for configured origins: before anything else runs
+    app.wsgi_app = WebSafety(app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins)
     if start:
         service.start()
     return app

@@ -40,6 +40,15 @@ class ServiceConfig:
     threads: int = 8
     require_status: bool = True          # a printer that can answer status must, before a job is sent
     ocpp: "OcppConfig | None" = None     # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
+    # web safety (service/websafety.py): browser origins (scheme://host[:port]) that may change
+    # state and get CORS; Host names answered besides the bind address and localhost
+    allowed_origins: list[str] = field(default_factory=list)
+    server_names: list[str] = field(default_factory=list)
+    # connections (service/httpserver.py): open at once; seconds for a request's line and
+    # headers to arrive; seconds a connection may sit idle between requests
+    connection_limit: int = 4000
+    header_timeout_s: float = 15.0
+    idle_timeout_s: float = 30.0
 
     @property
     def ocpp_printer(self) -> str:
@@ -60,6 +69,18 @@ class ServiceConfig:
         if self.ocpp and self.ocpp.printer and self.ocpp.printer not in self.printers:
             raise Escpos809Error(f"[ocpp] printer {self.ocpp.printer!r} is not one of the [printers] "
                                  f"({', '.join(self.printers)})")
+        from .websafety import BadSetting, check_server_name, normalize_origin
+
+        for key, check in (("allowed_origins", normalize_origin), ("server_names", check_server_name)):
+            try:
+                setattr(self, key, [check(v) for v in getattr(self, key)])
+            except BadSetting as exc:
+                raise Escpos809Error(f"service.{key}: {exc}") from None
+        if not 16 <= self.connection_limit <= 1_000_000:
+            raise Escpos809Error(f"service.connection_limit must be 16-1000000, not {self.connection_limit}")
+        for key in ("header_timeout_s", "idle_timeout_s"):
+            if not 0.5 <= getattr(self, key) <= 3600:
+                raise Escpos809Error(f"service.{key} must be 0.5-3600 seconds, not {getattr(self, key)}")
         for name in self.printers:
             if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
                 raise Escpos809Error(f"printer name {name!r}: use letters, digits, '-' and '_' (at most 40)")
@@ -74,6 +95,15 @@ class ServiceConfig:
             return False
 
 
+def _names(key: str, value) -> list[str]:
+    """A list setting: a TOML array, or (environment) one string separated by commas or spaces."""
+    if isinstance(value, str):
+        return [v for v in value.replace(",", " ").split() if v]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise Escpos809Error(f"service.{key}: {value!r} is not a list of strings")
+
+
 def load_service_config(**flags) -> ServiceConfig:
     """Config file, then environment, then the flags given (None = not given)."""
     file = load_config()
@@ -84,7 +114,8 @@ def load_service_config(**flags) -> ServiceConfig:
     cfg = ServiceConfig()
     for key, conv in (("host", str), ("port", int), ("token", str), ("database", Path), ("profile", str),
                       ("max_body_bytes", int), ("on_restart", str), ("poll_s", float), ("retry_max_s", float),
-                      ("threads", int)):
+                      ("threads", int), ("connection_limit", int), ("header_timeout_s", float),
+                      ("idle_timeout_s", float)):
         if key in merged:
             try:
                 setattr(cfg, key, conv(merged[key]))
@@ -95,6 +126,9 @@ def load_service_config(**flags) -> ServiceConfig:
             cfg.token = Path(merged["token_file"]).read_text("utf-8").strip()
         except OSError as exc:
             raise Escpos809Error(f"service.token_file: {exc}") from None
+    for key in ("allowed_origins", "server_names"):
+        if key in merged:
+            setattr(cfg, key, _names(key, merged[key]))
     for key in ("zeroconf", "require_status"):
         if key in merged:
             z = merged[key]

@@ -1,5 +1,6 @@
-"""Run the service under waitress (a production WSGI server): start workers and zeroconf,
-stop gracefully on SIGTERM / SIGINT (the job in flight finishes or is reprinted after restart)."""
+"""Run the service under waitress (a production WSGI server; httpserver.py tunes it against idle
+and slow clients): start workers and zeroconf, stop gracefully on SIGTERM / SIGINT (the job in
+flight finishes or is reprinted after restart)."""
 
 from __future__ import annotations
 
@@ -50,19 +51,14 @@ def _close(server, grace: float = 5.0) -> None:
 
 def serve(config: ServiceConfig, ready=None) -> None:
     """Serve until SIGTERM / SIGINT. ``ready(url)`` is called once the socket listens."""
-    from waitress import create_server
-
     from .app import create_app
     from .discovery import Advertiser
+    from .httpserver import create_server
 
     app = create_app(config)
     service = app.extensions["escpos809"]
     try:
-        server = create_server(app, host=config.host, port=config.port, threads=config.threads,
-                               # the app answers oversize bodies with problem+json; waitress only
-                               # stops absurd ones (4x the limit) before they are spooled to disk
-                               max_request_body_size=4 * config.max_body_bytes, ident="escpos809",
-                               clear_untrusted_proxy_headers=True, channel_timeout=60)
+        server = create_server(app, config)  # waitress, tuned against idle and slow clients
     except OSError as exc:
         service.stop()
         raise Escpos809Error(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None

@@ -51,6 +51,7 @@ class Service:
         self.config.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen | None = None
         self.log = tmp / "service.log"
+        self.flags: list[str] = []  # more ``serve`` flags
 
     def start(self, timeout: float = 20) -> "Service":
         env = {**os.environ, "ESCPOS809_CONFIG": str(self.config), "ESCPOS809_PAPER_DIR": str(self.tmp / "paper")}
@@ -59,6 +60,7 @@ class Service:
                 "--host", self.host]
         if self.token:
             args += ["--token", self.token]
+        args += self.flags
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
         end = time.monotonic() + timeout
         while time.monotonic() < end:

@@ -71,3 +71,74 @@ def test_page_asks_for_the_token(make_service, vprinter, browser):
     page.fill("#token", "page-token-0123456789")
     page.click("#token-form button")
     page.locator('[data-printer="default"]').wait_for()
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1"])
+def test_page_works_by_either_local_name(service, vprinter, browser, name):
+    """The page's own requests are same-origin whichever local name it was opened by: it lists,
+    previews and prints (POSTs carry Origin http://<name>:<port>)."""
+    page = browser.new_context(bypass_csp=True).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"http://{name}:{service.port}/")
+    card = page.locator('[data-printer="default"]')
+    card.wait_for()
+    card.get_by_role("button", name="Test print").click()
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('test queued')")
+    job_id = page.inner_text("#message").rsplit(" ", 1)[-1]
+    service.wait_state(job_id)
+    page.wait_for_function("document.getElementById('preview').naturalWidth > 0")  # its preview, fetched
+    vprinter.wait_idle()
+    assert "escpos809 test print" in printed_texts(vprinter)
+    assert errors == []
+
+
+def test_a_page_of_another_origin_cannot_print(service, vprinter, browser):
+    """A real browser on a page of another origin (another local port: no browser-side
+    private-network rule stands in the way) tries what needs no CORS preflight — a text/plain
+    form, a no-cors fetch — and a JSON fetch. The service refuses them all; nothing prints."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    target = f"http://127.0.0.1:{service.port}/api/v1/printers/default"
+    html = f"""<!doctype html><title>cat pictures</title>
+<form id="f" method="POST" action="{target}/jobs" enctype="text/plain"><input name="PWNED BY FORM" value="x"></form>
+<script>
+const sent = [];
+Promise.allSettled([
+  fetch("{target}/beep", {{method: "POST", mode: "no-cors", body: "x"}}),
+  fetch("{target}/jobs", {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}},
+                           body: "PWNED BY FETCH\\n"}}),
+  fetch("{target}/jobs", {{method: "POST", headers: {{"Content-Type": "application/json"}},
+                           body: JSON.stringify({{type: "text", text: "PWNED BY JSON"}})}}),
+]).then((r) => {{ document.title = "sent " + r.map((x) => x.status).join(","); }});
+</script>""".encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        page.wait_for_function("document.title.startsWith('sent')", timeout=10_000)
+        with page.expect_navigation():
+            page.evaluate("document.getElementById('f').submit()")
+        assert "Cross-site request refused" in page.content()
+    finally:
+        evil.shutdown()
+        evil.server_close()
+    import time
+
+    time.sleep(1)
+    assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
+    assert [op.kind for j in list(vprinter.jobs) for op in j.ops if op.kind != "status_request"] == []
