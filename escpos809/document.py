@@ -328,10 +328,12 @@ def load_document(source: str | Path | bytes) -> Document:
         base = Path(source).resolve().parent
     else:
         text = source.decode("utf-8") if isinstance(source, bytes) else source
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidDocument([("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    from .safejson import JsonRefused, Limits, loads
+
+    try:  # a local file may carry big images inline: only the size limit is wider
+        data = loads(text, Limits(max_bytes=64 << 20))
+    except JsonRefused as exc:
+        raise InvalidDocument([(exc.path or "", f"{'JSON beyond limits' if exc.limit else 'not JSON'}: {exc}")]) from None
     return from_dict(data, base)
 
 
