@@ -227,7 +227,7 @@ def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False,
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise JsonRefused(f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+        raise JsonRefused(f"the text is not UTF-8: {exc.reason} at byte {exc.start}") from None
     try:
         value = json.loads(text, parse_float=_decimal if exact else _float, parse_constant=_constant)
     except JsonRefused:
