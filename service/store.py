@@ -135,13 +135,15 @@ class JobStore:
                     " updated) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
                     (job_id, printer, kind, json.dumps(payload), data, idem_key, digest, now, now))
                 created = True
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
                 if idem_key is None:
                     raise
-                created = False
+                created, refused = False, exc
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE " + ("id = ?" if created else "printer = ? AND idem_key = ?"),
                 (job_id,) if created else (printer, idem_key)).fetchone()
+            if row is None:  # the insert failed for another reason than the key
+                raise refused
         if created:
             self._notify()
         return _job(row), created
