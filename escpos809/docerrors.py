@@ -111,6 +111,12 @@ class Explainer:
         cut = dict(block)
         for key, items_schema, limit in self._lists(block):
             cut[key] = self._cut(block[key], items_schema, limit, (key,), own, index)
+        props = self._props(block)
+        for key, value in block.items():  # a text far too long: said here, no repr of megabytes
+            limit = props.get(key, {}).get("maxLength") if isinstance(props.get(key), dict) else None
+            if isinstance(value, str) and limit is not None and len(value) > limit:
+                own.append(Found((key,), "maxLength", limit, value, ""))
+                cut[key] = value[:limit]
         errors = self.slow.iter_errors({"blocks": [cut]})
         # paths of the copy are ("blocks", 0, …): the index map is relative to the block
         shifted = {("blocks", 0) + at: keep for at, keep in index.items()}
@@ -118,10 +124,15 @@ class Explainer:
         return [Found(("blocks", i) + f.path[2:], f.validator, f.validator_value, f.instance, f.message)
                 for f in found] + [Found(("blocks", i) + f.path, *_rest(f)) for f in own]
 
+    def _props(self, block: dict) -> dict:
+        """The schema's properties for this block's type ({} for an unknown type)."""
+        kind = block.get("type")
+        return self._node("$defs", kind, "properties") if isinstance(kind, str) else {}
+
     def _lists(self, block: dict) -> Iterator[tuple[str, str | None, int | None]]:
         """(key, item schema pointer, maxItems) for the block's lists too long to explain whole."""
         kind = block.get("type")
-        props = self._node("$defs", kind, "properties") if isinstance(kind, str) else {}
+        props = self._props(block)
         for key, value in block.items():
             if isinstance(value, list) and (len(value) > SHORT or any(_long(v) for v in value)):
                 spec = props.get(key) if isinstance(props.get(key), dict) else {}

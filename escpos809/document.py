@@ -149,6 +149,8 @@ class Document:
 
 
 # --- validation ---------------------------------------------------------------------------------
+#: the schema's ``blocks`` maxItems (a test checks that they agree)
+MAX_BLOCKS = 2000
 
 _validator = None
 _UNEXPECTED = re.compile(r"'([^']+)'")

@@ -86,6 +86,8 @@ def _repeat(block: dict, values: dict, path: str, budget: _Budget) -> list:
         raise InvalidDocument([(path, 'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'
                                 + (f"; unknown {sorted(unknown)}" if unknown else ""))])
     name = block.get("as", "item")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InvalidDocument([(f"{path}/as", f"{str(name)[:40]!r} is not a name (letters, digits and _)")])
     items: Any = values
     for part in block["repeat"].split("."):
         items = items.get(part) if isinstance(items, (dict, ChainMap)) else None

@@ -115,7 +115,7 @@ def _accept(name: str, build, kind: str, body: bytes = b""):
     """Store the job ``build()`` makes, once per Idempotency-Key: the same key with the same
     request returns the first job without building again; with another request it is a 422."""
     key = idempotency.key_from(request.headers.get("Idempotency-Key"))
-    digest = idempotency.fingerprint(name, kind, body)
+    digest = idempotency.fingerprint(name, kind, body) if key else None
     earlier = service().store.by_key(name, key) if key else None
     if earlier is None:
         built = _built_or_problem(build)
@@ -124,17 +124,19 @@ def _accept(name: str, build, kind: str, body: bytes = b""):
         except sqlite3.Error as exc:
             log.exception("job not stored")
             raise Problem(503, "Job not stored", f"the job database refused it ({exc}); try again") from None
-        if not created:  # the same key raced in from another request
-            earlier = service().store.by_key(name, key)
-    if earlier is not None:
-        job, stored = earlier
-        idempotency.check(key, job.id, stored, digest)
-        built, created = None, False
-    body_out = {**job.to_dict(), "location": url_for("api.job", job_id=job.id),
-                "warnings": built.warnings if built else []}
-    resp = jsonify(body_out)
-    resp.status_code = 202 if created else 200
-    resp.headers["Location"] = body_out["location"]
+        if created:
+            return _job_response(job, 202, built.warnings)
+        earlier = service().store.by_key(name, key)  # the same key raced in from another request
+    job, stored = earlier
+    idempotency.check(key, job.id, stored, digest)
+    return _job_response(job, 200, [])
+
+
+def _job_response(job, status: int, warnings: list[str]) -> Response:
+    body = {**job.to_dict(), "location": url_for("api.job", job_id=job.id), "warnings": warnings}
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.headers["Location"] = body["location"]
     return resp
 
 

@@ -65,6 +65,7 @@ def test_check_text_names_the_field():
 
 
 def test_schema_errors_of_a_huge_document_stay_cheap():
+    assert d.schema()["properties"]["blocks"]["maxItems"] == d.MAX_BLOCKS
     d.validate({"blocks": [{"type": "cut"}]})  # validators built
     cases = [
         ({"blocks": [{"type": "text", "text": "line", "bold": "yes"}] * 40_000},
@@ -77,6 +78,9 @@ def test_schema_errors_of_a_huge_document_stay_cheap():
         ({"blocks": [{"type": "columns", "columns": [{"width": 10}] * 30, "rows": []}]},
          [("blocks/0/columns", "30 items; at most 16 allowed here")]),
         ({"blocks": [{"type": "cut"}, ["x"] * 100_000]}, [("blocks/1", "a block must be an object, not an array")]),
+        ({"blocks": [{"type": "text", "text": "x" * 8_000_000, "bold": 1}]},
+         [("blocks/0/bold", "1 is not of type 'boolean'"),
+          ("blocks/0/text", "8,000,000 characters; at most 20,000 allowed here")]),
     ]
     for doc, expected in cases:
         start = time.perf_counter()
@@ -97,6 +101,7 @@ def test_template_expansion_is_bounded():
         ({"blocks": [nested]}, {"a": list(range(1000)), "x": "y"}, "repeat would make more than 2,000 items"),
         ({"blocks": [{"type": "text", "text": "{x}" * 100_000}]}, {"x": "y" * 1000}, "more than 16,000,000"),
         ({"blocks": [{"type": "text", "text": "{a." + "9" * 5000 + "}"}]}, {"a": [1]}, "no value for {a.999"),
+        ({"blocks": [{"repeat": "a", "as": [], "blocks": []}]}, {"a": [1]}, "'[]' is not a name"),  # found by fuzzing
     ]:
         start = time.perf_counter()
         with pytest.raises(InvalidDocument, match=re.escape(message)):
