@@ -14,10 +14,9 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from escpos809.escpos import commands, vendor
-from escpos809.safejson import Limits
 
 from . import idempotency, jobs
-from .inputs import MAX_SQL_INT, int_arg, parse_json
+from .inputs import MAX_SQL_INT, int_arg, job_limits, parse_json
 from .openapi import openapi
 from .problems import Problem, problem  # noqa: F401 - problem() is also imported from here
 from .store import STATES
@@ -92,7 +91,7 @@ def _parse_submission(body: bytes) -> jobs.Built:
     profile = service().profile
     ctype = (request.mimetype or "").lower()
     if ctype == "application/json":
-        return jobs.from_json(parse_json(body, Limits(max_bytes=service().config.max_body_bytes)), profile)
+        return jobs.from_json(parse_json(body, job_limits(service().config.max_body_bytes)), profile)
     if ctype in jobs.BODY_KINDS:
         return jobs.from_body(ctype, body, profile)
     accepted = ", ".join(["application/json", *jobs.BODY_KINDS])

@@ -4,14 +4,23 @@ parameters in range (a 400, never an overflow further in)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
-from escpos809.safejson import JsonRefused, Limits, loads
+from escpos809.safejson import DEFAULT, JsonRefused, Limits, loads
 
 from .problems import Problem
 
 #: a SQLite INTEGER (job seq cursors) is a signed 64-bit number
 MAX_SQL_INT = 2**63 - 1
+#: a job body: the safejson defaults, with fewer values (a receipt of 2,000 blocks and full
+#: tables stays far below; parsing what is refused then costs little more than reading it)
+JOB_VALUES = 200_000
+
+
+def job_limits(max_body_bytes: int) -> Limits:
+    """The limits of a JSON job body under the service's ``max_body_bytes``."""
+    return replace(DEFAULT, max_bytes=max_body_bytes, max_values=JOB_VALUES)
 
 
 def parse_json(body: bytes, limits: Limits, *, exact: bool = False, surrogates: bool = False) -> Any:

@@ -17,7 +17,6 @@ from .session import W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, FINAL, PROVI
 from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
 
 COSTMSG = "org.openchargealliance.costmsg"
-MAX_CP_CHARS = 128  # the edge (intake.py) says the same; frames from the tap come here directly
 ENERGY = "Energy.Active.Import.Register"
 MAX_PENDING = 10_000
 
@@ -50,7 +49,7 @@ class Assembler:
         try:
             if not isinstance(cp, str) or not cp.strip():
                 raise F.FrameError("charge point id missing")
-            check_text(cp, "charge point id", MAX_CP_CHARS)
+            check_text(cp, "charge point id", F.MAX_CP_CHARS)  # the tap's frames come straight here
             d = F.direction(dir_text)
             f = F.parse(frame)
             received_at = float(received_at)

@@ -26,7 +26,10 @@ ONLY_16 = {"StartTransaction", "StopTransaction"}
 ONLY_2X = {"TransactionEvent", "CostUpdated", "NotifyEVChargingNeeds", "NotifyEvent", "RequestStartTransaction"}
 ONLY_21 = {"NotifySettlement", "NotifyWebPaymentStarted", "SetDefaultTariff", "ChangeTransactionTariff"}
 MAX_FRAME_BYTES = 1 << 20
-MAX_ID_CHARS = 128  # OCPP says 36; stations in the field send longer ids
+#: OCPP 2.0.1 gives the station identity 48 characters and message ids 36; stations in the
+#: field go beyond both, so the limits are looser, but finite
+MAX_CP_CHARS = 128
+MAX_ID_CHARS = 128
 #: an action names a schema file and a handler: letters and digits only (OCPP's are CamelCase)
 ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 

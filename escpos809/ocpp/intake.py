@@ -14,11 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..safejson import Limits, check_text, lone_surrogate
+from .frames import MAX_CP_CHARS
 
-#: OCPP 2.0.1 gives the station identity 48 characters, message ids 36; stations in the
-#: field go beyond both, so the limits are looser, but finite
-MAX_CP_CHARS = 128
-MAX_ID_CHARS = 128
 #: 9999-12-31T23:59:59Z: the last second a datetime can hold
 MAX_TS = 253_402_300_799
 #: a frame is at most 1 MiB (frames.MAX_FRAME_BYTES); a request may carry 1,000 of them

@@ -28,9 +28,11 @@ ATTACKS = [  # (what, body, status, title, in the detail)
     ("lone surrogate", b'{"type": "text", "text": "a\\ud800b"}', 400, "Malformed JSON",
      "/text: a lone UTF-16 surrogate escape is not Unicode text"),
     ("not UTF-8", b'{"type": "text", "text": "\xff"}', 400, "Malformed JSON", "the text is not UTF-8"),
-    ("600,001 values", b"[" + b"0," * 600_000 + b"0]", 400, "JSON beyond limits", "600,001 values; at most 500,000"),
-    ("40,000 blocks", json.dumps(BIG_DOC).encode(), 422, "Invalid job",
-     "/document/blocks: 40,000 items; at most 2,000 allowed here"),
+    ("200,001 values", b"[" + b"0," * 200_000 + b"0]", 400, "JSON beyond limits", "200,001 values; at most 200,000"),
+    ("40,000 blocks, 3.2 MB", json.dumps(BIG_DOC).encode(), 400, "JSON beyond limits",
+     "240,004 values; at most 200,000"),
+    ("40,000 cut blocks", json.dumps({"type": "receipt", "document": {"blocks": [{"type": "cut"}] * 40_000}}).encode(),
+     422, "Invalid job", "/document/blocks: 40,000 items; at most 2,000 allowed here"),
     ("2,000 bad blocks", json.dumps({"type": "receipt", "document": {"blocks": [{"type": "text", "text": 1}] * 2000}})
      .encode(), 422, "Invalid job", "1,990 more invalid blocks"),
     ("row of 100,000 cells", json.dumps({"type": "receipt", "document": {"blocks": [
