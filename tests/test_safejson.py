@@ -46,6 +46,9 @@ def test_what_is_fine_passes_unchanged():
     assert loads(b'{"v": 0.1}', exact=True) == {"v": Decimal("0.1")}
     assert loads(b'["\\ud800"]', surrogates=True) == ["\ud800"]
     assert loads(b'["' + b"," * 600_000 + b'"]') == ["," * 600_000]  # commas inside a string are no values
+    assert loads(b'["\\"' + b"[," * 300_000 + b'"]') == ['"' + "[," * 300_000]  # ... after an escaped quote too
+    with pytest.raises(JsonRefused, match="600,001 values; at most 500,000"):
+        loads(b"[" + b'"a",' * 600_000 + b'"b"]')
     with pytest.raises(JsonRefused, match="bytes of JSON; at most 10"):
         loads(b'["0123456789"]', Limits(max_bytes=10))
     with pytest.raises(JsonRefused, match="a string of 20 bytes at line 1 column 2; at most 16"):
