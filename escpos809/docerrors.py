@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
 
+from .safejson import kind_of
+
 #: invalid blocks explained in detail; more are counted in one last error
 MAX_EXPLAINED = 10
 #: lists up to this long are explained whole
@@ -104,8 +106,8 @@ class Explainer:
 
     def _block(self, block: Any, i: int) -> list[Found]:
         if not isinstance(block, dict):
-            kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(block), "a number")
-            return [Found(("blocks", i), "type", "object", _small(block), f"a block must be an object, not {kind}")]
+            return [Found(("blocks", i), "type", "object", _small(block),
+                          f"a block must be an object, not {kind_of(block)}")]
         own: list[Found] = []
         index: dict[tuple, list[int]] = {}
         cut = dict(block)

@@ -6,8 +6,11 @@ until ``RecursionError``), numbers of hundreds of digits (``int`` refuses 4,301+
 float of ``1e999`` is infinity), ``NaN``/``Infinity`` (not JSON), very long strings, too many
 arrays and objects, and lone UTF-16 surrogates such as ``"\\ud800"`` (valid JSON grammar,
 but not Unicode text: SQLite, UTF-8 encoders and printers choke on them; RFC 7493 I-JSON
-forbids them). The checks run on the raw bytes at C speed (regular expressions, ``count``,
-``translate``) before ``json.loads``, so a refusal costs about as much as reading the body.
+forbids them). Size, value and container counts and number lengths are judged on the raw
+bytes at C speed (``count``, ``translate``, a regular expression where one trips) before
+``json.loads`` runs; the depth is then measured level by level on the parsed value (the
+parser's own recursion guard stops the absurd cases first). A refusal costs about as much as
+reading the body.
 
 Pure: no I/O, no logging.
 """
@@ -102,7 +105,7 @@ def _prescan(data: bytes, limits: Limits) -> int:
     """The limits judged on the raw text. Each first looks at the bytes as they are (strings
     included: it can only over-count) and looks again without the strings only when that
     first look trips, so a body that is well within them costs a few C-speed passes.
-    Returns how many "[" and "{" the text holds (strings included)."""
+    Returns a count of "[" and "{" that is at least the nesting depth."""
     if len(data) > limits.max_bytes:
         raise JsonRefused(f"{len(data):,} bytes of JSON; at most {limits.max_bytes:,}", limit=True)
     if len(data) > limits.max_string_bytes:  # only then can one string be too long
@@ -126,7 +129,7 @@ def _prescan(data: bytes, limits: Limits) -> int:
             shown = text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text):,} characters)"
             raise JsonRefused(f"number {shown} is too long (at most {limits.max_number_chars} characters)",
                               limit=True)
-    return openers  # "[" and "{" in the text, strings included: at least the depth
+    return openers
 
 
 def _check_shape(value: Any, limits: Limits) -> None:
@@ -207,7 +210,7 @@ def check_text(value: Any, field: str, max_chars: int, *, control: bool = False)
     valid Unicode; without ``control`` no control characters (NUL, ESC, newlines …).
     Returns it; raises ``ValueError`` naming ``field``."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string, not {_kind(value)}")
+        raise ValueError(f"{field} must be a string, not {kind_of(value)}")
     if not value:
         raise ValueError(f"{field} is empty")
     if len(value) > max_chars:
@@ -220,7 +223,8 @@ def check_text(value: Any, field: str, max_chars: int, *, control: bool = False)
     return value
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What a parsed JSON value is, in words: "an object", "an array", "a number", …"""
     return {dict: "an object", list: "an array", bool: "a boolean", type(None): "null",
             str: "a string"}.get(type(value), "a number")
 
