@@ -630,27 +630,28 @@ def _say_printed(printed: list, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Assemble and report, print nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per receipt on stdout.")
 def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
-    """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session."""
-    from decimal import Decimal
+    """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session.
+    A bad line is refused on stderr with its number; the replay goes on."""
+    from .ocpp.intake import LIMITS, parse_item
+    from .safejson import JsonRefused, loads
 
     printed: list = []
     ingest = _ocpp_ingest(printer_uri, database, dry_run, printed)
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    stream = sys.stdin.buffer if source == "-" else open(source, "rb")
     accepted = rejected = 0
     with stream:
         for number, line in enumerate(stream, 1):
             if not line.strip():
                 continue
-            try:
-                item = json.loads(line, parse_float=Decimal)
-                cp, direction, frame, ts = item["cp"], item["dir"], item["frame"], item.get("ts")
-                if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, Decimal))):
-                    raise ValueError(f"ts {ts!r} is not a number")
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            try:  # the line as bytes: one that is not UTF-8 is refused, not a traceback
+                item = parse_item(loads(line, LIMITS, exact=True))
+            except (JsonRefused, ValueError) as exc:
                 click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)
                 rejected += 1
                 continue
-            res = ingest.feed(cp, direction, frame, None if ts is None else float(ts), item.get("version"))
+            if item is None:
+                continue
+            res = ingest.feed(item.cp, item.direction, item.frame, item.ts, item.version)
             if not res.accepted:
                 click.echo(f"escpos809: {source}:{number}: refused: {res.reason}", err=True)
                 rejected += 1
@@ -660,7 +661,8 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     _say_printed(printed, as_json)
     for row in ingest.sessions():
         if row["state"] not in ("printed",):
-            click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed)", err=True)
+            why = f": {row['error']}" if row.get("error") else ""
+            click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed{why})", err=True)
     click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(printed)} receipts", err=True)
     ingest.close()
     if accepted == 0 and rejected:

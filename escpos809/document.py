@@ -149,6 +149,8 @@ class Document:
 
 
 # --- validation ---------------------------------------------------------------------------------
+#: the schema's ``blocks`` maxItems (a test checks that they agree)
+MAX_BLOCKS = 2000
 
 _validator = None
 _UNEXPECTED = re.compile(r"'([^']+)'")
@@ -174,25 +176,36 @@ def _fast_validator():
     return jsonschema_rs.validator_for(schema())
 
 
+@lru_cache(maxsize=1)
+def _explainer():
+    from .docerrors import Explainer
+
+    return Explainer(schema()) if _fast_validator() is not None else None
+
+
 def _schema_errors(data: Any) -> list:
+    """The document's errors (:class:`~escpos809.docerrors.Found`), in path order; with
+    jsonschema-rs at hand, only those of the first invalid blocks (the cost stays small)."""
     global _validator
-    fast = _fast_validator()
-    if fast is not None and fast.is_valid(data):
-        return []
+    explainer = _explainer()
+    if explainer is not None:
+        return sorted(explainer.errors(data), key=lambda e: (e.validator == "more", list(map(str, e.path)), e.message))
+    from .docerrors import _found
+
     if _validator is None:
         import jsonschema
 
         _validator = jsonschema.Draft202012Validator(schema())
-    return sorted(_validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    return sorted(map(_found, _validator.iter_errors(data)), key=lambda e: (list(map(str, e.path)), e.message))
 
 
 def validate(data: Any) -> list[tuple[str, str]]:
     """Every problem with a document as (JSON path, message); empty when it is valid."""
     errors = _schema_errors(data)
     out: list[tuple[str, str]] = []
-    paths = {_json_path(e.absolute_path) for e in errors}
+    paths = {_json_path(e.path) for e in errors}
     for e in errors:
-        path = _json_path(e.absolute_path)
+        path = _json_path(e.path)
         if e.validator == "unevaluatedProperties":
             names = [n for n in _UNEXPECTED.findall(e.message)]
             names = [n for n in names if f"{path}/{n}" not in paths]  # already reported as a bad value
@@ -207,11 +220,15 @@ def validate(data: Any) -> list[tuple[str, str]]:
         elif e.validator in ("maxLength", "minLength") and isinstance(e.instance, str):
             bound = "at most" if e.validator == "maxLength" else "at least"
             msg = f"{len(e.instance):,} characters; {bound} {e.validator_value:,} allowed here"
+        elif e.validator == "maxItems" and isinstance(e.instance, list):
+            msg = f"{len(e.instance):,} items; at most {e.validator_value:,} allowed here"
         else:
             msg = e.message if len(e.message) < 200 else e.message[:200] + "…"
-        out.append((path, msg))
-    if isinstance(data, dict) and not data.get("allow_raw"):
-        for i, b in enumerate(data.get("blocks") or []):
+        if (path, msg) not in out:  # a block that is not an object fails each type's "then"
+            out.append((path, msg))
+    blocks = data.get("blocks") if isinstance(data, dict) else None
+    if isinstance(blocks, list) and not data.get("allow_raw") and not any(p == "blocks" for p, _ in out):
+        for i, b in enumerate(blocks):
             if isinstance(b, dict) and b.get("type") == "raw":
                 out.append((f"blocks/{i}", "raw blocks need \"allow_raw\": true in the document"))
     return out
@@ -313,10 +330,12 @@ def load_document(source: str | Path | bytes) -> Document:
         base = Path(source).resolve().parent
     else:
         text = source.decode("utf-8") if isinstance(source, bytes) else source
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidDocument([("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    from .safejson import JsonRefused, Limits, loads
+
+    try:  # a local file may carry big images inline: only the size limit is wider
+        data = loads(text, Limits(max_bytes=64 << 20))
+    except JsonRefused as exc:
+        raise InvalidDocument([(exc.path or "", f"{'JSON beyond limits' if exc.limit else 'not JSON'}: {exc}")]) from None
     return from_dict(data, base)
 
 

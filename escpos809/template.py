@@ -8,9 +8,15 @@ error with its JSON path, never a blank.
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from typing import Any
 
 from .errors import InvalidDocument
+
+#: a filled template may not grow past these: ``repeat`` inside ``repeat`` and ``{name}``
+#: many times over a long value would otherwise turn a small request into gigabytes
+MAX_LIST = 2000                 # items one list may grow to (the schema's blocks maxItems)
+MAX_FILLED_CHARS = 16_000_000   # characters of text the filled template may hold in all
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}|\{|\}")
 
@@ -18,60 +24,81 @@ _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}
 def _lookup(values: dict, name: str, path: str) -> str:
     cur: Any = values
     for part in name.split("."):
-        if isinstance(cur, dict) and part in cur:
+        if isinstance(cur, (dict, ChainMap)) and part in cur:
             cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+        elif isinstance(cur, list) and part.isdigit() and len(part) < 10 and int(part) < len(cur):
             cur = cur[int(part)]
         else:
-            raise InvalidDocument([(path, f"no value for {{{name}}}")])
+            shown = name if len(name) <= 80 else name[:60] + "…"
+            raise InvalidDocument([(path, f"no value for {{{shown}}}")])
     if isinstance(cur, (dict, list)) or cur is None:
         raise InvalidDocument([(path, f"{{{name}}} is {type(cur).__name__ if cur is not None else 'null'}, not text")])
     return cur if isinstance(cur, str) else str(cur)
 
 
-def _fill_str(text: str, values: dict, path: str) -> str:
+def _fill_str(text: str, values: dict, path: str, budget: "_Budget") -> str:
     def sub(m: re.Match) -> str:
         tok = m.group(0)
         if tok in ("{{", "}}"):
             return tok[0]
         if m.group(1) is None:
-            raise InvalidDocument([(path, f"unmatched {tok!r} in {text!r} (write {tok * 2} for a literal brace)")])
-        return _lookup(values, m.group(1), path)
-    return _FIELD.sub(sub, text)
+            raise InvalidDocument([(path, f"unmatched {tok!r} in {text[:80]!r} (write {tok * 2} for a literal brace)")])
+        return budget.spend(_lookup(values, m.group(1), path), path)
+    return _FIELD.sub(sub, text) if "{" in text or "}" in text else budget.spend(text, path)
 
 
-def _fill(node: Any, values: dict, path: str) -> Any:
+class _Budget:
+    """What is left of :data:`MAX_FILLED_CHARS` while one template is filled."""
+
+    def __init__(self) -> None:
+        self.chars = MAX_FILLED_CHARS
+
+    def spend(self, text: str, path: str) -> str:
+        self.chars -= len(text)
+        if self.chars < 0:
+            raise InvalidDocument([(path, f"the filled template would hold more than {MAX_FILLED_CHARS:,} "
+                                          "characters of text")])
+        return text
+
+
+def _fill(node: Any, values: dict, path: str, budget: _Budget) -> Any:
     if isinstance(node, str):
-        return _fill_str(node, values, path)
+        return _fill_str(node, values, path, budget)
     if isinstance(node, dict):
-        return {k: _fill(v, values, f"{path}/{k}" if path else k) for k, v in node.items()}
+        return {k: _fill(v, values, f"{path}/{k}" if path else k, budget) for k, v in node.items()}
     if isinstance(node, list):
         out = []
         for i, item in enumerate(node):
             here = f"{path}/{i}" if path else str(i)
             if isinstance(item, dict) and "repeat" in item:
-                out.extend(_repeat(item, values, here))
+                out.extend(_repeat(item, values, here, budget))
             else:
-                out.append(_fill(item, values, here))
+                out.append(_fill(item, values, here, budget))
+            if len(out) > MAX_LIST:
+                raise InvalidDocument([(path, f"the filled list would have more than {MAX_LIST:,} items")])
         return out
     return node
 
 
-def _repeat(block: dict, values: dict, path: str) -> list:
+def _repeat(block: dict, values: dict, path: str, budget: _Budget) -> list:
     unknown = set(block) - {"repeat", "as", "blocks"}
     if unknown or not isinstance(block.get("blocks"), list) or not isinstance(block["repeat"], str):
         raise InvalidDocument([(path, 'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'
                                 + (f"; unknown {sorted(unknown)}" if unknown else ""))])
     name = block.get("as", "item")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InvalidDocument([(f"{path}/as", f"{str(name)[:40]!r} is not a name (letters, digits and _)")])
     items: Any = values
     for part in block["repeat"].split("."):
-        items = items.get(part) if isinstance(items, dict) else None
+        items = items.get(part) if isinstance(items, (dict, ChainMap)) else None
     if not isinstance(items, list):
         raise InvalidDocument([(f"{path}/repeat", f"{block['repeat']!r} is not a list in the data")])
-    out = []
+    out: list = []
     for k, item in enumerate(items):
-        scope = {**values, name: item, "index": k + 1}
-        out.extend(_fill(block["blocks"], scope, f"{path}/blocks"))
+        scope = ChainMap({name: item, "index": k + 1}, values)  # no copy of the data per item
+        out.extend(_fill(block["blocks"], scope, f"{path}/blocks", budget))
+        if len(out) > MAX_LIST:
+            raise InvalidDocument([(path, f"repeat would make more than {MAX_LIST:,} items")])
     return out
 
 
@@ -79,4 +106,4 @@ def fill(template: dict, values: dict) -> dict:
     """The document ``template`` with every field filled from ``values``."""
     if not isinstance(values, dict):
         raise InvalidDocument([("", "template data must be a JSON object")])
-    return _fill(template, values, "")
+    return _fill(template, values, "", _Budget())

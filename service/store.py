@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
     idem_key    TEXT,
+    request_digest TEXT,            -- fingerprint of the request that brought idem_key
     created     REAL NOT NULL,
     updated     REAL NOT NULL,
     started     REAL,
@@ -35,6 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (printer, state, seq);
 """
+#: columns added since the first release: (name, declaration); added to older databases at open
+_ADDED = (("request_digest", "TEXT"),)
 
 
 @dataclass
@@ -94,8 +97,20 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # durable at commit, power cut included
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
         self.changed = threading.Condition()  # notified on every change a worker may care about
+
+    def _migrate(self) -> None:
+        """Bring a database made by an older version up to the schema (adds missing columns)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, decl in _ADDED:
+            if name not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {decl}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         with self._lock:
@@ -107,25 +122,28 @@ class JobStore:
 
     # --- writing ------------------------------------------------------------------------------------
     def submit(self, printer: str, kind: str, payload: dict, data: bytes,
-               idem_key: str | None = None) -> tuple[Job, bool]:
+               idem_key: str | None = None, digest: str | None = None) -> tuple[Job, bool]:
         """Store a new job (committed when this returns). With an idempotency key already used
-        for this printer, return that job instead: ``(job, created)``."""
+        for this printer, return that job instead: ``(job, created)``. ``digest`` is the
+        fingerprint of the request, kept with the key (see :meth:`by_key`)."""
         now = time.time()
         job_id = uuid.uuid4().hex[:16]
         with self._lock:
             try:
                 self._db.execute(
-                    "INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                    (job_id, printer, kind, json.dumps(payload), data, idem_key, now, now))
+                    "INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, request_digest, created,"
+                    " updated) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                    (job_id, printer, kind, json.dumps(payload), data, idem_key, digest, now, now))
                 created = True
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
                 if idem_key is None:
                     raise
-                created = False
+                created, refused = False, exc
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE " + ("id = ?" if created else "printer = ? AND idem_key = ?"),
                 (job_id,) if created else (printer, idem_key)).fetchone()
+            if row is None:  # the insert failed for another reason than the key
+                raise refused
         if created:
             self._notify()
         return _job(row), created
@@ -197,6 +215,14 @@ class JobStore:
         with self._lock:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
+
+    def by_key(self, printer: str, idem_key: str) -> tuple[Job, str | None] | None:
+        """The job an idempotency key made on this printer, with its request's fingerprint
+        (None for jobs stored before fingerprints were kept)."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?",
+                                   (printer, idem_key)).fetchone()
+        return (_job(row[:-1]), row[-1]) if row else None
 
     def next_for(self, printer: str, after: int | None = None) -> Job | None:
         """The printer's next job: the oldest that is queued, held by the printer's condition, or

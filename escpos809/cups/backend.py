@@ -81,11 +81,15 @@ def discover(log: Log = _stderr, timeout: float = 1.5) -> list[str]:
 
 
 def _printer_uri(device_uri: str) -> str:
+    """The printer URI inside ``escpos809:<printer URI>``, if a CUPS queue may print to it
+    (see :mod:`escpos809.cups.device_uri`): InvalidURI, and the queue stops, otherwise."""
+    from .device_uri import check_printer_uri
+
     prefix = f"{SCHEME}:"
     if not device_uri.startswith(prefix) or len(device_uri) == len(prefix):
         raise InvalidURI(f"device URI {device_uri!r} is not {SCHEME}:<printer URI> "
                          f"(e.g. {SCHEME}:tcp://192.168.1.50:9100)")
-    return device_uri[len(prefix):]
+    return check_printer_uri(device_uri[len(prefix):])
 
 
 def _open_printer(uri: str):

@@ -168,8 +168,9 @@ def _lpadmin(*args: str) -> str:
 def check_printer_uri(printer_uri: str) -> None:
     """Raise :class:`InvalidURI` for a URI the backend would refuse."""
     from ..transport import open_transport
+    from .device_uri import check_printer_uri as allowed
 
-    open_transport(printer_uri)
+    open_transport(allowed(printer_uri))
 
 
 def add_queue(queue: str, printer_uri: str, raw: bool = False, info: str | None = None,

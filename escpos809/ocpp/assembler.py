@@ -5,12 +5,12 @@ timestamps, and tracks 2.x seqNo gaps (reference §7.1-7.3). Pure: no I/O, no cl
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ..safejson import check_text, loads
 from . import frames as F
 from . import ocmf
 from .session import W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, FINAL, PROVISIONAL, STATION, Session
@@ -49,15 +49,19 @@ class Assembler:
         try:
             if not isinstance(cp, str) or not cp.strip():
                 raise F.FrameError("charge point id missing")
+            check_text(cp, "charge point id", F.MAX_CP_CHARS)  # the tap's frames come straight here
             d = F.direction(dir_text)
             f = F.parse(frame)
-        except F.FrameError as exc:
+            received_at = float(received_at)
+            if not math.isfinite(received_at):
+                raise F.FrameError(f"receive time {received_at} is not a finite number")
+        except (F.FrameError, ValueError, TypeError) as exc:  # check_text's ValueError names the field
             return Result(False, str(exc))
         if version:
-            if version not in F.VERSIONS:
-                return Result(False, f"version {version!r} is not 1.6, 2.0.1 or 2.1")
+            if not isinstance(version, str) or version not in F.VERSIONS:
+                shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:30] + "…"
+                return Result(False, f"version {shown} is not 1.6, 2.0.1 or 2.1")
             self.versions[cp] = F.VERSIONS[version]
-        received_at = float(received_at)
         res = Result(True, kind=f.kind, action=f.action)
         try:
             if f.kind in (F.CALL, F.SEND):
@@ -240,7 +244,7 @@ class Assembler:
         if p.get("vendorId") != COSTMSG or p.get("messageId") not in ("FinalCost", "RunningCost"):
             return
         data = p.get("data")
-        data = json.loads(data, parse_float=Decimal) if isinstance(data, str) else F.exact_numbers(data or {})
+        data = loads(data, exact=True) if isinstance(data, str) else F.exact_numbers(data or {})
         s = self._get(cp, data["transactionId"], self.versions.get(cp, "1.6"), now, res)
         cost = to_decimal(data["cost"])
         if p["messageId"] == "FinalCost":

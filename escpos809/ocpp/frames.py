@@ -9,10 +9,13 @@ refused, with the reason.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+
+from ..safejson import JsonRefused, Limits, check_text, loads
 
 CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
 UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
@@ -23,6 +26,12 @@ ONLY_16 = {"StartTransaction", "StopTransaction"}
 ONLY_2X = {"TransactionEvent", "CostUpdated", "NotifyEVChargingNeeds", "NotifyEvent", "RequestStartTransaction"}
 ONLY_21 = {"NotifySettlement", "NotifyWebPaymentStarted", "SetDefaultTariff", "ChangeTransactionTariff"}
 MAX_FRAME_BYTES = 1 << 20
+#: OCPP 2.0.1 gives the station identity 48 characters and message ids 36; stations in the
+#: field go beyond both, so the limits are looser, but finite
+MAX_CP_CHARS = 128
+MAX_ID_CHARS = 128
+#: an action names a schema file and a handler: letters and digits only (OCPP's are CamelCase)
+ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 class FrameError(ValueError):
@@ -63,9 +72,9 @@ def decode(frame: Any) -> list:
         if len(frame) > MAX_FRAME_BYTES:
             raise FrameError(f"frame of {len(frame)} characters is larger than {MAX_FRAME_BYTES}")
         try:
-            frame = json.loads(frame, parse_float=Decimal)
-        except ValueError as exc:
-            raise FrameError(f"frame is not JSON ({exc})") from None
+            frame = loads(frame, Limits(max_bytes=4 * MAX_FRAME_BYTES), exact=True)
+        except JsonRefused as exc:
+            raise FrameError(f"frame is not JSON we take ({exc})") from None
     else:
         frame = exact_numbers(frame)
     if not isinstance(frame, list):
@@ -81,10 +90,15 @@ def parse(frame: Any) -> Frame:
     kind = f[0]
     if len(f) < 2 or not isinstance(f[1], str) or not f[1]:
         raise FrameError("message id missing or not a string")
-    msg_id = f[1]
+    try:
+        msg_id = check_text(f[1], "message id", MAX_ID_CHARS)
+    except ValueError as exc:
+        raise FrameError(str(exc)) from None
     if kind in (CALL, SEND):
         if len(f) != 4 or not isinstance(f[2], str) or not f[2]:
             raise FrameError(f"{'CALL' if kind == CALL else 'SEND'} must be [{kind}, id, action, payload]")
+        if not ACTION.fullmatch(f[2]):
+            raise FrameError(f"action {f[2][:40]!r} is not an OCPP action name (letters and digits, at most 64)")
         if not isinstance(f[3], dict):
             raise FrameError(f"{f[2]} payload is not a JSON object")
         return Frame(kind, msg_id, action=f[2], payload=f[3])
@@ -92,16 +106,17 @@ def parse(frame: Any) -> Frame:
         if len(f) != 3 or not isinstance(f[2], dict):
             raise FrameError("CALLRESULT must be [3, id, payload] with an object payload")
         return Frame(kind, msg_id, payload=f[2])
-    if len(f) < 4 or not isinstance(f[2], str):
+    if len(f) < 4 or not isinstance(f[2], str) or len(f[2]) > 64:
         raise FrameError("CALLERROR must be [4, id, errorCode, description, details]")
     return Frame(kind, msg_id, error_code=f[2], error_description=str(f[3]),
                  payload=f[4] if len(f) > 4 and isinstance(f[4], dict) else {})
 
 
 def direction(text: str) -> str:
-    d = DIRECTIONS.get(str(text).strip().lower())
+    d = DIRECTIONS.get(text.strip().lower()) if isinstance(text, str) else None
     if d is None:
-        raise FrameError(f"direction {text!r} is not one of cp->csms, csms->cp, cs->csms, csms->cs")
+        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:30] + "…"
+        raise FrameError(f"direction {shown} is not one of cp->csms, csms->cp, cs->csms, csms->cs")
     return d
 
 
@@ -116,7 +131,7 @@ def guess_version(action: str, payload: dict) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=512)
 def _validator(version: str, action: str, response: bool):
     """The ``ocpp`` package's JSON schema validator for a message, or None when there is none."""
     try:

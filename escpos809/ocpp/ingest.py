@@ -20,6 +20,9 @@ from .store import FAILED, PRINTED, PRINTING, FrameStore
 
 log = logging.getLogger("escpos809.ocpp")
 RETRY_S = 5.0
+#: a receipt that cannot even be prepared or recorded (a poisoned session, a broken disk) is
+#: retried after RETRY_S, doubling up to this: never dropped, never hammering
+MAX_RETRY_S = 3600.0
 #: frames older than this are dropped at start: their sessions printed (or died) long ago
 KEEP_FRAMES_S = 90 * 86400
 
@@ -56,9 +59,11 @@ class Ingest:
         self.asm = Assembler(cfg.tz)
         self._lock = threading.RLock()
         self._retry_at: dict[tuple[str, str], float] = {}
+        self._failures: dict[tuple[str, str], int] = {}    # failed attempts in a row
+        self._errors: dict[tuple[str, str], str] = {}      # why, when the store could not say it
         self.store.prune(clock() - KEEP_FRAMES_S)
         for cp, direction, version, received, frame in self.store.frames():
-            self.asm.feed(cp, direction, frame, received, version)
+            self._assemble(cp, direction, frame, received, version)
         # kept in memory so a frame costs no query per finished session
         self._printed = {(r["cp"], r["tx"]) for r in self.store.receipts() if r["state"] == PRINTED}
         self._waiting = {k for k, s in self.asm.sessions.items() if s.ended and k not in self._printed}
@@ -72,12 +77,17 @@ class Ingest:
         now = self.clock() if received_at is None else float(received_at)
         text = frame_text(frame)
         with self._lock:
-            res = self.asm.feed(cp, direction, text, now, version)
+            res = self._assemble(cp, direction, text, now, version)
             if not res.accepted:
-                log.warning("frame from %s refused: %s", cp, res.reason)
+                log.warning("frame from %r refused: %s", cp, res.reason)
                 return res
             if not res.duplicate:
-                self.store.append(cp, direction, version, now, text)
+                try:
+                    self.store.append(cp, direction, version, now, text)
+                except Exception as exc:  # noqa: BLE001 - a full disk must not stop the intake
+                    log.error("frame from %r not written to the frame log: %s", cp, exc)
+                    res.warnings.append(f"not written to the frame log ({type(exc).__name__}: {exc}); "
+                                        "a restart before its receipt prints forgets it")
             for w in res.warnings:
                 log.info("frame from %s: %s", cp, w)
             for key in res.sessions:
@@ -86,6 +96,14 @@ class Ingest:
         if self._waiting:
             self.flush(now)
         return res
+
+    def _assemble(self, cp, direction, text, now, version) -> Result:
+        """The assembler, with a bug that a frame finds turned into a refusal of that frame."""
+        try:
+            return self.asm.feed(cp, direction, text, now, version)
+        except Exception as exc:  # noqa: BLE001 - one frame must not stop the others
+            log.exception("frame from %r: the assembler failed", cp)
+            return Result(False, f"the frame could not be read ({type(exc).__name__}); the service logged it")
 
     # --- printing ---------------------------------------------------------------------------
     def due(self, s: Session, now: float) -> bool:
@@ -110,38 +128,70 @@ class Ingest:
 
     def _print(self, s: Session) -> bool:
         key = (s.cp, s.tx)
-        state = self.store.receipt(*key)
-        reprint = bool(state and state["state"] == PRINTING)  # a crash came between sending and recording
-        with self._lock:
-            summary = summarize(s, self.cfg)
-            doc = document(summary, self.cfg)
         ref = f"ocpp:{s.cp}:{s.tx}"
-        self.store.set_receipt(s.cp, s.tx, PRINTING, summary=summary.to_json())
+        try:  # everything up to the sink: a session that cannot get this far is poisoned
+            state = self.store.receipt(*key)
+            reprint = bool(state and state["state"] == PRINTING)  # a crash came between sending and recording
+            with self._lock:
+                summary = summarize(s, self.cfg)
+                doc = document(summary, self.cfg)
+            self.store.set_receipt(s.cp, s.tx, PRINTING, summary=summary.to_json())
+        except Exception as exc:  # noqa: BLE001 - marked failed; the other sessions go on
+            log.exception("receipt %r cannot be prepared", ref)
+            return self._failed(key, f"cannot prepare the receipt: {type(exc).__name__}: {exc}", backoff=True)
         try:
             job = self.sink(ref, doc, summary, reprint)
         except Exception as exc:  # noqa: BLE001 - printer offline, a bug in layout: retried, not lost
-            self.store.set_receipt(s.cp, s.tx, FAILED, error=f"{type(exc).__name__}: {exc}")
-            self._retry_at[key] = time.monotonic() + RETRY_S
-            log.warning("receipt %s not printed (retried in %g s): %s", ref, RETRY_S, exc)
-            return False
-        self.store.set_receipt(s.cp, s.tx, PRINTED, job=job)
+            log.warning("receipt %r not printed: %s", ref, exc)
+            return self._failed(key, f"{type(exc).__name__}: {exc}", backoff=False)
+        try:
+            self.store.set_receipt(s.cp, s.tx, PRINTED, job=job)
+        except Exception as exc:  # noqa: BLE001 - it printed: not again in this run
+            log.error("receipt %r printed (%s) but not recorded: %s; a restart may print it again", ref, job, exc)
         with self._lock:
-            self._retry_at.pop(key, None)
+            for d in (self._retry_at, self._failures, self._errors):
+                d.pop(key, None)
             self._waiting.discard(key)
             self._printed.add(key)
-        log.info("receipt %s printed: %s", ref, job)
+        log.info("receipt %r printed: %s", ref, job)
         return True
 
-    def sessions(self) -> list[dict]:
+    def _failed(self, key: tuple[str, str], error: str, backoff: bool) -> bool:
+        """Mark a receipt failed with the reason (in the store, else in memory) and set its retry."""
         with self._lock:
-            out = []
-            for s in self.asm.sessions.values():
-                row = summarize(s, self.cfg).to_json()
-                state = self.store.receipt(s.cp, s.tx)
-                row["state"] = state["state"] if state else ("waiting" if s.ended else "open")
-                row["job"] = state["job"] if state else None
-                out.append(row)
-            return out
+            n = self._failures[key] = self._failures.get(key, 0) + 1
+            wait = min(RETRY_S * 2 ** (n - 1), MAX_RETRY_S) if backoff else RETRY_S
+            self._retry_at[key] = time.monotonic() + wait
+            self._errors[key] = error
+        try:
+            self.store.set_receipt(key[0], key[1], FAILED, error=error)
+        except Exception as exc:  # noqa: BLE001 - the reason stays in memory, shown by sessions()
+            log.error("receipt state of %r not stored: %s", key, exc)
+        log.warning("receipt %r failed (retried in %g s): %s", key, wait, error)
+        return False
+
+    def sessions(self) -> list[dict]:
+        """Every session with its receipt state; one that cannot be summarised or looked up is
+        listed as failed with the reason, never an error for the whole list."""
+        with self._lock:
+            return [self._session_row(s) for s in self.asm.sessions.values()]
+
+    def _session_row(self, s: Session) -> dict:
+        key = (s.cp, s.tx)
+        try:
+            row = summarize(s, self.cfg).to_json()
+        except Exception as exc:  # noqa: BLE001
+            row = {"cp": s.cp, "transaction": s.tx, "summary_error": f"{type(exc).__name__}: {exc}"}
+        try:
+            state = self.store.receipt(*key)
+        except Exception as exc:  # noqa: BLE001
+            state = {"state": FAILED, "job": None, "error": f"{type(exc).__name__}: {exc}"}
+        if key in self._errors and not (state and state["state"] == PRINTED):
+            state = {"state": FAILED, "job": (state or {}).get("job"), "error": self._errors[key]}
+        row["state"] = state["state"] if state else ("waiting" if s.ended else "open")
+        row["job"] = state["job"] if state else None
+        row["error"] = state.get("error") if state else None
+        return row
 
     # --- background: grace periods and retries ----------------------------------------------
     def start(self, interval: float = 1.0) -> "Ingest":

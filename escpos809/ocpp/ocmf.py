@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from ..safejson import loads as _loads
 
 VALID, INVALID, NO_KEY, UNSUPPORTED = "valid", "INVALID", "no public key", "unsupported"
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
@@ -78,8 +79,8 @@ def _split(text: str) -> tuple[str, str]:
 def parse_record(text: str, public_key: str | None = None) -> OcmfRecord:
     payload_text, sig_text = _split(text)
     try:
-        payload = json.loads(payload_text, parse_float=Decimal)
-        signature = json.loads(sig_text)
+        payload = _loads(payload_text, exact=True)
+        signature = _loads(sig_text)
     except ValueError as exc:
         raise OcmfError(f"OCMF section is not JSON ({exc})") from None
     if not isinstance(payload, dict) or not isinstance(signature, dict):
@@ -142,7 +143,7 @@ def find(value, version: str) -> OcmfRecord | None:
         return parse_record(s)
     if s.startswith("{"):
         try:
-            env = json.loads(s)
+            env = _loads(s)
         except ValueError:
             raise OcmfError("signed value is neither OCMF nor a JSON envelope") from None
         if isinstance(env, dict) and "signedMeterData" in env:

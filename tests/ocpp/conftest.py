@@ -4,10 +4,20 @@ reference's edge-case scenario (ocpp-receipts.md §12), written out here frame b
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "ocpp"
+import pytest
+
+from escpos809.emulator import VirtualPrinter
+from tests.service.conftest import Service, printed_texts
+
+# copies of ../shared/samples/ocpp: the tests pass from the project's own files
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "ocpp"
 
 # reference §8.4: the KEBA KCP30 record and its public key
 KEBA_OCMF = ('OCMF|{"FV":"1.0","GI":"KEBA_KCP30","GS":"17619300","GV":"2.8.5","PG":"T32","IS":false,"IL":"NONE",'
@@ -56,3 +66,54 @@ EDGE = [  # (dir, frame) in arrival order, cp CP9, station time zone Europe/Berl
 
 def edge_lines() -> list[dict]:
     return [{"ts": 1000 + i, "cp": "CP9", "dir": d, "frame": f} for i, (d, f) in enumerate(EDGE)]
+
+
+def plain(name: str) -> list[dict]:
+    """A sample as a client sends it (floats, not Decimal)."""
+    return [json.loads(x) for x in (SAMPLES / name).read_text().splitlines() if x]
+
+
+def escpos809(*args, config=None, stdin=None):
+    """The real command line in its own process."""
+    env = {**os.environ}
+    env.pop("ESCPOS809_PRINTER", None)
+    if config:
+        env["ESCPOS809_CONFIG"] = str(config)
+    return subprocess.run([sys.executable, "-c", "from escpos809.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, input=stdin)
+
+
+def write_config(tmp_path, extra: str = "") -> str:
+    path = tmp_path / "config.toml"
+    path.write_text('[ocpp]\noperator = "VoltPark"\ntimezone = "Europe/Berlin"\n'
+                    'receipt_url = "https://receipts.example/{cp}/{tx}"\ngrace_s = 0.5\n' + extra)
+    return path
+
+
+def wait_printed(vp, n, timeout=20):
+    """Until ``n`` charging receipts are on the virtual printer's paper."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if printed_texts(vp).count("CHARGING RECEIPT") >= n:
+            vp.wait_idle()
+            return
+        time.sleep(0.05)
+    raise AssertionError(printed_texts(vp))
+
+
+@pytest.fixture
+def vprinter(tmp_path):
+    vp = VirtualPrinter(tmp_path / "paper").start()
+    yield vp
+    vp.stop()
+
+
+@pytest.fixture
+def ocpp_service(tmp_path, vprinter):
+    """``escpos809 serve`` printing charging receipts to the virtual printer."""
+    svc = Service(tmp_path, {"front": vprinter.uri})
+    svc.config.write_text(svc.config.read_text() + '[ocpp]\ntimezone = "Europe/Berlin"\ngrace_s = 0.5\n'
+                          'receipt_url = "https://receipts.example/{cp}/{tx}"\n')
+    svc.start()
+    yield svc
+    svc.stop()

@@ -4,46 +4,14 @@ real HTTP, both printing to a virtual printer over TCP; the QR is read back with
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 import zxingcpp
 from PIL import Image
 
-from escpos809.emulator import VirtualPrinter
-from tests.ocpp.conftest import SAMPLES, edge_lines, sample
-from tests.service.conftest import Service, printed_texts
-
-
-@pytest.fixture
-def vprinter(tmp_path):
-    vp = VirtualPrinter(tmp_path / "paper").start()
-    yield vp
-    vp.stop()
-
-
-def escpos809(*args, config=None, stdin=None):
-    env = {**os.environ}
-    env.pop("ESCPOS809_PRINTER", None)
-    if config:
-        env["ESCPOS809_CONFIG"] = str(config)
-    return subprocess.run([sys.executable, "-c", "from escpos809.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, input=stdin)
-
-
-def write_config(tmp_path, extra: str = "") -> str:
-    path = tmp_path / "config.toml"
-    path.write_text('[ocpp]\noperator = "VoltPark"\ntimezone = "Europe/Berlin"\n'
-                    'receipt_url = "https://receipts.example/{cp}/{tx}"\ngrace_s = 0.5\n' + extra)
-    return path
-
-
-def plain(name: str) -> list[dict]:
-    """A sample as a client sends it (floats, not Decimal)."""
-    return [json.loads(x) for x in (SAMPLES / name).read_text().splitlines() if x]
+from tests.ocpp.conftest import edge_lines, escpos809, plain, sample, wait_printed, write_config
+from tests.service.conftest import printed_texts
 
 
 def qr_on_paper(vp) -> list[str]:
@@ -94,26 +62,6 @@ def test_replay_refusals(tmp_path):
     proc = escpos809("ocpp", "replay", str(bad), config=cfg)
     assert proc.returncode == 7 and proc.stderr.strip() == \
         "escpos809: [ocpp] timezone 'Mars/Olympus' is not a known time zone"
-
-
-@pytest.fixture
-def ocpp_service(tmp_path, vprinter):
-    svc = Service(tmp_path, {"front": vprinter.uri})
-    svc.config.write_text(svc.config.read_text() + '[ocpp]\ntimezone = "Europe/Berlin"\ngrace_s = 0.5\n'
-                          'receipt_url = "https://receipts.example/{cp}/{tx}"\n')
-    svc.start()
-    yield svc
-    svc.stop()
-
-
-def wait_printed(vp, n, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if printed_texts(vp).count("CHARGING RECEIPT") >= n:
-            vp.wait_idle()
-            return
-        time.sleep(0.05)
-    raise AssertionError(printed_texts(vp))
 
 
 def test_service_endpoint_frames_and_citrineos(ocpp_service, vprinter):

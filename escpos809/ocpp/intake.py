@@ -1,0 +1,84 @@
+"""The edge for OCPP frames from others: one item of a request body or one replay line →
+the checked parts :meth:`Ingest.feed` takes, or a ``ValueError`` naming the field.
+
+An item is ``{cp, dir, frame[, ts, version]}`` or a CitrineOS webhook body (``stationId``,
+``event``, ``origin``, ``message``). Strings are judged here (valid Unicode, no control
+characters, a sane length), ``ts`` is a finite number of Unix seconds in range. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..safejson import Limits, check_text, lone_surrogate
+from .frames import MAX_CP_CHARS
+
+#: 9999-12-31T23:59:59Z: the last second a datetime can hold
+MAX_TS = 253_402_300_799
+#: a frame is at most 1 MiB (frames.MAX_FRAME_BYTES); a request may carry 1,000 of them
+LIMITS = Limits(max_bytes=8 << 20)
+MAX_ITEMS = 1000
+
+
+@dataclass(frozen=True)
+class Item:
+    cp: str
+    direction: str
+    frame: Any
+    ts: float | None = None
+    version: str | None = None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + "…"
+
+
+def check_ts(value: Any) -> float | None:
+    """``ts`` as sent (None, int, float or Decimal) → float seconds; refuses booleans, text,
+    NaN, infinities, negatives and times after the year 9999."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"ts {_shown(value)} is not a number")
+    if isinstance(value, Decimal) and not value.is_finite() or isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"ts {_shown(value)} is not a finite number")
+    if not 0 <= value <= MAX_TS:
+        raise ValueError(f"ts {_shown(value)} is out of range (0 to {MAX_TS:,} Unix seconds)")
+    return float(value)
+
+
+def _version(value: Any) -> str | None:
+    if value is None:
+        return None
+    return check_text(value, "version", 16)
+
+
+def parse_item(item: Any) -> Item | None:
+    """An item → its checked parts; None for a CitrineOS event that carries no frame."""
+    if not isinstance(item, dict):
+        raise ValueError("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
+    where = lone_surrogate(item)
+    if where is not None:
+        raise ValueError(f"{where}: not valid Unicode (a lone surrogate)")
+    if "stationId" in item:  # CitrineOS subscription (webhook.dispatcher.ts)
+        event = item.get("event", "message")
+        if event != "message":
+            if not isinstance(event, str):
+                raise ValueError(f"event must be a string, not {_shown(event)}")
+            return None
+        cp = check_text(item["stationId"], "stationId", MAX_CP_CHARS)
+        origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(item.get("origin")) if isinstance(item.get("origin"), str) \
+            else None
+        if origin is None or "message" not in item:
+            raise ValueError("CitrineOS body needs origin 'cs' or 'csms' and a message")
+        return Item(cp, origin, item["message"])
+    missing = [k for k in ("cp", "dir", "frame") if k not in item]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    cp = check_text(item["cp"], "cp", MAX_CP_CHARS)
+    direction = check_text(item["dir"], "dir", 16)
+    return Item(cp, direction, item["frame"], check_ts(item.get("ts")), _version(item.get("version")))

@@ -1,0 +1,60 @@
+"""``POST /api/v1/ocpp/frames`` and ``GET /api/v1/ocpp/sessions``: frames from a CSMS (or a
+CitrineOS webhook) become charging receipts. Each item is judged at the edge
+(:mod:`escpos809.ocpp.intake`); one bad item is refused with its reason and never stops the
+others, nor the sessions already assembled."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from escpos809.ocpp.intake import LIMITS, MAX_ITEMS, parse_item
+
+from .inputs import parse_json
+from .problems import Problem
+
+ocpp_api = Blueprint("ocpp", __name__)
+
+
+def _ingest():
+    return current_app.extensions["escpos809"].ocpp
+
+
+def _result(item, path: str) -> dict:
+    try:
+        parts = parse_item(item)
+    except ValueError as exc:
+        return {"path": path, "accepted": False, "reason": str(exc)}
+    if parts is None:
+        return {"path": path, "accepted": True, "reason": "CitrineOS event without a frame"}
+    res = _ingest().feed(parts.cp, parts.direction, parts.frame, parts.ts, parts.version)
+    return {"path": path, "accepted": res.accepted, "reason": res.reason or None, "action": res.action,
+            "duplicate": res.duplicate, "warnings": res.warnings,
+            "sessions": [{"cp": cp, "transaction": tx} for cp, tx in res.sessions]}
+
+
+@ocpp_api.post("/api/v1/ocpp/frames")
+def ocpp_frames():
+    """One frame (202, or 422 with the reason it was refused) or an array of them (200, a
+    result per frame: one bad frame never stops the others)."""
+    if (request.mimetype or "").lower() != "application/json":
+        raise Problem(415, "Unsupported content type", "send application/json")
+    # lone surrogates are judged item by item (intake), so one poisoned item spares the rest
+    body = parse_json(request.get_data(cache=False), LIMITS, exact=True, surrogates=True)
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > MAX_ITEMS:
+        raise Problem(422, "Invalid frames", f"send one frame object or an array of 1-{MAX_ITEMS:,}")
+    results = [_result(item, f"/{n}" if isinstance(body, list) else "") for n, item in enumerate(items)]
+    if not isinstance(body, list):
+        r = results[0]
+        if not r["accepted"]:
+            raise Problem(422, "Frame refused", r["reason"], [("", r["reason"])])
+        resp = jsonify(r)
+        resp.status_code = 202
+        return resp
+    return jsonify({"accepted": sum(r["accepted"] for r in results), "refused": sum(not r["accepted"] for r in results),
+                    "results": results})
+
+
+@ocpp_api.get("/api/v1/ocpp/sessions")
+def ocpp_sessions():
+    return jsonify({"sessions": _ingest().sessions()})
