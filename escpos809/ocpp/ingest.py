@@ -20,6 +20,10 @@ from .store import FAILED, PRINTED, PRINTING, FrameStore
 
 log = logging.getLogger("escpos809.ocpp")
 RETRY_S = 5.0
+#: Error prefix of a receipt that was sent but not confirmed: its next attempt is marked REPRINT.
+UNCONFIRMED = "sent, not confirmed: "
+#: How long a direct sink waits for a printer that stopped mid-receipt (paper, cover).
+SINK_WAIT_S = 300.0
 #: a receipt that cannot even be prepared or recorded (a poisoned session, a broken disk) is
 #: retried after RETRY_S, doubling up to this: never dropped, never hammering
 MAX_RETRY_S = 3600.0
@@ -131,7 +135,9 @@ class Ingest:
         ref = f"ocpp:{s.cp}:{s.tx}"
         try:  # everything up to the sink: a session that cannot get this far is poisoned
             state = self.store.receipt(*key)
-            reprint = bool(state and state["state"] == PRINTING)  # a crash came between sending and recording
+            # a crash came between sending and recording, or the last attempt was never confirmed
+            reprint = bool(state and (state["state"] == PRINTING or
+                                      (state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))))
             with self._lock:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
@@ -143,7 +149,8 @@ class Ingest:
             job = self.sink(ref, doc, summary, reprint)
         except Exception as exc:  # noqa: BLE001 - printer offline, a bug in layout: retried, not lost
             log.warning("receipt %r not printed: %s", ref, exc)
-            return self._failed(key, f"{type(exc).__name__}: {exc}", backoff=False)
+            maybe = UNCONFIRMED if getattr(exc, "maybe_printed", False) else ""
+            return self._failed(key, f"{maybe}{type(exc).__name__}: {exc}", backoff=False)
         try:
             self.store.set_receipt(s.cp, s.tx, PRINTED, job=job)
         except Exception as exc:  # noqa: BLE001 - it printed: not again in this run
@@ -226,7 +233,12 @@ def printer_sink(uri: str, profile=None) -> Sink:
         with lock:
             p = Printer(uri, profile)
             with p:
-                p.print_document(from_dict(doc))
+                try:
+                    p.print_document(from_dict(doc), wait_s=SINK_WAIT_S)
+                except Exception as exc:
+                    # bytes went out: it may be on paper, so the next attempt carries the mark
+                    exc.maybe_printed = p.transport.bytes_written > 0  # type: ignore[attr-defined]
+                    raise
             job = getattr(p.transport, "last_job", None)  # virtual://: where the paper went
             return f"{p.uri} {job.pages[0]}" if job is not None and job.pages else p.uri
     return sink

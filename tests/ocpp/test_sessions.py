@@ -392,3 +392,34 @@ def test_bad_settings_are_named(settings, message):
 def test_unknown_version_hint_is_refused():
     res = Assembler("UTC").feed("C", "cp->csms", [2, "h", "Heartbeat", {}], 0, version="3.0")
     assert not res.accepted and res.reason == "version '3.0' is not 1.6, 2.0.1 or 2.1"
+
+
+def test_a_receipt_sent_but_not_confirmed_is_reprinted_marked(tmp_path, monkeypatch):
+    """Straight to a printer (replay, tap): the first printer takes the receipt and never
+    confirms it, so it may be on paper; the next attempt carries the REPRINT mark."""
+    import escpos809.ocpp.ingest as ingest_mod
+    from escpos809.emulator import VirtualPrinter
+    from escpos809.printer import Printer
+    from tests.real.servers import FakeTcpPrinter
+    from tests.service.conftest import printed_texts
+
+    monkeypatch.setattr(ingest_mod, "RETRY_S", 0.0)
+    monkeypatch.setattr(Printer, "confirm_budget", lambda self, *a, **k: 0.3)
+    with FakeTcpPrinter(confirms=False) as mute, VirtualPrinter(tmp_path / "paper") as vp:
+        target = {"uri": f"tcp://127.0.0.1:{mute.port}"}
+
+        def switching_sink(*args):
+            return ingest_mod.printer_sink(target["uri"])(*args)
+
+        ing = Ingest(BERLIN, tmp_path / "o.db", switching_sink)
+        feed_all(ing, sample("v201-session.jsonl"))
+        first = ing.store.receipts()[0]
+        assert first["state"] == "failed" and first["error"].startswith(ingest_mod.UNCONFIRMED), first
+        assert b"\x1dr\x01" in bytes(mute.received)  # the receipt went out, with its confirmation request
+        target["uri"] = vp.uri
+        ing.flush()
+        assert ing.store.receipts()[0]["state"] == "printed"
+        vp.wait_idle()
+        texts = printed_texts(vp)
+        assert texts[0] == "*** REPRINT ***"
+        ing.close()
