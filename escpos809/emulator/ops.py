@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cell:
-    """One printed character with the style it was printed in."""
+    """One printed character with the style it was printed in. Immutable: the interpreter
+    shares one instance between every same-styled occurrence of a character."""
 
     char: str
     font: str = "A"
