@@ -215,11 +215,12 @@ def has_paper(ops: list[Op]) -> bool:
 
 def draw_page(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
               cut_line: bool = True, warnings: list[dict[str, Any]] | None = None,
-              first_index: int = 0) -> Image.Image:
+              first_index: int = 0, indices: list[int] | None = None) -> Image.Image:
     """Draw one page: ``ops`` from its first operation to its cut (if the last one is a cut).
 
     An operation that cannot be drawn is skipped; ``warnings`` (when given) gets
-    ``{"op": index, "kind", "y", "error"}`` for it, ``index`` counted from ``first_index``.
+    ``{"op": index, "kind", "y", "error"}`` for it, ``index`` counted from ``first_index`` (or
+    taken from ``indices``, one per operation).
     """
     fonts = fonts or {"A": (12, 24), "B": (9, 17)}
     start = ops[0].y
@@ -244,7 +245,7 @@ def draw_page(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]]
         except Exception as exc:  # noqa: BLE001 - one bad operation must not lose the page
             log.warning("cannot draw %s at y=%d: %s: %s", op.kind, op.y, type(exc).__name__, exc)
             if warnings is not None:
-                warnings.append({"op": first_index + n, "kind": op.kind, "y": op.y,
+                warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
                                  "error": f"{type(exc).__name__}: {exc}"})
     if cut and cut_line:
         d = ImageDraw.Draw(img)
