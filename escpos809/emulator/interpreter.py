@@ -45,7 +45,8 @@ class Interpreter(CodeHandlers):
         self.on_transmit_status: Callable[[int], None] | None = None
         self.y = 0                      # paper advanced so far, in dots (kept across resets)
         self.style = Style(print_width=width_dots)
-        self._cells: dict[tuple, Cell] = {}
+        self._cells: dict[tuple, dict[str, Cell]] = {}
+        self._cell_count = 0
         self._table = self._build_table()
         self.reset()
 
@@ -61,6 +62,7 @@ class Interpreter(CodeHandlers):
         self._line: list[Cell] = []
         self._line_align = 0
         self._line_dots = 0
+        self._line_h = 0  # tallest cell in the line buffer
         self._tabs: list[int] = self._default_tabs()
         self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
         self._qr = {"model": 2, "size": 3, "ec": "L", "data": b""}
@@ -168,34 +170,43 @@ class Interpreter(CodeHandlers):
             if advance is not None and advance:
                 self._op("feed", height=advance, dots=advance)
             return
-        cell_h = max(c.dots(self.fonts)[1] for c in self._line)
+        cell_h = self._line_h
         height = max(cell_h, self.style.line_spacing) if advance is None else cell_h + advance
-        line, self._line, self._line_dots = self._line, [], 0
+        line, self._line, self._line_dots, self._line_h = self._line, [], 0, 0
         self._op("text", height=height, cells=line, align=self._line_align,
                  left=self.style.left_margin, area=self.style.print_width)
 
     def _cell(self, ch: str, double_byte: bool = False) -> Cell:
         """The (shared, immutable) cell for ``ch`` in the current style."""
         s = self.style
-        key = (ch, s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte)
-        cell = self._cells.get(key)
+        cells = self._style_cells((s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte))
+        cell = cells.get(ch)
         if cell is None:
-            if len(self._cells) >= _CELL_CACHE_MAX:
-                self._cells.clear()
-            cell = self._cells[key] = Cell(*key)
+            cell = cells[ch] = Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte)
+            self._cell_count += 1
         return cell
+
+    def _style_cells(self, key: tuple) -> dict[str, Cell]:
+        cells = self._cells.get(key)
+        if cells is None:
+            if self._cell_count >= _CELL_CACHE_MAX:  # many styles x many characters: start again
+                self._cells.clear()
+                self._cell_count = 0
+            cells = self._cells[key] = {}
+        return cells
 
     def _add_char(self, ch: str, double_byte: bool = False) -> None:
         s = self.style
         cell = self._cell(ch, double_byte)
         if not self._line:
             self._line_align = s.align
-        w = cell.dots(self.fonts)[0]
+        w, h = cell.dots(self.fonts)
         if self._line_dots + w > min(s.print_width, self.width_dots - s.left_margin):
             self._flush_line()  # the printer wraps a full line
             self._line_align = s.align
         self._line.append(cell)
         self._line_dots += w
+        self._line_h = max(self._line_h, h)
 
     def _add_run(self, text: str) -> int:
         """Single-byte characters in one style, a line at a time; returns how many were taken
@@ -214,8 +225,10 @@ class Interpreter(CodeHandlers):
                     return i
             room = max(1, (limit - self._line_dots) // w)
             part = text[i:i + room]
-            self._line.extend([self._cell(ch) for ch in part])
+            cells = self._style_cells((s.font, s.bold, s.underline, s.width, s.height, s.inverse, False))
+            self._line.extend([cells.get(ch) or self._cell(ch) for ch in part])
             self._line_dots += w * len(part)
+            self._line_h = max(self._line_h, self.fonts[s.font][1] * s.height)
             i += len(part)
         return n
 

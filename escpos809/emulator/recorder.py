@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .mechanism import Event, Session
 from .ops import Op
-from .paper import draw_page, has_paper
+from .paper import has_paper, paint, png_bytes
 
 if TYPE_CHECKING:
     from .server import VirtualPrinter
@@ -80,11 +82,24 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
+class Canvas:
+    """One reusable page buffer: pages are drawn into it one after the other (fresh memory for
+    every 1 m segment would cost more than the drawing)."""
+
+    def __init__(self) -> None:
+        self._buf: np.ndarray | None = None
+
+    def get(self, width: int, rows: int = SEGMENT_DOTS + 4096) -> np.ndarray:
+        if self._buf is None or self._buf.shape[1] != width:
+            self._buf = np.empty((rows, width), dtype=np.uint8)
+        return self._buf
+
+
 class JobRecord:
     """The open job of one session: its current page and its kept operations."""
 
-    def __init__(self, job: Job, session: Session, width: int, fonts: dict[str, tuple[int, int]]):
-        self.job, self.session = job, session
+    def __init__(self, job: Job, session: Session, width: int, fonts: dict[str, tuple[int, int]], canvas: "Canvas"):
+        self.job, self.session, self.canvas = job, session, canvas
         self.width, self.fonts = width, fonts
         self.page_ops: list[Op] = []
         self.page_index: list[int] = []
@@ -125,14 +140,16 @@ class JobRecord:
         if has_paper(self.page_ops) and (self.page_changed or end != "open"):
             path = self.job.folder / f"page-{self.page_no}.png"
             warnings: list[dict[str, Any]] = []
-            img = draw_page(self.page_ops, self.width, self.fonts, warnings=warnings, indices=self.page_index)
+            dots = paint(self.page_ops, self.width, self.fonts, warnings=warnings, indices=self.page_index,
+                         out=self.canvas.get(self.width))
+            png = png_bytes(dots)  # the paper is black dots on white: 1 bit per dot, lossless
             try:
-                _atomic_write(path, lambda tmp: img.save(tmp, "PNG", compress_level=1))
+                _atomic_write(path, lambda tmp: tmp.write_bytes(png))
             except OSError as exc:
                 log.error("job %d: cannot write %s: %s", self.job.number, path, exc)
                 self.job.render_error = f"{path.name}: {exc}"
             else:
-                info = {"file": path.name, "height": img.height, "end": end}
+                info = {"file": path.name, "height": dots.shape[0], "end": end}
                 if path == self.open_page:  # the open page grew: same file, new picture
                     self.page_info[-1] = info
                     self.job.draw_warnings[:] = [w for w in self.job.draw_warnings if w.get("page") != path.name]
@@ -228,6 +245,7 @@ class Recorder(threading.Thread):
         self.vp = printer
         self.queue = EventQueue()
         self.records: dict[Session, JobRecord] = {}
+        self.canvas = Canvas()
 
     def put(self, ev: Event) -> None:
         self.queue.put(ev, self.vp.stop_event)
@@ -289,7 +307,8 @@ class Recorder(threading.Thread):
                     s.status_ops.append(op)
                 return
             job = self.vp.new_job(s)
-            rec = self.records[s] = JobRecord(job, s, self.vp.profile.width_dots, self.vp.profile.font_cells)
+            rec = self.records[s] = JobRecord(job, s, self.vp.profile.width_dots, self.vp.profile.font_cells,
+                                              self.canvas)
             for early in s.status_ops:
                 rec.add(early)
             s.status_ops = []
