@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .interpreter import Interpreter
 from .ops import Op
@@ -125,13 +125,13 @@ class ReceiveBuffer:
             self._cv.notify_all()
             return True
 
-    def get(self, max_bytes: int, timeout: float) -> tuple[Session, bytes] | None:
-        """The next chunk (at most ``max_bytes``), or None after ``timeout``."""
+    def get(self, max_bytes: int, timeout: float, hold: Callable[[], bool] | None = None) -> tuple[Session, bytes] | None:
+        """The next chunk (at most ``max_bytes``), or None after ``timeout`` or while ``hold()``."""
         with self._cv:
             if not self._chunks:
                 self._cv.wait(timeout)
-                if not self._chunks:
-                    return None
+            if not self._chunks or (hold is not None and hold()):
+                return None
             session, data = self._chunks[0]
             if data is END:
                 self._chunks.popleft()
@@ -195,7 +195,14 @@ class Mechanism(threading.Thread):
             if self.epoch != vp.epoch:
                 self._power_cycle()
                 continue
-            item = vp.buffer.get(4096, timeout=0.1)
+            if self.interp.paused:  # a stopped printer leaves its receive buffer alone
+                try:
+                    self._wait_running()
+                except PowerLost:
+                    pass
+                continue
+            # nothing leaves the buffer while paused, even if the pause began during the wait
+            item = vp.buffer.get(4096, timeout=0.1, hold=lambda: self.interp.paused)
             if item is None:
                 continue
             session, data = item

@@ -109,20 +109,28 @@ def _draw_cells(page: np.ndarray, cells: list[Cell], align: int, left: int, area
         return  # an empty line (HRI of an empty barcode): nothing to draw
     key = tuple(sorted(fonts.items()))
     cache = _ARRAYS.get(key, {})
-    get = cache.get
-    arrays = [get(c) for c in cells]
-    if any(a is None for a in arrays):
-        arrays = [a if a is not None else _cell_array(c, key) for a, c in zip(arrays, cells)]
     try:
-        line = np.concatenate(arrays, axis=1)
-    except ValueError:  # characters of different heights sit on a common baseline
-        line_h = max(a.shape[0] for a in arrays)
-        line = np.full((line_h, sum(a.shape[1] for a in arrays)), 255, dtype=np.uint8)
-        x = 0
-        for a in arrays:
-            line[line_h - a.shape[0]:, x:x + a.shape[1]] = a
-            x += a.shape[1]
-    _blit(page, line, _x(align, left, area, line.shape[1], paper), top)
+        arrays = [cache[c] for c in cells]
+    except KeyError:
+        arrays = [cache[c] if c in cache else _cell_array(c, key) for c in cells]
+    line_h, w = arrays[0].shape
+    width = w * len(arrays)
+    x = _x(align, left, area, width, paper)
+    if x >= 0 and x + width <= page.shape[1] and 0 <= top and top + line_h <= page.shape[0]:
+        try:  # the usual case: cells of one size, inside the page: straight into it
+            np.concatenate(arrays, axis=1, out=page[top:top + line_h, x:x + width])
+            return
+        except ValueError:
+            pass
+    # characters of different sizes sit on a common baseline; or the line is clipped
+    line_h, width = max([a.shape[0] for a in arrays]), sum([a.shape[1] for a in arrays])
+    x = _x(align, left, area, width, paper)
+    line = np.full((line_h, width), 255, dtype=np.uint8)
+    x0 = 0
+    for a in arrays:
+        line[line_h - a.shape[0]:, x0:x0 + a.shape[1]] = a
+        x0 += a.shape[1]
+    _blit(page, line, x, top)
 
 
 def _draw_text(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
@@ -255,7 +263,7 @@ def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | N
     rows = max(1, end - start) + (CUT_MARGIN if cut else 0)
     if out is not None and out.shape[0] >= rows and out.shape[1] == width:
         page = out[:rows]
-        page.fill(255)
+        page.fill(255)  # one call: numpy lets go of the GIL in it, and getting it back can take ms
     else:
         page = np.full((rows, width), 255, dtype=np.uint8)
     for n, op in enumerate(ops):

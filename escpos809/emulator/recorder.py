@@ -191,46 +191,60 @@ class JobRecord:
 
 
 class EventQueue:
-    """The mechanism → recorder queue, bounded in events and in image bytes held."""
+    """The mechanism → recorder queue, bounded in events and in image bytes held. Each side
+    wakes the other only when it has to (empty → not empty, full → half empty): a thread switch
+    per printed line would cost more than drawing it."""
 
     def __init__(self, max_events: int = 4096, max_bytes: int = 16 * 1024 ** 2):
         self.max_events, self.max_bytes = max_events, max_bytes
         self._q: deque[Event] = deque()
         self._bytes = 0
         self.unfinished = 0
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._not_full = threading.Condition(self._lock)
+        self._producer_waits = False
 
     @staticmethod
     def _weight(ev: Event) -> int:
         data = ev.op.args.get("data") if ev.op is not None else None
         return len(data) if isinstance(data, (bytes, bytearray)) else 0
 
+    def _full(self, w: int) -> bool:
+        return bool(self._q) and (len(self._q) >= self.max_events or self._bytes + w > self.max_bytes)
+
     def put(self, ev: Event, give_up: threading.Event) -> None:
         w = self._weight(ev)
-        with self._cv:
-            while self._q and (len(self._q) >= self.max_events or self._bytes + w > self.max_bytes):
+        with self._lock:
+            while self._full(w):
                 if give_up.is_set():
                     return
-                self._cv.wait(0.1)
+                self._producer_waits = True
+                self._not_full.wait(0.1)
             self._q.append(ev)
             self._bytes += w
             self.unfinished += 1
-            self._cv.notify_all()
+            if len(self._q) == 1:
+                self._not_empty.notify()
 
-    def get(self, timeout: float) -> Event | None:
-        with self._cv:
+    def get_batch(self, timeout: float, most: int = 256) -> list[Event]:
+        """Up to ``most`` events, waiting up to ``timeout`` for the first."""
+        with self._lock:
             if not self._q:
-                self._cv.wait(timeout)
-                if not self._q:
-                    return None
-            ev = self._q.popleft()
-            self._bytes -= self._weight(ev)
-            self._cv.notify_all()
-            return ev
+                self._not_empty.wait(timeout)
+            batch = []
+            while self._q and len(batch) < most:
+                ev = self._q.popleft()
+                self._bytes -= self._weight(ev)
+                batch.append(ev)
+            if self._producer_waits and (len(self._q) <= self.max_events // 2 and self._bytes <= self.max_bytes // 2):
+                self._producer_waits = False
+                self._not_full.notify()
+            return batch
 
-    def done(self) -> None:
-        with self._cv:
-            self.unfinished -= 1
+    def done(self, n: int = 1) -> None:
+        with self._lock:
+            self.unfinished -= n
 
     def empty(self) -> bool:
         return not self._q
@@ -257,18 +271,19 @@ class Recorder(threading.Thread):
     def run(self) -> None:
         vp = self.vp
         while True:
-            ev = self.queue.get(0.1)
-            if ev is None:
+            batch = self.queue.get_batch(0.1)
+            if not batch:
                 if vp.stopping:
                     break
                 self._write_dirty(idle=True)
                 continue
-            try:
-                self._handle(ev)
-            except Exception:  # noqa: BLE001 - a recording bug must not stop the printer
-                log.exception("virtual printer: cannot record %s", ev.kind)
-            finally:
-                self.queue.done()
+            for ev in batch:
+                try:
+                    self._handle(ev)
+                except Exception:  # noqa: BLE001 - a recording bug must not stop the printer
+                    log.exception("virtual printer: cannot record %s", ev.kind)
+                finally:
+                    self.queue.done()
             self._write_dirty(idle=self.queue.empty())
         for session in list(self.records):
             self._close(session, "stopped")

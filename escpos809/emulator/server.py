@@ -67,6 +67,7 @@ class VirtualPrinter(PortsMixin):
         self.slow_bps: int | None = None         # fault: slow link, bytes per second
         self.jobs: list[Job] = []
         self.events: deque[tuple[float, str, str | None, dict[str, Any]]] = deque(maxlen=20_000)
+        self.power_log: list[tuple[float, str, dict[str, Any]]] = []  # (monotonic, power_off | power_on, details)
         self.serial_path: str | None = None
         self.paper_busy_until = 0.0  # throttled: when (time.monotonic) the mechanism will have printed all it has
         self.paper_idle_s = 0.0  # throttled: time the mechanism waited for data between prints
@@ -259,6 +260,7 @@ class VirtualPrinter(PortsMixin):
                     sock.close()
                     setattr(self, name, None)
         self.note("power_off", None, dropped=dropped, off_s=off_s)
+        self.power_log.append((time.monotonic(), "power_off", {"dropped": dropped, "off_s": off_s}))
         log.warning("virtual printer: power lost (%d bytes not yet printed dropped), back in %g s", dropped, off_s)
         timer = threading.Timer(off_s, self._power_on, args=(gen,))
         timer.daemon = True
@@ -283,6 +285,7 @@ class VirtualPrinter(PortsMixin):
                     break
             time.sleep(0.2)
         self.note("power_on", None)
+        self.power_log.append((time.monotonic(), "power_on", {}))
         log.warning("virtual printer: power back, listening on %s", self.uri)
 
     def wait_powered(self, timeout: float = 10.0) -> bool:
