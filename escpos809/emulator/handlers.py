@@ -1,19 +1,83 @@
-"""Interpreter handlers for the multi-byte commands: images (GS v 0, ESC *), QR codes (both
-forms), barcodes (GS k) and the vendor network commands (1F 1B 1F ..), per §5-§7 and §12 of the
-command reference. A mixin of :class:`~escpos809.emulator.interpreter.Interpreter`."""
+"""Interpreter command handlers: print modes, feeds, signals, cuts, tab stops (§1-§2, §8-§11),
+images (GS v 0, ESC *), QR codes (both forms), barcodes (GS k) and the vendor network commands
+(1F 1B 1F ..), per the command reference. A mixin of
+:class:`~escpos809.emulator.interpreter.Interpreter`."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from .state import BARCODE_NAMES
+from .state import BARCODE_NAMES, Style
 
 NEED_MORE = -1
 RASTER_MAX_X, RASTER_MAX_Y = 256, 2303  # the firmware's documented limits (§5)
 
 
 class CodeHandlers:
-    """Handlers that read their own length from the stream; each returns the bytes used or NEED_MORE."""
+    """Handlers of the command table: fixed-length commands take their parameters; the others
+    read their own length from the stream and return the bytes used or NEED_MORE."""
+
+    # --- one-shot commands (fixed parameters) -----------------------------------------------------------
+    def _init(self) -> None:
+        self._flush_line()
+        # the handlers hold this Style object: reset it in place
+        vars(self.style).update(vars(Style(print_width=self.width_dots, chinese=self.chinese_after_init)))
+        self._tabs = self._default_tabs()
+        self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
+        self._op("init", chinese_mode=self.style.chinese)
+
+    def _print_mode(self, n: int) -> None:
+        s = self.style
+        s.font = "B" if n & 0x01 else "A"
+        s.bold = bool(n & 0x08)
+        s.height = 2 if n & 0x10 else 1
+        s.width = 2 if n & 0x20 else 1
+        s.underline = 1 if n & 0x80 else 0
+
+    def _char_size(self, n: int) -> None:
+        if n & 0x88:
+            return  # the firmware ignores n with bit 3 or 7 set (§2)
+        self.style.width, self.style.height = (n >> 4) + 1, (n & 0x07) + 1
+
+    def _codepage(self, n: int) -> None:
+        self.style.codepage = n
+        if n not in self.codepages:
+            self._op("warning", message=f"ESC t {n}: code page without a known character table")
+
+    def _feed_lines(self, n: int) -> None:
+        self._flush_line()
+        if n:
+            self._op("feed", height=n * self.style.line_spacing, dots=n * self.style.line_spacing)
+
+    def _drawer(self, m: int, t1: int, t2: int) -> None:
+        self._op("drawer", pin=5 if m & 1 else 2, on_ms=t1 * 2, off_ms=max(t1, t2) * 2)
+
+    def _beep(self, n: int, t: int) -> None:
+        if 1 <= n <= 9 and 1 <= t <= 9:
+            self._op("beep", times=n, duration_ms=t * 50)
+        else:
+            self._op("warning", message=f"ESC B {n} {t}: outside 1-9, ignored by the firmware")
+
+    def _alarm(self, m: int, t: int, n: int) -> None:
+        if 1 <= m <= 20 and 1 <= t <= 20 and n <= 3:
+            self._op("alarm", times=m, interval_ms=t * 50, mode=("none", "beep", "light", "both")[n])
+        else:
+            self._op("warning", message=f"ESC C {m} {t} {n}: out of range")
+
+    def _set_asb(self, n: int) -> None:
+        self.asb = n & 0x0F
+        if self.asb and not self.faults.silent:
+            self.reply(self.faults.asb_bytes())
+
+    def _transmit_status(self, n: int) -> None:
+        # buffer-ordered: reached only once everything before it has been processed; a
+        # mechanism that prints slower than it parses answers it later, through the hook
+        if self.on_transmit_status is not None:
+            self.on_transmit_status(n)
+            return
+        reply = self.faults.transmit_status(n)
+        if reply is not None and not self.faults.silent:
+            self.reply(reply)
 
     def _cut(self, mode: str, feed: int | None, command: str) -> None:
         self._flush_line()

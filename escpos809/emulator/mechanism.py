@@ -219,6 +219,7 @@ class Mechanism(threading.Thread):
                 pass
             except Exception:  # noqa: BLE001 - an interpreter bug must not stop the printer
                 log.exception("virtual printer: cannot process data from %s", session.source)
+                self.interp.drop_pending()  # or the same bytes would fail again and again
             finally:
                 self.busy = False
 
