@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def stream(megabytes: float) -> None:
                                  "-1", "--discovery-port", "-1", "--jobs", "1", "--out", str(out)],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
         port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its output flowing
         total, sent, peak = int(megabytes * 1e6), 0, 0.0
         t = time.perf_counter()
         with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
@@ -93,7 +95,6 @@ def stream(megabytes: float) -> None:
             peak = max(peak, peak_rss_mb(proc.pid))
             time.sleep(0.1)
         took = time.perf_counter() - t
-        proc.stdout.close()
         files = list((out / "job-0001").glob("page-*.png"))
         disk = sum(f.stat().st_size for f in files) / 1e6
     print(f"stream: {sent / 1e6:.0f} MB of text ({sent // 48:,} lines, {sent // 48 * 32 * 25.4 / 203 / 1e6:.2f} km of "

@@ -303,7 +303,7 @@ def usb_list(profile: str | None) -> None:
 @click.option("--discovery-port", default=9000, show_default=True, help="UDP discovery port (-1 = off).")
 @click.option("--serial", is_flag=True, help="Also listen on a pseudo-terminal (its path is printed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where the paper goes (PNG + JSON per job).")
-@click.option("--throttle", is_flag=True, help="Consume data no faster than the printer's 300 mm/s.")
+@click.option("--throttle", is_flag=True, help="Print at the printer's 300 mm/s (GS r is answered after the paper time).")
 @click.option("--paper-mm", type=float, help="Paper on the roll; paper out after that many mm.")
 @click.option("--near-end-mm", type=float, default=50.0, show_default=True, help="Paper near end below this.")
 @click.option("--cover-open", is_flag=True, help="Start with the cover open (printing paused).")
@@ -376,6 +376,8 @@ def emulate(host, port, status_port, discovery_port, serial, out_dir, throttle, 
                     click.echo(f"power back on {vp.uri}")
             for job in vp.jobs[seen:]:
                 pages = ", ".join(str(p) for p in job.pages) or "no paper"
+                if len(job.pages) > 5:  # a stream of metres: one line, not thousands of names
+                    pages = f"{job.pages[0]} … {job.pages[-1].name} ({len(job.pages)} pages)"
                 note = "" if job.state == "done" else f" [{job.state.replace('_', ' ')}]"
                 click.echo(f"job {job.number} ({job.source}, {job.bytes} bytes): {pages}{note}")
                 seen += 1

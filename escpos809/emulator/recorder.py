@@ -287,6 +287,8 @@ class Recorder(threading.Thread):
             self._write_dirty(idle=self.queue.empty())
         for session in list(self.records):
             self._close(session, "stopped")
+        for session in vp.open_sessions():  # never processed: nobody waits for them forever
+            vp.session_done(session)
 
     # --- events -----------------------------------------------------------------------------------
     def _handle(self, ev: Event) -> None:

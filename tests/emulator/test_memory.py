@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def stream_text(out: Path, megabytes: float) -> dict:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
     try:
         port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        threading.Thread(target=proc.stdout.read, daemon=True).start()  # a full pipe would stop it
         block, total, sent = text_block(), int(megabytes * 1_000_000), 0
         start = time.monotonic()
         with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
@@ -55,7 +57,6 @@ def stream_text(out: Path, megabytes: float) -> dict:
         assert proc.returncode == 0, proc.stderr.read()
     finally:
         proc.kill()
-        proc.stdout.close()
         proc.stderr.close()
     return {"bytes": sent, "seconds": elapsed, "peak_rss_mb": peak}
 
