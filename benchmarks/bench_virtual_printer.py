@@ -66,8 +66,12 @@ def fuzz(count: int, seed: int) -> None:
 
 
 def peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    """The process's peak resident memory so far (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")), 0.0)
+    except OSError:
+        return 0.0
 
 
 def stream(megabytes: float) -> None:

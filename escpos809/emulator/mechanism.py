@@ -181,7 +181,6 @@ class Mechanism(threading.Thread):
         self.interp = interp
         self.epoch = printer.epoch
         self.session: Session | None = None
-        self.busy = False
         prof = printer.profile
         self.speed = prof.speed_mm_s * prof.dpi / 25.4  # dots per second
         interp.sink = self._on_op
@@ -208,7 +207,7 @@ class Mechanism(threading.Thread):
             session, data = item
             if session.epoch != self.epoch:
                 continue  # bytes from before a power loss
-            self.busy, self.session = True, session
+            self.session = session
             try:
                 if data is END:
                     self._end(session)
@@ -220,8 +219,6 @@ class Mechanism(threading.Thread):
             except Exception:  # noqa: BLE001 - an interpreter bug must not stop the printer
                 log.exception("virtual printer: cannot process data from %s", session.source)
                 self.interp.drop_pending()  # or the same bytes would fail again and again
-            finally:
-                self.busy = False
 
     def _process(self) -> None:
         while True:
