@@ -301,9 +301,11 @@ class VirtualPrinter(PortsMixin):
 
     # --- sessions and jobs (called by the readers, the mechanism and the recorder) -------------------
     def note(self, kind: str, source: str | None, **details: Any) -> None:
+        """Add to :attr:`events` (the printer's clock)."""
         self.events.append((time.monotonic(), kind, source, details))
 
     def open_sessions(self) -> list[Session]:
+        """Connections (or serial bursts) whose paper is not recorded yet."""
         with self._lock:
             return list(self._open)
 
@@ -314,6 +316,7 @@ class VirtualPrinter(PortsMixin):
         return session
 
     def session_done(self, session: Session) -> None:
+        """The session is processed and recorded (the recorder says so)."""
         with self._lock:
             if session in self._open:
                 self._open.remove(session)
@@ -321,6 +324,7 @@ class VirtualPrinter(PortsMixin):
         session.done.set()
 
     def new_job(self, session: Session) -> Job:
+        """The session put something other than status traffic through: it becomes a job."""
         with self._lock:
             number = self._next_job
             self._next_job += 1
@@ -330,6 +334,7 @@ class VirtualPrinter(PortsMixin):
         return job
 
     def job_finished(self, job: Job) -> None:
+        """The job's paper is on disk (done, power loss or stop): list it."""
         with self._lock:
             self.jobs.append(job)
             if len(self.jobs) > JOBS_WITH_OPS:
