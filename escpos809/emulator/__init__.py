@@ -1,4 +1,6 @@
-"""The virtual OCPP-809: interpreter (bytes → operations), paper (operations → PNG), servers.
+"""The virtual OCPP-809: interpreter (bytes → operations), paper (operations → PNG), and the
+printer around them (server: ports and power; mechanism: receive buffer and print speed;
+recorder: the paper on disk as it is printed — its on-disk contract is in :mod:`.recorder`).
 
 Importing this package registers the ``virtual://name`` printer URI: the first use in a process
 starts a virtual printer on 127.0.0.1 whose paper goes to ``$ESCPOS809_PAPER_DIR/<name>``
@@ -13,9 +15,10 @@ from pathlib import Path
 
 from ..transport.tcp import TcpTransport
 from ..transport.uri import query_options, register
+from .recorder import Job
 from .server import VirtualPrinter
 
-__all__ = ["VirtualPrinter", "virtual_printer", "paper_dir"]
+__all__ = ["VirtualPrinter", "Job", "virtual_printer", "paper_dir"]
 
 _running: dict[str, VirtualPrinter] = {}
 _lock = threading.Lock()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass
-class Cell:
-    """One printed character with the style it was printed in."""
+class Cell(NamedTuple):
+    """One printed character with the style it was printed in. Immutable (a tuple: hashed and
+    compared in C, which drawing a line at a time needs); the interpreter shares one instance
+    between every same-styled occurrence of a character."""
 
     char: str
     font: str = "A"

@@ -3,26 +3,33 @@
 Text uses a real monospace font drawn into the printer's cells (12x24 font A, 9x17 font B) and
 scaled by dot doubling like the printer; QR codes are drawn from the ``qrcode`` package's matrix
 and barcodes from ``python-barcode``'s module patterns, so a decoder can read them back.
+
+Drawing never loses a page: an operation that cannot be drawn is skipped and reported (which
+one, why) through the ``warnings`` list the caller passes in; the rest of the page is drawn.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
+import zlib
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .interpreter import make_qr
+from .handlers import make_qr
 from .ops import Cell, Op
 
 log = logging.getLogger(__name__)
 
-_INVERT = bytes(255 - i for i in range(256))
 _FONT_FILES = ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
                "LiberationMono-Regular.ttf", "FreeMono.ttf")
 _CJK_FILES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
               "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CUT_MARGIN = 24
+DRAWN = ("text", "raster", "qr", "barcode", "column_image")  # the kinds that put dots on paper
 
 
 @lru_cache(maxsize=8)
@@ -35,30 +42,52 @@ def _font(px: int, cjk: bool = False) -> ImageFont.ImageFont:
     return ImageFont.load_default(px)
 
 
+_THRESHOLD = [0] * 128 + [255] * 128  # a thermal head prints a dot or not: no grey
+
+
 @lru_cache(maxsize=4096)
 def _glyph(char: str, w: int, h: int, bold: bool, double_byte: bool) -> Image.Image:
-    """One character in a w x h cell (mode 'L', black on white)."""
+    """One character in a w x h cell (mode 'L', black dots on white)."""
     img = Image.new("L", (w, h), 255)
+    if not char.isprintable() or char == " ":
+        return img  # control, format and separator characters print blank (text layout refuses some)
     d = ImageDraw.Draw(img)
     px = round(h * 0.83) if not double_byte else round(h * 0.9)  # 20 px in a 24-dot cell
     font = _font(px, double_byte)
-    d.text((w / 2, h * 0.45), char, font=font, fill=0, anchor="mm", stroke_width=1 if bold else 0, stroke_fill=0)
-    return img
+    try:
+        d.text((w / 2, h * 0.45), char, font=font, fill=0, anchor="mm", stroke_width=1 if bold else 0, stroke_fill=0)
+    except (ValueError, RuntimeError, OSError) as exc:  # a character the font engine cannot lay out
+        log.info("cannot draw %r: %s", char, exc)
+        return Image.new("L", (w, h), 255)
+    return img.point(_THRESHOLD)
 
 
-def _cell_image(cell: Cell, fonts: dict[str, tuple[int, int]]) -> Image.Image:
+_ARRAYS: dict[tuple, dict[Cell, np.ndarray]] = {}
+
+
+def _cell_array(cell: Cell, fonts_key: tuple) -> np.ndarray:
+    """The cell as dots (uint8 rows, 0 = black): glyph, dot doubling, underline, reverse."""
+    cache = _ARRAYS.setdefault(fonts_key, {})
+    a = cache.get(cell)
+    if a is not None:
+        return a
+    if len(cache) >= 4096:
+        cache.clear()
+    fonts = dict(fonts_key)
     bw, bh = fonts[cell.font]
     if cell.double_byte:
         bw = bh
     img = _glyph(cell.char, bw, bh, cell.bold, cell.double_byte)
     if cell.width > 1 or cell.height > 1:
         img = img.resize((bw * cell.width, bh * cell.height), Image.Resampling.NEAREST)  # dot doubling
+    a = np.array(img, dtype=np.uint8)
     if cell.underline and not cell.inverse:
-        img = img.copy()
-        ImageDraw.Draw(img).rectangle([0, img.height - cell.underline, img.width, img.height - 1], fill=0)
+        a[max(0, a.shape[0] - cell.underline):, :] = 0
     if cell.inverse:
-        img = img.point(lambda v: 255 - v)
-    return img
+        a = 255 - a
+    a.setflags(write=False)
+    cache[cell] = a
+    return a
 
 
 def _x(align: int, left: int, area: int, width: int, paper: int) -> int:
@@ -66,34 +95,89 @@ def _x(align: int, left: int, area: int, width: int, paper: int) -> int:
     return left + {0: 0, 1: max(0, (area - width) // 2), 2: max(0, area - width)}.get(align, 0)
 
 
-def _draw_text(page: Image.Image, op: Op, top: int, fonts, paper: int) -> None:
-    cells = [_cell_image(c, fonts) for c in op.args["cells"]]
-    width = sum(c.width for c in cells)
-    line_h = max(c.height for c in cells)
-    x = _x(op.args["align"], op.args["left"], op.args["area"], width, paper)
-    for img in cells:
-        page.paste(img, (x, top + line_h - img.height))  # characters sit on a common baseline
-        x += img.width
+def _blit(page: np.ndarray, a: np.ndarray, x: int, y: int) -> None:
+    """Put ``a`` on the page at (x, y), clipped to the page (what PIL's paste does)."""
+    h, w = a.shape
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, page.shape[1]), min(y + h, page.shape[0])
+    if x0 < x1 and y0 < y1:
+        page[y0:y1, x0:x1] = a[y0 - y:y1 - y, x0 - x:x1 - x]
 
 
-def _draw_raster(page: Image.Image, op: Op, top: int, paper: int) -> None:
-    x_bytes, rows = op.args["width_bytes"], op.args["rows"]
-    img = Image.frombytes("1", (x_bytes * 8, rows), op.args["data"].translate(_INVERT))
-    sx, sy = op.args["scale"]
-    if (sx, sy) != (1, 1):
-        img = img.resize((img.width * sx, img.height * sy), Image.Resampling.NEAREST)
-    x = _x(op.args["align"], op.args["left"], paper, img.width, paper)
-    page.paste(img.convert("L"), (x, top))
+def _draw_cells(page: np.ndarray, cells: list[Cell], align: int, left: int, area: int, top: int,
+                fonts: dict[str, tuple[int, int]], paper: int) -> None:
+    if not cells:
+        return  # an empty line (HRI of an empty barcode): nothing to draw
+    key = tuple(sorted(fonts.items()))
+    cache = _ARRAYS.get(key, {})
+    try:
+        arrays = [cache[c] for c in cells]
+    except KeyError:
+        arrays = [cache[c] if c in cache else _cell_array(c, key) for c in cells]
+    line_h, w = arrays[0].shape
+    width = w * len(arrays)
+    x = _x(align, left, area, width, paper)
+    if x >= 0 and x + width <= page.shape[1] and 0 <= top and top + line_h <= page.shape[0]:
+        try:  # the usual case: cells of one size, inside the page: straight into it
+            np.concatenate(arrays, axis=1, out=page[top:top + line_h, x:x + width])
+            return
+        except ValueError:
+            pass
+    # characters of different sizes sit on a common baseline; or the line is clipped
+    line_h, width = max([a.shape[0] for a in arrays]), sum([a.shape[1] for a in arrays])
+    x = _x(align, left, area, width, paper)
+    line = np.full((line_h, width), 255, dtype=np.uint8)
+    x0 = 0
+    for a in arrays:
+        line[line_h - a.shape[0]:, x0:x0 + a.shape[1]] = a
+        x0 += a.shape[1]
+    _blit(page, line, x, top)
 
 
-def _draw_qr(page: Image.Image, op: Op, top: int, paper: int) -> None:
-    matrix = make_qr(op.args["data"].encode("utf-8"), op.args["ec"]).get_matrix()
-    n = len(matrix)
-    img = Image.new("L", (n, n), 255)
-    img.putdata([0 if v else 255 for row in matrix for v in row])
+def _draw_text(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
+    a = op.args
+    _draw_cells(page, a["cells"], a["align"], a["left"], a["area"], top, fonts, paper)
+
+
+def _dots(bits: np.ndarray, sx: int = 1, sy: int = 1) -> np.ndarray:
+    """1 = black bits → page values, each dot repeated sx times across and sy times down."""
+    a = np.where(bits != 0, 0, 255).astype(np.uint8)
+    if sx > 1:
+        a = np.repeat(a, sx, axis=1)
+    if sy > 1:
+        a = np.repeat(a, sy, axis=0)
+    return a
+
+
+def _draw_raster(page: np.ndarray, op: Op, top: int, paper: int) -> None:
+    a = op.args
+    x_bytes, rows = a["width_bytes"], a["rows"]
+    data = np.frombuffer(bytes(a["data"][:x_bytes * rows]).ljust(x_bytes * rows, b"\0"), dtype=np.uint8)
+    sx, sy = a["scale"]
+    img = _dots(np.unpackbits(data.reshape(rows, x_bytes), axis=1), sx, sy)  # MSB = leftmost dot
+    _blit(page, img, _x(a["align"], a["left"], paper, img.shape[1], paper), top)
+
+
+def _draw_column_image(page: np.ndarray, op: Op, top: int, paper: int) -> None:
+    """``ESC *``: columns of 1 (8-dot) or 3 (24-dot) bytes, MSB on top; single density (m = 0,
+    32) doubles each column's width."""
+    a = op.args
+    per_col = 3 if a["mode"] in (32, 33) else 1
+    cols = len(a["data"]) // per_col
+    if not cols:
+        return
+    bits = np.unpackbits(np.frombuffer(a["data"][:cols * per_col], dtype=np.uint8).reshape(cols, per_col), axis=1)
+    img = _dots(bits.T, 2 if a["mode"] in (0, 32) else 1)
+    _blit(page, img, _x(a.get("align", 0), a.get("left", 0), paper, img.shape[1], paper), top)
+
+
+def _draw_qr(page: np.ndarray, op: Op, top: int, paper: int) -> None:
+    raw = op.args.get("raw")
+    qr = make_qr(raw if isinstance(raw, (bytes, bytearray)) else op.args["data"].encode("utf-8"), op.args["ec"])
+    if qr is None:
+        raise ValueError("the data does not fit a QR code")
     size = op.args["size"]
-    img = img.resize((n * size, n * size), Image.Resampling.NEAREST)
-    page.paste(img, (_x(op.args["align"], op.args["left"], paper, img.width, paper), top))
+    img = _dots(np.array(qr.get_matrix(), dtype=bool), size, size)
+    _blit(page, img, _x(op.args["align"], op.args["left"], paper, img.shape[1], paper), top)
 
 
 _PYBARCODE = {"code128": "code128", "ean13": "ean13", "ean8": "ean8", "upca": "upca", "code39": "code39",
@@ -106,6 +190,8 @@ def barcode_modules(kind: str, data: str) -> str | None:
     import barcode
     from barcode.errors import BarcodeError
 
+    if not data:
+        return None  # no symbol without data: drawn as an empty box
     if kind == "code93":
         from .code93 import modules
         try:
@@ -126,69 +212,122 @@ def barcode_modules(kind: str, data: str) -> str | None:
         return None
 
 
-def _draw_barcode(page: Image.Image, op: Op, top: int, fonts, paper: int) -> None:
+def _draw_barcode(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
     a = op.args
     pattern = barcode_modules(a["type"], a["data"])
     module, bar_h = a["module"], a["bar_height"]
     hri_font = a["hri_font"]
     hri_h = fonts[hri_font][1]
-    label = [Cell(ch, font=hri_font) for ch in a["data"]]
-    if pattern is None:  # symbology we cannot draw: a hatched box with the data, never silence
+    # the printer prints a blank for a character it has no HRI glyph for (control characters)
+    label = [Cell(ch if ch.isprintable() else " ", font=hri_font) for ch in a["data"]]
+    if pattern is None:  # symbology we cannot draw: a box with the data, never silence
         width = min(paper, max(len(a["data"]) * 11 * module, 40))
-        bars = Image.new("L", (width, bar_h), 255)
-        ImageDraw.Draw(bars).rectangle([0, 0, width - 1, bar_h - 1], outline=0)
+        bars = np.full((bar_h, width), 255, dtype=np.uint8)
+        bars[[0, -1], :] = 0
+        bars[:, [0, -1]] = 0
     else:
         quiet = "0" * 10
-        pattern = quiet + pattern + quiet
-        bars = Image.new("L", (len(pattern), 1), 255)
-        bars.putdata([0 if m == "1" else 255 for m in pattern])
-        bars = bars.resize((len(pattern) * module, bar_h), Image.Resampling.NEAREST)
-    x = _x(a["align"], a["left"], paper, bars.width, paper)
+        row = np.frombuffer((quiet + pattern + quiet).encode("ascii"), dtype=np.uint8) == ord("1")
+        bars = _dots(np.tile(row, (bar_h, 1)), module)
+    x = _x(a["align"], a["left"], paper, bars.shape[1], paper)
     y = top
-    hri_op = Op("text", {"cells": label, "align": a["align"], "left": a["left"], "area": paper})
     if a["hri"] in ("above", "both"):
-        _draw_text(page, hri_op, y, fonts, paper)
+        _draw_cells(page, label, a["align"], a["left"], paper, y, fonts, paper)
         y += hri_h
-    page.paste(bars, (x, y))
+    _blit(page, bars, x, y)
     y += bar_h
     if a["hri"] in ("below", "both"):
-        _draw_text(page, hri_op, y, fonts, paper)
+        _draw_cells(page, label, a["align"], a["left"], paper, y, fonts, paper)
+
+
+def has_paper(ops: list[Op]) -> bool:
+    """Whether these operations move paper or cut it (else they make no page)."""
+    return any(op.height or op.kind == "cut" for op in ops)
+
+
+def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
+          cut_line: bool = True, warnings: list[dict[str, Any]] | None = None,
+          first_index: int = 0, indices: list[int] | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """Draw one page as dots (rows x ``width``, uint8, 0 = black, 255 = white): ``ops`` from its
+    first operation to its cut (if the last one is a cut).
+
+    An operation that cannot be drawn is skipped; ``warnings`` (when given) gets
+    ``{"op": index, "kind", "y", "error"}`` for it, ``index`` counted from ``first_index`` (or
+    taken from ``indices``, one per operation). ``out``: a buffer to draw into when it is big
+    enough (a page is drawn in a view of it), so a long stream does not allocate page after page.
+    """
+    fonts = fonts or {"A": (12, 24), "B": (9, 17)}
+    start = ops[0].y
+    end = max(op.y + op.height for op in ops)
+    cut = ops[-1].kind == "cut"
+    rows = max(1, end - start) + (CUT_MARGIN if cut else 0)
+    if out is not None and out.shape[0] >= rows and out.shape[1] == width:
+        page = out[:rows]
+        page.fill(255)  # one call: numpy lets go of the GIL in it, and getting it back can take ms
+    else:
+        page = np.full((rows, width), 255, dtype=np.uint8)
+    for n, op in enumerate(ops):
+        if op.kind not in DRAWN:
+            continue
+        top = op.y - start
+        try:
+            if op.kind == "text":
+                _draw_text(page, op, top, fonts, width)
+            elif op.kind == "raster":
+                _draw_raster(page, op, top, width)
+            elif op.kind == "qr":
+                _draw_qr(page, op, top, width)
+            elif op.kind == "column_image":
+                _draw_column_image(page, op, top, width)
+            else:
+                _draw_barcode(page, op, top, fonts, width)
+        except Exception as exc:  # noqa: BLE001 - one bad operation must not lose the page
+            log.warning("cannot draw %s at y=%d: %s: %s", op.kind, op.y, type(exc).__name__, exc)
+            if warnings is not None:
+                warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
+                                 "error": f"{type(exc).__name__}: {exc}"})
+    if cut and cut_line:  # dashes in the margin: long for a full cut, short for a partial one
+        y = page.shape[0] - CUT_MARGIN // 2
+        dash = 12 if ops[-1].args.get("mode") == "full" else 4
+        for x in range(0, width, dash * 2):
+            page[y, x:x + dash + 1] = 0
+    return page
+
+
+def draw_page(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
+              cut_line: bool = True, warnings: list[dict[str, Any]] | None = None,
+              first_index: int = 0, indices: list[int] | None = None) -> Image.Image:
+    """:func:`paint` as a mode 'L' image."""
+    return Image.fromarray(paint(ops, width, fonts, cut_line, warnings, first_index, indices), "L")
+
+
+def png_bytes(dots: np.ndarray, level: int = 3) -> bytes:
+    """Dots (0 = black, 255 = white) as a 1-bit greyscale PNG: the paper has no grey, and this
+    is a tenth of the size of an 8-bit one and much faster to write than through Pillow."""
+    h, w = dots.shape
+    packed = np.packbits(dots >= 128, axis=1)  # PNG greyscale 1 bit: 1 = white, leftmost dot = MSB
+    raw = np.zeros((h, packed.shape[1] + 1), dtype=np.uint8)  # each row starts with filter type 0
+    raw[:, 1:] = packed
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def split_pages(ops: list[Op]) -> list[tuple[int, list[Op]]]:
+    """Each page as (index of its first operation, its operations): a page ends at every cut;
+    pages without paper (signals after the last cut) are left out."""
+    pages: list[tuple[int, list[Op]]] = [(0, [])]
+    for n, op in enumerate(ops):
+        pages[-1][1].append(op)
+        if op.kind == "cut":
+            pages.append((n + 1, []))
+    return [(i, p) for i, p in pages if p and has_paper(p)]
 
 
 def render_pages(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-                 cut_line: bool = True) -> list[Image.Image]:
-    """Draw the operations; a new image starts after every cut. Mode 'L' images."""
-    fonts = fonts or {"A": (12, 24), "B": (9, 17)}
-    pages: list[list[Op]] = [[]]
-    for op in ops:
-        pages[-1].append(op)
-        if op.kind == "cut":
-            pages.append([])
-    if not pages[-1] and len(pages) > 1:
-        pages.pop()
-    out = []
-    for page_ops in pages:
-        if not any(op.height or op.kind == "cut" for op in page_ops):
-            continue  # only signals after the last cut (status, beep): no paper
-        start = page_ops[0].y
-        end = max(op.y + op.height for op in page_ops)
-        cut = page_ops[-1].kind == "cut"
-        img = Image.new("L", (width, max(1, end - start) + (CUT_MARGIN if cut else 0)), 255)
-        for op in page_ops:
-            top = op.y - start
-            if op.kind == "text":
-                _draw_text(img, op, top, fonts, width)
-            elif op.kind == "raster":
-                _draw_raster(img, op, top, width)
-            elif op.kind == "qr":
-                _draw_qr(img, op, top, width)
-            elif op.kind == "barcode":
-                _draw_barcode(img, op, top, fonts, width)
-        if cut and cut_line:
-            d = ImageDraw.Draw(img)
-            y = img.height - CUT_MARGIN // 2
-            dash = 12 if page_ops[-1].args.get("mode") == "full" else 4
-            for x in range(0, width, dash * 2):
-                d.line([x, y, x + dash, y], fill=128)
-        out.append(img)
-    return out
+                 cut_line: bool = True, warnings: list[dict[str, Any]] | None = None) -> list[Image.Image]:
+    """Draw the operations; a new image starts after every cut. Mode 'L' images. Operations
+    that cannot be drawn are skipped and listed in ``warnings``."""
+    return [draw_page(page_ops, width, fonts, cut_line, warnings, first) for first, page_ops in split_pages(ops)]

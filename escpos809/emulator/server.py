@@ -1,56 +1,56 @@
 """The virtual OCPP-809 on real sockets: raw TCP print port, status port (``ESC v``), a serial
 endpoint on a pseudo-terminal, and the Xprinter UDP discovery responder — all bound to
-loopback by default. Each job (connection, or burst on the serial line) becomes a folder with
-one PNG per cut and a JSON log of operations."""
+loopback by default.
+
+Inside, it is built like the printer: connection readers fill a bounded receive buffer and
+answer ``DLE EOT`` on arrival; a mechanism thread takes the buffer in order (at 300 mm/s when
+throttled, see :mod:`.mechanism`); a recorder thread writes the paper as it is printed (the
+on-disk contract is in :mod:`.recorder`). ``GS r`` is answered after the paper before it is
+printed and on disk. :meth:`VirtualPrinter.power_loss` pulls the plug.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
+import math
 import os
-import select
 import socket
-import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 from ..profile import Profile, load_profile
 from .interpreter import Interpreter
-from .paper import render_pages
+from .mechanism import Mechanism, ReceiveBuffer, Session, reset_connection
+from .ports import FIND, FOUND, SAVE, PortsMixin
+from .recorder import Job, Recorder
+from .state import RealtimeScanner
+
+__all__ = ["VirtualPrinter", "Job", "RECEIVE_BUFFER", "FIND", "FOUND", "SAVE"]
 
 log = logging.getLogger(__name__)
 
-#: While paused (paper out, cover open) the printer keeps taking data into a buffer this big,
-#: then stops reading, so the host's writes block and time out as with a real printer.
+#: The receive buffer: the printer takes data while it has room here, then stops reading, so
+#: the host's writes block (and time out while paper is out or the cover open) as on a real one.
 RECEIVE_BUFFER = 16 * 1024
-FIND, FOUND, SAVE = b"XP0001FIND", b"XP0001FOUND", b"XP0001SAVE"
+JOBS_WITH_OPS = 1000  # finished jobs that keep their operations in memory (older ones: on disk only)
 
 
-@dataclass
-class Job:
-    number: int
-    source: str
-    folder: Path
-    bytes: int = 0
-    pages: list[Path] = field(default_factory=list)
-    ops: list = field(default_factory=list)
-    dropped: bool = False
+class VirtualPrinter(PortsMixin):
+    """An OCPP-809 you can print to. ``start()`` it, print to ``uri``, read ``jobs``.
 
-    @property
-    def log_path(self) -> Path:
-        return self.folder / "job.json"
-
-
-class VirtualPrinter:
-    """An OCPP-809 you can print to. ``start()`` it, print to ``uri``, read ``jobs``."""
+    ``receive_buffer``: its size in bytes. ``throttle``: print at the profile's speed.
+    ``events``: a bounded log of ``(monotonic time, kind, source, details)`` — data arrival,
+    real-time replies (``status``), paper (``printed``), ``GS r`` replies (``confirm``),
+    ``power_off`` / ``power_on`` — on the printer's own clock.
+    """
 
     def __init__(self, out_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  status_port: int | None = None, discovery_port: int | None = None, serial: bool = False,
                  profile: Profile | None = None, throttle: bool = False, address_map: dict[str, str] | None = None,
-                 reboot_s: float = 0.3, idle_s: float = 0.4):
+                 reboot_s: float = 0.3, idle_s: float = 0.4, receive_buffer: int = RECEIVE_BUFFER):
         self.profile = profile or load_profile()
         self.out_dir = Path(out_dir)
         self.host, self.port = host, port
@@ -58,41 +58,50 @@ class VirtualPrinter:
         self.serial_wanted, self.throttle = serial, throttle
         self.address_map = dict(address_map or {})
         self.reboot_s, self.idle_s = reboot_s, idle_s
-        fonts = self.profile.font_cells
-        self.interp = Interpreter(self.profile.width_dots, fonts, dict(self.profile.codepages), reply=self._reply)
+        self.interp = Interpreter(self.profile.width_dots, self.profile.font_cells, dict(self.profile.codepages))
         self.faults = self.interp.faults
         self.network = self.interp.network
         self.network.ip = host if host != "0.0.0.0" else self.network.ip
+        self.buffer = ReceiveBuffer(receive_buffer)
         self.drop_after: int | None = None       # fault: close the connection after N bytes
         self.slow_bps: int | None = None         # fault: slow link, bytes per second
         self.jobs: list[Job] = []
+        self.events: deque[tuple[float, str, str | None, dict[str, Any]]] = deque(maxlen=20_000)
+        self.power_log: list[tuple[float, str, dict[str, Any]]] = []  # (monotonic, power_off | power_on, details)
         self.serial_path: str | None = None
+        self.paper_busy_until = 0.0  # throttled: when (time.monotonic) the mechanism will have printed all it has
+        self.paper_idle_s = 0.0  # throttled: time the mechanism waited for data between prints
+        self.epoch = 0           # power cycles: bytes and sessions of an earlier one are gone
+        self._cuts: dict[int, float] = {}
+        self._powered = True
+        self._power_gen = 0
         self._lock = threading.RLock()
-        self._reply_to = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: list[socket.socket] = []
-        self._busy = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._open: list[Session] = []
+        self._recent: deque[Session] = deque(maxlen=512)
         self._listener: socket.socket | None = None
+        self._status_listener: socket.socket | None = None
         self._rebind_to: str | None = None
-        self._job_ops_start = 0
-        self._first_job = 1
-        self.paper_busy_until = 0.0  # throttled: when (time.monotonic) the mechanism will have printed all it has
-        self.paper_idle_s = 0.0  # throttled: time the mechanism waited for data between prints
+        self._pty: tuple[int, int] | None = None
+        self._next_job = 1
+        self.mechanism = Mechanism(self, self.interp)
+        self.recorder = Recorder(self)
 
     # --- life cycle -----------------------------------------------------------------------------------
     def start(self) -> "VirtualPrinter":
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        # keep earlier runs' paper: number jobs on from the last folder there
-        numbers = [int(p.name[4:]) for p in self.out_dir.glob("job-[0-9][0-9][0-9][0-9]") if p.name[4:].isdigit()]
-        self._first_job = max(numbers, default=0) + 1
+        # keep earlier runs' paper (a restart after a crash too): number jobs on from the last folder
+        numbers = [int(p.name[4:]) for p in self.out_dir.glob("job-[0-9][0-9][0-9][0-9]*") if p.name[4:].isdigit()]
+        self._next_job = max(numbers, default=0) + 1
         self._listener = self._listen(self.host, self.port)
         self.port = self._listener.getsockname()[1]
-        self._spawn(self._serve_print)
         if self.status_port is not None:
-            s = self._listen(self.host, self.status_port)
-            self.status_port = s.getsockname()[1]
-            self._spawn(self._serve_status, s)
+            self._status_listener = self._listen(self.host, self.status_port)
+            self.status_port = self._status_listener.getsockname()[1]
+            self._spawn(self._serve_status)
         if self.discovery_port is not None:
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -101,25 +110,35 @@ class VirtualPrinter:
             self._sockets.append(u)
             self._spawn(self._serve_discovery, u)
         if self.serial_wanted:
-            master, slave = os.openpty()
             import tty
+
+            master, slave = os.openpty()
             tty.setraw(master)
             tty.setraw(slave)
             self.serial_path = os.ttyname(slave)
             self._pty = (master, slave)
             self._spawn(self._serve_serial, master)
+        self.mechanism.start()
+        self.recorder.start()
+        self._spawn(self._serve_print)
         return self
 
     def stop(self) -> None:
+        """Stop; what reached paper is on disk (an open job is recorded as ``stopped``)."""
         self._stop.set()
-        for s in self._sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
+        with self._lock:
+            for s in self._sockets + [self._listener, self._status_listener]:
+                try:
+                    if s is not None:
+                        s.close()
+                except OSError:
+                    pass
         for t in self._threads:
             t.join(2)
-        if getattr(self, "_pty", None):
+        for t in (self.mechanism, self.recorder):
+            if t.is_alive():
+                t.join(5)
+        if self._pty:
             for fd in self._pty:
                 try:
                     os.close(fd)
@@ -137,8 +156,44 @@ class VirtualPrinter:
     def uri(self) -> str:
         return f"tcp://{self._bound_host()}:{self.port}"
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def stop_event(self) -> threading.Event:
+        return self._stop
+
+    @property
+    def receive_buffer(self) -> int:
+        """Size of the receive buffer in bytes."""
+        return self.buffer.size
+
+    @property
+    def paused(self) -> bool:
+        """Paper out or cover open: the mechanism stands still."""
+        return self.faults.paused
+
+    @property
+    def pending(self) -> int:
+        """Bytes received and not yet printed (receive buffer and the command being read)."""
+        return self.buffer.used + self.interp.pending
+
+    @property
+    def powered(self) -> bool:
+        return self._powered
+
+    @property
+    def idle(self) -> bool:
+        """No connection open, nothing left to print or to record."""
+        return not self._open and self.recorder.idle
+
     def _bound_host(self) -> str:
-        return self._listener.getsockname()[0] if self._listener else self.host
+        listener = self._listener
+        try:
+            return listener.getsockname()[0] if listener else self.host
+        except OSError:
+            return self.host
 
     def _spawn(self, target, *args) -> None:
         t = threading.Thread(target=target, args=args, daemon=True, name=f"virtual-{target.__name__}")
@@ -151,261 +206,203 @@ class VirtualPrinter:
         s.bind((host, port))
         s.listen(8)
         s.settimeout(0.1)
-        self._sockets.append(s)
         return s
 
+    # --- waiting ------------------------------------------------------------------------------------
     def wait_job(self, source: str, timeout: float = 30.0) -> Job | None:
-        """Wait for the job from ``source`` (e.g. ``tcp 127.0.0.1:40000``) to be on paper."""
+        """Wait until the connection from ``source`` (e.g. ``tcp 127.0.0.1:40000``) is processed
+        and its paper recorded; its job, or None (status traffic only, or ``timeout``)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self._lock:
-                job = next((j for j in reversed(self.jobs) if j.source == source), None)
-            if job:
-                return job
+                session = next((s for s in reversed(self._open) if s.source == source), None) or \
+                    next((s for s in reversed(self._recent) if s.source == source), None)
+            if session is not None:
+                return session.job if session.done.wait(max(0.0, end - time.monotonic())) else None
             time.sleep(0.01)
         return None
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no job is in progress (the last one is rendered)."""
+        """Wait until no job is in progress (the last one is on paper and recorded)."""
         end = time.monotonic() + timeout
-        time.sleep(0.02)
+        time.sleep(0.02)  # a connection the client just made may not be accepted yet
         while time.monotonic() < end:
-            if not self._busy.is_set():
+            if self.idle:
                 return True
             time.sleep(0.01)
         return False
 
-    # --- jobs --------------------------------------------------------------------------------------------
-    def _reply(self, data: bytes) -> None:
-        target = self._reply_to
-        if target is None:
-            return
-        try:
-            if isinstance(target, int):
-                os.write(target, data)
-            else:
-                target.sendall(data)
-        except OSError:
-            pass
-
-    def _begin(self, source: str, reply_to) -> Job:
-        self._busy.set()
+    # --- power ----------------------------------------------------------------------------------------
+    def power_loss(self, off_s: float = 1.0) -> None:
+        """Pull the plug: every connection is reset, bytes not yet printed are lost, the
+        controller comes back in its power-on state after ``off_s`` seconds on the same ports
+        (connections are refused meanwhile). What reached paper stays recorded; jobs number on.
+        Returns once the printer is off and its paper recorded."""
         with self._lock:
-            self._reply_to = reply_to
-            self._job_ops_start = len(self.interp.ops)
-            number = self._first_job + len(self.jobs)
-            job = Job(number, source, self.out_dir / f"job-{number:04d}")
+            if self._stop.is_set():
+                return
+            old = self.epoch
+            self._cuts[old] = time.monotonic()
+            self.epoch += 1
+            self._powered = False
+            self._power_gen += 1
+            gen = self._power_gen
+            dropped = self.buffer.clear(self.epoch)
+            for conn in list(self._conns):
+                reset_connection(conn)
+                try:
+                    conn.shutdown(socket.SHUT_RD)  # wakes the reader, which closes with RST
+                except OSError:
+                    pass
+            for name in ("_listener", "_status_listener"):
+                sock = getattr(self, name)
+                if sock is not None:
+                    sock.close()
+                    setattr(self, name, None)
+        self.note("power_off", None, dropped=dropped, off_s=off_s)
+        self.power_log.append((time.monotonic(), "power_off", {"dropped": dropped, "off_s": off_s}))
+        log.warning("virtual printer: power lost (%d bytes not yet printed dropped), back in %g s", dropped, off_s)
+        timer = threading.Timer(off_s, self._power_on, args=(gen,))
+        timer.daemon = True
+        timer.start()
+        end = time.monotonic() + 5
+        while time.monotonic() < end and any(s.epoch <= old for s in self.open_sessions()):
+            time.sleep(0.01)
+
+    def _power_on(self, gen: int) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                if gen != self._power_gen:
+                    return  # pulled again meanwhile
+                try:
+                    self._listener = self._listen(self.host, self.port)
+                    if self.status_port is not None:
+                        self._status_listener = self._listen(self.host, self.status_port)
+                except OSError as exc:
+                    log.warning("virtual printer: cannot listen on %s:%d again: %s", self.host, self.port, exc)
+                else:
+                    self._powered = True
+                    break
+            time.sleep(0.2)
+        self.note("power_on", None)
+        self.power_log.append((time.monotonic(), "power_on", {}))
+        log.warning("virtual printer: power back, listening on %s", self.uri)
+
+    def wait_powered(self, timeout: float = 10.0) -> bool:
+        """Wait until the power is back (after :meth:`power_loss`)."""
+        end = time.monotonic() + timeout
+        while not self._powered and time.monotonic() < end:
+            time.sleep(0.01)
+        return self._powered
+
+    def power_cut_at(self, epoch: int) -> float:
+        """When the power cycle ``epoch`` ended (infinity while it lasts)."""
+        return self._cuts.get(epoch, math.inf)
+
+    # --- sessions and jobs (called by the readers, the mechanism and the recorder) -------------------
+    def note(self, kind: str, source: str | None, **details: Any) -> None:
+        """Add to :attr:`events` (the printer's clock)."""
+        self.events.append((time.monotonic(), kind, source, details))
+
+    def open_sessions(self) -> list[Session]:
+        """Connections (or serial bursts) whose paper is not recorded yet."""
+        with self._lock:
+            return list(self._open)
+
+    def _open_session(self, source: str, reply_to: Any) -> Session:
+        with self._lock:
+            session = Session(source, reply_to, self.epoch)
+            self._open.append(session)
+        return session
+
+    def session_done(self, session: Session) -> None:
+        """The session is processed and recorded (the recorder says so)."""
+        with self._lock:
+            if session in self._open:
+                self._open.remove(session)
+                self._recent.append(session)
+        session.done.set()
+
+    def new_job(self, session: Session) -> Job:
+        """The session put something other than status traffic through: it becomes a job."""
+        with self._lock:
+            number = self._next_job
+            self._next_job += 1
+        job = Job(number, session.source, self.out_dir / f"job-{number:04d}")
+        job.folder.mkdir(parents=True, exist_ok=True)
+        session.job = job
         return job
 
-    def _end(self, job: Job) -> None:
-        if self.throttle:
-            self._wait_paper()  # the job is on paper when the mechanism has printed it
-        # a paused printer keeps the job until paper is loaded / the cover closed
-        while self.interp.paused and self.interp.pending and not self._stop.is_set():
-            with self._lock:
-                if self.interp.pending_is_status_only():  # a status poll: answered, nothing to print
-                    break
-            time.sleep(0.05)
-        with self._lock:
-            self.interp.finish()
-            job.ops = self.interp.ops[self._job_ops_start:]
-            del self.interp.ops[:]
-            self._job_ops_start = 0
-            self._reply_to = None
-        if all(op.kind == "status_request" for op in job.ops):
-            # a status query (a driver's, a print service's poll) is not a job: no paper, no folder
-            with self._lock:
-                self.jobs.append(job)
-            self._busy.clear()
-            return
-        fonts = self.profile.font_cells
-        job.folder.mkdir(parents=True, exist_ok=True)
-        error = None
-        try:
-            for n, page in enumerate(render_pages(job.ops, self.profile.width_dots, fonts), 1):
-                path = job.folder / f"page-{n}.png"
-                page.save(path)
-                job.pages.append(path)
-        except Exception as exc:  # noqa: BLE001 - a drawing bug must not lose the job or stop the server
-            log.exception("job %d: cannot draw the paper", job.number)
-            error = f"{type(exc).__name__}: {exc}"
-        job.log_path.write_text(json.dumps({
-            "job": job.number, "source": job.source, "bytes": job.bytes, "dropped": job.dropped,
-            "render_error": error, "pages": [p.name for p in job.pages], "ops": [op.to_json() for op in job.ops],
-        }, indent=1))
+    def job_finished(self, job: Job) -> None:
+        """The job's paper is on disk (done, power loss or stop): list it."""
         with self._lock:
             self.jobs.append(job)
-        if any(op.kind == "network" for op in job.ops):
+            if len(self.jobs) > JOBS_WITH_OPS:
+                self.jobs[-JOBS_WITH_OPS - 1].ops = []  # memory stays bounded on a long run
+        self.note("job", job.source, number=job.number, pages=len(job.pages), state=job.state)
+        log.info("job %d from %s: %d bytes, %d page(s) in %s (%s)", job.number, job.source, job.bytes,
+                 len(job.pages), job.folder, job.state)
+        if job.network_changed:
             self._schedule_rebind()
-        log.info("job %d from %s: %d bytes, %d page(s) in %s", job.number, job.source, job.bytes,
-                 len(job.pages), job.folder)
-        self._busy.clear()
 
-    def _take(self, job: Job, data: bytes) -> None:
-        job.bytes += len(data)
-        if self.slow_bps:
-            time.sleep(len(data) / self.slow_bps)
-        if not self.throttle:
-            with self._lock:
-                self.interp.feed(data)
-            return
-        # the controller takes data in, answers real-time requests and parses while the mechanism
-        # is still printing what came before, at its own speed: a host is never kept waiting for
-        # a status reply by the paper, and a printer fed in time never stops between jobs
-        with self._lock:
-            before = self.interp.y
-            self.interp.feed(data)
-            advanced = self.interp.y - before
-        if not advanced:
-            return
-        speed = self.profile.speed_mm_s * self.profile.dpi / 25.4
-        now = time.monotonic()
-        if self.paper_busy_until and now > self.paper_busy_until:
-            self.paper_idle_s += now - self.paper_busy_until  # the mechanism stood still, waiting for data
-        starts = max(now, self.paper_busy_until)
-        self.paper_busy_until = starts + advanced / speed
-        time.sleep(max(0.0, starts - now))  # take more data once this starts printing (one ahead)
-
-    def _wait_paper(self) -> None:
-        time.sleep(max(0.0, self.paper_busy_until - time.monotonic()))
-
-    def _can_read(self) -> bool:
-        with self._lock:
-            self.interp.process()  # resume when a fault was cleared
-            return not (self.interp.paused and self.interp.pending >= RECEIVE_BUFFER)
-
-    # --- servers ---------------------------------------------------------------------------------------
+    # --- the print port ---------------------------------------------------------------------------------
     def _serve_print(self) -> None:
         while not self._stop.is_set():
             if self._rebind_to:
                 self._rebind()
+            listener = self._listener
+            if listener is None:
+                time.sleep(0.02)
+                continue
             try:
-                conn, peer = self._listener.accept()
+                conn, peer = listener.accept()
             except (socket.timeout, OSError):
                 continue
-            self._handle_print(conn, f"tcp {peer[0]}:{peer[1]}")
+            # one connection at a time, as the firmware: the next waits in the backlog
+            self._read_connection(conn, f"tcp {peer[0]}:{peer[1]}")
 
-    def _handle_print(self, conn: socket.socket, source: str) -> None:
-        job = self._begin(source, conn)
+    def _read_connection(self, conn: socket.socket, source: str) -> None:
+        session = self._open_session(source, conn)
+        scanner = RealtimeScanner()
         conn.settimeout(0.1)
+        with self._lock:
+            self._conns.add(conn)
         try:
-            while not self._stop.is_set():
-                if not self._can_read():
-                    time.sleep(0.02)
-                    continue
+            while not self._stop.is_set() and session.epoch == self.epoch:
+                room = self.buffer.wait_room(0.1)
+                if room <= 0:
+                    continue  # full: leave the bytes in the socket (the host's writes block)
                 try:
-                    data = conn.recv(4096)
+                    data = conn.recv(min(room, 4096))
                 except socket.timeout:
                     continue
                 except OSError:
                     break
                 if not data:
                     break
-                if self.drop_after is not None and job.bytes + len(data) >= self.drop_after:
-                    self._take(job, data[:max(0, self.drop_after - job.bytes)])
-                    job.dropped = True
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                if self.drop_after is not None and session.bytes + len(data) >= self.drop_after:
+                    data = data[:max(0, self.drop_after - session.bytes)]
+                    session.dropped = True
+                if not self._arrived(session, scanner, data) or session.dropped:
+                    reset_connection(conn)
                     break
-                self._take(job, data)
         finally:
+            with self._lock:
+                self._conns.discard(conn)
+            if session.epoch != self.epoch:
+                reset_connection(conn)  # the power went
+            else:
+                self.buffer.end(session)
             conn.close()
-            self._end(job)
 
-    def _serve_status(self, listener: socket.socket) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            conn.settimeout(2)
-            try:
-                buf = b""
-                while not self._stop.is_set():
-                    chunk = conn.recv(64)
-                    if not chunk:
-                        break
-                    buf += chunk
-                    while (i := buf.find(b"\x1bv")) != -1:
-                        if not self.faults.silent:
-                            conn.sendall(self.interp.asb_bytes())
-                        buf = buf[i + 2:]
-            except OSError:
-                pass
-            finally:
-                conn.close()
-
-    def _serve_discovery(self, sock: socket.socket) -> None:
-        # packets are decoded here from the reference's offsets, not with escpos809.escpos.vendor,
-        # so the virtual printer stays an independent check of the driver (design.md)
-        sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                packet, peer = sock.recvfrom(1024)
-            except (socket.timeout, OSError):
-                continue
-            if packet.startswith(FIND):
-                sock.sendto(self.found_packet(), peer)
-            elif packet.startswith(SAVE) and len(packet) >= 33:
-                mac = ":".join(f"{b:02X}" for b in packet[10:16])
-                if mac != self.network.mac.upper():
-                    continue
-                ip4 = lambda off: str(ipaddress.IPv4Address(packet[off:off + 4]))  # noqa: E731
-                with self._lock:
-                    self.interp._set_network("xp-udp", ip4(18), ip4(22), ip4(26), bool(packet[32]))
-                self._schedule_rebind()
-
-    def found_packet(self) -> bytes:
-        """This printer's ``XP0001FOUND`` reply (offsets per the reference, §12)."""
-        n = self.network
-        mac = bytes(int(p, 16) for p in n.mac.split(":"))
-        ip = lambda a: ipaddress.IPv4Address(a).packed  # noqa: E731
-        return FOUND + mac + b"\x00\x00" + ip(n.ip) + ip(n.mask) + ip(n.gateway) + b"\x00\x00" + bytes([n.dhcp])
-
-    def _serve_serial(self, master: int) -> None:
-        job = None
-        last = 0.0
-        while not self._stop.is_set():
-            if job and not self._can_read():
-                time.sleep(0.02)
-                continue
-            try:
-                ready, _, _ = select.select([master], [], [], 0.05)
-            except (OSError, ValueError):
-                break
-            if ready:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:
-                    data = b""
-                if data:
-                    if job is None:
-                        job = self._begin(f"serial {self.serial_path}", master)
-                    self._take(job, data)
-                    last = time.monotonic()
-                    continue
-            if job and time.monotonic() - last > self.idle_s:
-                self._end(job)
-                job = None
-        if job:
-            self._end(job)
-
-    # --- network changes ------------------------------------------------------------------------------
-    def _schedule_rebind(self) -> None:
-        new = self.network.ip
-        target = self.address_map.get(new) or (new if ipaddress.IPv4Address(new).is_loopback else None)
-        if target and target != self._bound_host():
-            self._rebind_to = target
-        else:
-            log.info("virtual printer keeps %s (new address %s is not on this machine)", self._bound_host(), new)
-
-    def _rebind(self) -> None:
-        target, self._rebind_to = self._rebind_to, None
-        time.sleep(self.reboot_s)  # the firmware resets after a new address
-        old = self._listener
-        try:
-            self._listener = self._listen(target, self.port)
-        except OSError as exc:
-            log.warning("cannot rebind to %s:%d: %s", target, self.port, exc)
-            return
-        old.close()
-        log.info("virtual printer now listens on %s:%d", target, self.port)
+    def _arrived(self, session: Session, scanner: RealtimeScanner, data: bytes) -> bool:
+        """Bytes from the host: real-time requests answered now, the rest to the buffer."""
+        if self.slow_bps:
+            time.sleep(len(data) / self.slow_bps)
+        session.bytes += len(data)
+        self.note("data", session.source, n=len(data))
+        for n in scanner.scan(data):
+            if not self.faults.silent:
+                session.send(bytes([self.faults.status_byte(n)]))
+                self.note("status", session.source, n=n)
+        return self.buffer.put(session, data)

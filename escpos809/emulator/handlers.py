@@ -1,0 +1,359 @@
+"""Interpreter command handlers: print modes, feeds, signals, cuts, tab stops (§1-§2, §8-§11),
+images (GS v 0, ESC *), QR codes (both forms), barcodes (GS k) and the vendor network commands
+(1F 1B 1F ..), per the command reference. A mixin of
+:class:`~escpos809.emulator.interpreter.Interpreter`."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .state import BARCODE_NAMES, Style
+
+NEED_MORE = -1
+RASTER_MAX_X, RASTER_MAX_Y = 256, 2303  # the firmware's documented limits (§5)
+
+
+class CodeHandlers:
+    """Handlers of the command table: fixed-length commands take their parameters; the others
+    read their own length from the stream and return the bytes used or NEED_MORE."""
+
+    # --- one-shot commands (fixed parameters) -----------------------------------------------------------
+    def _init(self) -> None:
+        self._flush_line()
+        # the handlers hold this Style object: reset it in place
+        vars(self.style).update(vars(Style(print_width=self.width_dots, chinese=self.chinese_after_init)))
+        self._tabs = self._default_tabs()
+        self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
+        self._op("init", chinese_mode=self.style.chinese)
+
+    def _print_mode(self, n: int) -> None:
+        s = self.style
+        s.font = "B" if n & 0x01 else "A"
+        s.bold = bool(n & 0x08)
+        s.height = 2 if n & 0x10 else 1
+        s.width = 2 if n & 0x20 else 1
+        s.underline = 1 if n & 0x80 else 0
+
+    def _char_size(self, n: int) -> None:
+        if n & 0x88:
+            return  # the firmware ignores n with bit 3 or 7 set (§2)
+        self.style.width, self.style.height = (n >> 4) + 1, (n & 0x07) + 1
+
+    def _codepage(self, n: int) -> None:
+        self.style.codepage = n
+        if n not in self.codepages:
+            self._op("warning", message=f"ESC t {n}: code page without a known character table")
+
+    def _feed_lines(self, n: int) -> None:
+        self._flush_line()
+        if n:
+            self._op("feed", height=n * self.style.line_spacing, dots=n * self.style.line_spacing)
+
+    def _drawer(self, m: int, t1: int, t2: int) -> None:
+        self._op("drawer", pin=5 if m & 1 else 2, on_ms=t1 * 2, off_ms=max(t1, t2) * 2)
+
+    def _beep(self, n: int, t: int) -> None:
+        if 1 <= n <= 9 and 1 <= t <= 9:
+            self._op("beep", times=n, duration_ms=t * 50)
+        else:
+            self._op("warning", message=f"ESC B {n} {t}: outside 1-9, ignored by the firmware")
+
+    def _alarm(self, m: int, t: int, n: int) -> None:
+        if 1 <= m <= 20 and 1 <= t <= 20 and n <= 3:
+            self._op("alarm", times=m, interval_ms=t * 50, mode=("none", "beep", "light", "both")[n])
+        else:
+            self._op("warning", message=f"ESC C {m} {t} {n}: out of range")
+
+    def _set_asb(self, n: int) -> None:
+        self.asb = n & 0x0F
+        if self.asb and not self.faults.silent:
+            self.reply(self.faults.asb_bytes())
+
+    def _transmit_status(self, n: int) -> None:
+        # buffer-ordered: reached only once everything before it has been processed; a
+        # mechanism that prints slower than it parses answers it later, through the hook
+        if self.on_transmit_status is not None:
+            self.on_transmit_status(n)
+            return
+        reply = self.faults.transmit_status(n)
+        if reply is not None and not self.faults.silent:
+            self.reply(reply)
+
+    def _cut(self, mode: str, feed: int | None, command: str) -> None:
+        self._flush_line()
+        if feed:
+            self._op("feed", height=feed, dots=feed)
+        self._op("cut", mode=mode, feed=feed, command=command)
+
+    def _gs_cut(self, buf, i) -> int:
+        if i + 2 >= len(buf):
+            return NEED_MORE
+        m = buf[i + 2]
+        if m in (0, 48):
+            self._cut("full", None, f"GS V {m}")
+            return 3
+        if m in (1, 49):
+            self._cut("partial", None, f"GS V {m}")
+            return 3
+        if m in (65, 66):
+            if i + 3 >= len(buf):
+                return NEED_MORE
+            self._cut("full" if m == 65 else "partial", buf[i + 3], f"GS V {m} {buf[i + 3]}")
+            return 4
+        self._op("unknown", bytes=bytes(buf[i:i + 3]).hex(" "))
+        return 3
+
+    def _tab_stops(self, buf, i) -> int:
+        end = buf.find(b"\x00", i + 2, i + 2 + 33)
+        if end == -1:
+            return NEED_MORE if len(buf) - i < 35 else self._bad(buf, i, 2, "ESC D without NUL")
+        # stops beyond the print area are ignored, as on Epson-style firmware
+        self._tabs = [d for n in buf[i + 2:end] if (d := n * self._cell_width()) <= self.width_dots]
+        return end + 1 - i
+
+    def _cell_width(self) -> int:
+        """Dots one character takes in the current font and width (what ESC D counts in)."""
+        return self.fonts[self.style.font][0] * self.style.width
+
+    def _default_tabs(self) -> list[int]:
+        return [8 * self.fonts["A"][0] * i for i in range(1, 33)]
+
+    def _bad(self, buf, i, n, why) -> int:
+        self._op("unknown", bytes=bytes(buf[i:i + n]).hex(" "), reason=why)
+        return n
+
+    def _column_image(self, buf, i) -> int:
+        if i + 5 > len(buf):
+            return NEED_MORE
+        m, cols = buf[i + 2], buf[i + 3] + 256 * buf[i + 4]
+        per_col = 3 if m in (32, 33) else 1
+        total = 5 + cols * per_col
+        if i + total > len(buf):
+            return NEED_MORE
+        self._flush_line()
+        self._op("column_image", height=8 * per_col, mode=m, columns=cols, data=bytes(buf[i + 5:i + total]),
+                 align=self.style.align, left=self.style.left_margin)
+        return total
+
+    def _raster(self, buf, i) -> int:
+        if i + 8 > len(buf):
+            return NEED_MORE
+        if buf[i + 2] != 0x30:
+            return self._bad(buf, i, 3, "GS v other than GS v 0")
+        m, x, y = buf[i + 3], buf[i + 4] + 256 * buf[i + 5], buf[i + 6] + 256 * buf[i + 7]
+        size = x * y
+        if not (0 < x <= RASTER_MAX_X and 0 < y <= RASTER_MAX_Y):
+            # the firmware reads past the data; so do we, without holding it (it may be 4 GB)
+            self._op("warning", message=f"GS v 0 {x}x{y} outside the firmware limits (x 1-256, y 1-2303)")
+            self._skip = size
+            return 8
+        if i + 8 + size > len(buf):
+            return NEED_MORE
+        data = bytes(buf[i + 8:i + 8 + size])
+        self._flush_line()
+        scale = {0: (1, 1), 1: (2, 1), 2: (1, 2), 3: (2, 2), 48: (1, 1), 49: (2, 1), 50: (1, 2), 51: (2, 2)}.get(m, (1, 1))
+        self._op("raster", height=y * scale[1], width_bytes=x, rows=y, scale=list(scale),
+                 align=self.style.align, left=self.style.left_margin, data=data)
+        return 8 + size
+
+    def _gs_paren(self, buf, i) -> int:
+        if i + 5 > len(buf):
+            return NEED_MORE
+        fn_class = buf[i + 2]
+        if fn_class == ord("k") and buf[i + 3] == 0x30:  # legacy Xprinter QR form, no pL/pH
+            return self._legacy_qr(buf, i)
+        length = buf[i + 3] + 256 * buf[i + 4]
+        if i + 5 + length > len(buf):
+            return NEED_MORE
+        body = bytes(buf[i + 5:i + 5 + length])
+        if fn_class == ord("k") and len(body) >= 2 and body[0] == 0x31:
+            self._qr_fn(body[1], body[2:])
+        else:
+            self._op("unknown", bytes=bytes(buf[i:i + 5]).hex(" "), reason=f"GS ( {chr(fn_class)!r} not supported")
+        return 5 + length
+
+    def _qr_fn(self, fn: int, args: bytes) -> None:
+        q = self._qr
+        if fn == 0x41 and args:
+            q["model"] = {0x31: 1, 0x32: 2}.get(args[0], q["model"])
+        elif fn == 0x43 and args:
+            if 1 <= args[0] <= 16:
+                q["size"] = args[0]
+        elif fn == 0x45 and args:
+            q["ec"] = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(args[0], q["ec"])
+        elif fn == 0x50 and args:
+            q["data"] = args[1:]
+        elif fn == 0x51:
+            self._print_qr()
+        elif fn == 0x52:
+            self.reply(b"\x37\x30\x00")  # size query: a plausible, inert reply
+        else:
+            self._op("unknown", bytes=f"1d 28 6b .. .. 31 {fn:02x}", reason="QR function not supported")
+
+    def _legacy_qr(self, buf, i) -> int:
+        if i + 5 > len(buf):
+            return NEED_MORE
+        sub = buf[i + 4]
+        if sub in (0x67, 0x69):
+            if i + 6 > len(buf):
+                return NEED_MORE
+            if sub == 0x67 and 1 <= buf[i + 5] <= 16:
+                self._qr["size"] = buf[i + 5]
+            if sub == 0x69:
+                self._qr["ec"] = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(buf[i + 5], self._qr["ec"])
+            return 6
+        if sub == 0x80:
+            if i + 7 > len(buf):
+                return NEED_MORE
+            n = buf[i + 5] + 256 * buf[i + 6]
+            if i + 7 + n > len(buf):
+                return NEED_MORE
+            self._qr["data"] = bytes(buf[i + 7:i + 7 + n])
+            return 7 + n
+        if sub == 0x81:
+            self._print_qr()
+            return 5
+        return self._bad(buf, i, 5, "unknown legacy QR function")
+
+    def _print_qr(self) -> None:
+        q = self._qr
+        if not q["data"]:
+            self._op("warning", message="QR print without stored data")
+            return
+        modules = qr_modules(q["data"], q["ec"])
+        if modules is None:
+            self._op("warning", message="QR data does not fit a QR code")
+            return
+        self._flush_line()
+        # ``raw``: the bytes the symbol holds (``data`` is their text, for reading the log)
+        self._op("qr", height=modules * q["size"], data=q["data"].decode("utf-8", "replace"), raw=q["data"],
+                 size=q["size"], ec=q["ec"], model=q["model"], modules=modules, align=self.style.align,
+                 left=self.style.left_margin)
+
+    def _barcode_cmd(self, buf, i) -> int:
+        if i + 3 > len(buf):
+            return NEED_MORE
+        m = buf[i + 2]
+        if m <= 6:
+            end = buf.find(b"\x00", i + 3)
+            if end == -1:
+                return NEED_MORE if len(buf) - i < 260 else self._bad(buf, i, 3, "GS k without NUL")
+            data, used = bytes(buf[i + 3:end]), end + 1 - i
+        elif 65 <= m <= 73:
+            if i + 4 > len(buf):
+                return NEED_MORE
+            n = buf[i + 3]
+            if i + 4 + n > len(buf):
+                return NEED_MORE
+            data, used = bytes(buf[i + 4:i + 4 + n]), 4 + n
+        else:
+            return self._bad(buf, i, 3, f"GS k {m}: unknown symbology")
+        kind = BARCODE_NAMES[m]
+        text = decode_code128(data) if kind == "code128" else data.decode("latin-1")
+        bc = self._barcode
+        hri_h = self.fonts["B" if bc["hri_font"] else "A"][1]
+        height = bc["height"] + hri_h * ((bc["hri"] in (1, 3)) + (bc["hri"] in (2, 3)))
+        self._flush_line()
+        self._op("barcode", height=height, type=kind, data=text, raw=data.decode("latin-1"),
+                 bar_height=bc["height"], module=bc["width"], hri=("none", "above", "below", "both")[bc["hri"]],
+                 hri_font="AB"[bc["hri_font"]], align=self.style.align, left=self.style.left_margin)
+        return used
+
+    def _vendor(self, buf, i) -> int:
+        # 1F 1B 1F <sub> …  (§12, §9); anything else prints as garbage on the real printer
+        if i + 4 > len(buf):
+            return NEED_MORE
+        if buf[i + 2] != 0x1F:
+            return self._bad(buf, i, 2, "US ESC not followed by US")
+        sub = buf[i + 3]
+
+        def ip(off):
+            return str(ipaddress.IPv4Address(bytes(buf[i + off:i + off + 4])))
+        if sub == 0x91:
+            if i + 7 > len(buf):
+                return NEED_MORE
+            if buf[i + 4:i + 7] == b"\x00IP":
+                if i + 11 > len(buf):
+                    return NEED_MORE
+                new = ip(7)
+                gw = ".".join(new.split(".")[:3] + ["1"])  # firmware forces a.b.c.1
+                self._set_network("91ip", new, self.network.mask, gw, False)
+                return 11
+            if buf[i + 4:i + 7] == b"\x00I\xfa":
+                if i + 21 > len(buf):
+                    return NEED_MORE
+                self._set_network("xp-netall", ip(9), ip(13), ip(17), bool(buf[i + 7]))
+                return 21
+            return self._bad(buf, i, 4, "unknown 1F 1B 1F 91 variant")
+        if sub in (0x22, 0xB0, 0xB1):
+            if i + 8 > len(buf):
+                return NEED_MORE
+            n = self.network
+            new = {0x22: (ip(4), n.mask, n.gateway), 0xB0: (n.ip, ip(4), n.gateway), 0xB1: (n.ip, n.mask, ip(4))}[sub]
+            self._set_network({0x22: "22", 0xB0: "mask", 0xB1: "gateway"}[sub], *new, False)
+            return 8
+        if sub == 0xB2:
+            if i + 16 > len(buf):
+                return NEED_MORE
+            self._set_network("b2", ip(4), ip(8), ip(12), False)
+            return 16
+        if sub == 0xE0:
+            if i + 10 > len(buf):
+                return NEED_MORE
+            self._op("vendor_setting", bytes=bytes(buf[i:i + 10]).hex(" "))
+            return 10
+        return self._bad(buf, i, 4, "unknown vendor command (prints as garbage on a real printer)")
+
+    def _set_network(self, method: str, ip: str, mask: str, gateway: str, dhcp: bool) -> None:
+        self.network.ip, self.network.mask, self.network.gateway, self.network.dhcp = ip, mask, gateway, dhcp
+        self._op("network", method=method, ip=ip, mask=mask, gateway=gateway, dhcp=dhcp)
+        # like the firmware: print the new settings and cut
+        for line in (f"IP: {ip}", f"Mask: {mask}", f"Gateway: {gateway}", f"DHCP: {'on' if dhcp else 'off'}"):
+            for ch in line:
+                self._add_char(ch)
+            self._flush_line()
+        self._cut("partial", None, "after network setting")
+
+
+def decode_code128(data: bytes) -> str:
+    """ESC/POS CODE128 data (``{A``/``{B``/``{C`` switches, ``{{`` = ``{``) → the encoded text."""
+    out, i, cset = [], 0, "B"
+    while i < len(data):
+        b = data[i]
+        if b == 0x7B and i + 1 < len(data):
+            nxt = data[i + 1]
+            if nxt in b"ABC":
+                cset, i = chr(nxt), i + 2
+                continue
+            if nxt == 0x7B:
+                out.append("{")
+                i += 2
+                continue
+            if nxt in b"1234S":  # FNC1-4 / shift: no printable text
+                i += 2
+                continue
+        out.append(f"{b:02d}" if cset == "C" else chr(b))
+        i += 1
+    return "".join(out)
+
+
+def make_qr(data: bytes, ec: str):
+    """The smallest QR symbol holding ``data`` (a ``qrcode.QRCode``), or None if it cannot."""
+    import qrcode
+    from qrcode.exceptions import DataOverflowError
+
+    level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+             "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}[ec]
+    qr = qrcode.QRCode(error_correction=level, border=0)
+    qr.add_data(data)
+    try:
+        qr.make(fit=True)
+    except (DataOverflowError, ValueError):
+        return None
+    return qr
+
+
+def qr_modules(data: bytes, ec: str) -> int | None:
+    """Modules per side of the symbol the printer would draw for ``data``."""
+    qr = make_qr(data, ec)
+    return qr.modules_count if qr else None

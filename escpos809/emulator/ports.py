@@ -1,0 +1,146 @@
+"""The virtual printer's other ports: the status port (``ESC v``, TCP 4000), the Xprinter UDP
+discovery responder (9000), the serial line on a pseudo-terminal, and the move to a new
+address after a set-IP command. A mixin of :class:`~escpos809.emulator.server.VirtualPrinter`."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import select
+import socket
+import time
+
+from .mechanism import Session
+from .state import RealtimeScanner
+
+log = logging.getLogger(__name__)
+
+FIND, FOUND, SAVE = b"XP0001FIND", b"XP0001FOUND", b"XP0001SAVE"
+
+
+class PortsMixin:
+    """Status port, discovery, serial pty, rebinding (see the module docstring)."""
+
+    # --- status port --------------------------------------------------------------------------------
+    def _serve_status(self) -> None:
+        while not self._stop.is_set():
+            listener = self._status_listener
+            if listener is None:
+                time.sleep(0.05)
+                continue
+            try:
+                conn, _ = listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            epoch = self.epoch
+            conn.settimeout(0.1)
+            try:
+                buf, quiet_since = b"", time.monotonic()
+                while not self._stop.is_set() and epoch == self.epoch and time.monotonic() - quiet_since < 2:
+                    try:
+                        chunk = conn.recv(64)
+                    except socket.timeout:
+                        continue
+                    if not chunk:
+                        break
+                    buf, quiet_since = buf + chunk, time.monotonic()
+                    while (i := buf.find(b"\x1bv")) != -1:
+                        if not self.faults.silent:
+                            conn.sendall(self.faults.asb_bytes())
+                        buf = buf[i + 2:]
+                    buf = buf[-1:]
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    # --- UDP discovery --------------------------------------------------------------------------------
+    def _serve_discovery(self, sock: socket.socket) -> None:
+        # packets are decoded here from the reference's offsets, not with escpos809.escpos.vendor,
+        # so the virtual printer stays an independent check of the driver (design.md)
+        sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                packet, peer = sock.recvfrom(1024)
+            except (socket.timeout, OSError):
+                continue
+            if not self._powered:
+                continue
+            if packet.startswith(FIND):
+                sock.sendto(self.found_packet(), peer)
+            elif packet.startswith(SAVE) and len(packet) >= 33:
+                mac = ":".join(f"{b:02X}" for b in packet[10:16])
+                if mac != self.network.mac.upper():
+                    continue
+                ip4 = lambda off: str(ipaddress.IPv4Address(packet[off:off + 4]))  # noqa: E731
+                n = self.network
+                n.ip, n.mask, n.gateway, n.dhcp = ip4(18), ip4(22), ip4(26), bool(packet[32])
+                log.info("XP0001SAVE: now %s/%s via %s, DHCP %s", n.ip, n.mask, n.gateway, n.dhcp)
+                self._schedule_rebind()
+
+    def found_packet(self) -> bytes:
+        """This printer's ``XP0001FOUND`` reply (offsets per the reference, §12)."""
+        n = self.network
+        mac = bytes(int(p, 16) for p in n.mac.split(":"))
+        ip = lambda a: ipaddress.IPv4Address(a).packed  # noqa: E731
+        return FOUND + mac + b"\x00\x00" + ip(n.ip) + ip(n.mask) + ip(n.gateway) + b"\x00\x00" + bytes([n.dhcp])
+
+    # --- serial line ------------------------------------------------------------------------------------
+    def _serve_serial(self, master: int) -> None:
+        """A burst of bytes on the line is a job; it ends after ``idle_s`` of silence."""
+        session: Session | None = None
+        scanner = RealtimeScanner()
+        last = time.monotonic()
+        while not self._stop.is_set():
+            if session is not None and session.epoch != self.epoch:
+                session = None  # the power went: that burst is over
+            room = self.buffer.room()
+            if room <= 0:  # full: leave the bytes in the line (the host's writes block)
+                self.buffer.wait_room(0.05)
+                last = time.monotonic()
+                continue
+            try:
+                ready, _, _ = select.select([master], [], [], 0.05)
+            except (OSError, ValueError):
+                break
+            if ready:
+                try:
+                    data = os.read(master, min(room, 4096))
+                except OSError:
+                    data = b""
+                if data and self._powered:  # bytes sent to a printer that is off are lost
+                    if session is None:
+                        session, scanner = self._open_session(f"serial {self.serial_path}", master), RealtimeScanner()
+                    self._arrived(session, scanner, data)
+                    last = time.monotonic()
+                    continue
+            if session is not None and time.monotonic() - last > self.idle_s:
+                self.buffer.end(session)
+                session = None
+        if session is not None:
+            self.buffer.end(session)
+
+    # --- network changes ------------------------------------------------------------------------------
+    def _schedule_rebind(self) -> None:
+        new = self.network.ip
+        target = self.address_map.get(new) or (new if ipaddress.IPv4Address(new).is_loopback else None)
+        if target and target != self._bound_host():
+            self._rebind_to = target
+        else:
+            log.info("virtual printer keeps %s (new address %s is not on this machine)", self._bound_host(), new)
+
+    def _rebind(self) -> None:
+        target, self._rebind_to = self._rebind_to, None
+        time.sleep(self.reboot_s)  # the firmware resets after a new address
+        with self._lock:
+            old = self._listener
+            try:
+                self._listener = self._listen(target, self.port)
+            except OSError as exc:
+                log.warning("cannot rebind to %s:%d: %s", target, self.port, exc)
+                return
+            self.host = target
+            if old is not None:
+                old.close()
+        log.info("virtual printer now listens on %s:%d", target, self.port)

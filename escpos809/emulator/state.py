@@ -1,0 +1,106 @@
+"""What the virtual printer's controller holds: injected faults (and the status bytes they
+give, §11 of the command reference), print modes, network settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# code page n -> Python codec, the Xprinter/Zjiang table (§3); pages without a codec print as '?'
+XPRINTER_CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252",
+                      17: "cp866", 18: "cp852", 19: "cp858", 25: "cp1257", 28: "cp864",
+                      32: "cp1255", 33: "cp1256"}
+BARCODE_NAMES = {0: "upca", 1: "upce", 2: "ean13", 3: "ean8", 4: "code39", 5: "itf", 6: "codabar",
+                 65: "upca", 66: "upce", 67: "ean13", 68: "ean8", 69: "code39", 70: "itf", 71: "codabar",
+                 72: "code93", 73: "code128"}
+
+
+@dataclass
+class Faults:
+    """Conditions a test or user injects; the status replies follow them."""
+
+    cover_open: bool = False
+    cutter_error: bool = False
+    paper_near_end: bool = False
+    paper_out: bool = False
+    silent: bool = False          # no status replies at all
+    drawer_open: bool = False     # drawer sensor (pin 3) high
+    paper_mm: float | None = None  # paper left; None = endless roll
+    near_end_mm: float = 50.0
+
+    @property
+    def paused(self) -> bool:
+        """No paper or an open cover: the mechanism stops; data waits in the buffer."""
+        return self.paper_out or self.cover_open
+
+    def status_byte(self, n: int) -> int:
+        """``DLE EOT n`` reply (§11 bit tables)."""
+        b = 0x12
+        if n == 1:
+            b |= 0x04 * self.drawer_open | 0x08 * (self.cover_open or self.paper_out or self.cutter_error)
+        elif n == 2:
+            b |= 0x04 * self.cover_open | 0x20 * self.paper_out | 0x40 * self.cutter_error
+        elif n == 3:
+            b |= 0x08 * self.cutter_error
+        elif n == 4:
+            b |= 0x0C * (self.paper_near_end or self.paper_out) | 0x60 * self.paper_out
+        return b
+
+    def asb_bytes(self) -> bytes:
+        """The 4 automatic-status-back bytes (``ESC v`` on port 4000, ``GS a`` pushes)."""
+        a = (0x10 | 0x04 * self.drawer_open | 0x08 * (self.cover_open or self.paper_out or self.cutter_error)
+             | 0x20 * self.cover_open)
+        b = 0x08 * self.cutter_error
+        c = 0x03 * (self.paper_near_end or self.paper_out) | 0x0C * self.paper_out
+        return bytes([a, b, c, 0x0F])
+
+    def transmit_status(self, n: int) -> bytes | None:
+        """``GS r n`` reply: n = 1/49 paper sensor, 2/50 drawer; None for other n."""
+        if n in (1, 49):
+            return bytes([0x0C * self.paper_out | 0x03 * self.paper_near_end])
+        if n in (2, 50):
+            return bytes([0x01 * self.drawer_open])
+        return None
+
+
+@dataclass
+class Style:
+    font: str = "A"
+    bold: bool = False
+    underline: int = 0
+    width: int = 1
+    height: int = 1
+    inverse: bool = False
+    align: int = 0
+    line_spacing: int = 32
+    left_margin: int = 0
+    print_width: int = 576
+    codepage: int = 0
+    chinese: bool = True  # Xprinter-family units power on in GB18030 mode (§1)
+
+
+@dataclass
+class Network:
+    ip: str = "192.168.1.100"
+    mask: str = "255.255.255.0"
+    gateway: str = "192.168.1.1"
+    dhcp: bool = False
+    mac: str = "00:2E:80:09:00:01"
+
+
+class RealtimeScanner:
+    """Finds ``DLE EOT n`` (``10 04 n``) in a byte stream as it arrives, across chunk borders,
+    each once: what a firmware's receive interrupt answers before the bytes reach the buffer."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def scan(self, data: bytes) -> list[int]:
+        """The ``n`` (1-4) of every request completed by ``data``."""
+        scan = self._tail + data
+        found, start = [], 0
+        while (j := scan.find(b"\x10\x04", start)) != -1 and j + 2 < len(scan):
+            if j + 2 >= len(self._tail) and 1 <= scan[j + 2] <= 4:  # not seen in an earlier chunk
+                found.append(scan[j + 2])
+            start = j + 1
+        self._tail = scan[-2:]
+        return found
