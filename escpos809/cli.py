@@ -284,9 +284,8 @@ def _print_confirmed(printer, data: bytes, confirm: bool, wait_s: float) -> None
         return True
 
     if not printer.print_job(data, wait_s=wait_s, on_status=tell):
-        why = ("the link cannot read replies" if not printer.transport.can_read
-               else "the profile says this model cannot confirm (commands.confirm = \"none\")")
-        click.echo(f"escpos809: warning: {printer.uri}: sent {len(data)} bytes, not confirmed: {why}", err=True)
+        click.echo(f"escpos809: warning: {printer.uri}: sent {len(data)} bytes, not confirmed: "
+                   f"{printer.unconfirmed_reason}", err=True)
 
 
 @cli.command()

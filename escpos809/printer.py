@@ -46,6 +46,9 @@ class Printer:
         #: GS r requests sent on this connection and not answered yet, and answers not taken yet
         self._awaiting = 0
         self._answers: deque[int] = deque()
+        self._heard = False  # the printer has said something on this connection
+        #: why the last :meth:`print_job` / :meth:`confirm_sent` could not be confirmed (None: it was)
+        self.unconfirmed_reason: str | None = None
 
     # --- connection ---------------------------------------------------------------------------
     def open(self) -> "Printer":
@@ -56,6 +59,7 @@ class Printer:
         # confirmations still owed die with the connection: those jobs stay unconfirmed
         self._awaiting = 0
         self._answers.clear()
+        self._heard = False
         self.transport.close()
 
     def __enter__(self) -> "Printer":
@@ -194,6 +198,7 @@ class Printer:
             got = self.transport.read(1, left)
             if not got:
                 return None
+            self._heard = True
             b = got[0]
             if self._awaiting and is_confirmation_byte(b):
                 self._awaiting -= 1
@@ -243,10 +248,27 @@ class Printer:
         """Send one job and return once the printer confirms it printed (True), or at once when
         it cannot confirm (a write-only link, a model without ``GS r``: False, delivered only).
         Raises as :meth:`confirm` when the confirmation does not come."""
-        self.send_job(data)
-        if not self.confirms:
+        self.send(data)
+        return self.confirm_sent(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
+
+    def confirm_sent(self, budget: float, *, wait_s: float = float("inf"),
+                     on_status: Callable[[PrinterStatus], bool] | None = None) -> bool:
+        """The job's bytes are sent: put ``GS r 1`` behind them and wait for its answer (True,
+        see :meth:`confirm`). False, with :attr:`unconfirmed_reason`, when this printer cannot
+        confirm: a link that cannot read, a model without ``GS r``, or a printer that answers
+        nothing on this link (a one-way USB/parallel port) — the job is delivered, no more."""
+        self.unconfirmed_reason = None
+        if not self.transport.can_read:
+            self.unconfirmed_reason = "the link cannot read replies"
+        elif not self.confirms:
+            self.unconfirmed_reason = "the profile says this model cannot confirm (commands.confirm = \"none\")"
+        elif not self._heard and not self.status(strict=True).known:  # a lost link raises
+            self.unconfirmed_reason = "the printer answers nothing on this link (no reply to DLE EOT)"
+        if self.unconfirmed_reason:
             return False
-        self.confirm(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
+        self.transport.write(commands.transmit_status(1))
+        self._awaiting += 1
+        self.confirm(budget, wait_s=wait_s, on_status=on_status)
         return True
 
     def print_document(self, doc, *, wait_s: float = float("inf")) -> list[str]:

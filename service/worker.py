@@ -132,19 +132,29 @@ class Worker(threading.Thread):
                     return None
                 if not self._ok(p, st):
                     return self._not_ready(job, st, "before the job")
+                ready: bool | None = True  # asked just now; None: ask before the next send
+                raw_sent = False
                 last_seq = job.seq
                 while True:
                     if job is not None and len(self.inflight) < self.pipeline and not self._stopping.is_set():
-                        self._send(p, job)
-                        last_seq = job.seq
-                        job = self.store.next_for(self.state.name, after=last_seq)
-                        continue
+                        if ready is None:  # a cover opened since the last job is not sent into
+                            st = p.status(drain=raw_sent)  # only raw bytes can make stray replies
+                            self._saw(st)
+                            ready = self._ok(p, st)
+                            if not ready and not self.inflight:
+                                return self._not_ready(job, st, "before the job")
+                        if ready:
+                            self._send(p, job)
+                            raw_sent, last_seq, ready = job.kind == "raw", job.seq, None
+                            job = self.store.next_for(self.state.name, after=last_seq)
+                            continue
                     if not self.inflight:
                         return None
                     outcome = self._confirm(p, self.inflight[0])
                     if outcome is not None:
                         return outcome
                     self.inflight.popleft()
+                    ready = None
                     if job is None:
                         job = self.store.next_for(self.state.name, after=last_seq)
         except Escpos809Error as exc:

@@ -65,8 +65,9 @@ def test_raw_bytes_sent_unchanged(tmp_path):
     with FakeTcpPrinter() as srv:
         res = run("print", str(f), "--raw", "--no-check", "--printer", f"tcp://127.0.0.1:{srv.port}")
         assert res.returncode == 0
-        # the file's bytes unchanged, then only the confirmation request (GS r 1)
-        assert wait_for(lambda: bytes(srv.received) == f.read_bytes() + b"\x1dr\x01")
+        # the file's bytes unchanged, then the status (--no-check: not asked before) and GS r 1
+        assert wait_for(lambda: bytes(srv.received) == f.read_bytes() + bytes.fromhex(
+            "1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04 1D 72 01"))
 
 
 @pytest.mark.parametrize("args, code, message", [

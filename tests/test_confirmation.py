@@ -130,10 +130,11 @@ def test_a_printer_that_answers_status_but_never_confirms():
             p.confirm(0.3, poll_s=0.05)
 
 
-def test_a_silent_printer_is_not_taken_as_printed():
-    p = Printer(MemoryTransport(), read_timeout=0.05)
+def test_a_printer_that_falls_silent_is_not_taken_as_printed():
+    p, t, s = scripted()
     with p:
         p.send_job(b"JOB\n")
+        s.status = {}  # power gone: nothing answers any more
         with pytest.raises(PrinterTimeout, match="stopped answering"):
             p.confirm(5.0, poll_s=0.05)
 
@@ -144,6 +145,16 @@ def test_budget_grows_with_the_job():
     big = p.confirm_budget(b"x\n" * 20000)
     assert 10 <= small < 11 and big > 60  # 20,000 lines are ~85 m of paper: 280 s at 300 mm/s
     assert p.confirm_budget(size=40000, line_feeds=20000) == big
+
+
+def test_a_printer_that_answers_nothing_cannot_confirm():
+    """A one-way link (USB printer class without a read endpoint answering, a print server):
+    delivered, not confirmed, and said why — not an error, not a wait."""
+    p = Printer(MemoryTransport(), read_timeout=0.05)
+    with p:
+        assert p.print_job(b"JOB\n") is False
+        assert "answers nothing" in p.unconfirmed_reason
+    assert b"\x1dr" not in bytes(p.transport.written)
 
 
 def test_profile_without_gs_r_delivers_unconfirmed(tmp_path):
@@ -172,7 +183,9 @@ def test_print_job_over_tcp_is_confirmed():
     with FakeTcpPrinter() as srv:
         with Printer(f"tcp://127.0.0.1:{srv.port}") as p:
             assert p.print_job(b"\x1b@HELLO\n") is True
-        assert wait_for(lambda: bytes(srv.received).startswith(b"\x1b@HELLO\n\x1dr\x01"))
+        # the job, then (the printer not heard yet on this link) its status, then GS r 1
+        assert wait_for(lambda: bytes(srv.received) == b"\x1b@HELLO\n" + h("1D 61 00 10 04 01 10 04 02 10 04 03 "
+                                                                           "10 04 04 1D 72 01"))
 
 
 def test_connection_lost_before_the_confirmation_raises():

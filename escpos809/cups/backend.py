@@ -144,10 +144,7 @@ def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
     """After the job: ``GS r 1``, and wait until the printer confirms it printed the last byte.
     A printer that stops (paper out, cover open) holds the job: the wait goes on, the reason
     shown in ``lpstat -l -p``, until it prints or the job is cancelled. False: the printer or
-    link cannot confirm (the job was delivered)."""
-    printer.send_job(b"")
-    if not printer.confirms:
-        return False
+    link cannot confirm (the job was delivered; a WARNING says why)."""
     said: list[str] = []
 
     def report(st) -> bool:
@@ -155,7 +152,9 @@ def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
             _reported(st, log, said)
         return True
 
-    printer.confirm(printer.confirm_budget(size=size, line_feeds=line_feeds), on_status=report)
+    if not printer.confirm_sent(printer.confirm_budget(size=size, line_feeds=line_feeds), on_status=report):
+        log(f"WARNING: not confirmed: {printer.unconfirmed_reason}")
+        return False
     if said:
         _reported(None, log, said)  # clear the reasons shown while it waited
     return True
