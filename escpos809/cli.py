@@ -465,14 +465,17 @@ def demo(printer_uri, profile, out_dir) -> None:
     """Print a sample charging receipt (to the virtual printer unless --printer names one)."""
     import os
 
-    from .demo import receipt
+    from .demo import document
     from .printer import Printer
+    from .receipt import render
 
     if out_dir:
         os.environ["ESCPOS809_PAPER_DIR"] = str(out_dir)
     p = Printer(printer_uri or "virtual://demo", profile)
+    rendered = render(document(), p.profile)
+    _warn_replaced(rendered.replaced)
     with p:
-        p.send(receipt(p.profile))
+        p.send(rendered.data)
     _finish(p)
 
 
