@@ -186,7 +186,7 @@ def _load_receipt(source: str, data_file: str | None):
     """A receipt document from a JSON file (``-`` = stdin), filled from ``data_file`` if given."""
     from .document import from_dict
     from .errors import InvalidDocument
-    from .template import fill
+    from .template import fill, placeholders
 
     raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     base = Path.cwd() if source == "-" else Path(source).resolve().parent
@@ -199,6 +199,10 @@ def _load_receipt(source: str, data_file: str | None):
     data = parse(raw, source)
     if data_file:
         data = fill(data, parse(Path(data_file).read_bytes(), data_file))
+    elif fields := placeholders(data):  # unfilled, it would print "{table}" or fail the schema
+        shown = ", ".join(fields[:3]) + (", …" if len(fields) > 3 else "")
+        raise click.UsageError(f"{source} is a template ({shown}): pass --data FILE",
+                               click.get_current_context(silent=True))
     return from_dict(data, base)
 
 

@@ -102,6 +102,26 @@ def _repeat(block: dict, values: dict, path: str, budget: _Budget) -> list:
     return out
 
 
+def placeholders(node: Any) -> list[str]:
+    """What a template looks up — ``{name}`` fields and ``repeat`` lists — in order of first
+    use, each once; empty for a plain document (``{{``/``}}`` are literal braces, not fields)."""
+    found: dict[str, None] = {}
+
+    def walk(n: Any) -> None:
+        if isinstance(n, str):
+            found.update((f"{{{m.group(1)}}}", None) for m in _FIELD.finditer(n) if m.group(1))
+        elif isinstance(n, dict):
+            if isinstance(n.get("repeat"), str):
+                found[f"repeat {n['repeat']}"] = None
+            for v in n.values():
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+    walk(node)
+    return list(found)
+
+
 def fill(template: dict, values: dict) -> dict:
     """The document ``template`` with every field filled from ``values``."""
     if not isinstance(values, dict):

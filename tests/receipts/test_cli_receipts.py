@@ -71,3 +71,22 @@ def test_bad_image_file(tmp_path):
     f.write_bytes(b"not a png")
     res = cli("print", str(f), "--printer", "memory://")
     assert res.returncode == 7 and "cannot read image" in res.stderr
+
+
+@pytest.mark.parametrize("command, option", [("print", "--printer=memory://"), ("preview", "--output=x.png")])
+def test_template_without_data_says_so_in_one_line(tmp_path, command, option):
+    res = cli(command, "examples/restaurant.json", option.replace("x.png", str(tmp_path / "x.png")))
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and "is a template ({table}, {server}, repeat items, …): pass --data FILE" \
+        in res.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_placeholders_of_a_template():
+    from escpos809.template import placeholders
+
+    assert placeholders(json.loads((ROOT / "examples" / "restaurant.json").read_text())) == [
+        "{table}", "{server}", "repeat items", "{item.qty}", "{item.name}", "{item.total}", "{subtotal}",
+        "{service}", "{total}"]
+    assert placeholders({"blocks": [{"type": "text", "text": "{{literal}} braces"}]}) == []
+    assert placeholders(json.loads((ROOT / "examples" / "shop.json").read_text())) == []
