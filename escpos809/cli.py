@@ -314,7 +314,9 @@ def preview(source, output, data_file, profile) -> None:
 @cli.command("usb-list")
 @click.option("--profile", metavar="NAME|FILE", help="Model profile whose known USB ids are marked.")
 def usb_list(profile: str | None) -> None:
-    """List USB printers (printer- or vendor-class interfaces) with their URIs."""
+    """List USB printers (printer- or vendor-class interfaces): the URI for --printer, the name,
+    the model family if known, and the CUPS device URI (escpos809:<URI>) for lpadmin -v."""
+    from .cups.backend import SCHEME as CUPS_SCHEME
     from .profile import load_profile
     from .transport.usb import list_devices
 
@@ -327,7 +329,7 @@ def usb_list(profile: str | None) -> None:
         known = prof.usb_id(d.vid, d.pid)
         label = " ".join(x for x in (d.manufacturer, d.product) if x) or "(no name)"
         mark = f"  [{prof.id} family: {known.name}]" if known else ""
-        click.echo(f"{d.uri}  {label}{mark}")
+        click.echo(f"{d.uri}  {label}{mark}  cups {CUPS_SCHEME}:{d.uri}")
 
 
 @cli.command()
@@ -503,6 +505,8 @@ def setip(ip, mask, gateway, dhcp, method, printer_uri, mac, udp_target, udp_por
     from .config import setting
     from .printer import Printer
 
+    if not ip and not dhcp:  # nothing to do is a usage error (exit 2), not bad data (7)
+        raise click.UsageError("give the new IP address, or --dhcp", click.get_current_context())
     plan = netconfig.plan(ip, mask, gateway, dhcp, method)
     for w in plan.warnings:
         click.echo(f"escpos809: note: {w}", err=True)

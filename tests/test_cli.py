@@ -138,6 +138,27 @@ def test_usb_list_through_pyusb(runner, monkeypatch):
     assert "usb://0483:5743?serial=OCPP809-0001  STMicroelectronics POS80 Printer USB  [ocpp-809 family" in res.output
 
 
+def test_usb_list_line_gives_the_printer_uri_and_the_cups_device_uri(runner, monkeypatch):
+    import usb.backend.libusb1
+
+    from tests.usb_sim import SimBackend, SimPrinter
+    sims = SimBackend(SimPrinter(), SimPrinter(vid=0x1FC9, pid=0x2016, serial="", product="", manufacturer=""))
+    monkeypatch.setattr(usb.backend.libusb1, "get_backend", lambda *a, **k: sims)
+    res = runner.invoke(cli, ["usb-list"])
+    assert res.exit_code == 0, res.output
+    first, second = res.output.splitlines()
+    uri = first.split()[0]
+    assert uri == "usb://0483:5743?serial=OCPP809-0001"  # what --printer takes, first on the line
+    assert first.endswith(f"  cups escpos809:{uri}")    # what lpadmin -v / a CUPS queue takes
+    assert second.startswith("usb://1fc9:2016  (no name)") and second.endswith("  cups escpos809:usb://1fc9:2016")
+
+
+def test_setip_without_an_address_is_a_usage_error(runner):
+    res = runner.invoke(cli, ["setip"], prog_name="escpos809")
+    assert res.exit_code == 2
+    assert res.stderr == "escpos809: give the new IP address, or --dhcp (see escpos809 setip --help)\n"
+
+
 def test_help_on_every_command(runner):
     for cmd in ["status", "beep", "cut", "drawer", "print", "usb-list"]:
         res = runner.invoke(cli, [cmd, "--help"])
