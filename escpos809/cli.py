@@ -74,16 +74,26 @@ def printer_options(func):
     return wrapper
 
 
+def _config():
+    """The configuration, read once per command on first use and shared by its parts."""
+    from .config import load
+
+    meta = click.get_current_context().meta  # one dict for the whole command line
+    if "escpos809.config" not in meta:
+        meta["escpos809.config"] = load()
+    return meta["escpos809.config"]
+
+
 def _printer(uri: str | None, profile: str | None, timeout: float | None):
-    from .config import setting
     from .printer import Printer
 
-    uri = setting("printer", uri)
+    config = _config()
+    uri = config.setting("printer", uri)
     if not uri:
         raise CliError("no printer: give --printer URI, set ESCPOS809_PRINTER, or put "
                        "printer = \"tcp://…\" in ~/.config/escpos809/config.toml", 2)
     kw = {"write_timeout": timeout, "read_timeout": timeout} if timeout else {}
-    return Printer(uri, setting("profile", profile), **kw)
+    return Printer(uri, config.setting("profile", profile), **kw)
 
 
 def _finish(printer) -> None:
@@ -453,7 +463,7 @@ def serve(host, port, database, token, printers, on_restart, zeroconf, allowed_o
         if not sep or not name or not uri:
             raise InvalidData(f"--printer {item!r}: expected NAME=URI, e.g. front=tcp://192.168.1.50")
         chosen[name] = uri
-    config = load_service_config(host=host, port=port, database=database, token=token, on_restart=on_restart,
+    config = load_service_config(_config(), host=host, port=port, database=database, token=token, on_restart=on_restart,
                                  zeroconf=zeroconf, allowed_origins=list(allowed_origins) or None,
                                  server_names=list(server_names) or None)
     if chosen:
@@ -502,7 +512,6 @@ def demo(printer_uri, profile, out_dir) -> None:
 def setip(ip, mask, gateway, dhcp, method, printer_uri, mac, udp_target, udp_port, verify_port, wait, no_verify) -> None:
     """Give the printer a new IP address and check that it answers there."""
     from . import netconfig
-    from .config import setting
     from .printer import Printer
 
     if not ip and not dhcp:  # nothing to do is a usage error (exit 2), not bad data (7)
@@ -519,7 +528,7 @@ def setip(ip, mask, gateway, dhcp, method, printer_uri, mac, udp_target, udp_por
         netconfig.send_udp(netconfig.save_packet(plan, mac), udp_target, udp_port)
         click.echo(f"sent XP0001SAVE to {mac} via {udp_target}:{udp_port}")
     else:
-        uri = setting("printer", printer_uri)
+        uri = _config().setting("printer", printer_uri)
         if not uri:
             raise CliError("no printer: give --printer URI (the printer's current connection)", 2)
         with Printer(uri) as p:
@@ -623,12 +632,12 @@ def ocpp() -> None:
 
 def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, printed: list | None = None):
     """An Ingest printing to the chosen printer; each receipt printed is also added to ``printed``."""
-    from .config import setting
     from .ocpp.config import load_ocpp_config
     from .ocpp.ingest import Ingest, printer_sink
 
-    cfg = load_ocpp_config()
-    uri = printer_uri or cfg.printer or setting("printer") or "virtual://ocpp"
+    config = _config()
+    cfg = load_ocpp_config(config.table("ocpp"))
+    uri = printer_uri or cfg.printer or config.printer or "virtual://ocpp"
     if dry_run:
         def send(key, doc, summary, reprint):
             return "not printed (--dry-run)"
@@ -636,7 +645,7 @@ def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, p
         from .transport import open_transport
 
         open_transport(uri)  # a bad URI stops here, before any frame is read
-        send = printer_sink(uri, setting("profile"))
+        send = printer_sink(uri, config.profile)
 
     def sink(key, doc, summary, reprint):
         job = send(key, doc, summary, reprint)

@@ -1,47 +1,97 @@
-"""Configuration: one TOML file, overridden by ``ESCPOS809_*`` environment variables and flags.
+"""Configuration: one TOML file and the ``ESCPOS809_*`` environment, read once into one
+:class:`Config` that is passed down (the CLI loads it once per command; the service once at
+start). Flags override it where they are parsed.
 
-Looked up in order: ``$ESCPOS809_CONFIG``, ``~/.config/escpos809/config.toml`` (or
-``$XDG_CONFIG_HOME``), ``/etc/escpos809/config.toml``. Keys: ``printer`` (URI), ``profile``
-(name or path).
+The file is the first that exists of ``$ESCPOS809_CONFIG``, ``~/.config/escpos809/config.toml``
+(or under ``$XDG_CONFIG_HOME``), ``/etc/escpos809/config.toml``. Top-level keys: ``printer``
+(URI) and ``profile`` (name or path); the tables ``[service]``, ``[printers]`` and ``[ocpp]``
+are typed and checked by the rooms that use them (escpos809_service.config, escpos809.ocpp.config).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from .errors import Escpos809Error
 from .profile import tomllib
 
 SYSTEM_CONFIG = Path("/etc/escpos809/config.toml")
+ENV_PREFIX = "ESCPOS809_"
 
 
-def config_paths() -> list[Path]:
-    if explicit := os.environ.get("ESCPOS809_CONFIG"):
+def config_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """The files looked at, in order (only the first that exists is read)."""
+    env = os.environ if environ is None else environ
+    if explicit := env.get("ESCPOS809_CONFIG"):
         return [Path(explicit)]
-    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    xdg = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return [xdg / "escpos809" / "config.toml", SYSTEM_CONFIG]
 
 
-def load_config() -> dict:
-    """The first config file that exists, parsed; ``{}`` when there is none."""
-    for path in config_paths():
+@dataclass(frozen=True)
+class Config:
+    """The config file's content and the ``ESCPOS809_*`` environment, as read at one moment."""
+
+    path: Path | None = None                                  # the file read; None: there was none
+    file: Mapping[str, Any] = field(default_factory=dict)     # the file, parsed
+    env: Mapping[str, str] = field(default_factory=dict)      # ESCPOS809_* variables
+
+    def setting(self, name: str, flag: str | None = None) -> str | None:
+        """A top-level setting by precedence: ``flag``, ``ESCPOS809_<NAME>``, the file."""
+        if flag:
+            return flag
+        if value := self.env.get(f"{ENV_PREFIX}{name.upper()}"):
+            return value
+        value = self.file.get(name)
+        return str(value) if value is not None else None
+
+    @property
+    def printer(self) -> str | None:
+        """The default printer URI: ``ESCPOS809_PRINTER``, then ``printer`` in the file."""
+        return self.setting("printer")
+
+    @property
+    def profile(self) -> str | None:
+        """The model profile: ``ESCPOS809_PROFILE``, then ``profile`` in the file (None: built-in)."""
+        return self.setting("profile")
+
+    def table(self, name: str) -> dict[str, Any]:
+        """A table of the file (``[service]``, ``[printers]``, ``[ocpp]``); ``{}`` when absent."""
+        value = self.file.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            where = self.path or "the config file"
+            raise Escpos809Error(f"{where}: {name} must be a table ([{name}]), not {value!r}")
+        return dict(value)
+
+    def env_table(self, name: str) -> dict[str, str]:
+        """``ESCPOS809_<NAME>_<KEY>`` variables as ``{key: value}`` (key lower-cased)."""
+        prefix = f"{ENV_PREFIX}{name.upper()}_"
+        return {k[len(prefix):].lower(): v for k, v in self.env.items() if k.startswith(prefix)}
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """One config file, parsed; a broken one is a one-line error naming it."""
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise Escpos809Error(f"config file {path}: {exc}") from None
+
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    """Read the configuration once: the first config file that exists and the environment."""
+    env = dict(os.environ if environ is None else environ)
+    mine = MappingProxyType({k: v for k, v in env.items() if k.startswith(ENV_PREFIX)})
+    for path in config_paths(env):
         if path.is_file():
-            try:
-                return tomllib.loads(path.read_text("utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise Escpos809Error(f"config file {path}: {exc}") from None
-    return {}
-
-
-def setting(name: str, flag: str | None = None) -> str | None:
-    """A setting by precedence: flag, ``ESCPOS809_<NAME>``, config file."""
-    if flag:
-        return flag
-    if env := os.environ.get(f"ESCPOS809_{name.upper()}"):
-        return env
-    value = load_config().get(name)
-    return str(value) if value is not None else None
+            return Config(path, MappingProxyType(read_file(path)), mine)
+    return Config(None, MappingProxyType({}), mine)
 
 
 def state_path(name: str) -> Path:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import ipaddress
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from escpos809.config import load_config, state_path
+from escpos809.config import Config, load, state_path
 from escpos809.errors import Escpos809Error
 
 DEFAULT_PORT = 8809
@@ -104,13 +103,13 @@ def _names(key: str, value) -> list[str]:
     raise Escpos809Error(f"service.{key}: {value!r} is not a list of strings")
 
 
-def load_service_config(**flags) -> ServiceConfig:
-    """Config file, then environment, then the flags given (None = not given)."""
-    file = load_config()
-    svc = dict(file.get("service", {}))
-    env = {k[len("ESCPOS809_SERVICE_"):].lower(): v for k, v in os.environ.items()
-           if k.startswith("ESCPOS809_SERVICE_")}
-    merged = {**svc, **env, **{k: v for k, v in flags.items() if v is not None}}
+def load_service_config(config: Config | None = None, **flags) -> ServiceConfig:
+    """Config file, then environment (both from ``config``, read now if not given), then the
+    flags given (None = not given)."""
+    config = load() if config is None else config
+    file = config.file
+    merged = {**config.table("service"), **config.env_table("service"),
+              **{k: v for k, v in flags.items() if v is not None}}
     cfg = ServiceConfig()
     for key, conv in (("host", str), ("port", int), ("token", str), ("database", Path), ("profile", str),
                       ("max_body_bytes", int), ("on_restart", str), ("poll_s", float), ("retry_max_s", float),
@@ -133,13 +132,13 @@ def load_service_config(**flags) -> ServiceConfig:
         if key in merged:
             z = merged[key]
             setattr(cfg, key, z if isinstance(z, bool) else str(z).lower() in ("1", "true", "yes", "on"))
-    printers = file.get("printers") or ({"default": file["printer"]} if file.get("printer") else {})
-    if env_printer := os.environ.get("ESCPOS809_PRINTER"):
+    printers = config.table("printers") or ({"default": file["printer"]} if file.get("printer") else {})
+    if env_printer := config.env.get("ESCPOS809_PRINTER"):
         printers = {"default": env_printer}
     cfg.printers = {str(k): str(v) for k, v in printers.items()} or {"default": "virtual://default"}
     from escpos809.ocpp.config import load_ocpp_config
 
-    cfg.ocpp = load_ocpp_config(file.get("ocpp", {}))
+    cfg.ocpp = load_ocpp_config(config.table("ocpp"))
     if cfg.profile is None and file.get("profile"):
         cfg.profile = str(file["profile"])
     cfg.check()

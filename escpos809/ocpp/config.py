@@ -84,11 +84,11 @@ def _typed(name: str, value: Any, kind: type) -> Any:
 
 
 def load_ocpp_config(data: dict | None = None) -> OcppConfig:
-    """The ``[ocpp]`` table (``data``, or the config file's) → :class:`OcppConfig`."""
+    """The ``[ocpp]`` table (``data``: ``Config.table("ocpp")``, or read now) → :class:`OcppConfig`."""
     if data is None:
-        from ..config import load_config
+        from ..config import load
 
-        data = load_config().get("ocpp", {})
+        data = load().table("ocpp")
     data = dict(data)
     tariff_data = dict(data.pop("tariff", {}) or {})
     known = {f.name for f in fields(OcppConfig)}
