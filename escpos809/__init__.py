@@ -5,12 +5,36 @@ Nothing heavy happens at import: transports, Pillow and pyusb load when first us
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from functools import lru_cache
 
 __all__ = ["Printer", "PrinterStatus", "load_profile", "open_transport", "__version__"]
 
 
+@lru_cache(maxsize=1)
+def _version() -> str:
+    """The version written once, in pyproject.toml: the installed distribution's metadata, or
+    (a source checkout on the path, not installed) pyproject.toml itself. Looked up on first
+    use of ``__version__``: importing importlib.metadata costs tens of milliseconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("escpos809")
+    except PackageNotFoundError:
+        pass
+    from pathlib import Path
+
+    from .profile import tomllib
+
+    try:
+        pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
+        return str(pyproject["project"]["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        return _version()
     if name == "Printer":
         from .printer import Printer
         return Printer

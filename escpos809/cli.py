@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from . import __version__
 from .errors import EXIT_CODES, Escpos809Error, InvalidData
 
 NOT_READY, UNKNOWN_STATUS = 4, 5
@@ -114,9 +113,19 @@ def _finish(printer) -> None:
             click.echo(f"{off:08x}  {row.hex(' '):<47}  {text}")
 
 
+def _show_version(ctx: click.Context, param, value: bool) -> None:
+    """--version: from the package metadata (pyproject.toml), looked up only when asked."""
+    if value and not ctx.resilient_parsing:
+        from . import __version__
+
+        click.echo(f"escpos809, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
-@click.version_option(__version__, prog_name="escpos809")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Drive an OCOM OCPP-809 (ESC/POS) receipt printer."""
     # library warnings are reported by the commands themselves; show only errors as one line

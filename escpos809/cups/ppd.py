@@ -6,7 +6,6 @@ keeps the two identical and runs ``cupstestppd`` on it.
 
 from __future__ import annotations
 
-from .. import __version__
 from ..profile import Profile, load_profile
 from .options import OPTIONS
 
@@ -31,6 +30,8 @@ def page_width_pt(profile: Profile) -> str:
 
 
 def generate(profile: Profile | None = None) -> str:
+    from .. import __version__  # here, not at import: the backend imports this module per job
+
     p = profile or load_profile()
     w = page_width_pt(p)
     default = f"X80MMY{LENGTHS_MM[-1]}MM"
