@@ -117,3 +117,20 @@ def ocpp_service(tmp_path, vprinter):
     svc.start()
     yield svc
     svc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _close_every_ingest(monkeypatch):
+    """Each Ingest a test makes is closed after it (its SQLite connection and timer thread)."""
+    from escpos809.ocpp.ingest import Ingest
+
+    made: list[Ingest] = []
+    init = Ingest.__init__
+
+    def tracked(self, *args, **kw):
+        init(self, *args, **kw)
+        made.append(self)
+    monkeypatch.setattr(Ingest, "__init__", tracked)
+    yield
+    for ingest in made:
+        ingest.close()

@@ -61,7 +61,8 @@ class Service:
         if self.token:
             args += ["--token", self.token]
         args += self.flags
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=log)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

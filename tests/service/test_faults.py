@@ -181,6 +181,7 @@ def test_sigterm_lets_the_job_in_flight_finish(make_service, vprinter):
     idle.request("GET", "/healthz")
     idle.getresponse().read()
     assert svc.stop() == 0  # not killed after the grace period: it stopped by itself
+    idle.close()
     svc.start()
     assert svc.job(job)["state"] == "done" and svc.job(job)["reprint"] is False
     vprinter.wait_idle()

@@ -43,7 +43,8 @@ class EmulatorProcess:
                 "--status-port", "-1", "--discovery-port", "-1", "--out", str(self.out)]
         if self.throttle:
             args.append("--throttle")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
+        with open(self.log, "a") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
