@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 
@@ -129,7 +130,7 @@ def test_bad_frames_are_refused_precisely_and_the_stream_goes_on(ocpp_service, v
 def test_a_session_that_cannot_be_stored_is_failed_and_the_others_print(ocpp_service, vprinter):
     svc = ocpp_service
     ocpp_db = svc.db.with_name("ocpp.db")
-    with sqlite3.connect(ocpp_db) as db:  # a storage failure for one session's receipt only
+    with closing(sqlite3.connect(ocpp_db)) as db, db:  # a storage failure for one session's receipt only
         db.execute("CREATE TRIGGER poison BEFORE INSERT ON receipts WHEN NEW.cp = 'CP-POISON' "
                    "BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END")
     for item in frames("v16-session.jsonl", "CP-POISON"):
@@ -147,7 +148,7 @@ def test_a_session_that_cannot_be_stored_is_failed_and_the_others_print(ocpp_ser
         assert post(svc, item).status == 202
     wait_printed(vprinter, 2, timeout=20)
     # the disk heals: the failed receipt is retried, not dropped
-    with sqlite3.connect(ocpp_db) as db:
+    with closing(sqlite3.connect(ocpp_db)) as db, db:
         db.execute("DROP TRIGGER poison")
     wait_printed(vprinter, 3, timeout=30)
     assert {cp: s["state"] for cp, s in sessions(svc).items()} == {

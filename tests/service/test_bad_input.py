@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 
@@ -143,12 +144,12 @@ CREATE INDEX jobs_queue ON jobs (printer, state, seq);
 
 def test_a_database_from_before_fingerprints_is_migrated(make_service, vprinter):
     svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=1"})
-    with sqlite3.connect(svc.db) as db:  # made by the previous release: no request_digest column
+    with closing(sqlite3.connect(svc.db)) as db, db:  # made by the previous release: no request_digest column
         db.executescript(OLD_SCHEMA)
         db.execute("INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, created, updated)"
                    " VALUES ('00000000000000aa', 'default', 'raw', '{}', x'0a', 'done', 'old-key', 1, 1)")
     svc.start()
-    with sqlite3.connect(svc.db) as db:
+    with closing(sqlite3.connect(svc.db)) as db, db:
         assert "request_digest" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
     old = svc.submit(receipt("ANYTHING"), headers={"Idempotency-Key": "old-key"})
     assert old.status == 200 and old.json["id"] == "00000000000000aa"  # no fingerprint: as before
@@ -159,7 +160,7 @@ def test_a_database_from_before_fingerprints_is_migrated(make_service, vprinter)
 
 
 def test_a_job_the_database_refuses_is_a_503_and_the_next_one_prints(service, vprinter):
-    with sqlite3.connect(service.db) as db:  # a storage failure for this one job only
+    with closing(sqlite3.connect(service.db)) as db, db:  # a storage failure for this one job only
         db.execute("CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.idem_key = 'poison' "
                    "BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END")
     r = service.submit(receipt("POISONED"), headers={"Idempotency-Key": "poison"})
