@@ -137,7 +137,8 @@ def test_pages_are_on_disk_before_the_gs_r_reply(tmp_path):
         assert vp.wait_idle(10)
     log = json.loads((out / "job-0001" / "job.json").read_text())
     assert log["state"] == "done" and log["open_page"] is None and log["pages"] == ["page-1.png", "page-2.png"]
-    assert Image.open(out / "job-0001" / "page-2.png").height == 4 * 32 + 24  # the page grew and was cut
+    with Image.open(out / "job-0001" / "page-2.png") as page:
+        assert page.height == 4 * 32 + 24  # the page grew and was cut
     assert [p["end"] for p in log["page_info"]] == ["cut", "cut"]
 
 

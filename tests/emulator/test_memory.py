@@ -59,7 +59,9 @@ def stream_text(out: Path, megabytes: float) -> dict:
         assert proc.returncode == 0, proc.stderr.read()
     finally:
         proc.kill()
+        proc.wait()
         proc.stderr.close()
+        proc.stdout.close()  # the reader thread has met the end of the pipe
     return {"bytes": sent, "seconds": elapsed, "peak_rss_mb": peak}
 
 

@@ -83,7 +83,8 @@ def test_power_loss_mid_job(tmp_path):
         log = json.loads((out / "job-0001" / "job.json").read_text())
         assert log["state"] == "power_loss" and log["pages"] == ["page-1.png", "page-2.png"]
         assert "RECEIPT-001" in decoded(out / "job-0001" / "page-1.png")
-        assert Image.open(out / "job-0001" / "page-2.png").height >= len(long) * 48  # what reached paper
+        with Image.open(out / "job-0001" / "page-2.png") as page:
+            assert page.height >= len(long) * 48  # what reached paper
         assert vp.wait_powered(5)
         s = connect(vp)  # same port, power-on state: normal size again
         s.sendall(b"after the power came back\n" + GS_R1)
@@ -107,6 +108,7 @@ def test_power_loss_while_paused_drops_the_waiting_job(tmp_path):
         assert vp.pending == 0 and vp.jobs == []  # nothing reached paper: no job at all
         with pytest.raises(OSError):
             s.recv(1)
+        s.close()
         vp.faults.cover_open = False
         assert vp.wait_powered(5) and vp.wait_idle(5)
     assert not list((tmp_path / "p").glob("job-*"))
