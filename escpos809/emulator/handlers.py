@@ -160,7 +160,10 @@ class CodeHandlers:
         if i + 5 > len(buf):
             return NEED_MORE
         fn_class = buf[i + 2]
-        if fn_class == ord("k") and buf[i + 3] == 0x30:  # legacy Xprinter QR form, no pL/pH
+        # the legacy Xprinter QR form has no pL/pH: 30 then a function 67/69/80/81. The Epson
+        # form can also start with 30 (pL = 48: 45 bytes of data) but then pH follows, and pH
+        # 0x67 or more would mean a 26 KB body, beyond any QR code: the two never overlap
+        if fn_class == ord("k") and buf[i + 3] == 0x30 and buf[i + 4] in (0x67, 0x69, 0x80, 0x81):
             return self._legacy_qr(buf, i)
         length = buf[i + 3] + 256 * buf[i + 4]
         if i + 5 + length > len(buf):

@@ -203,3 +203,17 @@ def test_tab_stops_count_in_the_character_width_when_set():
     assert "".join(c.char for c in it.ops[-1].args["cells"]).index("y") == 10
     it, _ = run(h("1B 44 FF 00") + b"a\tb\n")  # a stop beyond the paper is ignored
     assert it.ops[-1].text == "ab"
+
+
+def test_epson_qr_with_45_bytes_is_not_taken_for_the_legacy_form():
+    """pL = 0x30 (45 bytes of data + 3) starts like the Xprinter legacy form (GS ( k 30 fn);
+    found by hypothesis: a 45-byte QR was read as an unknown legacy function."""
+    from escpos809.document import QR, Document
+    from escpos809.receipt import render
+
+    for n in (44, 45, 46):
+        it = Interpreter()
+        it.feed(render(Document((QR("x" * n),))).data)
+        it.finish()
+        qrs = [op for op in it.ops if op.kind == "qr"]
+        assert len(qrs) == 1 and not [op for op in it.ops if op.kind in ("unknown", "bad")], n
