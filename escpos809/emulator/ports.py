@@ -132,7 +132,8 @@ class PortsMixin:
 
     def _rebind(self) -> None:
         target, self._rebind_to = self._rebind_to, None
-        time.sleep(self.reboot_s)  # the firmware resets after a new address
+        if self._stop.wait(self.reboot_s):  # the firmware resets after a new address; stopped meanwhile:
+            return                             # no new listener to leak
         with self._lock:
             old = self._listener
             try:
