@@ -110,6 +110,7 @@ class Outcome:
     repeated: list[str] = field(default_factory=list)        # on paper more than once
     unmarked: list[str] = field(default_factory=list)        # a later copy without the REPRINT mark
     not_done: list[str] = field(default_factory=list)        # the service never said done
+    resent: list[str] = field(default_factory=list)          # sent again (marked) after a kill
     out_of_order: bool = False
 
     def ok(self) -> bool:
@@ -118,7 +119,8 @@ class Outcome:
     def summary(self) -> str:
         return (f"{self.what}: {self.accepted} jobs accepted, {self.kills} kills, {self.seconds:.1f} s: "
                 f"{len(self.lost)} lost, {len(self.repeated)} reprinted (all marked: {not self.unmarked}), "
-                f"{len(self.not_done)} not done, in order: {not self.out_of_order}")
+                f"{len(self.not_done)} not done, in order: {not self.out_of_order}; {len(self.resent)} resent "
+                f"after a kill (marked)")
 
 
 def judge(outcome: Outcome, markers: list[str], texts: list[str]) -> Outcome:
@@ -184,7 +186,7 @@ def _run(tmp: Path, jobs: int, kills: int, seed: int, lines: int, spread: tuple[
                 except OSError:
                     time.sleep(0.05)
                     continue
-                if r.status == 202:
+                if r.status in (200, 202):  # 200: the same key answered again (sent before a kill)
                     accepted[marker] = r.json["id"]
                     break
                 time.sleep(0.05)
@@ -207,7 +209,8 @@ def _run(tmp: Path, jobs: int, kills: int, seed: int, lines: int, spread: tuple[
         outcome.accepted = len(accepted)
         for marker, job_id in accepted.items():
             try:
-                svc.wait_state(job_id, timeout=120)
+                if svc.wait_state(job_id, timeout=120)["reprint"]:
+                    outcome.resent.append(marker)
             except AssertionError:
                 outcome.not_done.append(marker)
         outcome.seconds = time.monotonic() - t0
