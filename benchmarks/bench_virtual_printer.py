@@ -29,7 +29,7 @@ from pathlib import Path
 from escpos809.emulator import VirtualPrinter
 from escpos809.emulator.fuzz import streams
 from escpos809.emulator.interpreter import Interpreter
-from escpos809.emulator.paper import render_pages
+from escpos809.paper.draw import render_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 GS_R1, CUT = b"\x1dr\x01", b"\x1dVB\x00"

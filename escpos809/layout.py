@@ -249,7 +249,7 @@ class Layout:
     def qr_image(self, b: d.QR) -> Raster:
         from PIL import Image
 
-        from .emulator.interpreter import make_qr
+        from .paper.codes import make_qr
         from .raster import pack
 
         matrix = make_qr(b.data.encode("utf-8"), b.ec).get_matrix()

@@ -1,10 +1,12 @@
-"""The virtual OCPP-809: interpreter (bytes → operations), paper (operations → PNG), and the
-printer around them (server: ports and power; mechanism: receive buffer and print speed;
-recorder: the paper on disk as it is printed — its on-disk contract is in :mod:`.recorder`).
+"""The virtual OCPP-809: the interpreter (bytes → paper operations) and the printer around it
+(server: ports and power; mechanism: receive buffer and print speed; recorder: the paper on
+disk as it is printed — its on-disk contract is in :mod:`.recorder`). The paper itself (the
+operations and their drawing) is :mod:`escpos809.paper`, shared with the preview.
 
-Importing this package registers the ``virtual://name`` printer URI: the first use in a process
-starts a virtual printer on 127.0.0.1 whose paper goes to ``$ESCPOS809_PAPER_DIR/<name>``
-(default ``~/.cache/escpos809/paper/<name>``).
+A leaf: it imports the core, nothing in the core imports it. The ``virtual://name`` printer URI
+names :func:`open_virtual` in :data:`escpos809.transport.uri.LAZY_SCHEMES`: the first use in a
+process starts a virtual printer on 127.0.0.1 whose paper goes to
+``$ESCPOS809_PAPER_DIR/<name>`` (default ``~/.cache/escpos809/paper/<name>``).
 """
 
 from __future__ import annotations
@@ -12,25 +14,28 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
+from urllib.parse import SplitResult
 
 from ..transport.tcp import TcpTransport
-from ..transport.uri import query_options, register
+from ..transport.uri import query_options
 from .recorder import Job
 from .server import VirtualPrinter
 
-__all__ = ["VirtualPrinter", "Job", "virtual_printer", "paper_dir"]
+__all__ = ["VirtualPrinter", "VirtualTransport", "Job", "virtual_printer", "paper_dir", "open_virtual"]
 
 _running: dict[str, VirtualPrinter] = {}
 _lock = threading.Lock()
 
 
 def paper_dir(name: str = "default") -> Path:
+    """Where the virtual printer ``name`` puts its paper (``$ESCPOS809_PAPER_DIR`` or the cache)."""
     base = os.environ.get("ESCPOS809_PAPER_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "escpos809" / "paper"
     return Path(base) / name
 
 
-def virtual_printer(name: str = "default", **kw) -> VirtualPrinter:
+def virtual_printer(name: str = "default", **kw: Any) -> VirtualPrinter:
     """The in-process virtual printer called ``name``, started on first use."""
     with _lock:
         if name not in _running:
@@ -43,7 +48,7 @@ class VirtualTransport(TcpTransport):
 
     scheme = "virtual"
 
-    def __init__(self, name: str, printer: VirtualPrinter, **kw):
+    def __init__(self, name: str, printer: VirtualPrinter, **kw: Any):
         super().__init__(printer._bound_host(), printer.port, **kw)
         self.name, self.printer = name, printer
         self.last_job = None
@@ -63,7 +68,7 @@ class VirtualTransport(TcpTransport):
         self.last_job = self.printer.wait_job(self._source, timeout=0.5 if self.printer.interp.paused else 30)
 
 
-@register("virtual")
-def _virtual(uri, parts, **kw):
+def open_virtual(uri: str, parts: SplitResult, **kw: Any) -> VirtualTransport:
+    """The transport for ``virtual://name`` (the factory :mod:`escpos809.transport.uri` names)."""
     name = parts.netloc or "default"
     return VirtualTransport(name, virtual_printer(name), **{**kw, **query_options(uri, parts.query, {})})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ..paper.codes import qr_modules
 from .state import BARCODE_NAMES, Style
 
 NEED_MORE = -1
@@ -338,25 +339,3 @@ def decode_code128(data: bytes) -> str:
         out.append(f"{b:02d}" if cset == "C" else chr(b))
         i += 1
     return "".join(out)
-
-
-def make_qr(data: bytes, ec: str):
-    """The smallest QR symbol holding ``data`` (a ``qrcode.QRCode``), or None if it cannot."""
-    import qrcode
-    from qrcode.exceptions import DataOverflowError
-
-    level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-             "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}[ec]
-    qr = qrcode.QRCode(error_correction=level, border=0)
-    qr.add_data(data)
-    try:
-        qr.make(fit=True)
-    except (DataOverflowError, ValueError):
-        return None
-    return qr
-
-
-def qr_modules(data: bytes, ec: str) -> int | None:
-    """Modules per side of the symbol the printer would draw for ``data``."""
-    qr = make_qr(data, ec)
-    return qr.modules_count if qr else None

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .handlers import NEED_MORE, CodeHandlers, decode_code128, make_qr, qr_modules
-from .ops import Cell, Op
+from ..paper.ops import Cell, Op
+from .handlers import NEED_MORE, CodeHandlers, decode_code128
 from .state import BARCODE_NAMES, XPRINTER_CODEPAGES, Faults, Network, RealtimeScanner, Style
 
-__all__ = ["Interpreter", "RealtimeScanner", "Faults", "Style", "Network", "NEED_MORE", "XPRINTER_CODEPAGES",
-           "BARCODE_NAMES", "decode_code128", "make_qr", "qr_modules"]
+__all__ = ["Interpreter", "read_bytes", "RealtimeScanner", "Faults", "Style", "Network", "NEED_MORE", "XPRINTER_CODEPAGES",
+           "BARCODE_NAMES", "decode_code128"]
 
 ESC, GS, FS, DLE, US = 0x1B, 0x1D, 0x1C, 0x10, 0x1F
 _PRINTABLE = re.compile(rb"[\x20-\x7e]+")
@@ -353,3 +353,16 @@ class Interpreter(CodeHandlers):
             (US, 0x1B): self._vendor,
         }
         return t
+
+
+def read_bytes(data: bytes, width_dots: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
+               codepages: dict[int, str] | None = None, chinese: bool = True) -> tuple[list[Op], int]:
+    """What the printer prints for ``data``, from a fresh power-on: its operations and the
+    paper it advanced (dots). ``chinese=False``: start in single-byte mode (as after ``FS .``)
+    and stay there after ``ESC @``. The preview reads raw bytes through this."""
+    it = Interpreter(width_dots, fonts, codepages, chinese_after_init=chinese)
+    if not chinese:
+        it.style.chinese = False
+    it.feed(data)
+    it.finish()
+    return it.ops, it.y

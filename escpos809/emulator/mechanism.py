@@ -23,8 +23,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..paper.ops import Op
 from .interpreter import Interpreter
-from .ops import Op
 
 if TYPE_CHECKING:
     from .recorder import Job

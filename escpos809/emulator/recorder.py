@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..paper.draw import has_paper, paint, png_bytes
+from ..paper.ops import Op
 from .mechanism import Event, Session
-from .ops import Op
-from .paper import has_paper, paint, png_bytes
 
 if TYPE_CHECKING:
     from .server import VirtualPrinter

@@ -1,8 +1,10 @@
-"""Laid-out operations → PNG preview, drawn by the virtual printer's paper renderer.
+"""Laid-out operations → PNG preview, drawn by the paper renderer the virtual printer uses.
 
-The operations are turned straight into the emulator's paper operations (same cells, line
-heights and placement rules as the printer), without going through bytes: printing the
+The operations are turned straight into paper operations (:mod:`escpos809.paper`: same cells,
+line heights and placement rules as the printer), without going through bytes: printing the
 ESC/POS rendering to the virtual printer must give the same picture, which the tests check.
+Only raw bytes (a ``raw`` block, :func:`preview_bytes`) need a printer model to say what they
+print: the virtual printer's interpreter, named by :data:`BYTES_READER` and loaded on first use.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 from PIL import Image
 
 from .. import layout as L
-from ..emulator.interpreter import Interpreter, qr_modules
-from ..emulator.ops import Cell, Op
-from ..emulator.paper import render_pages
+from ..paper.codes import qr_modules
+from ..paper.draw import render_pages
+from ..paper.ops import Cell, Op
+from ..plugins import resolve
 from ..profile import Profile
 
 DEFAULT_LINE_SPACING = 32  # ESC 2 on this family
+#: bytes → (paper operations, dots advanced): what the printer prints for raw bytes
+BYTES_READER = "escpos809.emulator.interpreter:read_bytes"
 _ALIGN = {"left": 0, "center": 1, "right": 2}
 
 
 def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
+    """The paper operations the printer makes of laid-out operations (cells, heights, places)."""
     fonts = profile.font_cells
     width = profile.width_dots
     out: list[Op] = []
@@ -64,14 +70,11 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
             add("drawer", pin=op.pin, on_ms=op.on_ms, off_ms=op.off_ms)
         elif isinstance(op, L.RawOp):
             # raw bytes are opaque to the layout: let the printer model say what they print
-            it = Interpreter(width, fonts, dict(profile.codepages), chinese_after_init=False)
-            it.style.chinese = False
-            it.feed(op.data)
-            it.finish()
-            for raw_op in it.ops:
+            raw_ops, advanced = resolve(BYTES_READER)(op.data, width, fonts, dict(profile.codepages), chinese=False)
+            for raw_op in raw_ops:
                 raw_op.y += y
                 out.append(raw_op)
-            y += it.y
+            y += advanced
     return out
 
 
@@ -82,7 +85,5 @@ def preview(ops: list[L.LayoutOp], profile: Profile) -> list[Image.Image]:
 
 def preview_bytes(data: bytes, profile: Profile) -> list[Image.Image]:
     """What the virtual printer prints for ESC/POS ``data`` (any bytes: raw jobs too), one image per cut."""
-    it = Interpreter(profile.width_dots, profile.font_cells, dict(profile.codepages))
-    it.feed(data)
-    it.finish()
-    return render_pages(it.ops, profile.width_dots, profile.font_cells)
+    ops, _ = resolve(BYTES_READER)(data, profile.width_dots, profile.font_cells, dict(profile.codepages))
+    return render_pages(ops, profile.width_dots, profile.font_cells)

@@ -4,6 +4,10 @@
 ``usb://VID:PID[?serial=…]``, ``lp:///dev/usb/lp0``, ``memory://name`` and, from the
 emulator, ``virtual://name``. Query options every scheme takes: ``timeout`` (write, s),
 ``read_timeout`` (s), ``chunk`` (bytes).
+
+``virtual://`` is named here, not imported: :data:`LAZY_SCHEMES` maps it to the emulator's
+factory, imported the first time such a URI is opened (the emulator imports this module, never
+the other way round).
 """
 
 from __future__ import annotations
@@ -12,19 +16,42 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import InvalidURI
+from ..plugins import resolve
 from .base import Transport
 
-#: scheme → factory(parsed, options, **kw). Other packages (the emulator) register here.
+#: scheme → factory(uri, parts, **kw), where ``parts`` is the ``urlsplit`` of ``uri``.
 SCHEMES: dict[str, Callable[..., Transport]] = {}
+#: scheme → ``"package.module:factory"``, imported when the scheme is first opened.
+LAZY_SCHEMES: dict[str, str] = {"virtual": "escpos809.emulator:open_virtual"}
 _COMMON = {"timeout": ("write_timeout", float), "read_timeout": ("read_timeout", float),
            "chunk": ("chunk_bytes", int), "connect_timeout": ("connect_timeout", float)}
 
 
-def register(scheme: str):
-    def deco(factory):
+def register(scheme: str) -> Callable[[Callable[..., Transport]], Callable[..., Transport]]:
+    """Decorator: ``factory(uri, parts, **kw)`` opens ``scheme://`` URIs."""
+    def deco(factory: Callable[..., Transport]) -> Callable[..., Transport]:
         SCHEMES[scheme] = factory
         return factory
     return deco
+
+
+def register_lazy(scheme: str, ref: str) -> None:
+    """Name the factory of ``scheme://`` by reference (``"package.module:factory"``), to be
+    imported when such a URI is first opened."""
+    LAZY_SCHEMES[scheme] = ref
+
+
+def _factory(uri: str, scheme: str) -> Callable[..., Transport]:
+    factory = SCHEMES.get(scheme)
+    if factory is None and scheme in LAZY_SCHEMES:
+        try:
+            factory = SCHEMES[scheme] = resolve(LAZY_SCHEMES[scheme])
+        except (ImportError, AttributeError) as exc:
+            raise InvalidURI(f"{uri}: the {scheme}:// printer is not available ({exc})") from exc
+    if factory is None:
+        known = ", ".join(sorted({*SCHEMES, *LAZY_SCHEMES}))
+        raise InvalidURI(f"{uri}: unknown scheme {scheme!r}; known: {known}")
+    return factory
 
 
 def query_options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
@@ -121,13 +148,4 @@ def open_transport(uri: str, **kw) -> Transport:
         raise InvalidURI(f"{uri!r} is not a printer URI; expected e.g. tcp://192.168.1.50:9100, "
                          "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0")
     parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if scheme not in SCHEMES and "virtual" not in SCHEMES:  # virtual:// (and the list of known schemes)
-        try:
-            import escpos809.emulator  # noqa: F401 - registers virtual://
-        except ImportError:
-            pass
-    factory = SCHEMES.get(scheme)
-    if factory is None:
-        raise InvalidURI(f"{uri}: unknown scheme {scheme!r}; known: {', '.join(sorted(SCHEMES))}")
-    return factory(uri, parts, **kw)
+    return _factory(uri, parts.scheme.lower())(uri, parts, **kw)

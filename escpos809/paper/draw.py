@@ -6,6 +6,8 @@ and barcodes from ``python-barcode``'s module patterns, so a decoder can read th
 
 Drawing never loses a page: an operation that cannot be drawn is skipped and reported (which
 one, why) through the ``warnings`` list the caller passes in; the rest of the page is drawn.
+Nor is anything lost silently: a character that no font has is drawn as a replacement mark
+(:mod:`.glyphs`), logged, and reported the same way.
 """
 
 from __future__ import annotations
@@ -13,53 +15,20 @@ from __future__ import annotations
 import logging
 import struct
 import zlib
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from .handlers import make_qr
+from .codes import barcode_modules, make_qr
+from . import glyphs
+from .glyphs import describe, glyph, missing_glyphs
 from .ops import Cell, Op
 
 log = logging.getLogger(__name__)
 
-_FONT_FILES = ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
-               "LiberationMono-Regular.ttf", "FreeMono.ttf")
-_CJK_FILES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CUT_MARGIN = 24
 DRAWN = ("text", "raster", "qr", "barcode", "column_image")  # the kinds that put dots on paper
-
-
-@lru_cache(maxsize=8)
-def _font(px: int, cjk: bool = False) -> ImageFont.ImageFont:
-    for name in (_CJK_FILES if cjk else ()) + _FONT_FILES:
-        try:
-            return ImageFont.truetype(name, px)
-        except OSError:
-            continue
-    return ImageFont.load_default(px)
-
-
-_THRESHOLD = [0] * 128 + [255] * 128  # a thermal head prints a dot or not: no grey
-
-
-@lru_cache(maxsize=4096)
-def _glyph(char: str, w: int, h: int, bold: bool, double_byte: bool) -> Image.Image:
-    """One character in a w x h cell (mode 'L', black dots on white)."""
-    img = Image.new("L", (w, h), 255)
-    if not char.isprintable() or char == " ":
-        return img  # control, format and separator characters print blank (text layout refuses some)
-    d = ImageDraw.Draw(img)
-    px = round(h * 0.83) if not double_byte else round(h * 0.9)  # 20 px in a 24-dot cell
-    font = _font(px, double_byte)
-    try:
-        d.text((w / 2, h * 0.45), char, font=font, fill=0, anchor="mm", stroke_width=1 if bold else 0, stroke_fill=0)
-    except (ValueError, RuntimeError, OSError) as exc:  # a character the font engine cannot lay out
-        log.info("cannot draw %r: %s", char, exc)
-        return Image.new("L", (w, h), 255)
-    return img.point(_THRESHOLD)
 
 
 _ARRAYS: dict[tuple, dict[Cell, np.ndarray]] = {}
@@ -77,7 +46,7 @@ def _cell_array(cell: Cell, fonts_key: tuple) -> np.ndarray:
     bw, bh = fonts[cell.font]
     if cell.double_byte:
         bw = bh
-    img = _glyph(cell.char, bw, bh, cell.bold, cell.double_byte)
+    img = glyph(cell.char, bw, bh, cell.bold, cell.double_byte)
     if cell.width > 1 or cell.height > 1:
         img = img.resize((bw * cell.width, bh * cell.height), Image.Resampling.NEAREST)  # dot doubling
     a = np.array(img, dtype=np.uint8)
@@ -180,38 +149,6 @@ def _draw_qr(page: np.ndarray, op: Op, top: int, paper: int) -> None:
     _blit(page, img, _x(op.args["align"], op.args["left"], paper, img.shape[1], paper), top)
 
 
-_PYBARCODE = {"code128": "code128", "ean13": "ean13", "ean8": "ean8", "upca": "upca", "code39": "code39",
-              "itf": "itf", "codabar": "codabar"}
-_BODY_DIGITS = {"ean13": 12, "ean8": 7, "upca": 11}
-
-
-def barcode_modules(kind: str, data: str) -> str | None:
-    """The bar pattern ('1' = black module) for a symbology, or None when it cannot be drawn."""
-    import barcode
-    from barcode.errors import BarcodeError
-
-    if not data:
-        return None  # no symbol without data: drawn as an empty box
-    if kind == "code93":
-        from .code93 import modules
-        try:
-            return modules(data)
-        except ValueError:
-            return None
-    name = _PYBARCODE.get(kind)
-    if name is None:  # UPC-E: drawn as a labelled box (see the job log for the data)
-        return None
-    text = data[:_BODY_DIGITS[kind]] if kind in _BODY_DIGITS else data
-    cls = barcode.get_barcode_class(name)
-    try:
-        if kind == "code39":  # ESC/POS CODE39 carries no check character
-            return "".join(cls(text.strip("*"), add_checksum=False).build())
-        return "".join(cls(text).build())
-    except (BarcodeError, ValueError, KeyError, IndexError, TypeError) as exc:
-        log.info("cannot draw %s %r: %s", kind, data, exc)
-        return None
-
-
 def _draw_barcode(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
     a = op.args
     pattern = barcode_modules(a["type"], a["data"])
@@ -240,6 +177,13 @@ def _draw_barcode(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None
         _draw_cells(page, label, a["align"], a["left"], paper, y, fonts, paper)
 
 
+def _missing_in(op: Op) -> list[str]:
+    """The characters of a text or barcode operation that were drawn as replacement marks."""
+    if op.kind == "text":
+        return missing_glyphs(c.char for c in op.args["cells"])
+    return missing_glyphs(op.args["data"]) if op.kind == "barcode" else []
+
+
 def has_paper(ops: list[Op]) -> bool:
     """Whether these operations move paper or cut it (else they make no page)."""
     return any(op.height or op.kind == "cut" for op in ops)
@@ -253,7 +197,9 @@ def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | N
 
     An operation that cannot be drawn is skipped; ``warnings`` (when given) gets
     ``{"op": index, "kind", "y", "error"}`` for it, ``index`` counted from ``first_index`` (or
-    taken from ``indices``, one per operation). ``out``: a buffer to draw into when it is big
+    taken from ``indices``, one per operation). An operation with characters no font has is
+    drawn with replacement marks and gets ``{"op", "kind", "y", "error", "missing_glyphs":
+    ["U+E000", ...]}``; they are logged as a warning too, once per page. ``out``: a buffer to draw into when it is big
     enough (a page is drawn in a view of it), so a long stream does not allocate page after page.
     """
     fonts = fonts or {"A": (12, 24), "B": (9, 17)}
@@ -266,6 +212,7 @@ def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | N
         page.fill(255)  # one call: numpy lets go of the GIL in it, and getting it back can take ms
     else:
         page = np.full((rows, width), 255, dtype=np.uint8)
+    lost_on_page: set[str] = set()
     for n, op in enumerate(ops):
         if op.kind not in DRAWN:
             continue
@@ -286,6 +233,18 @@ def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | N
             if warnings is not None:
                 warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
                                  "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        lost = _missing_in(op) if glyphs.MISSING else None
+        if lost:
+            lost_on_page.update(lost)
+            if warnings is not None:
+                warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
+                                 "error": f"no font has a glyph for {', '.join(map(describe, lost))}: "
+                                          "drawn as a replacement mark",
+                                 "missing_glyphs": [f"U+{ord(c):04X}" for c in lost]})
+    if lost_on_page:
+        log.warning("no font has a glyph for %s: drawn as replacement marks (page from y=%d)",
+                    ", ".join(map(describe, sorted(lost_on_page))), start)
     if cut and cut_line:  # dashes in the margin: long for a full cut, short for a partial one
         y = page.shape[0] - CUT_MARGIN // 2
         dash = 12 if ops[-1].args.get("mode") == "full" else 4

@@ -1,4 +1,5 @@
-"""What the virtual printer did: one operation per printed line, image, code, cut or signal."""
+"""What is on paper: one operation per printed line, image, code, cut or signal, made by the
+virtual printer's interpreter (from bytes) or by the preview (from laid-out operations)."""
 
 from __future__ import annotations
 
