@@ -17,7 +17,8 @@ the serial line, that sent anything other than status requests):
 * ``job.json``: ``job``, ``source``, ``bytes``, ``dropped``, ``state`` (``printing``, ``done``,
   ``power_loss``, ``stopped``), ``render_error``, ``pages``, ``open_page``, ``page_info``
   (height and how each page ended), ``confirmed`` (``GS r`` requests answered),
-  ``draw_warnings`` (operations that could not be drawn: index, kind, why), ``ops_total``,
+  ``draw_warnings`` (operations that could not be drawn: index, kind, why; and those drawn with
+  replacement marks for characters no font has, named in ``missing_glyphs``), ``ops_total``,
   ``ops_truncated`` and ``ops``: the first ``KEEP_OPS`` operations (and at most ``KEEP_BYTES``
   of them as JSON); the rest are drawn and then dropped from memory.
 """
