@@ -23,6 +23,7 @@ class Cell(NamedTuple):
     double_byte: bool = False  # CJK: two cells wide
 
     def dots(self, fonts: dict[str, tuple[int, int]]) -> tuple[int, int]:
+        """(width, height) of the cell in dots, given each font's (width, height)."""
         w, h = fonts[self.font]
         if self.double_byte:
             w = h  # a GB18030 character is square: 24x24 in font A
@@ -39,6 +40,7 @@ class Op:
     height: int = 0
 
     def to_json(self) -> dict[str, Any]:
+        """The operation as JSON-ready data: bytes as base64, cells as their ``text``."""
         out: dict[str, Any] = {"kind": self.kind, "y": self.y, "height": self.height}
         for k, v in self.args.items():
             if isinstance(v, (bytes, bytearray)):
@@ -51,4 +53,5 @@ class Op:
 
     @property
     def text(self) -> str:
+        """The characters of a text operation (empty for other kinds)."""
         return "".join(c.char for c in self.args.get("cells", []))

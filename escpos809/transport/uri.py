@@ -55,6 +55,8 @@ def _factory(uri: str, scheme: str) -> Callable[..., Transport]:
 
 
 def query_options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
+    """The URI's query as transport keywords: the options every scheme takes plus ``allowed``
+    (name → converter); an unknown or invalid option is an :class:`InvalidURI`."""
     out: dict[str, Any] = {}
     for key, values in parse_qs(query, keep_blank_values=True).items():
         if key in _COMMON:
