@@ -181,7 +181,8 @@ def _missing_in(op: Op) -> list[str]:
     """The characters of a text or barcode operation that were drawn as replacement marks."""
     if op.kind == "text":
         return missing_glyphs(c.char for c in op.args["cells"])
-    return missing_glyphs(op.args["data"]) if op.kind == "barcode" else []
+    # a barcode's label: what _draw_barcode draws of its data (a control character is a blank)
+    return missing_glyphs(ch for ch in op.args["data"] if ch.isprintable()) if op.kind == "barcode" else []
 
 
 def has_paper(ops: list[Op]) -> bool:
