@@ -51,13 +51,13 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except Escpos809Error as exc:
+        except Escpos809Error as exc:  # each error knows its exit code
             raise CliError(str(exc), exc.exit_code) from None
-        except ValueError as exc:  # a builder's range check
-            raise CliError(str(exc), 7) from None
+        except ValueError as exc:  # a builder's range check: invalid data
+            raise CliError(str(exc), InvalidData.exit_code) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            raise CliError(f"{where}{exc.strerror or exc}", 1) from None
+            raise CliError(f"{where}{exc.strerror or exc}", Escpos809Error.exit_code) from None
 
 
 def printer_options(func):
@@ -685,8 +685,8 @@ def _say_printed(printed: list, as_json: bool) -> None:
 def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session.
     A bad line is refused on stderr with its number; the replay goes on."""
-    from .ocpp.intake import LIMITS, parse_item
-    from .safejson import JsonRefused, loads
+    from .errors import InvalidInput
+    from .ocpp.intake import parse_line
 
     printed: list = []
     ingest = _ocpp_ingest(printer_uri, database, dry_run, printed)
@@ -697,8 +697,8 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
             if not line.strip():
                 continue
             try:  # the line as bytes: one that is not UTF-8 is refused, not a traceback
-                item = parse_item(loads(line, LIMITS, exact=True))
-            except (JsonRefused, ValueError) as exc:
+                item = parse_line(line)
+            except InvalidInput as exc:
                 click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)
                 rejected += 1
                 continue

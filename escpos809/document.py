@@ -8,7 +8,7 @@ import binascii
 import io
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -146,6 +146,17 @@ class Document:
     font: str = "A"
     allow_raw: bool = False
     base: Path | None = field(default=None, compare=False)  # folder for relative image paths
+
+
+#: Printed above a job that may have printed (in part) before, so the cashier knows the paper
+#: may be a copy. Double width and height: receipts print their totals bold, so bold alone
+#: would not stand out; the size does, and it still fits one line (30 of font A's 48 columns).
+REPRINT_MARK: tuple[Block, ...] = (Text("*** REPRINT ***", Style(bold=True, width=2, height=2), "center"), Feed(1))
+
+
+def marked_reprint(doc: Document) -> Document:
+    """``doc`` with :data:`REPRINT_MARK` above it (the one look of a reprint everywhere)."""
+    return replace(doc, blocks=REPRINT_MARK + doc.blocks)
 
 
 # --- validation ---------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .errors import InvalidData, InvalidInput
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -40,14 +42,26 @@ class Limits:
 DEFAULT = Limits()
 
 
-class JsonRefused(ValueError):
-    """The text is not JSON we take. ``limit`` is True when it is well-formed but beyond a
-    :class:`Limits` value (the service says 400 either way); ``path`` is a JSON pointer
-    when the place is known (lone surrogates)."""
+class JsonRefused(InvalidInput):
+    """The text is not JSON we take; ``path`` is a JSON pointer when the place is known
+    (lone surrogates)."""
 
-    def __init__(self, message: str, path: str | None = None, limit: bool = False):
+    http_status = 400
+    http_title = "Malformed JSON"
+    #: well-formed, but beyond a :class:`Limits` value (:class:`JsonBeyondLimits`)
+    limit = False
+
+    def __init__(self, message: str, path: str | None = None):
         super().__init__(message)
-        self.path, self.limit = path, limit
+        self.path = path
+        self.errors = [(path, message)] if path else None
+
+
+class JsonBeyondLimits(JsonRefused):
+    """Well-formed JSON beyond a :class:`Limits` value (depth, size, counts, number length)."""
+
+    http_title = "JSON beyond limits"
+    limit = True
 
 
 # a JSON string literal (unrolled loop: linear, no backtracking)
@@ -107,28 +121,27 @@ def _prescan(data: bytes, limits: Limits) -> int:
     first look trips, so a body that is well within them costs a few C-speed passes.
     Returns a count of "[" and "{" that is at least the nesting depth."""
     if len(data) > limits.max_bytes:
-        raise JsonRefused(f"{len(data):,} bytes of JSON; at most {limits.max_bytes:,}", limit=True)
+        raise JsonBeyondLimits(f"{len(data):,} bytes of JSON; at most {limits.max_bytes:,}")
     if len(data) > limits.max_string_bytes:  # only then can one string be too long
         longest = max(_STRING.finditer(data), key=lambda m: m.end() - m.start(), default=None)
         if longest is not None and longest.end() - longest.start() - 2 > limits.max_string_bytes:
-            raise JsonRefused(f"a string of {longest.end() - longest.start() - 2:,} bytes at "
-                              f"{_where(data, longest.start())}; at most {limits.max_string_bytes:,}", limit=True)
+            raise JsonBeyondLimits(f"a string of {longest.end() - longest.start() - 2:,} bytes at "
+                                   f"{_where(data, longest.start())}; at most {limits.max_string_bytes:,}")
     marks = data.translate(None, _NOT_MARKS)  # one pass; the counts then run over far fewer bytes
     values = marks.count(b",") + marks.count(b":") + 1
     openers = marks.count(b"[") + marks.count(b"{")
     if (values > limits.max_values or openers > limits.max_containers) and b'"' in data:
         values, openers = _outside_strings(data)  # commas and brackets inside strings do not count
     if values > limits.max_values:
-        raise JsonRefused(f"{values:,} values; at most {limits.max_values:,}", limit=True)
+        raise JsonBeyondLimits(f"{values:,} values; at most {limits.max_values:,}")
     if openers > limits.max_containers:  # parsing them would cost
-        raise JsonRefused(f"{openers:,} arrays and objects; at most {limits.max_containers:,}", limit=True)
+        raise JsonBeyondLimits(f"{openers:,} arrays and objects; at most {limits.max_containers:,}")
     if _long_number(data, limits):
         m = _long_number(_bare(data), limits)
         if m is not None:
             text = m.group().decode("ascii")
             shown = text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text):,} characters)"
-            raise JsonRefused(f"number {shown} is too long (at most {limits.max_number_chars} characters)",
-                              limit=True)
+            raise JsonBeyondLimits(f"number {shown} is too long (at most {limits.max_number_chars} characters)")
     return openers
 
 
@@ -142,9 +155,9 @@ def _check_shape(value: Any, limits: Limits) -> None:
         depth += 1
         containers += len(level)
         if depth > limits.max_depth:
-            raise JsonRefused(f"nested more than {limits.max_depth} levels deep", limit=True)
+            raise JsonBeyondLimits(f"nested more than {limits.max_depth} levels deep")
         if containers > limits.max_containers:
-            raise JsonRefused(f"more than {limits.max_containers:,} arrays and objects", limit=True)
+            raise JsonBeyondLimits(f"more than {limits.max_containers:,} arrays and objects")
         nxt: list = []
         for c in level:
             nxt += c.values() if type(c) is dict else c
@@ -152,7 +165,7 @@ def _check_shape(value: Any, limits: Limits) -> None:
 
 
 def _constant(name: str):
-    raise JsonRefused(f"{name} is not a JSON number", limit=False)
+    raise JsonRefused(f"{name} is not a JSON number")
 
 
 #: numbers beyond 10**±MAX_EXPONENT are refused (1e400 would be an infinite float)
@@ -162,14 +175,14 @@ MAX_EXPONENT = 99
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or (value and not 10.0 ** -MAX_EXPONENT <= abs(value) < 10.0 ** (MAX_EXPONENT + 1)):
-        raise JsonRefused(f"number {text} is out of range (at most 10**±{MAX_EXPONENT})", limit=True)
+        raise JsonBeyondLimits(f"number {text} is out of range (at most 10**±{MAX_EXPONENT})")
     return value
 
 
 def _decimal(text: str) -> Decimal:
     value = Decimal(text)
     if value and abs(value.adjusted()) > MAX_EXPONENT:
-        raise JsonRefused(f"number {text} is out of range (at most 10**±{MAX_EXPONENT})", limit=True)
+        raise JsonBeyondLimits(f"number {text} is out of range (at most 10**±{MAX_EXPONENT})")
     return value
 
 
@@ -208,18 +221,18 @@ def _pointer(key) -> str:
 def check_text(value: Any, field: str, max_chars: int, *, control: bool = False) -> str:
     """An identifier or short text from outside: a string of 1 to ``max_chars`` characters,
     valid Unicode; without ``control`` no control characters (NUL, ESC, newlines …).
-    Returns it; raises ``ValueError`` naming ``field``."""
+    Returns it; raises :class:`~escpos809.errors.InvalidData` naming ``field``."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string, not {kind_of(value)}")
+        raise InvalidData(f"{field} must be a string, not {kind_of(value)}")
     if not value:
-        raise ValueError(f"{field} is empty")
+        raise InvalidData(f"{field} is empty")
     if len(value) > max_chars:
-        raise ValueError(f"{field} has {len(value):,} characters; at most {max_chars}")
+        raise InvalidData(f"{field} has {len(value):,} characters; at most {max_chars}")
     if not value.isascii() and not _encodes(value):
-        raise ValueError(f"{field} is not valid Unicode (a lone surrogate)")
+        raise InvalidData(f"{field} is not valid Unicode (a lone surrogate)")
     if not control and any(c < " " or "\x7f" <= c <= "\x9f" for c in value):
         bad = next(c for c in value if c < " " or "\x7f" <= c <= "\x9f")
-        raise ValueError(f"{field} contains the control character U+{ord(bad):04X}")
+        raise InvalidData(f"{field} contains the control character U+{ord(bad):04X}")
     return value
 
 
@@ -227,6 +240,12 @@ def kind_of(value: Any) -> str:
     """What a parsed JSON value is, in words: "an object", "an array", "a number", …"""
     return {dict: "an object", list: "an array", bool: "a boolean", type(None): "null",
             str: "a string"}.get(type(value), "a number")
+
+
+def shown(value: Any) -> str:
+    """A value from outside as a message shows it: its ``repr``, cut short past 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + "…"
 
 
 def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False,
@@ -255,9 +274,9 @@ def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False,
     except json.JSONDecodeError as exc:
         raise JsonRefused(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:  # far deeper than max_depth: the parser's own guard tripped
-        raise JsonRefused(f"nested more than {limits.max_depth} levels deep", limit=True) from None
+        raise JsonBeyondLimits(f"nested more than {limits.max_depth} levels deep") from None
     except ValueError as exc:  # int() over its digit limit, should the prescan miss one
-        raise JsonRefused(f"a number is out of range ({exc})", limit=True) from None
+        raise JsonBeyondLimits(f"a number is out of range ({exc})") from None
     if openers > limits.max_depth:  # with fewer "[" and "{" than that it cannot be too deep
         _check_shape(value, limits)
     if not surrogates and _SURROGATE_ESCAPE.search(data) and _LONE_ESCAPE.search(data):

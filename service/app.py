@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 
 from escpos809.profile import Profile, load_profile
 
@@ -74,9 +74,14 @@ class Service:
         self.store.close()
 
 
+def current() -> Service:
+    """The service behind the request being handled."""
+    return current_app.extensions["escpos809"]
+
+
 def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask:
     """The WSGI application. ``start=False`` leaves the printer workers stopped (for tests)."""
-    from .api import api
+    from .api import BLUEPRINTS
     from .web import web
 
     config = config or ServiceConfig(printers={"default": "virtual://default"})
@@ -86,8 +91,8 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     app.json.sort_keys = False
     service = Service(config)
     app.extensions["escpos809"] = service
-    app.register_blueprint(api)
-    app.register_blueprint(web)
+    for blueprint in (*BLUEPRINTS, web):
+        app.register_blueprint(blueprint)
     # Host and Origin checks, CORS for configured origins: before anything else runs
     app.wsgi_app = WebSafety(app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins)
     if start:

@@ -1,13 +1,13 @@
-"""What clients send, read within limits before anything acts on it: JSON bodies through
-:mod:`escpos809.safejson` (a precise 400 for text that is not JSON we take) and integer query
-parameters in range (a 400, never an overflow further in)."""
+"""What clients send, read within limits before anything acts on it: the limits of a JSON job
+body (read by :func:`escpos809.safejson.loads`, whose refusals answer 400 by themselves) and
+integer query parameters in range (a 400, never an overflow further in)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Mapping
 
-from escpos809.safejson import DEFAULT, JsonRefused, Limits, loads
+from escpos809.safejson import DEFAULT, Limits
 
 from .problems import Problem
 
@@ -21,15 +21,6 @@ JOB_VALUES = 200_000
 def job_limits(max_body_bytes: int) -> Limits:
     """The limits of a JSON job body under the service's ``max_body_bytes``."""
     return replace(DEFAULT, max_bytes=max_body_bytes, max_values=JOB_VALUES)
-
-
-def parse_json(body: bytes, limits: Limits, *, exact: bool = False, surrogates: bool = False) -> Any:
-    """A request body as JSON within ``limits``; :class:`Problem` 400 says what is wrong."""
-    try:
-        return loads(body, limits, exact=exact, surrogates=surrogates)
-    except JsonRefused as exc:
-        title = "JSON beyond limits" if exc.limit else "Malformed JSON"
-        raise Problem(400, title, str(exc), [(exc.path, str(exc))] if exc.path else None) from None
 
 
 def int_arg(args: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:

@@ -9,7 +9,7 @@ import binascii
 from dataclasses import dataclass, field
 
 from escpos809 import document as d
-from escpos809.errors import InvalidData, InvalidDocument
+from escpos809.errors import InvalidData, InvalidDocument, InvalidInput
 from escpos809.escpos import commands
 from escpos809.profile import Profile
 from escpos809.receipt import render
@@ -20,8 +20,10 @@ BODY_KINDS = {"text/plain": "text", "image/png": "image", "image/jpeg": "image",
               "image/bmp": "image", "application/vnd.escpos": "raw", "application/octet-stream": "raw"}
 
 
-class BadSubmission(ValueError):
+class BadSubmission(InvalidInput):
     """A submission that cannot become a job: ``errors`` lists (JSON path, message)."""
+
+    http_title = "Invalid job"
 
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors
@@ -150,7 +152,7 @@ def from_body(content_type: str, body: bytes, profile: Profile) -> Built:
 
 
 def reprint_mark(profile: Profile) -> bytes:
-    """Printed before a job that may have printed (partly) before: the cashier must know."""
-    mark = render(d.Document((d.Text("*** REPRINT ***", d.Style(bold=True, width=2, height=2), "center"),
-                              d.Feed(1))), profile).data
+    """The bytes of :data:`~escpos809.document.REPRINT_MARK`, printed before a stored job that
+    may have printed (partly) before; the printer is reset after it, as every job expects."""
+    mark = render(d.Document(d.REPRINT_MARK), profile).data
     return mark + commands.initialize(profile.commands.get("chinese_mode_at_power_on", True))

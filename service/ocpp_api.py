@@ -5,28 +5,25 @@ others, nor the sessions already assembled."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from escpos809.ocpp.intake import LIMITS, MAX_ITEMS, parse_item
+from escpos809.errors import InvalidInput
+from escpos809.ocpp.intake import MAX_ITEMS, loads_items, parse_item
 
-from .inputs import parse_json
+from .app import current
 from .problems import Problem
 
 ocpp_api = Blueprint("ocpp", __name__)
 
 
-def _ingest():
-    return current_app.extensions["escpos809"].ocpp
-
-
 def _result(item, path: str) -> dict:
     try:
         parts = parse_item(item)
-    except ValueError as exc:
+    except InvalidInput as exc:
         return {"path": path, "accepted": False, "reason": str(exc)}
     if parts is None:
         return {"path": path, "accepted": True, "reason": "CitrineOS event without a frame"}
-    res = _ingest().feed(parts.cp, parts.direction, parts.frame, parts.ts, parts.version)
+    res = current().ocpp.feed(parts.cp, parts.direction, parts.frame, parts.ts, parts.version)
     return {"path": path, "accepted": res.accepted, "reason": res.reason or None, "action": res.action,
             "duplicate": res.duplicate, "warnings": res.warnings,
             "sessions": [{"cp": cp, "transaction": tx} for cp, tx in res.sessions]}
@@ -38,8 +35,7 @@ def ocpp_frames():
     result per frame: one bad frame never stops the others)."""
     if (request.mimetype or "").lower() != "application/json":
         raise Problem(415, "Unsupported content type", "send application/json")
-    # lone surrogates are judged item by item (intake), so one poisoned item spares the rest
-    body = parse_json(request.get_data(cache=False), LIMITS, exact=True, surrogates=True)
+    body = loads_items(request.get_data(cache=False))
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_ITEMS:
         raise Problem(422, "Invalid frames", f"send one frame object or an array of 1-{MAX_ITEMS:,}")
@@ -57,4 +53,4 @@ def ocpp_frames():
 
 @ocpp_api.get("/api/v1/ocpp/sessions")
 def ocpp_sessions():
-    return jsonify({"sessions": _ingest().sessions()})
+    return jsonify({"sessions": current().ocpp.sessions()})

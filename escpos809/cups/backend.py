@@ -4,26 +4,29 @@ backend(7): run with no arguments it lists printers it can find; as a job,
 ``escpos809 job user title copies options [file]`` with the device URI in ``DEVICE_URI``.
 It asks the printer's status before sending (paper out or cover open: ``STATE:`` reasons and
 a retry exit, so cupsd keeps the job), reports the paper as a marker, sends with timeouts,
-makes the copies itself only when given a file, and maps every failure to a CUPS exit code.
+makes the copies itself only when given a file, and exits with the CUPS status each error
+class carries (:class:`escpos809.errors.CupsStatus`).
 It is installed mode 0755, so cupsd runs it as ``lp``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO, Callable
 
-from ..errors import (Escpos809Error, InvalidData, InvalidURI, JobUnconfirmed, PrinterNotFound, PrinterOffline,
-                      PrinterPermissionDenied, PrinterTimeout)
+from ..errors import CupsStatus, Escpos809Error, InvalidURI
 from .ppd import DEVICE_ID
 
 SCHEME = "escpos809"
 MAKE_MODEL = "OCOM OCPP-809"
 
-# cups/backend.h
-OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = range(8)
+# cups/backend.h; each error class carries the one its failure exits with
+OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = CupsStatus
+#: what cupsd does next, said after the error so the person reading it knows
+_AFTERWARDS = {HOLD: "; the job is held", RETRY: "; the job is retried (unconfirmed: it may print again)"}
 
 #: printer problem → the IPP printer-state-reason cupsd shows (``lpstat -l -p``)
 REASONS = {"paper out": "media-empty-error", "cover open": "cover-open-error",
@@ -160,21 +163,31 @@ def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
     return True
 
 
-def _chunks(source: BinaryIO) -> Iterable[bytes]:
+def _send(printer, source: BinaryIO) -> tuple[int, int]:
+    """Send ``source`` in chunks; returns (bytes, line feeds) sent, for the confirmation budget."""
+    sent = line_feeds = 0
     while chunk := source.read(READ_CHUNK):
-        yield chunk
+        printer.send(chunk)
+        sent, line_feeds = sent + len(chunk), line_feeds + chunk.count(b"\n")
+    return sent, line_feeds
+
+
+def _failed(exc: Escpos809Error, log: Log) -> int:
+    """Say why the job did not print; the error's class says how the backend exits."""
+    status = exc.cups_status
+    if status == RETRY:
+        log("STATE: +offline-report")
+    log(f"ERROR: {exc}{_AFTERWARDS.get(status, '')}")
+    return int(status)
 
 
 def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log: Log = _stderr,
             wait: float = READY_WAIT) -> int:
     """Send one job; returns the CUPS backend exit code."""
     try:
-        uri = _printer_uri(device_uri)
-        printer = _open_printer(uri)
-    except (InvalidURI, InvalidData) as exc:
-        # a wrong URI does not heal by retrying: stop the queue (the job stays) and say why
-        log(f"ERROR: {exc}")
-        return STOP
+        printer = _open_printer(_printer_uri(device_uri))
+    except Escpos809Error as exc:
+        return _failed(exc, log)
     log(f"DEBUG: escpos809 backend pid {os.getpid()} uid {os.getuid()} printer {printer.uri}")
     try:
         log("STATE: +connecting-to-device")
@@ -185,15 +198,9 @@ def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log
             return RETRY
         sent = line_feeds = 0
         for copy in range(copies if path else 1):
-            if path:
-                with open(path, "rb") as f:
-                    for chunk in _chunks(f):
-                        printer.send(chunk)
-                        sent, line_feeds = sent + len(chunk), line_feeds + chunk.count(b"\n")
-            else:
-                for chunk in _chunks(stdin):
-                    printer.send(chunk)
-                    sent, line_feeds = sent + len(chunk), line_feeds + chunk.count(b"\n")
+            with open(path, "rb") if path else contextlib.nullcontext(stdin) as source:
+                more, feeds = _send(printer, source)
+            sent, line_feeds = sent + more, line_feeds + feeds
             if path:
                 log(f"PAGE: {copy + 1} 1")
         log("STATE: -connecting-to-device")
@@ -202,17 +209,8 @@ def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log
         log(f"INFO: {'printed' if confirmed else 'sent'} {sent} bytes to {printer.uri}"
             f"{'' if confirmed else ' (this printer or link cannot confirm printing)'}")
         return OK
-    except JobUnconfirmed as exc:
-        # it may have printed: retrying could print it twice, so a person decides (release = print again)
-        log(f"ERROR: {exc}; the job is held")
-        return HOLD
-    except PrinterPermissionDenied as exc:
-        log(f"ERROR: {exc}")
-        return STOP
-    except (PrinterNotFound, PrinterOffline, PrinterTimeout) as exc:
-        log("STATE: +offline-report")
-        log(f"ERROR: {exc}; the job is retried (unconfirmed: it may print again)")
-        return RETRY
+    except Escpos809Error as exc:
+        return _failed(exc, log)
     except OSError as exc:
         log(f"ERROR: cannot read the job file: {exc.strerror or exc}")
         return FAILED

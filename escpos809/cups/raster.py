@@ -12,6 +12,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+from ..errors import InvalidInput
+
 HEADER_SIZE = 1796
 #: sync word → (byte order, compressed)
 SYNC = {b"RaSt": (">", False), b"tSaR": ("<", False),
@@ -28,8 +30,10 @@ MAX_HEIGHT = 1 << 20
 CUT_NONE, CUT_FILE, CUT_JOB, CUT_SET, CUT_PAGE = 0, 1, 2, 3, 4
 
 
-class RasterError(ValueError):
+class RasterError(InvalidInput):
     """A stream that is not CUPS raster, or a page this printer cannot take."""
+
+    http_title = "Invalid CUPS raster"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from ..safejson import check_text, loads
+from ..safejson import check_text, loads, shown
 from . import frames as F
 from . import ocmf
 from .session import W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, FINAL, PROVISIONAL, STATION, Session
@@ -55,12 +55,11 @@ class Assembler:
             received_at = float(received_at)
             if not math.isfinite(received_at):
                 raise F.FrameError(f"receive time {received_at} is not a finite number")
-        except (F.FrameError, ValueError, TypeError) as exc:  # check_text's ValueError names the field
+        except (F.FrameError, ValueError, TypeError) as exc:  # check_text's InvalidData names the field
             return Result(False, str(exc))
         if version:
             if not isinstance(version, str) or version not in F.VERSIONS:
-                shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:30] + "…"
-                return Result(False, f"version {shown} is not 1.6, 2.0.1 or 2.1")
+                return Result(False, f"version {shown(version)} is not 1.6, 2.0.1 or 2.1")
             self.versions[cp] = F.VERSIONS[version]
         res = Result(True, kind=f.kind, action=f.action)
         try:

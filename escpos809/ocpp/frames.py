@@ -15,7 +15,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from ..safejson import JsonRefused, Limits, check_text, loads
+from ..errors import InvalidInput
+from ..safejson import JsonRefused, Limits, check_text, loads, shown
 
 CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
 UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
@@ -34,8 +35,10 @@ MAX_ID_CHARS = 128
 ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
-class FrameError(ValueError):
+class FrameError(InvalidInput):
     """Not an OCPP-J frame; the message says why."""
+
+    http_title = "Invalid OCPP frame"
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,7 @@ def parse(frame: Any) -> Frame:
 def direction(text: str) -> str:
     d = DIRECTIONS.get(text.strip().lower()) if isinstance(text, str) else None
     if d is None:
-        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:30] + "…"
-        raise FrameError(f"direction {shown} is not one of cp->csms, csms->cp, cs->csms, csms->cs")
+        raise FrameError(f"direction {shown(text)} is not one of cp->csms, csms->cp, cs->csms, csms->cs")
     return d
 
 

@@ -224,17 +224,15 @@ def printer_sink(uri: str, profile=None) -> Sink:
     lock = threading.Lock()
 
     def sink(key: str, doc: dict, summary: Summary, reprint: bool) -> str:
-        from ..document import from_dict
+        from ..document import from_dict, marked_reprint
         from ..printer import Printer
 
-        if reprint:
-            doc = {**doc, "blocks": [{"type": "text", "text": "*** REPRINT ***", "bold": True, "align": "center"},
-                                     *doc["blocks"]]}
+        receipt = marked_reprint(from_dict(doc)) if reprint else from_dict(doc)
         with lock:
             p = Printer(uri, profile)
             with p:
                 try:
-                    p.print_document(from_dict(doc), wait_s=SINK_WAIT_S)
+                    p.print_document(receipt, wait_s=SINK_WAIT_S)
                 except Exception as exc:
                     # bytes went out: it may be on paper, so the next attempt carries the mark
                     exc.maybe_printed = p.transport.bytes_written > 0  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
-"""The edge for OCPP frames from others: one item of a request body or one replay line →
-the checked parts :meth:`Ingest.feed` takes, or a ``ValueError`` naming the field.
+"""The edge for OCPP frames from others: a request body or a replay line → the checked parts
+:meth:`Ingest.feed` takes, or an error naming the field. The one reader of such items: the
+print service's ``POST /api/v1/ocpp/frames`` and ``escpos809 ocpp replay`` both come here.
 
 An item is ``{cp, dir, frame[, ts, version]}`` or a CitrineOS webhook body (``stationId``,
 ``event``, ``origin``, ``message``). Strings are judged here (valid Unicode, no control
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..safejson import Limits, check_text, lone_surrogate
+from ..errors import InvalidData
+from ..safejson import Limits, check_text, loads, lone_surrogate, shown
 from .frames import MAX_CP_CHARS
 
 #: 9999-12-31T23:59:59Z: the last second a datetime can hold
@@ -32,22 +34,17 @@ class Item:
     version: str | None = None
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:30] + "…"
-
-
 def check_ts(value: Any) -> float | None:
     """``ts`` as sent (None, int, float or Decimal) → float seconds; refuses booleans, text,
     NaN, infinities, negatives and times after the year 9999."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValueError(f"ts {_shown(value)} is not a number")
+        raise InvalidData(f"ts {shown(value)} is not a number")
     if isinstance(value, Decimal) and not value.is_finite() or isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"ts {_shown(value)} is not a finite number")
+        raise InvalidData(f"ts {shown(value)} is not a finite number")
     if not 0 <= value <= MAX_TS:
-        raise ValueError(f"ts {_shown(value)} is out of range (0 to {MAX_TS:,} Unix seconds)")
+        raise InvalidData(f"ts {shown(value)} is out of range (0 to {MAX_TS:,} Unix seconds)")
     return float(value)
 
 
@@ -58,27 +55,41 @@ def _version(value: Any) -> str | None:
 
 
 def parse_item(item: Any) -> Item | None:
-    """An item → its checked parts; None for a CitrineOS event that carries no frame."""
+    """An item → its checked parts; None for a CitrineOS event that carries no frame.
+    :class:`~escpos809.errors.InvalidData` says what is wrong."""
     if not isinstance(item, dict):
-        raise ValueError("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
+        raise InvalidData("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
     where = lone_surrogate(item)
     if where is not None:
-        raise ValueError(f"{where}: not valid Unicode (a lone surrogate)")
+        raise InvalidData(f"{where}: not valid Unicode (a lone surrogate)")
     if "stationId" in item:  # CitrineOS subscription (webhook.dispatcher.ts)
         event = item.get("event", "message")
         if event != "message":
             if not isinstance(event, str):
-                raise ValueError(f"event must be a string, not {_shown(event)}")
+                raise InvalidData(f"event must be a string, not {shown(event)}")
             return None
         cp = check_text(item["stationId"], "stationId", MAX_CP_CHARS)
         origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(item.get("origin")) if isinstance(item.get("origin"), str) \
             else None
         if origin is None or "message" not in item:
-            raise ValueError("CitrineOS body needs origin 'cs' or 'csms' and a message")
+            raise InvalidData("CitrineOS body needs origin 'cs' or 'csms' and a message")
         return Item(cp, origin, item["message"])
     missing = [k for k in ("cp", "dir", "frame") if k not in item]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
+        raise InvalidData(f"missing {', '.join(missing)}")
     cp = check_text(item["cp"], "cp", MAX_CP_CHARS)
     direction = check_text(item["dir"], "dir", 16)
     return Item(cp, direction, item["frame"], check_ts(item.get("ts")), _version(item.get("version")))
+
+
+def loads_items(data: bytes) -> Any:
+    """A request body or a replay line as JSON within :data:`LIMITS`, numbers exact (money,
+    energy, time); :class:`~escpos809.safejson.JsonRefused` otherwise. Lone surrogates are
+    left to :func:`parse_item`, so in an array one poisoned item spares the others."""
+    return loads(data, LIMITS, exact=True, surrogates=True)
+
+
+def parse_line(line: bytes) -> Item | None:
+    """One line of a replay log (``{ts, cp, dir, frame}`` or a CitrineOS body) → its checked
+    parts, read as the service reads one item of a request."""
+    return parse_item(loads_items(line))

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..errors import InvalidInput
 from ..safejson import loads as _loads
 
 VALID, INVALID, NO_KEY, UNSUPPORTED = "valid", "INVALID", "no public key", "unsupported"
@@ -26,8 +27,10 @@ _CURVES = {"ECDSA-secp256r1-SHA256": ("SECP256R1", "SHA256"), "ECDSA-secp384r1-S
            "ECDSA-secp192r1-SHA256": ("SECP192R1", "SHA256")}
 
 
-class OcmfError(ValueError):
+class OcmfError(InvalidInput):
     """Signed data that is not a readable OCMF record."""
+
+    http_title = "Unreadable OCMF record"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from ..errors import InvalidInput
+
 #: energy units → Wh factor (any other unit on an energy register is refused)
 ENERGY_UNITS = {"wh": Decimal(1), "kwh": Decimal(1000)}
 _NUMBER_UNIT = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z%]+)?\s*$")
@@ -22,8 +24,10 @@ W_COMMA = "comma decimal separator in a meter value"
 W_NUMERIC = "meter value sent as a JSON number (1.6 wants a string)"
 
 
-class BadValue(ValueError):
+class BadValue(InvalidInput):
     """A value that cannot be read at all."""
+
+    http_title = "Unreadable value"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""``/api/v1/printers``: the configured printers, with status and queue length."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, url_for
+
+from .app import current
+from .problems import Problem
+
+printers_api = Blueprint("printers", __name__)
+
+
+def worker(name: str):
+    """The worker of printer ``name``; 404 when no printer has that name."""
+    w = current().workers.get(name)
+    if w is None:
+        known = ", ".join(sorted(current().workers))
+        raise Problem(404, "Unknown printer", f"no printer named {name!r} (configured: {known})")
+    return w
+
+
+def _view(w) -> dict:
+    return {**w.state.to_dict(), "queue": current().store.queue_length(w.state.name),
+            "jobs_url": url_for("jobs.submit", name=w.state.name)}
+
+
+@printers_api.get("/api/v1/printers")
+def printers():
+    return jsonify({"printers": [_view(w) for w in current().workers.values()]})
+
+
+@printers_api.get("/api/v1/printers/<name>")
+def printer(name: str):
+    return jsonify(_view(worker(name)))
