@@ -236,3 +236,30 @@ def test_ts_checked_at_the_edge(ts):
 
     with pytest.raises(ValueError, match="ts .* (is not a finite number|is out of range)"):
         check_ts(ts)
+
+
+@pytest.mark.parametrize("line", [
+    b'{"cp": "\\ud800", "dir": "cp->csms", "frame": [2, "a", "Heartbeat", {}]}',
+    b'{"ts": -1, "cp": "X", "dir": "cp->csms", "frame": [2, "a", "Heartbeat", {}]}',
+    b'{"ts": "noon", "cp": "X", "dir": "cp->csms", "frame": [2, "a", "Heartbeat", {}]}',
+    b'{"cp": "X", "dir": "cp->csms", "version": ["1.6"], "frame": [2, "a", "Heartbeat", {}]}',
+    b'{"cp": "X", "dir": "cp->csms"}',
+    b'{"stationId": "X", "origin": "elsewhere", "message": []}',
+    b'{"cp": "\xff", "dir": "cp->csms", "frame": []}',
+    b'{"ts": 1e400, "cp": "X", "dir": "cp->csms", "frame": []}',
+])
+def test_replay_and_service_read_an_item_alike(line, tmp_path):
+    """One reader (``intake.parse_line`` / ``loads_items``): a bad line of a replay log and
+    the same item in a request are refused in the same words."""
+    from escpos809.errors import InvalidInput
+    from escpos809.ocpp.intake import parse_line
+    from escpos809_service.app import create_app
+    from escpos809_service.config import ServiceConfig
+
+    with pytest.raises(InvalidInput) as err:
+        parse_line(line)
+    app = create_app(ServiceConfig(printers={"p": "memory://"}, database=tmp_path / "j.db"), start=False)
+    r = app.test_client().post("/api/v1/ocpp/frames", data=line, content_type="application/json")
+    assert r.status_code in (400, 422) and r.get_json()["detail"] == str(err.value)
+    app.extensions["escpos809"].ocpp.close()
+    app.extensions["escpos809"].store.close()
