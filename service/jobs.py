@@ -7,9 +7,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import Callable
 
 from escpos809 import document as d
-from escpos809.errors import InvalidData, InvalidDocument, InvalidInput
+from escpos809.errors import InvalidDocument, InvalidInput
 from escpos809.escpos import commands
 from escpos809.profile import Profile
 from escpos809.receipt import render
@@ -28,6 +29,11 @@ class BadSubmission(InvalidInput):
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors
         super().__init__("; ".join(f"{p or '(body)'}: {m}" for p, m in errors))
+
+    @classmethod
+    def of(cls, exc: InvalidDocument, prefix: str, where: Callable[[str], str] = lambda p: p) -> "BadSubmission":
+        """A document's errors with their paths put where the document sits in the body."""
+        return cls([(where(prefix + ("/" + p if p else "")), m) for p, m in exc.errors])
 
 
 @dataclass
@@ -61,8 +67,8 @@ def _document(doc: d.Document, profile: Profile, kind: str, payload: dict, prefi
     try:
         rendered = render(doc, profile)
     except InvalidDocument as exc:
-        raise BadSubmission([(prefix + ("/" + p if p else ""), m) for p, m in exc.errors]) from None
-    except (InvalidData, ValueError) as exc:
+        raise BadSubmission.of(exc, prefix) from None
+    except ValueError as exc:  # InvalidData, and the builders' range checks
         raise BadSubmission([(prefix, str(exc))]) from None
     warnings = [f"printed as '?': {''.join(sorted(set(rendered.replaced)))}"] if rendered.replaced else []
     return Built(kind, payload, rendered.data, warnings)
@@ -91,12 +97,13 @@ def from_json(body, profile: Profile) -> Built:
     return raw(_b64(body.get("data"), "/data"))
 
 
-def _from_doc(doc: dict, profile: Profile, payload: dict, prefix: str, where=lambda p: p) -> Built:
+def _from_doc(doc: dict, profile: Profile, payload: dict, prefix: str,
+              where: Callable[[str], str] = lambda p: p) -> Built:
     """Validate and render a document dict; ``payload`` keeps it (under "document") for previews."""
     try:
         parsed = d.from_dict(doc)
     except InvalidDocument as exc:
-        raise BadSubmission([(where(prefix + ("/" + p if p else "")), m) for p, m in exc.errors]) from None
+        raise BadSubmission.of(exc, prefix, where) from None
     return _document(parsed, profile, payload["type"], {**payload, "document": doc}, prefix)
 
 
@@ -110,7 +117,7 @@ def receipt(body: dict, profile: Profile) -> Built:
         try:
             doc = fill(doc, body["data"])
         except InvalidDocument as exc:
-            raise BadSubmission([("/document" + ("/" + p if p else ""), m) for p, m in exc.errors]) from None
+            raise BadSubmission.of(exc, "/document") from None
     _no_paths(doc)
     return _from_doc(doc, profile, {"type": "receipt"}, "/document")
 

@@ -27,6 +27,9 @@ MAX_ITEMS = 1000
 
 @dataclass(frozen=True)
 class Item:
+    """One item's checked parts, as :meth:`Ingest.feed` takes them; ``ts`` is Unix seconds
+    (a float, whatever the JSON number was), None for "when it arrives"."""
+
     cp: str
     direction: str
     frame: Any
