@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
+from flask import request
+
 from escpos809.safejson import DEFAULT, Limits
 
 from .problems import Problem
@@ -21,6 +23,11 @@ JOB_VALUES = 200_000
 def job_limits(max_body_bytes: int) -> Limits:
     """The limits of a JSON job body under the service's ``max_body_bytes``."""
     return replace(DEFAULT, max_bytes=max_body_bytes, max_values=JOB_VALUES)
+
+
+def content_type() -> str:
+    """The request body's media type, lower case, without parameters ('' when none is sent)."""
+    return (request.mimetype or "").lower()
 
 
 def int_arg(args: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:

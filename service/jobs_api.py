@@ -18,7 +18,7 @@ from escpos809.safejson import loads
 
 from . import idempotency, jobs
 from .app import current
-from .inputs import MAX_SQL_INT, int_arg, job_limits
+from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits
 from .printers_api import worker
 from .problems import Problem
 from .store import STATES, Job
@@ -32,7 +32,7 @@ _JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 def _from_request(body: bytes) -> jobs.Built:
     """The job a request body makes, by its content type."""
     profile = current().profile
-    ctype = (request.mimetype or "").lower()
+    ctype = content_type()
     if ctype == "application/json":
         return jobs.from_json(loads(body, job_limits(current().config.max_body_bytes)), profile)
     if ctype in jobs.BODY_KINDS:
@@ -93,7 +93,7 @@ def _job_response(job: Job, status: int, warnings: list[str]) -> Response:
 def submit(name: str):
     worker(name)
     body = request.get_data(cache=False)
-    return _accept(name, lambda: _from_request(body), f"jobs {(request.mimetype or '').lower()}", body)
+    return _accept(name, lambda: _from_request(body), f"jobs {content_type()}", body)
 
 
 @jobs_api.post("/api/v1/printers/<name>/test")

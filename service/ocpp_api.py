@@ -11,6 +11,7 @@ from escpos809.errors import InvalidInput
 from escpos809.ocpp.intake import MAX_ITEMS, loads_items, parse_item
 
 from .app import current
+from .inputs import content_type
 from .problems import Problem
 
 ocpp_api = Blueprint("ocpp", __name__)
@@ -33,7 +34,7 @@ def _result(item, path: str) -> dict:
 def ocpp_frames():
     """One frame (202, or 422 with the reason it was refused) or an array of them (200, a
     result per frame: one bad frame never stops the others)."""
-    if (request.mimetype or "").lower() != "application/json":
+    if content_type() != "application/json":
         raise Problem(415, "Unsupported content type", "send application/json")
     body = loads_items(request.get_data(cache=False))
     items = body if isinstance(body, list) else [body]
