@@ -51,6 +51,7 @@ TABLE = {
 OUTSIDE = {
     "CliError": "click's way to show a failure; made from an error's exit code",
     "BadSetting": "raised and caught within service/websafety.py, never reaches a front end",
+    "PowerLost": "the virtual printer's simulated power cut: raised and caught inside its mechanism",
 }
 
 
