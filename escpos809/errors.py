@@ -70,6 +70,7 @@ class InvalidDocument(InvalidInput):
     """A receipt document that does not validate; ``errors`` lists (JSON path, message)."""
 
     http_title = "Invalid document"
+    errors: list[tuple[str, str]]
 
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors

@@ -16,7 +16,8 @@ auth = Blueprint("auth", __name__)
 @auth.before_app_request
 def _authorize() -> Response | None:
     token = current().config.token
-    if not token or request.path in ("/healthz",) or not (request.path.startswith("/api/") or request.path == "/metrics"):
+    guarded = request.path.startswith("/api/") or request.path == "/metrics"
+    if not token or not guarded:  # /healthz, the page and its files are open
         return None
     given = request.headers.get("Authorization", "")
     scheme, _, value = given.partition(" ")

@@ -4,8 +4,8 @@ integer query parameters in range (a 400, never an overflow further in)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 from flask import request
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from escpos809 import document as d
 from escpos809.errors import InvalidDocument, InvalidInput
@@ -31,7 +31,7 @@ class BadSubmission(InvalidInput):
         super().__init__("; ".join(f"{p or '(body)'}: {m}" for p, m in errors))
 
     @classmethod
-    def of(cls, exc: InvalidDocument, prefix: str, where: Callable[[str], str] = lambda p: p) -> "BadSubmission":
+    def of(cls, exc: InvalidDocument, prefix: str, where: Callable[[str], str] = lambda p: p) -> BadSubmission:
         """A document's errors with their paths put where the document sits in the body."""
         return cls([(where(prefix + ("/" + p if p else "")), m) for p, m in exc.errors])
 

@@ -8,7 +8,7 @@ import logging
 import re
 import sqlite3
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
@@ -75,7 +75,9 @@ def _accept(name: str, build: Callable[[], jobs.Built], kind: str, body: bytes =
             raise Problem(503, "Job not stored", f"the job database refused it ({exc}); try again") from None
         if created:
             return _job_response(job, 202, made.warnings)
+        assert key is not None  # a job without a key is always created
         earlier = store.by_key(name, key)  # the same key raced in from another request
+    assert key is not None and digest is not None and earlier is not None  # only a key finds an earlier job
     job, stored = earlier
     idempotency.check(key, job.id, stored, digest)
     return _job_response(job, 200, [])
@@ -159,9 +161,9 @@ def cancel(job_id: str):
     store = current().store
     j = job_or_404(job_id)
     if not store.cancel(j.id):
-        raise Problem(409, "Cannot cancel", f"job {j.id} is {store.get(j.id).state}; only queued or"
+        raise Problem(409, "Cannot cancel", f"job {j.id} is {job_or_404(j.id).state}; only queued or"
                       " held jobs can be cancelled")
-    return jsonify(store.get(j.id).to_dict())
+    return jsonify(job_or_404(j.id).to_dict())
 
 
 @jobs_api.post("/api/v1/jobs/<job_id>/release")
@@ -173,4 +175,4 @@ def release(job_id: str):
             raise Problem(409, "Cannot release", f"job {j.id} waits for the printer ({j.last_error}); it prints "
                           "by itself when the printer recovers")
         raise Problem(409, "Cannot release", f"job {j.id} is {j.state}, not held")
-    return jsonify(store.get(j.id).to_dict())
+    return jsonify(job_or_404(j.id).to_dict())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Blueprint, Response, jsonify
 
@@ -19,7 +19,8 @@ def openapi_document():
 
 def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, object]]) -> list[str]:
     """One metric in Prometheus text format: HELP, TYPE, then a line per (labels, value)."""
-    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *(f"{name}{{{labels}}} {v}" for labels, v in samples)]
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    return lines + [f"{name}{{{labels}}} {v}" for labels, v in samples]
 
 
 @ops_api.get("/metrics")

@@ -138,8 +138,11 @@ def test_cups_backend_exits_with_the_class_status(cls, monkeypatch):
         def close(self):
             pass
 
-    for opened in (Refusing, lambda: (_ for _ in ()).throw(exc)):  # fails on open, fails at once
-        monkeypatch.setattr(backend, "_open_printer", lambda uri: opened())
+    def refused(uri):
+        raise exc
+
+    for opening in (lambda uri: Refusing(), refused):  # fails on open, fails at once
+        monkeypatch.setattr(backend, "_open_printer", opening)
         lines: list[str] = []
         code = backend.run_job("escpos809:tcp://127.0.0.1:9", 1, None, io.BytesIO(b"x"), lines.append)
         assert code == cls.cups_status

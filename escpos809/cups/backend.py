@@ -15,7 +15,8 @@ import contextlib
 import os
 import sys
 import time
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from ..errors import CupsStatus, Escpos809Error, InvalidURI
 from .ppd import DEVICE_ID
