@@ -337,8 +337,9 @@ class Recorder(threading.Thread):
 
     def _confirm(self, s: Session, ev: Event) -> None:
         vp = self.vp
-        while vp.faults.paused and ev.epoch == vp.epoch and not vp.stopping:
-            time.sleep(0.02)  # the paper stopped under it: answered once printing resumes
+        # no wait for a paused printer here: the mechanism reached this GS r before it paused (it
+        # stops taking from the buffer while paused), so the paper before it is printed even when
+        # the paper ran out later, in a job behind it — that job's GS r is what waits
         if ev.epoch != vp.epoch:
             return
         rec = self.records.get(s)

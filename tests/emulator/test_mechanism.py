@@ -221,3 +221,22 @@ def test_throttled_printer_fed_in_time_never_waits(tmp_path):
         close(s)
         assert vp.wait_idle(20)
     assert vp.paper_idle_s < 0.05  # fed faster than it prints: the paper never stood waiting
+
+
+def test_a_job_printed_before_the_paper_ran_out_is_confirmed(tmp_path):
+    """The paper runs out inside the second receipt: the first one's GS r is answered (its
+    paper was printed before), the second one's waits for a new roll."""
+
+    def receipt(k: int) -> bytes:
+        return b"\x1b@" + b"".join(b"R%d line %d\n" % (k, i) for i in range(12)) + b"\x1dVB\x00"
+
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        vp.faults.paper_mm = 60  # the first receipt is 48 mm
+        with Printer(vp.uri) as p:
+            p.send_job(receipt(0))
+            p.send_job(receipt(1))
+            first = p.wait_confirmation(5)
+            assert first is not None and first & 0x0C  # confirmed; the sensor says paper end now
+            assert p.wait_confirmation(0.5) is None
+            vp.faults.paper_mm, vp.faults.paper_out, vp.faults.paper_near_end = None, False, False
+            assert p.wait_confirmation(5) == 0x00
