@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from escpos809 import document as d
-from escpos809.cli import _load_receipt
+from escpos809.cli.printing import _load_receipt
 from escpos809.layout import Layout, Line, column_widths, key_value, text_width, wrap
 from escpos809.profile import load_profile
 

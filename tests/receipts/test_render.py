@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageChops
 
 from escpos809 import document as d
-from escpos809.cli import _load_receipt
+from escpos809.cli.printing import _load_receipt
 from escpos809.emulator import VirtualPrinter
 from escpos809.emulator.interpreter import Interpreter
 from escpos809.printer import Printer

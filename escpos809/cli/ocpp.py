@@ -1,0 +1,162 @@
+"""``escpos809 ocpp``: charging-session receipts from OCPP traffic (replay a log, tap a live link)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from .common import CliError, command_config
+
+
+@click.group()
+def ocpp() -> None:
+    """Charging-session receipts from OCPP traffic (replay a log, or tap a live link)."""
+
+
+def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, printed: list | None = None):
+    """An Ingest printing to the chosen printer; each receipt printed is also added to ``printed``."""
+    from ..ocpp.config import load_ocpp_config
+    from ..ocpp.ingest import Ingest, printer_sink
+
+    config = command_config()
+    cfg = load_ocpp_config(config.table("ocpp"))
+    uri = printer_uri or cfg.printer or config.printer or "virtual://ocpp"
+    if dry_run:
+
+        def send(key, doc, summary, reprint):
+            return "not printed (--dry-run)"
+    else:
+        from ..transport import open_transport
+
+        open_transport(uri)  # a bad URI stops here, before any frame is read
+        send = printer_sink(uri, config.profile)
+
+    def sink(key, doc, summary, reprint):
+        job = send(key, doc, summary, reprint)
+        if printed is not None:
+            printed.append((summary, job))
+        return job
+
+    return Ingest(cfg, database or ":memory:", sink)
+
+
+def _say_printed(printed: list, as_json: bool) -> None:
+    for s, job in printed:
+        if as_json:
+            click.echo(json.dumps({**s.to_json(), "job": job}))
+            continue
+        energy = f"{s.to_json()['energy_kwh']} kWh" if s.energy_wh is not None else "energy unknown"
+        cost = f"{s.cost.gross:.2f} {s.currency} ({s.cost.kind})" if s.cost else "cost pending"
+        click.echo(f"{s.cp} {s.tx}: {energy}, {cost} -> {job}")
+
+
+@ocpp.command("replay")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--printer",
+    "-p",
+    "printer_uri",
+    metavar="URI",
+    help="Where receipts print (default: [ocpp] printer, $ESCPOS809_PRINTER, else the virtual printer).",
+)
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False),
+    help="Keep sessions in this SQLite file (a second replay then prints nothing twice).",
+)
+@click.option("--dry-run", is_flag=True, help="Assemble and report, print nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per receipt on stdout.")
+def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
+    """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session.
+    A bad line is refused on stderr with its number; the replay goes on."""
+    from ..errors import InvalidInput
+    from ..ocpp.intake import parse_line
+
+    printed: list = []
+    ingest = _ocpp_ingest(printer_uri, database, dry_run, printed)
+    stream = sys.stdin.buffer if source == "-" else open(source, "rb")
+    accepted = rejected = 0
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:  # the line as bytes: one that is not UTF-8 is refused, not a traceback
+                item = parse_line(line)
+            except InvalidInput as exc:
+                click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)
+                rejected += 1
+                continue
+            if item is None:
+                continue
+            res = ingest.feed(item.cp, item.direction, item.frame, item.ts, item.version)
+            if not res.accepted:
+                click.echo(f"escpos809: {source}:{number}: refused: {res.reason}", err=True)
+                rejected += 1
+            else:
+                accepted += 1
+    ingest.flush(force=True)  # the log is the whole story: no final cost will come after its end
+    _say_printed(printed, as_json)
+    for row in ingest.sessions():
+        if row["state"] not in ("printed",):
+            why = f": {row['error']}" if row.get("error") else ""
+            click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed{why})", err=True)
+    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(printed)} receipts", err=True)
+    ingest.close()
+    if accepted == 0 and rejected:
+        raise CliError(f"{source}: no OCPP frame in it", 7)
+
+
+@ocpp.command("tap")
+@click.option(
+    "--listen",
+    default="127.0.0.1:9000",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where charge points connect (give them ws://HOST:PORT/<path>/<cp id>).",
+)
+@click.option(
+    "--upstream", required=True, metavar="URL", help="The CSMS, e.g. ws://csms:9000 (the station's path is kept)."
+)
+@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Where receipts print.")
+@click.option(
+    "--db", "database", type=click.Path(dir_okay=False), help="Session database (default: state dir ocpp.db)."
+)
+@click.option("--log-level", default="INFO", show_default=True)
+def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
+    """Sit between charge points and the CSMS; forward everything, print each session's receipt."""
+    import signal
+    import threading
+
+    from ..ocpp.tap import Recorder, Tap
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not upstream.startswith(("ws://", "wss://")):
+        raise CliError(f"--upstream {upstream!r}: expected ws://host:port or wss://…", 2)
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise CliError(f"--listen {listen!r}: expected HOST:PORT with a port 0-65535", 2)
+    if database is None:
+        from ..config import state_path
+
+        database = str(state_path("ocpp.db"))
+    ingest = _ocpp_ingest(printer_uri, database, False).start()
+    recorder = Recorder(ingest.feed)
+    try:
+        tap = Tap(upstream, recorder, host or "127.0.0.1", int(port)).start_thread()
+    except OSError as exc:
+        raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
+    click.echo(f"escpos809 tap on ws://{host}:{tap.tap.port}/ -> {upstream} (sessions in {database})", err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    tap.stop()
+    recorder.drain(5)
+    recorder.close()
+    ingest.close()
