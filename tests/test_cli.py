@@ -185,3 +185,14 @@ def test_print_no_confirm_and_unconfirmable_models(tmp_path):
         assert res.returncode == 0
         assert "not confirmed: the profile says this model cannot confirm" in res.stderr.decode()
     assert b"\x1dr" not in bytes(srv.received)
+
+
+def test_print_of_hostile_json_is_one_line_exit_7(tmp_path):
+    """The CLI reads receipts within the service's limits: no RecursionError traceback."""
+    for name, blob in (("deep.json", b"[" * 100000), ("bigint.json", b'{"blocks": [' + b"9" * 5000 + b"]}")):
+        f = tmp_path / name
+        f.write_bytes(blob)
+        res = run("print", str(f), "--printer", "memory://")
+        err = res.stderr.decode()
+        assert res.returncode == 7, err
+        assert err.count("\n") == 1 and "Traceback" not in err and "is not JSON we take" in err

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
+from ..errors import PrinterNotFound
 from .common import CliError, command_config
 
 
@@ -22,8 +22,7 @@ def usb_list(profile: str | None) -> None:
     prof = load_profile(profile)
     devices = list_devices()
     if not devices:
-        click.echo("no USB printers found", err=True)
-        sys.exit(3)
+        raise CliError("no USB printers found", PrinterNotFound.exit_code)
     for d in devices:
         known = prof.usb_id(d.vid, d.pid)
         label = " ".join(x for x in (d.manufacturer, d.product) if x) or "(no name)"
@@ -107,5 +106,4 @@ def discover(target, port, timeout, as_json) -> None:
             f"{f.ip:<15} mask {f.mask:<15} gateway {f.gateway:<15} MAC {f.mac}  DHCP {'on' if f.dhcp else 'off'}"
         )
     if not found:
-        click.echo("no printers answered", err=True)
-        sys.exit(3)
+        raise CliError("no printers answered", PrinterNotFound.exit_code)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import InvalidData
+from ..errors import InvalidData, PrinterOffline, PrinterTimeout
 from .common import CliError, command_config
 
-NOT_READY, UNKNOWN_STATUS = 4, 5
+NOT_READY, UNKNOWN_STATUS = PrinterOffline.exit_code, PrinterTimeout.exit_code
 
 
 def printer_options(func):
@@ -161,10 +161,12 @@ def _load_receipt(source: str, data_file: str | None):
     base = Path.cwd() if source == "-" else Path(source).resolve().parent
 
     def parse(blob: bytes, what: str):
-        try:
-            return json.loads(blob)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidDocument([("", f"{what} is not JSON: {exc}")]) from None
+        from ..safejson import JsonRefused, loads
+
+        try:  # within the same limits as the service: no RecursionError on [[[[…, no 10,000-digit ints
+            return loads(blob)
+        except JsonRefused as exc:
+            raise InvalidDocument([("", f"{what} is not JSON we take: {exc}")]) from None
 
     data = parse(raw, source)
     if data_file:
