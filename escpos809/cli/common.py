@@ -14,7 +14,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a class variable; each failure here carries its own code
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file=None) -> None:
         click.echo(f"escpos809: {self.format_message()}", err=True)

@@ -255,6 +255,7 @@ def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mo
     if payload is None:
         from ..receipt import render
 
+        assert doc is not None  # every branch but --raw made a document
         rendered = render(doc, printer.profile)
         payload = rendered.data
         _warn_replaced(rendered.replaced)
