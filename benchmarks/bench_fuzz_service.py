@@ -43,7 +43,8 @@ def worst_bodies(limit: int) -> dict[str, bytes]:
     text = b'{"type": "text", "text": "' + b"x" * (limit - 64) + b'"}'
     return {
         "40,000 invalid blocks": json.dumps(big).encode(),
-        "40,000 cut blocks": json.dumps({"type": "receipt", "document": {"blocks": [{"type": "cut"}] * 40_000}}).encode(),
+        "40,000 cut blocks": json.dumps({"type": "receipt", "document": {
+            "blocks": [{"type": "cut"}] * 40_000}}).encode(),
         "2,000 invalid blocks": json.dumps({"type": "receipt", "document": {
             "blocks": [{"type": "text", "text": 1, "bold": "yes", "colour": "red"}] * 2000}}).encode(),
         "4 tables of 1,000 bad rows": json.dumps({"type": "receipt", "document": {

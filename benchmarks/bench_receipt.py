@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PIL import Image  # noqa: E402
-
 from reference_receipt import build_escpos809, build_python_escpos, logo  # noqa: E402
 
 RUNS = 200

@@ -146,17 +146,20 @@ def main() -> None:
         # from the first receipt's start (the worker notices the closed cover by polling, every
         # retry_max_s at most) to the last receipt on paper
         first = get(port, f"/api/v1/jobs/{ids[0]}")
-        started = calendar.timegm(time.strptime(first["started"][:19], "%Y-%m-%dT%H:%M:%S")) + float(first["started"][19:-1])
+        started = (calendar.timegm(time.strptime(first["started"][:19], "%Y-%m-%dT%H:%M:%S"))
+                   + float(first["started"][19:-1]))
         printing = on_paper - started
         printed = [j for j in vp.jobs[first_job:] if j.pages]
         receipts = sum(op.kind == "cut" for j in printed for op in j.ops)
         dots = sum(op.height for j in printed for op in j.ops)
         speed = vp.profile.speed_mm_s * vp.profile.dpi / 25.4
         minimum = dots / speed
-        print(f"printer fed: {receipts} receipts over {len(printed)} connection(s), {dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper")
+        print(f"printer fed: {receipts} receipts over {len(printed)} connection(s), "
+              f"{dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper")
         print(f"  physical minimum at {vp.profile.speed_mm_s} mm/s {minimum:.2f} s; first job started to last dot "
-              f"on paper {printing:.2f} s ({(printing / minimum - 1) * 100:+.1f} %; target within 3 %); cover closed to "
-              f"all on paper {elapsed:.2f} s; the mechanism stood waiting for data {vp.paper_idle_s:.2f} s")
+              f"on paper {printing:.2f} s ({(printing / minimum - 1) * 100:+.1f} %; target within 3 %); "
+              f"cover closed to all on paper {elapsed:.2f} s; "
+              f"the mechanism stood waiting for data {vp.paper_idle_s:.2f} s")
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)

@@ -38,7 +38,10 @@ def euro(amount: Decimal) -> str:
     return f"{fmt(amount)} €"
 
 
-def document(bill: Bill = Bill(ITEMS)) -> d.Document:
+SAMPLE_BILL = Bill(ITEMS)
+
+
+def document(bill: Bill = SAMPLE_BILL) -> d.Document:
     """The demo receipt for ``bill`` (default: the sample charging session)."""
     big, bold_tall = d.Style(bold=True, width=2, height=2), d.Style(bold=True, height=2)
     blocks: list = [

@@ -11,9 +11,10 @@ document.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from .safejson import kind_of
 
@@ -64,9 +65,10 @@ class Explainer:
         self.slow = jsonschema.Draft202012Validator(schema)
         self.fast = jsonschema_rs.validator_for(schema)
         self._rs = jsonschema_rs
+        # cached per explainer (a cache on the method would keep every explainer alive)
+        self._part: Callable[[str], Any] = lru_cache(maxsize=64)(self._validator_of_part)
 
-    @lru_cache(maxsize=64)
-    def _part(self, pointer: str):
+    def _validator_of_part(self, pointer: str) -> Any:
         """A fast validator for one ``$defs`` part (an item of a list, a block)."""
         sub = {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": pointer}
         return self._rs.validator_for(sub)
@@ -137,7 +139,8 @@ class Explainer:
         props = self._props(block)
         for key, value in block.items():
             if isinstance(value, list) and (len(value) > SHORT or any(_long(v) for v in value)):
-                spec = props.get(key) if isinstance(props.get(key), dict) else {}
+                got = props.get(key)
+                spec: dict = got if isinstance(got, dict) else {}
                 pointer = f"#/$defs/{kind}/properties/{key}/items" if isinstance(spec.get("items"), dict) else None
                 yield key, pointer, spec.get("maxItems")
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from . import document as d
-from .errors import InvalidDocument
+from .errors import InvalidData, InvalidDocument
 from .profile import Profile
 
 
@@ -196,13 +198,13 @@ class Layout:
                 raise InvalidDocument([(f"blocks/{i}", str(exc))]) from None
         return out
 
-    def _lines(self, texts: list[str], span: Span, align: str) -> list[Line]:
+    def _lines(self, texts: list[str], span: Span, align: str) -> list[LayoutOp]:
         if align != "right" and not (span.underline or span.invert):
             texts = [t.rstrip(" ") for t in texts]  # trailing blanks print nothing: don't send them
         style = _style_of(span)
         return [Line((Span(t, *style),), align) for t in texts]
 
-    def block(self, doc: d.Document, b) -> list[LayoutOp]:
+    def block(self, doc: d.Document, b: d.Block) -> list[LayoutOp]:
         try:
             lay = _BLOCK_LAYOUT[type(b)]
         except KeyError:
@@ -233,18 +235,23 @@ class Layout:
     def image(self, doc: d.Document, b: d.ImageBlock) -> Raster:
         from PIL import Image
 
-        from .raster import rasterize
+        from .raster import dither_mode, rasterize
 
         if b.image is not None:
-            return Raster(*rasterize(b.image, self.profile.width_dots, b.width, b.dither, b.threshold), align=b.align)
+            return Raster(*rasterize(b.image, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold),
+                          align=b.align)
+        src: io.BytesIO | Path
         if b.data is not None:
             src = io.BytesIO(b.data)
-        else:
+        elif b.path is not None:
             p = Path(b.path)
             src = doc.base / p if doc.base and not p.is_absolute() else p
+        else:
+            raise ValueError("an image block needs data, a path or an image")
         with Image.open(src) as img:
             img.load()
-            return Raster(*rasterize(img, self.profile.width_dots, b.width, b.dither, b.threshold), align=b.align)
+            return Raster(*rasterize(img, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold),
+                          align=b.align)
 
     def qr_image(self, b: d.QR) -> Raster:
         from PIL import Image
@@ -252,17 +259,24 @@ class Layout:
         from .paper.codes import make_qr
         from .raster import pack
 
-        matrix = make_qr(b.data.encode("utf-8"), b.ec).get_matrix()
+        data = b.data.encode("utf-8")
+        qr = make_qr(data, b.ec)
+        if qr is None:
+            raise InvalidData(f"QR data ({len(data)} bytes) does not fit a QR code at error level {b.ec}")
+        matrix = qr.get_matrix()
         n = len(matrix)
         img = Image.new("1", (n, n), 1)
         img.putdata([0 if v else 1 for row in matrix for v in row])
         img = img.resize((n * b.size, n * b.size), Image.Resampling.NEAREST)
         if img.width > self.profile.width_dots:
-            raise ValueError(f"QR code is {img.width} dots wide at size {b.size}; the paper has {self.profile.width_dots}")
+            raise ValueError(f"QR code is {img.width} dots wide at size {b.size}; "
+                             f"the paper has {self.profile.width_dots}")
         return Raster(*pack(img), align=b.align)
 
 
-_BLOCK_LAYOUT = {
+#: how a block (of the key's type: the third argument) is laid out
+_BlockLayout = Callable[[Layout, d.Document, Any], list[LayoutOp]]
+_BLOCK_LAYOUT: dict[type, _BlockLayout] = {
     d.Text: Layout._text,
     d.Rule: Layout._rule,
     d.KeyValue: Layout._key_value,
@@ -318,6 +332,7 @@ def table(b: d.Columns, total: int) -> list[str]:
     for row in rows:
         cells = [wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
         for k in range(max(len(c) for c in cells)):
-            parts = [pad(c[k] if k < len(c) else "", w, col.align) for c, w, col in zip(cells, widths, b.columns)]
+            parts = [pad(c[k] if k < len(c) else "", w, col.align)
+                     for c, w, col in zip(cells, widths, b.columns, strict=True)]
             lines.append(sep.join(parts).rstrip())
     return lines

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .errors import JobNotConfirmed, JobUnconfirmed, PrinterOffline, PrinterTimeout
 from .escpos import codes, commands, vendor
@@ -51,7 +52,7 @@ class Printer:
         self.unconfirmed_reason: str | None = None
 
     # --- connection ---------------------------------------------------------------------------
-    def open(self) -> "Printer":
+    def open(self) -> Printer:
         self.transport.open()
         return self
 
@@ -62,7 +63,7 @@ class Printer:
         self._heard = False
         self.transport.close()
 
-    def __enter__(self) -> "Printer":
+    def __enter__(self) -> Printer:
         return self.open()
 
     def __exit__(self, *exc) -> None:
@@ -292,7 +293,7 @@ class Printer:
         """1-D barcode (``GS k``); keywords as :func:`escpos809.escpos.codes.barcode`."""
         self._placed(codes.barcode(kind, data, **kw) + commands.LF, center)
 
-    def image(self, image: "Image.Image", center: bool = True, **kw) -> None:
+    def image(self, image: Image.Image, center: bool = True, **kw) -> None:
         """Raster image in ``GS v 0`` bands of the profile's height."""
         from .raster import image_to_escpos
 

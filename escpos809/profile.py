@@ -7,10 +7,11 @@ A profile is a TOML file (see ``profiles/ocpp-809.toml``). A user profile may sa
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib

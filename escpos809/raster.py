@@ -65,9 +65,17 @@ def _binarize(gray: Image.Image, dither: Dither, threshold: int) -> Image.Image:
     return gray.point(lambda v: 255 if v >= threshold else 0, mode="1")
 
 
+def dither_mode(name: str) -> Dither:
+    """``name`` as a :data:`Dither` mode; ValueError when it names none."""
+    if name == "floyd-steinberg":
+        return "floyd-steinberg"
+    if name == "threshold":
+        return "threshold"
+    raise ValueError(f"dither must be 'floyd-steinberg' or 'threshold', got {name!r}")
+
+
 def _check(dither: str, threshold: int) -> None:
-    if dither not in ("floyd-steinberg", "threshold"):
-        raise ValueError(f"dither must be 'floyd-steinberg' or 'threshold', got {dither!r}")
+    dither_mode(dither)
     if not 0 <= threshold <= 255:
         raise ValueError(f"threshold must be 0-255, got {threshold}")
 

@@ -19,7 +19,7 @@ def render(doc: Document, profile: Profile | None = None, initialize: bool = Tru
     return EscposRenderer(profile).render(Layout(profile).run(doc), initialize)
 
 
-def preview(doc: Document, profile: Profile | None = None) -> list["Image.Image"]:
+def preview(doc: Document, profile: Profile | None = None) -> list[Image.Image]:
     """The receipt as the virtual printer draws it: one image per cut."""
     from .render.image import preview as draw
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
+from collections.abc import MutableMapping
 from typing import Any
 
 from .errors import InvalidDocument
@@ -21,7 +22,7 @@ MAX_FILLED_CHARS = 16_000_000   # characters of text the filled template may hol
 _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}|\{|\}")
 
 
-def _lookup(values: dict, name: str, path: str) -> str:
+def _lookup(values: MutableMapping[str, Any], name: str, path: str) -> str:
     cur: Any = values
     for part in name.split("."):
         if isinstance(cur, (dict, ChainMap)) and part in cur:
@@ -36,7 +37,7 @@ def _lookup(values: dict, name: str, path: str) -> str:
     return cur if isinstance(cur, str) else str(cur)
 
 
-def _fill_str(text: str, values: dict, path: str, budget: "_Budget") -> str:
+def _fill_str(text: str, values: MutableMapping[str, Any], path: str, budget: _Budget) -> str:
     def sub(m: re.Match) -> str:
         tok = m.group(0)
         if tok in ("{{", "}}"):
@@ -61,7 +62,7 @@ class _Budget:
         return text
 
 
-def _fill(node: Any, values: dict, path: str, budget: _Budget) -> Any:
+def _fill(node: Any, values: MutableMapping[str, Any], path: str, budget: _Budget) -> Any:
     if isinstance(node, str):
         return _fill_str(node, values, path, budget)
     if isinstance(node, dict):
@@ -80,7 +81,7 @@ def _fill(node: Any, values: dict, path: str, budget: _Budget) -> Any:
     return node
 
 
-def _repeat(block: dict, values: dict, path: str, budget: _Budget) -> list:
+def _repeat(block: dict, values: MutableMapping[str, Any], path: str, budget: _Budget) -> list:
     unknown = set(block) - {"repeat", "as", "blocks"}
     if unknown or not isinstance(block.get("blocks"), list) or not isinstance(block["repeat"], str):
         raise InvalidDocument([(path, 'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'

@@ -1,7 +1,8 @@
 """Code-page encoding: an independent decoder in this file reads the bytes back with the
 profile's table; a dynamic program computes the fewest switches to compare with."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escpos809.escpos.codepages import TextEncoder
 from escpos809.profile import load_profile

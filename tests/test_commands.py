@@ -3,7 +3,8 @@
 
 import pytest
 
-from escpos809.escpos import codes, commands as c, vendor
+from escpos809.escpos import codes, vendor
+from escpos809.escpos import commands as c
 from tests.conftest import h
 
 
@@ -167,7 +168,7 @@ def test_qr_legacy_form():
 
 def test_qr_utf8_payload():
     out = codes.qr_code("Zähler €")
-    payload = "Zähler €".encode("utf-8")
+    payload = "Zähler €".encode()
     assert (len(payload) + 3).to_bytes(2, "little") + h("31 50 30") + payload in out
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from escpos809 import document as d
-from escpos809.safejson import JsonRefused, Limits, check_text, lone_surrogate, loads
+from escpos809.safejson import JsonRefused, Limits, check_text, loads, lone_surrogate
 
 
 @pytest.mark.parametrize("text, message, limit", [

@@ -1,6 +1,7 @@
 """DLE EOT decoding against the bit tables of §11, plus property tests."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from escpos809.escpos.status import decode, decode_asb, is_status_byte
 

@@ -51,7 +51,7 @@ class VirtualTransport(TcpTransport):
     def __init__(self, name: str, printer: VirtualPrinter, **kw: Any):
         super().__init__(printer._bound_host(), printer.port, **kw)
         self.name, self.printer = name, printer
-        self.last_job = None
+        self.last_job: Job | None = None
 
     @property
     def uri(self) -> str:
@@ -59,6 +59,7 @@ class VirtualTransport(TcpTransport):
 
     def _open(self) -> None:
         super()._open()
+        assert self._sock is not None  # TcpTransport._open connected it or raised
         host, port = self._sock.getsockname()[:2]
         self._source = f"tcp {host}:{port}"
 

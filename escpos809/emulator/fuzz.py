@@ -23,7 +23,8 @@ COMMANDS: tuple[tuple[int, int, int], ...] = (
 
 def _params(rng: random.Random, n: int) -> bytes:
     # small values hit the interesting ranges (modes, 0/1/48/49), big ones the limits
-    pick = (lambda: rng.choice((0, 1, 2, 3, 48, 49, 50, 65, 66, 73, 255, rng.randrange(256))))
+    def pick() -> int:
+        return rng.choice((0, 1, 2, 3, 48, 49, 50, 65, 66, 73, 255, rng.randrange(256)))
     return bytes(pick() for _ in range(n))
 
 
@@ -51,7 +52,8 @@ def _structured(rng: random.Random) -> bytes:
         cols = rng.randrange(0, 8)
         per = 3 if m in (32, 33) else 1
         return bytes([ESC, 0x2A, m, cols, 0]) + rng.randbytes(cols * per)
-    return bytes([US, 0x1B, US, rng.choice((0x91, 0x22, 0xB0, 0xB1, 0xB2, 0xE0, 0x77))]) + rng.randbytes(rng.randrange(0, 20))
+    sub = rng.choice((0x91, 0x22, 0xB0, 0xB1, 0xB2, 0xE0, 0x77))
+    return bytes([US, 0x1B, US, sub]) + rng.randbytes(rng.randrange(0, 20))
 
 
 def stream(rng: random.Random, max_len: int = 300) -> bytes:

@@ -6,17 +6,52 @@ images (GS v 0, ESC *), QR codes (both forms), barcodes (GS k) and the vendor ne
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..paper.codes import qr_modules
-from .state import BARCODE_NAMES, Style
+from .state import BARCODE_NAMES, BarcodeSettings, Faults, Network, QRSettings, Style
+
+if TYPE_CHECKING:
+    from ..paper.ops import Op
 
 NEED_MORE = -1
 RASTER_MAX_X, RASTER_MAX_Y = 256, 2303  # the firmware's documented limits (§5)
+
+#: GS v 0 m -> (horizontal, vertical) dot scale
+_RASTER_SCALE = {0: (1, 1), 1: (2, 1), 2: (1, 2), 3: (2, 2), 48: (1, 1), 49: (2, 1), 50: (1, 2), 51: (2, 2)}
+
+#: A variable-length command: reads its parameters from ``buf`` at ``i`` (the command's first
+#: byte), returns the bytes it used or NEED_MORE.
+Handler = Callable[[bytearray, int], int]
 
 
 class CodeHandlers:
     """Handlers of the command table: fixed-length commands take their parameters; the others
     read their own length from the stream and return the bytes used or NEED_MORE."""
+
+    # the interpreter's state the handlers work on (set up by Interpreter.__init__ and reset)
+    width_dots: int
+    fonts: dict[str, tuple[int, int]]
+    codepages: dict[int, str]
+    reply: Callable[[bytes], None]
+    chinese_after_init: bool
+    faults: Faults
+    network: Network
+    style: Style
+    on_transmit_status: Callable[[int], None] | None
+    asb: int
+    _skip: int
+    _tabs: list[int]
+    _barcode: BarcodeSettings
+    _qr: QRSettings
+
+    if TYPE_CHECKING:  # the interpreter's own helpers
+        def _op(self, kind: str, height: int = 0, **args: Any) -> Op: ...
+
+        def _flush_line(self, advance: int | None = None) -> None: ...
+
+        def _add_char(self, ch: str, double_byte: bool = False) -> None: ...
 
     # --- one-shot commands (fixed parameters) -----------------------------------------------------------
     def _init(self) -> None:
@@ -24,7 +59,7 @@ class CodeHandlers:
         # the handlers hold this Style object: reset it in place
         vars(self.style).update(vars(Style(print_width=self.width_dots, chinese=self.chinese_after_init)))
         self._tabs = self._default_tabs()
-        self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
+        self._barcode = BarcodeSettings()
         self._op("init", chinese_mode=self.style.chinese)
 
     def _print_mode(self, n: int) -> None:
@@ -70,6 +105,11 @@ class CodeHandlers:
         if self.asb and not self.faults.silent:
             self.reply(self.faults.asb_bytes())
 
+    def _send_asb(self) -> None:
+        """``ESC v``: the automatic-status-back bytes, in buffer order."""
+        if not self.faults.silent:
+            self.reply(self.faults.asb_bytes())
+
     def _transmit_status(self, n: int) -> None:
         # buffer-ordered: reached only once everything before it has been processed; a
         # mechanism that prints slower than it parses answers it later, through the hook
@@ -86,7 +126,7 @@ class CodeHandlers:
             self._op("feed", height=feed, dots=feed)
         self._op("cut", mode=mode, feed=feed, command=command)
 
-    def _gs_cut(self, buf, i) -> int:
+    def _gs_cut(self, buf: bytearray, i: int) -> int:
         if i + 2 >= len(buf):
             return NEED_MORE
         m = buf[i + 2]
@@ -104,7 +144,7 @@ class CodeHandlers:
         self._op("unknown", bytes=bytes(buf[i:i + 3]).hex(" "))
         return 3
 
-    def _tab_stops(self, buf, i) -> int:
+    def _tab_stops(self, buf: bytearray, i: int) -> int:
         end = buf.find(b"\x00", i + 2, i + 2 + 33)
         if end == -1:
             return NEED_MORE if len(buf) - i < 35 else self._bad(buf, i, 2, "ESC D without NUL")
@@ -119,11 +159,11 @@ class CodeHandlers:
     def _default_tabs(self) -> list[int]:
         return [8 * self.fonts["A"][0] * i for i in range(1, 33)]
 
-    def _bad(self, buf, i, n, why) -> int:
+    def _bad(self, buf: bytearray, i: int, n: int, why: str) -> int:
         self._op("unknown", bytes=bytes(buf[i:i + n]).hex(" "), reason=why)
         return n
 
-    def _column_image(self, buf, i) -> int:
+    def _column_image(self, buf: bytearray, i: int) -> int:
         if i + 5 > len(buf):
             return NEED_MORE
         m, cols = buf[i + 2], buf[i + 3] + 256 * buf[i + 4]
@@ -136,7 +176,7 @@ class CodeHandlers:
                  align=self.style.align, left=self.style.left_margin)
         return total
 
-    def _raster(self, buf, i) -> int:
+    def _raster(self, buf: bytearray, i: int) -> int:
         if i + 8 > len(buf):
             return NEED_MORE
         if buf[i + 2] != 0x30:
@@ -152,12 +192,12 @@ class CodeHandlers:
             return NEED_MORE
         data = bytes(buf[i + 8:i + 8 + size])
         self._flush_line()
-        scale = {0: (1, 1), 1: (2, 1), 2: (1, 2), 3: (2, 2), 48: (1, 1), 49: (2, 1), 50: (1, 2), 51: (2, 2)}.get(m, (1, 1))
+        scale = _RASTER_SCALE.get(m, (1, 1))
         self._op("raster", height=y * scale[1], width_bytes=x, rows=y, scale=list(scale),
                  align=self.style.align, left=self.style.left_margin, data=data)
         return 8 + size
 
-    def _gs_paren(self, buf, i) -> int:
+    def _gs_paren(self, buf: bytearray, i: int) -> int:
         if i + 5 > len(buf):
             return NEED_MORE
         fn_class = buf[i + 2]
@@ -179,14 +219,14 @@ class CodeHandlers:
     def _qr_fn(self, fn: int, args: bytes) -> None:
         q = self._qr
         if fn == 0x41 and args:
-            q["model"] = {0x31: 1, 0x32: 2}.get(args[0], q["model"])
+            q.model = {0x31: 1, 0x32: 2}.get(args[0], q.model)
         elif fn == 0x43 and args:
             if 1 <= args[0] <= 16:
-                q["size"] = args[0]
+                q.size = args[0]
         elif fn == 0x45 and args:
-            q["ec"] = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(args[0], q["ec"])
+            q.ec = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(args[0], q.ec)
         elif fn == 0x50 and args:
-            q["data"] = args[1:]
+            q.data = args[1:]
         elif fn == 0x51:
             self._print_qr()
         elif fn == 0x52:
@@ -194,7 +234,7 @@ class CodeHandlers:
         else:
             self._op("unknown", bytes=f"1d 28 6b .. .. 31 {fn:02x}", reason="QR function not supported")
 
-    def _legacy_qr(self, buf, i) -> int:
+    def _legacy_qr(self, buf: bytearray, i: int) -> int:
         if i + 5 > len(buf):
             return NEED_MORE
         sub = buf[i + 4]
@@ -202,9 +242,9 @@ class CodeHandlers:
             if i + 6 > len(buf):
                 return NEED_MORE
             if sub == 0x67 and 1 <= buf[i + 5] <= 16:
-                self._qr["size"] = buf[i + 5]
+                self._qr.size = buf[i + 5]
             if sub == 0x69:
-                self._qr["ec"] = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(buf[i + 5], self._qr["ec"])
+                self._qr.ec = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(buf[i + 5], self._qr.ec)
             return 6
         if sub == 0x80:
             if i + 7 > len(buf):
@@ -212,7 +252,7 @@ class CodeHandlers:
             n = buf[i + 5] + 256 * buf[i + 6]
             if i + 7 + n > len(buf):
                 return NEED_MORE
-            self._qr["data"] = bytes(buf[i + 7:i + 7 + n])
+            self._qr.data = bytes(buf[i + 7:i + 7 + n])
             return 7 + n
         if sub == 0x81:
             self._print_qr()
@@ -221,20 +261,20 @@ class CodeHandlers:
 
     def _print_qr(self) -> None:
         q = self._qr
-        if not q["data"]:
+        if not q.data:
             self._op("warning", message="QR print without stored data")
             return
-        modules = qr_modules(q["data"], q["ec"])
+        modules = qr_modules(q.data, q.ec)
         if modules is None:
             self._op("warning", message="QR data does not fit a QR code")
             return
         self._flush_line()
         # ``raw``: the bytes the symbol holds (``data`` is their text, for reading the log)
-        self._op("qr", height=modules * q["size"], data=q["data"].decode("utf-8", "replace"), raw=q["data"],
-                 size=q["size"], ec=q["ec"], model=q["model"], modules=modules, align=self.style.align,
+        self._op("qr", height=modules * q.size, data=q.data.decode("utf-8", "replace"), raw=q.data,
+                 size=q.size, ec=q.ec, model=q.model, modules=modules, align=self.style.align,
                  left=self.style.left_margin)
 
-    def _barcode_cmd(self, buf, i) -> int:
+    def _barcode_cmd(self, buf: bytearray, i: int) -> int:
         if i + 3 > len(buf):
             return NEED_MORE
         m = buf[i + 2]
@@ -255,15 +295,15 @@ class CodeHandlers:
         kind = BARCODE_NAMES[m]
         text = decode_code128(data) if kind == "code128" else data.decode("latin-1")
         bc = self._barcode
-        hri_h = self.fonts["B" if bc["hri_font"] else "A"][1]
-        height = bc["height"] + hri_h * ((bc["hri"] in (1, 3)) + (bc["hri"] in (2, 3)))
+        hri_h = self.fonts["B" if bc.hri_font else "A"][1]
+        height = bc.height + hri_h * ((bc.hri in (1, 3)) + (bc.hri in (2, 3)))
         self._flush_line()
         self._op("barcode", height=height, type=kind, data=text, raw=data.decode("latin-1"),
-                 bar_height=bc["height"], module=bc["width"], hri=("none", "above", "below", "both")[bc["hri"]],
-                 hri_font="AB"[bc["hri_font"]], align=self.style.align, left=self.style.left_margin)
+                 bar_height=bc.height, module=bc.width, hri=("none", "above", "below", "both")[bc.hri],
+                 hri_font="AB"[bc.hri_font], align=self.style.align, left=self.style.left_margin)
         return used
 
-    def _vendor(self, buf, i) -> int:
+    def _vendor(self, buf: bytearray, i: int) -> int:
         # 1F 1B 1F <sub> …  (§12, §9); anything else prints as garbage on the real printer
         if i + 4 > len(buf):
             return NEED_MORE
@@ -271,7 +311,7 @@ class CodeHandlers:
             return self._bad(buf, i, 2, "US ESC not followed by US")
         sub = buf[i + 3]
 
-        def ip(off):
+        def ip(off: int) -> str:
             return str(ipaddress.IPv4Address(bytes(buf[i + off:i + off + 4])))
         if sub == 0x91:
             if i + 7 > len(buf):
@@ -293,8 +333,8 @@ class CodeHandlers:
             if i + 8 > len(buf):
                 return NEED_MORE
             n = self.network
-            new = {0x22: (ip(4), n.mask, n.gateway), 0xB0: (n.ip, ip(4), n.gateway), 0xB1: (n.ip, n.mask, ip(4))}[sub]
-            self._set_network({0x22: "22", 0xB0: "mask", 0xB1: "gateway"}[sub], *new, False)
+            addrs = {0x22: (ip(4), n.mask, n.gateway), 0xB0: (n.ip, ip(4), n.gateway), 0xB1: (n.ip, n.mask, ip(4))}[sub]
+            self._set_network({0x22: "22", 0xB0: "mask", 0xB1: "gateway"}[sub], *addrs, False)
             return 8
         if sub == 0xB2:
             if i + 16 > len(buf):

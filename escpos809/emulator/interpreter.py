@@ -12,18 +12,31 @@ is answered when the paper has caught up, not when it is parsed).
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..paper.ops import Cell, Op
-from .handlers import NEED_MORE, CodeHandlers, decode_code128
-from .state import BARCODE_NAMES, XPRINTER_CODEPAGES, Faults, Network, RealtimeScanner, Style
+from .handlers import NEED_MORE, CodeHandlers, Handler, decode_code128
+from .state import (
+    BARCODE_NAMES,
+    XPRINTER_CODEPAGES,
+    BarcodeSettings,
+    Faults,
+    Network,
+    QRSettings,
+    RealtimeScanner,
+    Style,
+)
 
-__all__ = ["Interpreter", "read_bytes", "RealtimeScanner", "Faults", "Style", "Network", "NEED_MORE", "XPRINTER_CODEPAGES",
-           "BARCODE_NAMES", "decode_code128"]
+__all__ = ["Interpreter", "read_bytes", "RealtimeScanner", "Faults", "Style", "Network", "NEED_MORE",
+           "XPRINTER_CODEPAGES", "BARCODE_NAMES", "decode_code128"]
 
 ESC, GS, FS, DLE, US = 0x1B, 0x1D, 0x1C, 0x10, 0x1F
 _PRINTABLE = re.compile(rb"[\x20-\x7e]+")
 _CELL_CACHE_MAX = 65536
+_ZERO_TO_TWO = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}  # ESC - n, ESC a n: 0-2 as numbers or digits
+# what a cell's look depends on: font, bold, underline, width, height, inverse, double_byte
+_StyleKey = tuple[str, bool, int, int, int, bool, bool]
 
 
 class Interpreter(CodeHandlers):
@@ -45,7 +58,7 @@ class Interpreter(CodeHandlers):
         self.on_transmit_status: Callable[[int], None] | None = None
         self.y = 0                      # paper advanced so far, in dots (kept across resets)
         self.style = Style(print_width=width_dots)
-        self._cells: dict[tuple, dict[str, Cell]] = {}
+        self._cells: dict[_StyleKey, dict[str, Cell]] = {}
         self._cell_count = 0
         self._table = self._build_table()
         self.reset()
@@ -64,8 +77,8 @@ class Interpreter(CodeHandlers):
         self._line_dots = 0
         self._line_h = 0  # tallest cell in the line buffer
         self._tabs: list[int] = self._default_tabs()
-        self._barcode = {"height": 162, "width": 3, "hri": 0, "hri_font": 0}
-        self._qr = {"model": 2, "size": 3, "ec": "L", "data": b""}
+        self._barcode = BarcodeSettings()
+        self._qr = QRSettings()
 
     # --- input ------------------------------------------------------------------------------------
     @property
@@ -120,8 +133,9 @@ class Interpreter(CodeHandlers):
                     self._skip -= n
                     i += n
                 elif 0x20 <= buf[i] < 0x7F:  # a run of ASCII text: the bulk of most jobs
-                    run = _PRINTABLE.match(buf, i).group()
-                    i += self._add_run(run.decode("ascii"))
+                    run = _PRINTABLE.match(buf, i)
+                    assert run is not None  # buf[i] is printable: the run has at least that byte
+                    i += self._add_run(run.group().decode("ascii"))
                 else:
                     n = self._step(buf, i)
                     if n == NEED_MORE:
@@ -151,7 +165,7 @@ class Interpreter(CodeHandlers):
         return self.faults.asb_bytes()
 
     # --- helpers ------------------------------------------------------------------------------------
-    def _op(self, kind: str, height: int = 0, **args) -> Op:
+    def _op(self, kind: str, height: int = 0, **args: Any) -> Op:
         op = Op(kind, args, self.y, height)
         if height:
             self._advance(height)
@@ -193,7 +207,7 @@ class Interpreter(CodeHandlers):
             self._cell_count += 1
         return cell
 
-    def _style_cells(self, key: tuple) -> dict[str, Cell]:
+    def _style_cells(self, key: _StyleKey) -> dict[str, Cell]:
         cells = self._cells.get(key)
         if cells is None:
             if self._cell_count >= _CELL_CACHE_MAX:  # many styles x many characters: start again
@@ -294,9 +308,10 @@ class Interpreter(CodeHandlers):
         return self._text_byte(buf, i)
 
     # --- command table ------------------------------------------------------------------------------
-    def _build_table(self) -> dict[tuple[int, int], Callable[[bytearray, int], int]]:
-        def fixed(nargs: int, apply: Callable[..., None]):
-            def handler(buf, i):
+    def _build_table(self) -> dict[tuple[int, int], Handler]:
+        def fixed(nargs: int, apply: Callable[..., object]) -> Handler:
+            """A command of ``nargs`` parameter bytes, handed to ``apply`` (its result unused)."""
+            def handler(buf: bytearray, i: int) -> int:
                 if i + 2 + nargs > len(buf):
                     return NEED_MORE
                 apply(*buf[i + 2:i + 2 + nargs])
@@ -304,13 +319,13 @@ class Interpreter(CodeHandlers):
             return handler
 
         s = self.style
-        t = {
+        t: dict[tuple[int, int], Handler] = {
             (ESC, ord("@")): fixed(0, self._init),
             (ESC, ord("!")): fixed(1, self._print_mode),
             (ESC, ord("E")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),
             (ESC, ord("G")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),
-            (ESC, ord("-")): fixed(1, lambda n: setattr(s, "underline", {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}.get(n, s.underline))),
-            (ESC, ord("a")): fixed(1, lambda n: setattr(s, "align", {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}.get(n, s.align))),
+            (ESC, ord("-")): fixed(1, lambda n: setattr(s, "underline", _ZERO_TO_TWO.get(n, s.underline))),
+            (ESC, ord("a")): fixed(1, lambda n: setattr(s, "align", _ZERO_TO_TWO.get(n, s.align))),
             (ESC, ord("M")): fixed(1, lambda n: setattr(s, "font", {0: "A", 1: "B", 48: "A", 49: "B"}.get(n, s.font))),
             (ESC, ord("t")): fixed(1, self._codepage),
             (ESC, ord("2")): fixed(0, lambda: setattr(s, "line_spacing", 32)),
@@ -320,7 +335,7 @@ class Interpreter(CodeHandlers):
             (ESC, ord("p")): fixed(3, self._drawer),
             (ESC, ord("B")): fixed(2, self._beep),
             (ESC, ord("C")): fixed(3, self._alarm),
-            (ESC, ord("v")): fixed(0, lambda: self.faults.silent or self.reply(self.faults.asb_bytes())),
+            (ESC, ord("v")): fixed(0, self._send_asb),
             (ESC, ord("i")): fixed(0, lambda: self._cut("partial", None, "ESC i")),
             (ESC, ord("m")): fixed(0, lambda: self._cut("partial", None, "ESC m")),
             (ESC, ord("D")): self._tab_stops,
@@ -335,13 +350,15 @@ class Interpreter(CodeHandlers):
             (GS, ord("v")): self._raster,
             (GS, ord("(")): self._gs_paren,
             (GS, ord("k")): self._barcode_cmd,
-            (GS, ord("h")): fixed(1, lambda n: self._barcode.__setitem__("height", n or 162)),
-            (GS, ord("w")): fixed(1, lambda n: self._barcode.__setitem__("width", n if 2 <= n <= 6 else self._barcode["width"])),
-            (GS, ord("H")): fixed(1, lambda n: self._barcode.__setitem__("hri", n & 3)),
-            (GS, ord("f")): fixed(1, lambda n: self._barcode.__setitem__("hri_font", n & 1)),
+            (GS, ord("h")): fixed(1, lambda n: setattr(self._barcode, "height", n or 162)),
+            (GS, ord("w")): fixed(1, lambda n: setattr(self._barcode, "width",
+                                                       n if 2 <= n <= 6 else self._barcode.width)),
+            (GS, ord("H")): fixed(1, lambda n: setattr(self._barcode, "hri", n & 3)),
+            (GS, ord("f")): fixed(1, lambda n: setattr(self._barcode, "hri_font", n & 1)),
             (GS, ord("a")): fixed(1, self._set_asb),
             (GS, ord("L")): fixed(2, lambda lo, hi: setattr(s, "left_margin", min(lo + 256 * hi, self.width_dots))),
-            (GS, ord("W")): fixed(2, lambda lo, hi: setattr(s, "print_width", min(lo + 256 * hi, self.width_dots) or self.width_dots)),
+            (GS, ord("W")): fixed(2, lambda lo, hi: setattr(s, "print_width",
+                                                            min(lo + 256 * hi, self.width_dots) or self.width_dots)),
             (GS, ord("r")): fixed(1, self._transmit_status),
             (FS, ord("&")): fixed(0, lambda: setattr(s, "chinese", True)),
             (FS, ord(".")): fixed(0, lambda: setattr(s, "chinese", False)),

@@ -13,6 +13,8 @@ processed, ``GS r`` included.
 
 from __future__ import annotations
 
+import builtins
+import enum
 import logging
 import os
 import socket
@@ -20,8 +22,9 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Final
 
 from ..paper.ops import Op
 from .interpreter import Interpreter
@@ -33,13 +36,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _End(enum.Enum):
+    END = "END"
 
-class _End:
     def __repr__(self) -> str:
         return "END"
 
 
-END: Any = _End()  # buffer marker: the session's connection has closed
+END: Final = _End.END  # buffer marker: the session's connection has closed
 
 
 class PowerLost(Exception):
@@ -53,7 +57,7 @@ class Session:
     traffic reaches the mechanism."""
 
     source: str
-    reply_to: Any  # a socket, a file descriptor (the serial pty), or None
+    reply_to: socket.socket | int | None  # a socket, a file descriptor (the serial pty), or None
     epoch: int     # power cycle it belongs to
     bytes: int = 0
     dropped: bool = False
@@ -62,7 +66,7 @@ class Session:
     done: threading.Event = field(default_factory=threading.Event)
     _send_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: builtins.bytes) -> bool:  # ``bytes`` in here is the field above
         """Bytes back to the host; False when it is gone."""
         target = self.reply_to
         if target is None:
@@ -86,7 +90,7 @@ class ReceiveBuffer:
             raise ValueError("the receive buffer needs at least one byte")
         self.size = size
         self.epoch = 0
-        self._chunks: deque[tuple[Session, Any]] = deque()
+        self._chunks: deque[tuple[Session, bytes | _End]] = deque()
         self._used = 0
         self._cv = threading.Condition()
 
@@ -125,8 +129,9 @@ class ReceiveBuffer:
             self._cv.notify_all()
             return True
 
-    def get(self, max_bytes: int, timeout: float, hold: Callable[[], bool] | None = None) -> tuple[Session, bytes] | None:
-        """The next chunk (at most ``max_bytes``), or None after ``timeout`` or while ``hold()``."""
+    def get(self, max_bytes: int, timeout: float,
+            hold: Callable[[], bool] | None = None) -> tuple[Session, bytes | _End] | None:
+        """The next chunk (at most ``max_bytes``) or END, or None after ``timeout`` or while ``hold()``."""
         with self._cv:
             if not self._chunks:
                 self._cv.wait(timeout)
@@ -179,7 +184,7 @@ class Mechanism(threading.Thread):
         super().__init__(daemon=True, name="virtual-mechanism")
         self.vp = printer
         self.interp = interp
-        self.epoch = printer.epoch
+        self.epoch: int = printer.epoch
         self.session: Session | None = None
         prof = printer.profile
         self.speed = prof.speed_mm_s * prof.dpi / 25.4  # dots per second

@@ -9,18 +9,52 @@ import logging
 import os
 import select
 import socket
+import threading
 import time
+from typing import TYPE_CHECKING
 
-from .mechanism import Session
-from .state import RealtimeScanner
+from .mechanism import ReceiveBuffer, Session
+from .state import Faults, Network, RealtimeScanner
 
 log = logging.getLogger(__name__)
 
 FIND, FOUND, SAVE = b"XP0001FIND", b"XP0001FOUND", b"XP0001SAVE"
 
 
+def _ip_at(packet: bytes, off: int) -> str:
+    """The IPv4 address in the 4 bytes of ``packet`` at ``off``."""
+    return str(ipaddress.IPv4Address(packet[off:off + 4]))
+
+
 class PortsMixin:
     """Status port, discovery, serial pty, rebinding (see the module docstring)."""
+
+    # the printer's state the ports work on (set up by VirtualPrinter.__init__)
+    host: str
+    port: int
+    address_map: dict[str, str]
+    reboot_s: float
+    idle_s: float
+    faults: Faults
+    network: Network
+    buffer: ReceiveBuffer
+    serial_path: str | None
+    epoch: int
+    _powered: bool
+    _lock: threading.RLock
+    _stop: threading.Event
+    _listener: socket.socket | None
+    _status_listener: socket.socket | None
+    _rebind_to: str | None
+
+    if TYPE_CHECKING:  # the printer's own helpers
+        def _bound_host(self) -> str: ...
+
+        def _listen(self, host: str, port: int) -> socket.socket: ...
+
+        def _open_session(self, source: str, reply_to: socket.socket | int | None) -> Session: ...
+
+        def _arrived(self, session: Session, scanner: RealtimeScanner, data: bytes) -> bool: ...
 
     # --- status port --------------------------------------------------------------------------------
     def _serve_status(self) -> None:
@@ -31,7 +65,7 @@ class PortsMixin:
                 continue
             try:
                 conn, _ = listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             epoch = self.epoch
             conn.settimeout(0.1)
@@ -40,7 +74,7 @@ class PortsMixin:
                 while not self._stop.is_set() and epoch == self.epoch and time.monotonic() - quiet_since < 2:
                     try:
                         chunk = conn.recv(64)
-                    except socket.timeout:
+                    except TimeoutError:
                         continue
                     if not chunk:
                         break
@@ -63,7 +97,7 @@ class PortsMixin:
         while not self._stop.is_set():
             try:
                 packet, peer = sock.recvfrom(1024)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             if not self._powered:
                 continue
@@ -73,9 +107,9 @@ class PortsMixin:
                 mac = ":".join(f"{b:02X}" for b in packet[10:16])
                 if mac != self.network.mac.upper():
                     continue
-                ip4 = lambda off: str(ipaddress.IPv4Address(packet[off:off + 4]))  # noqa: E731
                 n = self.network
-                n.ip, n.mask, n.gateway, n.dhcp = ip4(18), ip4(22), ip4(26), bool(packet[32])
+                n.ip, n.mask, n.gateway = _ip_at(packet, 18), _ip_at(packet, 22), _ip_at(packet, 26)
+                n.dhcp = bool(packet[32])
                 log.info("XP0001SAVE: now %s/%s via %s, DHCP %s", n.ip, n.mask, n.gateway, n.dhcp)
                 self._schedule_rebind()
 
@@ -132,6 +166,8 @@ class PortsMixin:
 
     def _rebind(self) -> None:
         target, self._rebind_to = self._rebind_to, None
+        if target is None:  # nothing scheduled (the print port calls this only when something is)
+            return
         if self._stop.wait(self.reboot_s):  # the firmware resets after a new address; stopped meanwhile:
             return                             # no new listener to leak
         with self._lock:

@@ -99,7 +99,7 @@ class Canvas:
 class JobRecord:
     """The open job of one session: its current page and its kept operations."""
 
-    def __init__(self, job: Job, session: Session, width: int, fonts: dict[str, tuple[int, int]], canvas: "Canvas"):
+    def __init__(self, job: Job, session: Session, width: int, fonts: dict[str, tuple[int, int]], canvas: Canvas):
         self.job, self.session, self.canvas = job, session, canvas
         self.width, self.fonts = width, fonts
         self.page_ops: list[Op] = []
@@ -233,7 +233,7 @@ class EventQueue:
         with self._lock:
             if not self._q:
                 self._not_empty.wait(timeout)
-            batch = []
+            batch: list[Event] = []
             while self._q and len(batch) < most:
                 ev = self._q.popleft()
                 self._bytes -= self._weight(ev)
@@ -303,7 +303,9 @@ class Recorder(threading.Thread):
         if ev.epoch != vp.epoch and ev.t > vp.power_cut_at(ev.epoch):
             return  # the power went before this reached paper
         s = ev.session
+        assert s is not None  # every event but a power cycle belongs to a session
         if ev.kind == "op":
+            assert ev.op is not None
             self._op(s, ev.op)
         elif ev.kind == "reply":
             s.send(ev.data)

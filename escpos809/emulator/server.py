@@ -91,7 +91,7 @@ class VirtualPrinter(PortsMixin):
         self.recorder = Recorder(self)
 
     # --- life cycle -----------------------------------------------------------------------------------
-    def start(self) -> "VirtualPrinter":
+    def start(self) -> VirtualPrinter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         # keep earlier runs' paper (a restart after a crash too): number jobs on from the last folder
         numbers = [int(p.name[4:]) for p in self.out_dir.glob("job-[0-9][0-9][0-9][0-9]*") if p.name[4:].isdigit()]
@@ -146,7 +146,7 @@ class VirtualPrinter(PortsMixin):
                     pass
             self._pty = None
 
-    def __enter__(self) -> "VirtualPrinter":
+    def __enter__(self) -> VirtualPrinter:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -309,7 +309,7 @@ class VirtualPrinter(PortsMixin):
         with self._lock:
             return list(self._open)
 
-    def _open_session(self, source: str, reply_to: Any) -> Session:
+    def _open_session(self, source: str, reply_to: socket.socket | int | None) -> Session:
         with self._lock:
             session = Session(source, reply_to, self.epoch)
             self._open.append(session)
@@ -356,7 +356,7 @@ class VirtualPrinter(PortsMixin):
                 continue
             try:
                 conn, peer = listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             # one connection at a time, as the firmware: the next waits in the backlog
             self._read_connection(conn, f"tcp {peer[0]}:{peer[1]}")
@@ -374,7 +374,7 @@ class VirtualPrinter(PortsMixin):
                     continue  # full: leave the bytes in the socket (the host's writes block)
                 try:
                     data = conn.recv(min(room, 4096))
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     break

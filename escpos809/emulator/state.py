@@ -79,6 +79,26 @@ class Style:
 
 
 @dataclass
+class BarcodeSettings:
+    """``GS h`` / ``GS w`` / ``GS H`` / ``GS f``: how the next ``GS k`` barcode prints."""
+
+    height: int = 162   # bar height, dots
+    width: int = 3      # module width, dots (2-6)
+    hri: int = 0        # human-readable text: 0 none, 1 above, 2 below, 3 both
+    hri_font: int = 0   # 0 font A, 1 font B
+
+
+@dataclass
+class QRSettings:
+    """``GS ( k`` (both forms): the QR code stored for the next print function."""
+
+    model: int = 2
+    size: int = 3       # module size, dots (1-16)
+    ec: str = "L"       # error correction: L, M, Q or H
+    data: bytes = b""
+
+
+@dataclass
 class Network:
     ip: str = "192.168.1.100"
     mask: str = "255.255.255.0"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+_K = TypeVar("_K", str, int)  # an option's name: matched case-insensitively when it is a string
+_V = TypeVar("_V")
+
 
 def in_range(name: str, value: int, low: int, high: int) -> int:
     """Return ``value`` if ``low <= value <= high``, else raise ValueError naming the range."""
@@ -12,7 +18,7 @@ def in_range(name: str, value: int, low: int, high: int) -> int:
     return value
 
 
-def choice(name: str, value: str, options: dict):
+def choice(name: str, value: _K, options: Mapping[_K, _V]) -> _V:
     """Look ``value`` up in ``options`` (case-insensitive), or raise naming the options."""
     key = value.lower() if isinstance(value, str) else value
     if key not in options:

@@ -8,9 +8,9 @@ A character nothing can carry becomes ``?`` and is reported, never an exception.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
 
 from ..profile import Profile
 from .commands import cancel_chinese_mode, chinese_mode, select_codepage
@@ -114,10 +114,13 @@ class TextEncoder:
                 continue
             page, run = self._best_page(text, i)
             if run:
+                assert page is not None  # a run is found on a page
                 out += select_codepage(page)
                 codepage, switches = page, switches + 1
                 for c in text[i:i + run]:
-                    out += self._char(page, c)
+                    cb = self._char(page, c)
+                    assert cb is not None  # the run is what the page encodes
+                    out += cb
                 i += run
                 continue
             run = self._double_run(text, i)

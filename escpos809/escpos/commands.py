@@ -6,6 +6,8 @@ Every builder returns ``bytes`` and raises ``ValueError`` naming the allowed ran
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ._check import choice, in_range, u16le
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
@@ -108,7 +110,7 @@ def tab_stops(columns: list[int]) -> bytes:
         raise ValueError(f"at most 32 tab stops, got {len(columns)}")
     for n in columns:
         in_range("tab stop", n, 1, 255)
-    if any(b <= a for a, b in zip(columns, columns[1:])):
+    if any(b <= a for a, b in pairwise(columns)):
         raise ValueError("tab stops must rise strictly")
     return ESC + b"D" + bytes(columns) + b"\x00"
 

@@ -8,8 +8,9 @@ unknown, never "OK".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Mapping
+from typing import TypedDict
 
 _FIXED_MASK, _FIXED_VALUE = 0x93, 0x12
 
@@ -78,6 +79,23 @@ class PrinterStatus:
         return d
 
 
+class _Flags(TypedDict, total=False):
+    """The :class:`PrinterStatus` flags that the ``DLE EOT`` replies received so far tell."""
+
+    online: bool
+    drawer_pin3_high: bool
+    cover_open: bool
+    feed_button: bool
+    paper_end_stop: bool
+    error: bool
+    mechanical_error: bool
+    cutter_error: bool
+    unrecoverable_error: bool
+    autorecoverable_error: bool
+    paper_near_end: bool
+    paper_end: bool
+
+
 def unknown(reason: str, raw: Mapping[int, int] | None = None) -> PrinterStatus:
     return PrinterStatus(known=False, reason=reason, raw=dict(raw or {}))
 
@@ -89,17 +107,16 @@ def decode(replies: Mapping[int, int]) -> PrinterStatus:
     for n, b in replies.items():
         if not is_status_byte(b):
             return unknown(f"reply 0x{b:02X} to DLE EOT {n} is not a status byte", replies)
-    flags: dict[str, bool] = {}
     b1 = replies[1]
-    flags.update(drawer_pin3_high=bool(b1 & 0x04), online=not b1 & 0x08)
+    flags: _Flags = {"drawer_pin3_high": bool(b1 & 0x04), "online": not b1 & 0x08}
     if (b2 := replies.get(2)) is not None:
-        flags.update(cover_open=bool(b2 & 0x04), feed_button=bool(b2 & 0x08),
-                     paper_end_stop=bool(b2 & 0x20), error=bool(b2 & 0x40))
+        flags.update({"cover_open": bool(b2 & 0x04), "feed_button": bool(b2 & 0x08),
+                      "paper_end_stop": bool(b2 & 0x20), "error": bool(b2 & 0x40)})
     if (b3 := replies.get(3)) is not None:
-        flags.update(mechanical_error=bool(b3 & 0x04), cutter_error=bool(b3 & 0x08),
-                     unrecoverable_error=bool(b3 & 0x20), autorecoverable_error=bool(b3 & 0x40))
+        flags.update({"mechanical_error": bool(b3 & 0x04), "cutter_error": bool(b3 & 0x08),
+                      "unrecoverable_error": bool(b3 & 0x20), "autorecoverable_error": bool(b3 & 0x40)})
     if (b4 := replies.get(4)) is not None:
-        flags.update(paper_near_end=bool(b4 & 0x0C), paper_end=bool(b4 & 0x60))
+        flags.update({"paper_near_end": bool(b4 & 0x0C), "paper_end": bool(b4 & 0x60)})
     return PrinterStatus(known=True, raw=dict(replies), **flags)
 
 

@@ -20,7 +20,7 @@ _PYBARCODE = {"code128": "code128", "ean13": "ean13", "ean8": "ean8", "upca": "u
 _BODY_DIGITS = {"ean13": 12, "ean8": 7, "upca": 11}
 
 
-def make_qr(data: bytes, ec: str) -> "qrcode.QRCode | None":
+def make_qr(data: bytes, ec: str) -> qrcode.QRCode | None:
     """The smallest QR symbol holding ``data`` at error correction ``ec`` (L, M, Q or H), or
     None if no symbol can hold it."""
     import qrcode

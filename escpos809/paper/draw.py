@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .codes import barcode_modules, make_qr
 from . import glyphs
+from .codes import barcode_modules, make_qr
 from .glyphs import describe, glyph, missing_glyphs
 from .ops import Cell, Op
 
@@ -141,7 +141,8 @@ def _draw_column_image(page: np.ndarray, op: Op, top: int, paper: int) -> None:
 
 def _draw_qr(page: np.ndarray, op: Op, top: int, paper: int) -> None:
     raw = op.args.get("raw")
-    qr = make_qr(raw if isinstance(raw, (bytes, bytearray)) else op.args["data"].encode("utf-8"), op.args["ec"])
+    # bytes(): the qrcode package would take a bytearray for text and encode its repr
+    qr = make_qr(bytes(raw) if isinstance(raw, (bytes, bytearray)) else op.args["data"].encode("utf-8"), op.args["ec"])
     if qr is None:
         raise ValueError("the data does not fit a QR code")
     size = op.args["size"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import layout as L
-from ..escpos import codes, commands as c, vendor
+from ..escpos import codes, vendor
+from ..escpos import commands as c
 from ..escpos.codepages import TextEncoder
 from ..profile import Profile
 from ..raster import raster_bands
@@ -62,7 +65,7 @@ def tab_stops(runs: dict[int, list[tuple[int, int]]]) -> list[int]:
     return sorted(c for c in best if 1 <= c <= 255)
 
 
-def _jumps(runs: list[tuple[int, int]], stops: list[int]):
+def _jumps(runs: list[tuple[int, int]], stops: list[int]) -> Iterator[tuple[int, int, int]]:
     """(start, end, HT count) for each blank run where jumping is shorter than the spaces."""
     for start, end in runs:
         if end in stops:
@@ -133,12 +136,14 @@ class _Job:
             out += c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
                                 double_width=s.width == 2, underline=bool(s.underline))
             st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
-        for key, value, build in (("invert", s.invert, c.inverse), ("bold", s.bold, c.bold),
-                                  ("underline", s.underline, c.underline), ("font", s.font, c.font),
-                                  ("size", (s.width, s.height), lambda v: c.char_size(*v))):
-            if st[key] != value:
+        # (state key, wanted value, command that sets it to a value of that key's kind)
+        settings: tuple[tuple[str, object, Callable[[Any], bytes]], ...] = (
+            ("invert", s.invert, c.inverse), ("bold", s.bold, c.bold), ("underline", s.underline, c.underline),
+            ("font", s.font, c.font), ("size", (s.width, s.height), lambda v: c.char_size(*v)))
+        for name, value, build in settings:
+            if st[name] != value:
                 out += build(value)
-                st[key] = value
+                st[name] = value
 
     def text(self, text: str, runs: list[tuple[int, int]] | None = None) -> None:
         enc = self.encoder.encode(text, self.page)
@@ -195,7 +200,9 @@ class _Job:
         self.stops = []
 
 
-_EMIT = {
+#: how a laid-out operation (of the key's type: the third argument) is emitted; the second is its index
+_Emit = Callable[[_Job, int, Any], None]
+_EMIT: dict[type, _Emit] = {
     L.Line: _Job.line,
     L.Raster: _Job.raster,
     L.QrCode: _Job.qr,

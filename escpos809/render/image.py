@@ -12,6 +12,7 @@ from __future__ import annotations
 from PIL import Image
 
 from .. import layout as L
+from ..errors import InvalidData
 from ..paper.codes import qr_modules
 from ..paper.draw import render_pages
 from ..paper.ops import Cell, Op
@@ -50,6 +51,9 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
                 align=_ALIGN[op.align], left=0, data=op.data)
         elif isinstance(op, L.QrCode):
             modules = qr_modules(op.data.encode("utf-8"), op.ec)
+            if modules is None:  # the ESC/POS rendering refuses it too
+                raise InvalidData(f"QR data ({len(op.data.encode())} bytes) does not fit a QR code "
+                                  f"at error level {op.ec}")
             add("qr", modules * op.size, data=op.data, size=op.size, ec=op.ec, model=2, modules=modules,
                 align=_ALIGN[op.align], left=0)
         elif isinstance(op, L.BarcodeOp):

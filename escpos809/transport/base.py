@@ -37,7 +37,7 @@ class Transport(ABC):
     def uri(self) -> str:
         """The URI this transport was made from (for messages)."""
 
-    def open(self) -> "Transport":
+    def open(self) -> Transport:
         if not self.is_open:
             self._open()
             self.is_open = True
@@ -74,7 +74,7 @@ class Transport(ABC):
             got += chunk
         return bytes(got)
 
-    def __enter__(self) -> "Transport":
+    def __enter__(self) -> Transport:
         return self.open()
 
     def __exit__(self, *exc) -> None:

@@ -36,7 +36,8 @@ class LpTransport(Transport):
                 self._fd = os.open(self.path, os.O_WRONLY | flags)
                 self.can_read = False
         except FileNotFoundError:
-            raise PrinterNotFound(f"{self.uri}: no such device {self.path} (printer unplugged or usblp not loaded)") from None
+            raise PrinterNotFound(
+                f"{self.uri}: no such device {self.path} (printer unplugged or usblp not loaded)") from None
         except PermissionError:
             raise PrinterPermissionDenied(f"{self.uri}: permission denied on {self.path}; {UDEV_HINT}") from None
         except OSError as exc:
@@ -47,29 +48,34 @@ class LpTransport(Transport):
             raise PrinterOffline(f"{self.uri}: cannot open {self.path} ({exc.strerror})") from None
 
     def _write(self, chunk: memoryview) -> None:
+        fd = self._fd
+        assert fd is not None  # write() opens first
         while chunk:
-            _, ready, _ = select.select([], [self._fd], [], self.write_timeout)
+            _, ready, _ = select.select([], [fd], [], self.write_timeout)
             if not ready:
                 self.close()
                 raise PrinterTimeout(f"{self.uri}: device did not take data for {self.write_timeout:g} s "
                                      f"after {self.bytes_written} bytes (paper out or printer off?)")
             try:
-                n = os.write(self._fd, chunk)
+                n = os.write(fd, chunk)
             except BlockingIOError:
                 continue
             except OSError as exc:
                 self.close()
-                raise PrinterOffline(f"{self.uri}: write failed after {self.bytes_written} bytes ({exc.strerror})") from None
+                raise PrinterOffline(
+                    f"{self.uri}: write failed after {self.bytes_written} bytes ({exc.strerror})") from None
             chunk = chunk[n:]
 
     def _read(self, size: int, timeout: float) -> bytes:
         if not self.can_read:
             return b""
-        ready, _, _ = select.select([self._fd], [], [], timeout)
+        fd = self._fd
+        assert fd is not None  # read() opens first
+        ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             return b""
         try:
-            return os.read(self._fd, size)
+            return os.read(fd, size)
         except (BlockingIOError, InterruptedError):
             return b""
         except OSError as exc:

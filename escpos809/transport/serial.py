@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING
 
 from ..errors import PrinterNotFound, PrinterOffline, PrinterPermissionDenied, PrinterTimeout
 from .base import Transport
+
+if TYPE_CHECKING:
+    import serial
 
 FLOW_CONTROL = ("none", "rtscts", "xonxoff", "dsrdtr")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
@@ -21,7 +25,7 @@ class SerialTransport(Transport):
         if flow not in FLOW_CONTROL:
             raise ValueError(f"flow must be one of {', '.join(FLOW_CONTROL)}, got {flow!r}")
         self.port, self.baudrate, self.flow = port, int(baudrate), flow
-        self._ser = None
+        self._ser: serial.Serial | None = None
 
     @property
     def uri(self) -> str:
@@ -47,6 +51,7 @@ class SerialTransport(Transport):
     def _write(self, chunk: memoryview) -> None:
         import serial
 
+        assert self._ser is not None  # write() opens first
         try:
             self._ser.write(chunk)
         except serial.SerialTimeoutException:
@@ -61,6 +66,7 @@ class SerialTransport(Transport):
     def _read(self, size: int, timeout: float) -> bytes:
         import serial
 
+        assert self._ser is not None  # read() opens first
         self._ser.timeout = timeout
         try:
             return self._ser.read(size)
@@ -70,6 +76,7 @@ class SerialTransport(Transport):
 
     def drain(self, quiet: float = 0.05, limit: float = 1.0) -> bytes:
         if self.is_open:
+            assert self._ser is not None
             self._ser.reset_input_buffer()
         return super().drain(quiet, limit)
 

@@ -30,7 +30,7 @@ class TcpTransport(Transport):
             raise PrinterNotFound(f"{self.uri}: cannot resolve host {self.host!r} ({exc.strerror})") from None
         except ConnectionRefusedError:
             raise PrinterNotFound(f"{self.uri}: connection refused (nothing listening on port {self.port})") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise PrinterTimeout(f"{self.uri}: no answer to connect within {self.connect_timeout:g} s "
                                  "(printer off, wrong address, or another job holds the port)") from None
         except OSError as exc:
@@ -42,7 +42,7 @@ class TcpTransport(Transport):
         self._sock.settimeout(self.write_timeout)
         try:
             self._sock.sendall(chunk)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.close()
             raise PrinterTimeout(
                 f"{self.uri}: printer stopped accepting data for {self.write_timeout:g} s "
@@ -57,7 +57,7 @@ class TcpTransport(Transport):
         self._sock.settimeout(timeout)
         try:
             data = self._sock.recv(size)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return b""
         except OSError as exc:
             self.close()

@@ -12,8 +12,9 @@ the other way round).
 
 from __future__ import annotations
 
-from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from ..errors import InvalidURI
 from ..plugins import resolve
@@ -23,8 +24,11 @@ from .base import Transport
 SCHEMES: dict[str, Callable[..., Transport]] = {}
 #: scheme → ``"package.module:factory"``, imported when the scheme is first opened.
 LAZY_SCHEMES: dict[str, str] = {"virtual": "escpos809.emulator:open_virtual"}
-_COMMON = {"timeout": ("write_timeout", float), "read_timeout": ("read_timeout", float),
-           "chunk": ("chunk_bytes", int), "connect_timeout": ("connect_timeout", float)}
+#: a query option's converter from its text (ValueError: not valid)
+Converter = Callable[[str], Any]
+_COMMON: dict[str, tuple[str, Converter]] = {
+    "timeout": ("write_timeout", float), "read_timeout": ("read_timeout", float),
+    "chunk": ("chunk_bytes", int), "connect_timeout": ("connect_timeout", float)}
 
 
 def register(scheme: str) -> Callable[[Callable[..., Transport]], Callable[..., Transport]]:
@@ -54,7 +58,7 @@ def _factory(uri: str, scheme: str) -> Callable[..., Transport]:
     return factory
 
 
-def query_options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[str, Any]:
+def query_options(uri: str, query: str, allowed: dict[str, Converter]) -> dict[str, Any]:
     """The URI's query as transport keywords: the options every scheme takes plus ``allowed``
     (name → converter); an unknown or invalid option is an :class:`InvalidURI`."""
     out: dict[str, Any] = {}
@@ -76,7 +80,7 @@ def query_options(uri: str, query: str, allowed: dict[str, Callable]) -> dict[st
 
 
 @register("tcp")
-def _tcp(uri, parts, **kw):
+def _tcp(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .tcp import DEFAULT_PORT, TcpTransport
 
     try:
@@ -89,7 +93,7 @@ def _tcp(uri, parts, **kw):
 
 
 @register("serial")
-def _serial(uri, parts, **kw):
+def _serial(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .serial import SerialTransport
 
     port = parts.netloc + parts.path if parts.netloc else parts.path  # serial://COM3 or serial:///dev/tty…
@@ -113,7 +117,7 @@ def _hex16(uri: str, text: str, what: str) -> int:
 
 
 @register("usb")
-def _usb(uri, parts, **kw):
+def _usb(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .usb import UsbTransport
 
     ids = parts.netloc.split(":")
@@ -125,7 +129,7 @@ def _usb(uri, parts, **kw):
 
 
 @register("lp")
-def _lp(uri, parts, **kw):
+def _lp(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .lp import LpTransport
 
     if not parts.path or parts.netloc:
@@ -134,7 +138,7 @@ def _lp(uri, parts, **kw):
 
 
 @register("memory")
-def _memory(uri, parts, **kw):
+def _memory(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .memory import MemoryTransport
 
     return MemoryTransport(parts.netloc, **{**kw, **query_options(uri, parts.query, {})})

@@ -10,9 +10,13 @@ from __future__ import annotations
 import errno
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import UDEV_HINT, PrinterNotFound, PrinterOffline, PrinterPermissionDenied, PrinterTimeout
 from .base import Transport
+
+if TYPE_CHECKING:
+    import usb.core
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,10 @@ class UsbTransport(Transport):
         super().__init__(**kw)
         self.vid, self.pid, self.serial = vid, pid, serial
         self.backend = backend
-        self._dev = self._intf = self._out = self._in = None
+        self._dev: usb.core.Device | None = None
+        self._intf: int | None = None  # the claimed interface's number
+        self._out: usb.core.Endpoint | None = None
+        self._in: usb.core.Endpoint | None = None
         self._reattach = False
         self._pending = bytearray()  # a USB read returns whole packets; keep what was not asked for
 
@@ -130,7 +137,8 @@ class UsbTransport(Transport):
         found = _printer_interface(dev)
         if found is None:
             raise PrinterNotFound(f"{self.uri}: device has no printer interface with a bulk OUT endpoint")
-        intf, self._out, self._in = found
+        intf, out, self._in = found
+        self._out = out
         n = intf.bInterfaceNumber
         try:
             if dev.is_kernel_driver_active(n):
@@ -152,11 +160,12 @@ class UsbTransport(Transport):
             raise self._usb_error(exc, "claiming the interface") from None
         self._dev, self._intf = dev, n
         self.can_read = self._in is not None
-        log.debug("usb %s: interface %d, out 0x%02x, in %s", self.uri, n, self._out.bEndpointAddress,
+        log.debug("usb %s: interface %d, out 0x%02x, in %s", self.uri, n, out.bEndpointAddress,
                   self._in and f"0x{self._in.bEndpointAddress:02x}")
 
     def _write(self, chunk: memoryview) -> None:
         core, _ = _usb()
+        assert self._out is not None  # write() opens first
         try:
             self._out.write(bytes(chunk), timeout=int(self.write_timeout * 1000))
         except core.USBTimeoutError:

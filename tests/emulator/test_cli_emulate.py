@@ -44,8 +44,9 @@ def test_emulate_port_in_use_is_one_line(tmp_path):
     s.bind(("127.0.0.1", 0))
     s.listen()
     port = s.getsockname()[1]
-    res = subprocess.run([sys.executable, "-m", "escpos809.cli", "emulate", "--port", str(port), "--out", str(tmp_path)],
-                         capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=30)
+    res = subprocess.run(
+        [sys.executable, "-m", "escpos809.cli", "emulate", "--port", str(port), "--out", str(tmp_path)],
+        capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=30)
     s.close()
     assert res.returncode == 1 and res.stderr.startswith("escpos809: cannot listen on 127.0.0.1:")
 

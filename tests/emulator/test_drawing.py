@@ -50,6 +50,17 @@ def test_code128_with_hri_reads_back(text):
     assert ("Code128", text) in {(r.format.name, r.text) for r in zxingcpp.read_barcodes(pages[0])}
 
 
+@pytest.mark.parametrize("kind", [bytes, bytearray])
+def test_a_qr_reads_back_whatever_holds_its_bytes(kind):
+    data = b"https://example.invalid/qr?x=1"
+    store = h("1D 28 6B") + (len(data) + 3).to_bytes(2, "little") + h("31 50 30") + data
+    ops, _, _ = draw(store + h("1D 28 6B 03 00 31 51 30"))
+    [qr] = [op for op in ops if op.kind == "qr"]
+    qr.args["raw"] = kind(qr.args["raw"])  # an operation made elsewhere may hold a bytearray
+    pages = render_pages(ops)
+    assert [r.text for r in zxingcpp.read_barcodes(pages[0])] == [data.decode()]
+
+
 def test_control_characters_and_unlayoutable_text_render():
     # CR, 1C, 1D and U+0085 make the text engine fail (raqm); they reach the HRI through GS k data,
     # and a GB18030 pair can decode to a private-use character, which no font has: drawn as a

@@ -1,7 +1,8 @@
 """The interpreter on streams written from the reference's hex (not from the encoder),
 plus fuzzing: no input may raise, and the state stays within the printer's ranges."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escpos809.emulator.interpreter import Interpreter
 from tests.conftest import h
@@ -24,7 +25,8 @@ def kinds(it):
 
 
 def test_text_styles_from_reference_bytes():
-    data = h("1B 40 1C 2E 1B 45 01 1D 21 11") + b"BIG" + h("1B 45 00 1D 21 00 0A 1B 2D 02 1B 4D 01 1D 42 01") + b"small\n"
+    data = (h("1B 40 1C 2E 1B 45 01 1D 21 11") + b"BIG"
+            + h("1B 45 00 1D 21 00 0A 1B 2D 02 1B 4D 01 1D 42 01") + b"small\n")
     it, _ = run(data)
     lines = [op for op in it.ops if op.kind == "text"]
     assert [op.text for op in lines] == ["BIG", "small"]

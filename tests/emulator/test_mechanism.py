@@ -111,7 +111,8 @@ def test_gs_r_not_answered_while_paper_out_then_after_reload(tmp_path):
         vp.faults.paper_out, vp.faults.paper_near_end, vp.faults.paper_mm = False, False, None  # a new roll
         s.settimeout(5)
         assert recv_exactly(s, 1) == b"\x00"  # now processed: paper present
-        source = "tcp %s:%d" % s.getsockname()[:2]
+        host, port = s.getsockname()[:2]
+        source = f"tcp {host}:{port:d}"
         close(s)
         job = vp.wait_job(source)
     assert [op.text for op in job.ops if op.kind == "text"] == [f"line {k}" for k in range(10)]  # nothing lost
@@ -205,7 +206,7 @@ def test_many_receipts_confirmed_one_by_one_keep_order(tmp_path):
         assert vp.wait_idle(10)
     job = vp.jobs[0]
     assert job.confirmed == 20 and len(job.pages) == 20
-    assert [op.text for op in job.ops if op.kind == "text"] == ["RECEIPT %02d" % k for k in range(20)]
+    assert [op.text for op in job.ops if op.kind == "text"] == [f"RECEIPT {k:02d}" for k in range(20)]
 
 
 def test_throttled_printer_fed_in_time_never_waits(tmp_path):

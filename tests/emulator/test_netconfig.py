@@ -43,7 +43,8 @@ def test_setip_netall_with_mask_and_gateway_via_address_map(tmp_path):
         with Printer(vp.uri) as p:
             p.send(netconfig.command_bytes(plan))
         assert netconfig.wait_for_port("127.0.0.3", vp.port, 5) is not None
-        assert (vp.network.ip, vp.network.mask, vp.network.gateway) == ("192.168.50.20", "255.255.255.0", "192.168.50.254")
+        n = vp.network
+        assert (n.ip, n.mask, n.gateway) == ("192.168.50.20", "255.255.255.0", "192.168.50.254")
 
 
 def test_discover_lists_the_printer(vp):

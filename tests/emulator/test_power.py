@@ -139,7 +139,7 @@ def test_emulate_sigusr1_then_kill_9_then_restart(tmp_path):
         s.close()
         lines = sorted(proc.stdout.readline() for _ in range(3))
         assert lines[0].startswith("job 1 (tcp 127.0.0.1:") and lines[0].strip().endswith("[power loss]")
-        assert lines[1].startswith("power back on tcp://127.0.0.1:%d" % port)
+        assert lines[1].startswith(f"power back on tcp://127.0.0.1:{port:d}")
         assert lines[2].startswith("power lost: connections reset")
         # 2. receipts confirmed one by one on a new connection, then kill -9 while more stream in
         s = socket.create_connection(("127.0.0.1", port), timeout=10)

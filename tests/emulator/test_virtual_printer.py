@@ -11,7 +11,8 @@ from PIL import Image
 from escpos809.demo import logo
 from escpos809.emulator import VirtualPrinter
 from escpos809.errors import PrinterOffline, PrinterTimeout
-from escpos809.escpos import codes, commands as c, vendor
+from escpos809.escpos import commands as c
+from escpos809.escpos import vendor
 from escpos809.printer import Printer
 
 zxingcpp = pytest.importorskip("zxingcpp")

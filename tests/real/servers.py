@@ -43,7 +43,7 @@ class FakeTcpPrinter:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.conns.append(conn)
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
@@ -58,7 +58,7 @@ class FakeTcpPrinter:
         while not self._stop.is_set():
             try:
                 data = conn.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -86,7 +86,8 @@ def test_raw_is_opt_in():
 
 def test_template_fills_fields_and_repeats():
     t = {"blocks": [{"type": "text", "text": "Tisch {table} {{literal}}"},
-                    {"repeat": "items", "as": "i", "blocks": [{"type": "kv", "key": "{index}. {i.name}", "value": "{i.price}"}]}]}
+                    {"repeat": "items", "as": "i",
+                     "blocks": [{"type": "kv", "key": "{index}. {i.name}", "value": "{i.price}"}]}]}
     out = fill(t, {"table": 7, "items": [{"name": "Pasta", "price": "9.50"}, {"name": "Vino", "price": "5.00"}]})
     assert out["blocks"] == [{"type": "text", "text": "Tisch 7 {literal}"},
                              {"type": "kv", "key": "1. Pasta", "value": "9.50"},
@@ -121,9 +122,11 @@ def test_a_block_too_wide_for_the_paper_names_its_path():
 def test_fast_and_explaining_validators_agree():
     """jsonschema-rs says "valid?", jsonschema says why not: on every sample and every bad case
     here they must give the same verdict, or a bad document could be accepted unexplained."""
-    import jsonschema
-    from hypothesis import HealthCheck, given, settings, strategies as st
     from pathlib import Path
+
+    import jsonschema
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     fast = d._fast_validator()
     assert fast is not None

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escpos809 import document as d
 from escpos809.cli.printing import _load_receipt
@@ -20,7 +21,8 @@ def grid(doc) -> list[str]:
     for op in Layout(PROFILE).run(doc):
         if isinstance(op, Line):
             s = op.spans[0]
-            out.append(f"{op.align[0]}{s.width}{s.height}{'b' if s.bold else '-'}{'i' if s.invert else '-'}{s.font}|{op.text}")
+            flags = f"{'b' if s.bold else '-'}{'i' if s.invert else '-'}"
+            out.append(f"{op.align[0]}{s.width}{s.height}{flags}{s.font}|{op.text}")
         else:
             out.append(f"#{type(op).__name__}")
     return out

@@ -5,13 +5,15 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from escpos809 import document as d
 from escpos809.cli.printing import _load_receipt
 from escpos809.emulator import VirtualPrinter
 from escpos809.emulator.interpreter import Interpreter
+from escpos809.errors import InvalidData, InvalidDocument
 from escpos809.printer import Printer
 from escpos809.profile import load_profile
 from escpos809.receipt import preview, render
@@ -144,7 +146,7 @@ def test_preview_is_what_the_virtual_printer_prints(tmp_path, name, data):
     printed = [Image.open(page) for page in job.pages]
     expected = preview(doc, PROFILE)
     assert len(printed) == len(expected)
-    for a, b in zip(printed, expected):
+    for a, b in zip(printed, expected, strict=True):
         assert a.size == b.size and ImageChops.difference(a.convert("L"), b).getbbox() is None
 
 
@@ -176,3 +178,23 @@ def test_tab_jumps_print_the_same_columns_as_spaces(rows):
             x += cell
         printed.append("".join(line).rstrip())
     assert printed == expected
+
+
+def test_a_qr_no_symbol_holds_is_refused_by_print_and_preview_alike():
+    native = d.Document(blocks=(d.QR("x" * 5000),))
+    with pytest.raises(InvalidData):
+        render(native)
+    with pytest.raises(InvalidData, match="does not fit a QR code"):  # was a TypeError
+        preview(native)
+    as_image = d.Document(blocks=(d.QR("x" * 5000, native=False),))
+    for make in (render, preview):  # was an AttributeError
+        with pytest.raises(InvalidDocument) as exc:
+            make(as_image)
+        assert exc.value.errors == [("blocks/0", "QR data (5000 bytes) does not fit a QR code at error level M")]
+
+
+def test_an_image_block_with_nothing_to_draw_is_an_invalid_document():
+    for make in (render, preview):  # was a TypeError from Path(None)
+        with pytest.raises(InvalidDocument) as exc:
+            make(d.Document(blocks=(d.Text("x"), d.ImageBlock())))
+        assert exc.value.errors == [("blocks/1", "an image block needs data, a path or an image")]
