@@ -127,7 +127,7 @@ def discover(target: str = "255.255.255.255", port: int = 9000, timeout: float =
             s.settimeout(left)
             try:
                 packet, _ = s.recvfrom(1024)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 break
             try:
                 st = vendor.parse_discovery_reply(packet)
