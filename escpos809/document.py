@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .errors import InvalidDocument
 
@@ -137,7 +137,7 @@ class Raw:
     type: str = "raw"
 
 
-Block = Union[Text, Columns, Rule, KeyValue, ImageBlock, QR, Barcode, Feed, Cut, Beep, Drawer, Raw]
+Block = Text | Columns | Rule | KeyValue | ImageBlock | QR | Barcode | Feed | Cut | Beep | Drawer | Raw
 
 
 @dataclass(frozen=True)
@@ -307,15 +307,23 @@ def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[
             elif isinstance(b, ImageBlock):
                 from PIL import Image, UnidentifiedImageError
 
-                src = b.data if b.data is not None else (base / b.path if base and not Path(b.path).is_absolute() else Path(b.path))
+                src: bytes | Path
+                if b.data is not None:
+                    src = b.data
+                elif b.path is not None:
+                    src = base / b.path if base and not Path(b.path).is_absolute() else Path(b.path)
+                else:
+                    continue  # a PIL image (Python API only): no file or bytes to read
                 try:
                     with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
                         if img.width * img.height > MAX_SOURCE_PIXELS:
-                            out.append((path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels"))
-                except FileNotFoundError:
-                    out.append((f"{path}/path", f"no such image file {src}"))
+                            out.append((path, f"image is {img.width}x{img.height}; "
+                                              f"at most {MAX_SOURCE_PIXELS:,} pixels"))
+                except FileNotFoundError:  # src is a path: bytes are never "not found"
+                    out.append((f"{path}/path", f"no such image file {src!s}"))
                 except (UnidentifiedImageError, OSError) as exc:
-                    out.append((path, "not a readable image (PNG, JPEG, GIF, BMP, …)" if isinstance(src, bytes) else f"cannot read image {src}: {exc}"))
+                    out.append((path, "not a readable image (PNG, JPEG, GIF, BMP, …)" if isinstance(src, bytes)
+                                else f"cannot read image {src}: {exc}"))
         except ValueError as exc:
             out.append((f"{path}/data", str(exc)))
     return out
@@ -346,7 +354,8 @@ def load_document(source: str | Path | bytes) -> Document:
     try:  # a local file may carry big images inline: only the size limit is wider
         data = loads(text, Limits(max_bytes=64 << 20))
     except JsonRefused as exc:
-        raise InvalidDocument([(exc.path or "", f"{'JSON beyond limits' if exc.limit else 'not JSON'}: {exc}")]) from None
+        what = "JSON beyond limits" if exc.limit else "not JSON"
+        raise InvalidDocument([(exc.path or "", f"{what}: {exc}")]) from None
     return from_dict(data, base)
 
 

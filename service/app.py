@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
+from flask.json.provider import DefaultJSONProvider
 
 from escpos809.profile import Profile, load_profile
 
@@ -15,7 +17,15 @@ from .store import JobStore
 from .websafety import HostPolicy, WebSafety
 from .worker import Worker
 
+if TYPE_CHECKING:
+    from escpos809.ocpp.ingest import Ingest
+    from escpos809.ocpp.receipt import Summary
+
 log = logging.getLogger(__name__)
+
+
+class _JSONProvider(DefaultJSONProvider):
+    sort_keys = False  # JSON bodies keep their keys in the order the code wrote them
 
 
 class Service:
@@ -35,7 +45,7 @@ class Service:
         self.ocpp = self._ocpp_ingest()
         self._stopped = threading.Event()
 
-    def _ocpp_ingest(self):
+    def _ocpp_ingest(self) -> Ingest:
         """Charging receipts: frames in SQLite next to the jobs, receipts through the job queue
         (idempotency key ocpp:<cp>:<tx>, so a session is queued once whatever happens)."""
         from escpos809.ocpp.config import OcppConfig
@@ -47,13 +57,13 @@ class Service:
         database = ":memory:" if str(self.config.database) == ":memory:" else \
             str(Path(self.config.database).with_name("ocpp.db"))
 
-        def sink(key, doc, summary, reprint):
+        def sink(key: str, doc: dict, summary: Summary, reprint: bool) -> str:
             built = jobs.receipt({"document": doc}, self.profile)
             job, _ = self.store.submit(printer, built.kind, built.payload, built.data, key)
             return job.id
         return Ingest(cfg, database, sink)
 
-    def start(self) -> "Service":
+    def start(self) -> Service:
         for w in self.workers.values():
             w.start()
         self.ocpp.start()
@@ -88,13 +98,15 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     config.check()
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.json.sort_keys = False
+    app.json = _JSONProvider(app)
     service = Service(config)
     app.extensions["escpos809"] = service
     for blueprint in (*BLUEPRINTS, web):
         app.register_blueprint(blueprint)
     # Host and Origin checks, CORS for configured origins: before anything else runs
-    app.wsgi_app = WebSafety(app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins)
+    # (Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method)
+    app.wsgi_app = WebSafety(  # type: ignore[method-assign]
+        app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins)
     if start:
         service.start()
     return app

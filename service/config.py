@@ -3,11 +3,10 @@ file, then ``ESCPOS809_SERVICE_*`` environment variables, then command-line flag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from escpos809.config import Config, load, state_path
 from escpos809.errors import Escpos809Error
@@ -38,7 +37,7 @@ class ServiceConfig:
     retry_max_s: float = 30.0
     threads: int = 8
     require_status: bool = True          # a printer that can answer status must, before a job is sent
-    ocpp: "OcppConfig | None" = None     # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
+    ocpp: OcppConfig | None = None       # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
     # web safety (service/websafety.py): browser origins (scheme://host[:port]) that may change
     # state and get CORS; Host names answered besides the bind address and localhost
     allowed_origins: list[str] = field(default_factory=list)

@@ -8,7 +8,13 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:  # zeroconf is the service extra's, imported when advertising starts
+    from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
+
+    from escpos809.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +22,7 @@ API_TYPES = ("_http._tcp.local.", "_escpos809._tcp.local.")
 PRINTER_TYPE, RESERVE_TYPE = "_pdl-datastream._tcp.local.", "_printer._tcp.local."
 
 
-def printer_txt(profile, name: str, note: str = "") -> dict[str, str]:
+def printer_txt(profile: Profile, name: str, note: str = "") -> dict[str, str]:
     """Bonjour Printing 1.2.1 keys for a raw ESC/POS port."""
     make, _, model = profile.name.partition(" ")
     return {"txtvers": "1", "qtotal": "1", "ty": profile.name, "product": f"({model})",
@@ -42,15 +48,17 @@ class Advertiser:
     """Registers the services in a background thread (probing takes ~1.7 s) and withdraws them
     on ``close()``."""
 
-    def __init__(self, host: str, port: int, printers: dict[str, str], profile, instance: str | None = None):
+    def __init__(self, host: str, port: int, printers: dict[str, str], profile: Profile,
+                 instance: str | None = None):
         self.host, self.port, self.printers, self.profile = host, port, printers, profile
         self.instance = instance or f"escpos809 on {socket.gethostname()}"
-        self.registered: list = []
-        self._zc = None
+        self.registered: list[ServiceInfo] = []
+        self._zc: Zeroconf | None = None
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
 
-    def _interfaces(self):
+    def _interfaces(self) -> tuple[InterfaceChoice | list[str], list[str] | None]:
+        """The interfaces to announce on, and the addresses to announce (None: the host's own)."""
         from zeroconf import InterfaceChoice
 
         if self.host in ("0.0.0.0", "::", ""):
@@ -58,19 +66,18 @@ class Advertiser:
         address = socket.gethostbyname(self.host)
         return [address], [address]
 
-    def infos(self) -> list:
+    def infos(self) -> list[ServiceInfo]:
         from zeroconf import ServiceInfo
 
-        interfaces, addresses = self._interfaces()
+        _, addresses = self._interfaces()
         server = socket.gethostname().split(".")[0] + ".local."
-        common = {"server": server}
-        if addresses:
-            common["parsed_addresses"] = addresses
         model = self.profile.name.partition(" ")[2]
         api_txt = {"txtvers": "1", "path": "/api/v1"}
-        out = [ServiceInfo(API_TYPES[0], f"{self.instance}.{API_TYPES[0]}", self.port, properties=api_txt, **common),
+        out = [ServiceInfo(API_TYPES[0], f"{self.instance}.{API_TYPES[0]}", self.port, properties=api_txt,
+                           server=server, parsed_addresses=addresses),
                ServiceInfo(API_TYPES[1], f"{self.instance}.{API_TYPES[1]}", self.port,
-                           properties={**api_txt, "model": model, "dots": str(self.profile.width_dots)}, **common)]
+                           properties={**api_txt, "model": model, "dots": str(self.profile.width_dots)},
+                           server=server, parsed_addresses=addresses)]
         for name, uri in self.printers.items():
             address = _network_address(uri)
             if address is None:
@@ -86,10 +93,11 @@ class Advertiser:
             out.append(ServiceInfo(PRINTER_TYPE, f"{label}.{PRINTER_TYPE}", port, properties=txt,
                                    server=server, parsed_addresses=[ip]))
             out.append(ServiceInfo(RESERVE_TYPE, f"{label}.{RESERVE_TYPE}", 0,
-                                   properties={"txtvers": "1", "qtotal": "1", "ty": txt["ty"]}, **common))
+                                   properties={"txtvers": "1", "qtotal": "1", "ty": txt["ty"]},
+                                   server=server, parsed_addresses=addresses))
         return out
 
-    def start(self) -> "Advertiser":
+    def start(self) -> Advertiser:
         self._thread = threading.Thread(target=self._register, name="zeroconf", daemon=True)
         self._thread.start()
         return self
@@ -99,11 +107,11 @@ class Advertiser:
 
         try:
             interfaces, _ = self._interfaces()
-            self._zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+            self._zc = zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
             for info in self.infos():
                 if self._closed.is_set():
                     return
-                self._zc.register_service(info, allow_name_change=True)
+                zc.register_service(info, allow_name_change=True)
                 self.registered.append(info)
                 log.info("zeroconf: advertised %s", info.name)
         except Exception as exc:  # noqa: BLE001 - discovery is a convenience: never stop printing for it

@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 import time
+from typing import TYPE_CHECKING, Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+    from .config import ServiceConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +54,12 @@ FD_RESERVE = 256                 # descriptors kept for the database, printers, 
 class _Parser(HTTPRequestParser):
     """Waitress's request parser, stamped with when the request began and its headers ended."""
 
-    def __init__(self, adj):
+    def __init__(self, adj: Adjustments) -> None:
         super().__init__(adj)
         self.began = time.monotonic()
         self.headers_at: float | None = None
 
-    def received(self, data):
+    def received(self, data: bytes) -> int:
         n = super().received(data)
         if self.headers_at is None and self.headers_finished:
             self.headers_at = time.monotonic()
@@ -62,12 +69,13 @@ class _Parser(HTTPRequestParser):
 class _Channel(HTTPChannel):
     parser_class = _Parser
 
-    def __init__(self, server, sock, addr, adj, map=None):
+    def __init__(self, server: GuardedServer, sock: socket.socket, addr: Any,  # addr: as accept() gave it
+                 adj: Adjustments, map: dict[int, Any] | None = None) -> None:
         super().__init__(server, sock, addr, adj, map=map)
         self.opened = time.monotonic()
         self.served = 0  # requests begun on this connection
 
-    def received(self, data):
+    def received(self, data: bytes) -> bool:
         if self.request is None and data:
             self.served += 1
         return super().received(data)
@@ -75,8 +83,9 @@ class _Channel(HTTPChannel):
 
 class GuardedServer(TcpWSGIServer):
     channel_class = _Channel
+    next_channel_cleanup: float  # waitress's: when maintenance() is next due (time.time())
 
-    def __init__(self, *args, header_timeout_s: float, idle_timeout_s: float, **kw):
+    def __init__(self, *args: Any, header_timeout_s: float, idle_timeout_s: float, **kw: Any) -> None:
         self.header_timeout_s, self.idle_timeout_s = header_timeout_s, idle_timeout_s
         self.evicted = self.timed_out = 0
         self._unsaid: dict[str, int] = {}
@@ -99,7 +108,7 @@ class GuardedServer(TcpWSGIServer):
             return "slow body"
         return None
 
-    def maintenance(self, now):
+    def maintenance(self, now: float) -> None:
         """Every second (waitress: every 30 s, silence only): close what missed its deadline."""
         mono = time.monotonic()
         closed = 0
@@ -138,7 +147,7 @@ class GuardedServer(TcpWSGIServer):
                   "longest", len(batch))
         return True
 
-    def handle_accept(self):
+    def handle_accept(self) -> None:
         """Accept what waits, up to ACCEPT_BATCH at a time (waitress: one per loop turn, and a
         turn costs O(open connections), so a flood would sit in the backlog for seconds with
         a real client behind it)."""
@@ -150,7 +159,7 @@ class GuardedServer(TcpWSGIServer):
             if len(self._map) == before:  # nothing was waiting (or accept failed: logged)
                 return
 
-    def readable(self):
+    def readable(self) -> bool:
         now = time.time()
         if now >= self.next_channel_cleanup:
             self.next_channel_cleanup = now + self.adj.cleanup_interval
@@ -185,7 +194,7 @@ def raise_nofile_limit() -> int:
     return soft
 
 
-def create_server(app, config):
+def create_server(app: WSGIApplication, config: ServiceConfig) -> GuardedServer:
     """The listening server for ``config`` (host, port, threads, limits); its ``run()`` serves."""
     nofile = raise_nofile_limit()
     limit = min(config.connection_limit, max(64, nofile - FD_RESERVE))

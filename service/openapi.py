@@ -80,13 +80,14 @@ def openapi() -> dict:
                 "delete": {"summary": "Cancel a queued or held job", "parameters": [_JOB_ID], "responses": {
                     "200": _json("#/components/schemas/Job", "cancelled"), "404": _problem("unknown job"),
                     "409": _problem("already printing or finished")}}},
-            "/api/v1/jobs/{job_id}/cancel": {"post": {"summary": "Cancel (same as DELETE)", "parameters": [_JOB_ID],
-                                                      "responses": {"200": _json("#/components/schemas/Job", "cancelled"),
-                                                                    "409": _problem("not cancellable")}}},
-            "/api/v1/jobs/{job_id}/release": {"post": {"summary": "Release a job held after a restart",
-                                                       "parameters": [_JOB_ID],
-                                                       "responses": {"200": _json("#/components/schemas/Job", "queued"),
-                                                                     "409": _problem("not held")}}},
+            "/api/v1/jobs/{job_id}/cancel": {"post": {
+                "summary": "Cancel (same as DELETE)", "parameters": [_JOB_ID],
+                "responses": {"200": _json("#/components/schemas/Job", "cancelled"),
+                              "409": _problem("not cancellable")}}},
+            "/api/v1/jobs/{job_id}/release": {"post": {
+                "summary": "Release a job held after a restart", "parameters": [_JOB_ID],
+                "responses": {"200": _json("#/components/schemas/Job", "queued"),
+                              "409": _problem("not held")}}},
             "/api/v1/jobs/{job_id}/preview.png": {"get": {
                 "summary": "The job as the virtual printer prints it", "parameters": [_JOB_ID],
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {}}},
@@ -107,9 +108,11 @@ def openapi() -> dict:
                               "422": _problem("the frame was refused; detail says why")}}},
             "/api/v1/ocpp/sessions": {"get": {"summary": "Charging sessions and their receipts",
                                               "responses": {"200": {"description": "sessions"}}}},
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document",
+                                             "responses": {"200": {"description": "OpenAPI"}}}},
             "/healthz": {"get": {"summary": "Liveness: database writable, workers running", "security": [{}],
-                                 "responses": {"200": {"description": "healthy"}, "503": {"description": "unhealthy"}}}},
+                                 "responses": {"200": {"description": "healthy"},
+                                               "503": {"description": "unhealthy"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
         },
         "components": {
@@ -128,8 +131,8 @@ def openapi() -> dict:
                 "State": {"enum": ["queued", "printing", "done", "failed", "held", "cancelled"]},
                 "Submission": {"oneOf": [
                     {"type": "object", "required": ["type", "document"], "properties": {
-                        "type": {"const": "receipt"}, "document": {"type": "object",
-                                                                   "description": "a receipt document (receipt.schema.json)"},
+                        "type": {"const": "receipt"},
+                        "document": {"type": "object", "description": "a receipt document (receipt.schema.json)"},
                         "data": {"type": "object", "description": "fills {fields} of a template document"}}},
                     {"type": "object", "required": ["type", "text"], "properties": {
                         "type": {"const": "text"}, "text": {"type": "string"}, "cut": {"type": "boolean"}}},

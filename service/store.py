@@ -238,13 +238,17 @@ class JobStore:
     def list(self, printer: str | None = None, state: str | None = None, limit: int = 50,
              before: int | None = None) -> list[Job]:
         """Newest first; ``before`` is a ``seq`` cursor for the next page."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int] = []
         if printer:
-            where.append("printer = ?"), args.append(printer)
+            where.append("printer = ?")
+            args.append(printer)
         if state:
-            where.append("state = ?"), args.append(state)
+            where.append("state = ?")
+            args.append(state)
         if before is not None:
-            where.append("seq < ?"), args.append(before)
+            where.append("seq < ?")
+            args.append(before)
         sql = f"SELECT {_COLUMNS} FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + \
             " ORDER BY seq DESC LIMIT ?"
         with self._lock:

@@ -114,27 +114,28 @@ class Worker(threading.Thread):
             delay = min(delay * 2, self.backoff[1])
         self.state.state = "stopped"
 
-    def _run_of_jobs(self, job: Job) -> str | None:
-        """Print ``job`` and the jobs queued behind it over one connection. Up to
+    def _run_of_jobs(self, first: Job) -> str | None:
+        """Print ``first`` and the jobs queued behind it over one connection. Up to
         :data:`PIPELINE` jobs are on their way at once, so the next job is already in the
         printer's buffer while the previous one's confirmation travels back and the printer
         never waits for us. Returns why it had to stop (None: queue done)."""
         self.inflight.clear()
+        job: Job | None = first
         try:
             with self.printer as p:
                 st = p.status()
                 self._saw(st)
-                if job.state == "printing" and (job.last_error or "").startswith(AFTER) and not p.confirms:
+                if first.state == "printing" and (first.last_error or "").startswith(AFTER) and not p.confirms:
                     # delivered unconfirmable, then the printer stopped: it prints what it holds once fixed
                     if not self._ok(p, st):
-                        return self._not_ready(job, st, "after the job")
-                    self._finished(job, note=UNCONFIRMED)
+                        return self._not_ready(first, st, "after the job")
+                    self._finished(first, note=UNCONFIRMED)
                     return None
                 if not self._ok(p, st):
-                    return self._not_ready(job, st, "before the job")
+                    return self._not_ready(first, st, "before the job")
                 ready: bool | None = True  # asked just now; None: ask before the next send
                 raw_sent = False
-                last_seq = job.seq
+                last_seq = first.seq
                 while True:
                     if job is not None and len(self.inflight) < self.pipeline and not self._stopping.is_set():
                         if ready is None:  # a cover opened since the last job is not sent into
@@ -160,7 +161,8 @@ class Worker(threading.Thread):
         except Escpos809Error as exc:
             if self.inflight:  # sent, not confirmed: maybe on paper, maybe not
                 return self._lost(exc)
-            if job is not None and self.store.get(job.id).state in ("queued", "held"):
+            stored = self.store.get(job.id) if job is not None else None
+            if job is not None and stored is not None and stored.state in ("queued", "held"):
                 return self._failed(job, exc)  # never reached the printer: it waits, unmarked
             log.warning("printer %s: %s", self.state.name, exc)
         return None

@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
 from ..errors import CupsStatus, Escpos809Error, InvalidURI
@@ -222,7 +222,7 @@ def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log
             pass
 
 
-def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     env = os.environ if env is None else env
     if len(argv) == 1:

@@ -11,7 +11,8 @@ CUPS ``LEVEL: text`` form.
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from ..escpos import commands, vendor
 from ..profile import Profile, load_profile
@@ -57,7 +58,9 @@ def encode_page(page: Page, profile: Profile) -> bytes:
         fix, width = fixer
         rows = map(fix, rows)
     blank = bytes(width)
-    band_rows, out, band, gap = profile.band_rows, [], [], 0
+    band_rows, gap = profile.band_rows, 0
+    out: list[bytes] = []
+    band: list[bytes] = []
     for row in rows:
         if row == blank:
             if band:

@@ -147,7 +147,8 @@ def install_files(lay: Layout, log=print) -> None:
         types_new = not lay.types.exists()
         _install_file(lay.types, f"# escpos809: ready-made ESC/POS, passed through the queue\n{ESCPOS_MIME}\n", 0o644)
     except PermissionError as exc:
-        raise PrinterPermissionDenied(f"cannot write {exc.filename}: run as root (sudo escpos809 cups install …)") from None
+        raise PrinterPermissionDenied(
+            f"cannot write {exc.filename}: run as root (sudo escpos809 cups install …)") from None
     log(f"backend {lay.backend}, filter {lay.filter} (python {interpreter})")
     if types_new:
         log(f"added {ESCPOS_MIME} in {lay.types}: restart cupsd once (systemctl restart cups) "

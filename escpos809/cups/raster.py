@@ -9,8 +9,9 @@ version 2 compresses rows with a line-repeat byte and PackBits-like runs of pixe
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ..errors import InvalidInput
 
@@ -57,18 +58,22 @@ class PageHeader:
     page_size_name: str        # 1732
 
     @classmethod
-    def parse(cls, raw: bytes, order: str) -> "PageHeader":
+    def parse(cls, raw: bytes, order: str) -> PageHeader:
         if len(raw) != HEADER_SIZE:
             raise RasterError(f"truncated page header ({len(raw)} of {HEADER_SIZE} bytes)")
 
         def u(offset: int, n: int = 1) -> tuple[int, ...]:
             return struct.unpack_from(f"{order}{n}I", raw, offset)
 
+        def pair(offset: int) -> tuple[int, int]:
+            a, b = u(offset, 2)
+            return a, b
+
         def s(offset: int) -> str:
             return raw[offset:offset + 64].split(b"\0", 1)[0].decode("latin-1")
 
         return cls(media_type=s(128), advance_media=u(260)[0], cut_media=u(268)[0],
-                   hw_resolution=u(276, 2), num_copies=u(340)[0], page_size=u(352, 2),
+                   hw_resolution=pair(276), num_copies=u(340)[0], page_size=pair(352),
                    width=u(372)[0], height=u(376)[0], bits_per_color=u(384)[0], bits_per_pixel=u(388)[0],
                    bytes_per_line=u(392)[0], color_order=u(396)[0], color_space=u(400)[0],
                    integers=u(452, 16), page_size_name=s(1732))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from ..safejson import check_text, loads, shown
 from . import frames as F
 from . import ocmf
-from .session import W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, FINAL, PROVISIONAL, STATION, Session
+from .session import FINAL, PROVISIONAL, STATION, W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, Session
 from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
 
 COSTMSG = "org.openchargealliance.costmsg"
@@ -86,14 +86,16 @@ class Assembler:
         if len(self.seen) > 20 * MAX_PENDING:
             for k in list(self.seen)[: len(self.seen) // 2]:
                 del self.seen[k]
-        version = self.versions.get(cp) or F.guess_version(f.action, f.payload)
+        action = f.action
+        assert action is not None, "parse() gives every CALL and SEND its action"
+        version = self.versions.get(cp) or F.guess_version(action, f.payload)
         if version:
             self.versions.setdefault(cp, version)
-        res.warnings += F.schema_warnings(self.versions.get(cp), f.action, f.payload)
-        self.pending[(cp, f.msg_id)] = (d, f.action, f.payload)
+        res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload)
+        self.pending[(cp, f.msg_id)] = (d, action, f.payload)
         if len(self.pending) > MAX_PENDING:  # replies that never came
             del self.pending[next(iter(self.pending))]
-        handler = getattr(self, f"_call_{f.action}", None)
+        handler = getattr(self, f"_call_{action}", None)
         if handler:
             handler(cp, d, f.payload, now, res)
 
@@ -235,6 +237,8 @@ class Assembler:
                 self._connector_states(s)
 
     def _connector_states(self, s: Session) -> None:
+        if s.connector is None:
+            return
         states = self.connectors.get((s.cp, s.connector), [])
         if any(st in ("Charging", "SuspendedEV", "SuspendedEVSE") for _, st in states):
             s.charging_states = list(states)

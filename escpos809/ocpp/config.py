@@ -61,13 +61,15 @@ def _whole(name: str, value: Any) -> int:
     return value
 
 
-def _decimal(name: str, value: Any) -> Decimal | None:
-    if value is None:
-        return None
+def _number(name: str, value: Any) -> Decimal:
     try:
         return Decimal(str(value))
     except InvalidOperation:
         raise OcppConfigError(f"[ocpp] {name} = {value!r} is not a number") from None
+
+
+def _decimal(name: str, value: Any) -> Decimal | None:
+    return None if value is None else _number(name, value)
 
 
 def _typed(name: str, value: Any, kind: type) -> Any:
@@ -99,7 +101,7 @@ def load_ocpp_config(data: dict | None = None) -> OcppConfig:
         raise OcppConfigError(f"[ocpp.tariff]: unknown setting(s) {', '.join(unknown)}")
     tariff = Tariff(
         currency=str(tariff_data.get("currency", "EUR")),
-        vat_percent=_decimal("tariff.vat_percent", tariff_data.get("vat_percent", "19")),
+        vat_percent=_number("tariff.vat_percent", tariff_data.get("vat_percent", "19")),
         price_kwh=_decimal("tariff.price_kwh", tariff_data.get("price_kwh")),
         price_minute=_decimal("tariff.price_minute", tariff_data.get("price_minute")),
         session_fee=_decimal("tariff.session_fee", tariff_data.get("session_fee")),
@@ -110,7 +112,7 @@ def load_ocpp_config(data: dict | None = None) -> OcppConfig:
             data[f.name] = _typed(f.name, data[f.name], type(getattr(OcppConfig(), f.name)))
     cfg = OcppConfig(**{**data, "tariff": tariff})
     try:
-        cfg.tz
+        ZoneInfo(cfg.timezone)  # an unknown zone is refused here, not at the first receipt
     except (ZoneInfoNotFoundError, ValueError):
         raise OcppConfigError(f"[ocpp] timezone {cfg.timezone!r} is not a known time zone") from None
     if cfg.grace_s < 0:

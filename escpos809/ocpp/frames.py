@@ -142,8 +142,9 @@ def _validator(version: str, action: str, response: bool):
         import jsonschema
 
         folder = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}[version]
-        name = f"{action}Response.json" if response else (f"{action}.json" if version == "1.6" else f"{action}Request.json")
-        text = resources.files("ocpp").joinpath(folder, "schemas", name).read_text("utf-8")
+        name = f"{action}Response.json" if response else \
+            (f"{action}.json" if version == "1.6" else f"{action}Request.json")
+        text = (resources.files("ocpp") / folder / "schemas" / name).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError, KeyError, OSError):
         return None
     schema = json.loads(text)

@@ -8,9 +8,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .assembler import Assembler, Result
 from .config import OcppConfig
@@ -136,8 +137,8 @@ class Ingest:
         try:  # everything up to the sink: a session that cannot get this far is poisoned
             state = self.store.receipt(*key)
             # a crash came between sending and recording, or the last attempt was never confirmed
-            reprint = bool(state and (state["state"] == PRINTING or
-                                      (state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))))
+            reprint = bool(state and (state["state"] == PRINTING or (
+                state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))))
             with self._lock:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
@@ -201,7 +202,7 @@ class Ingest:
         return row
 
     # --- background: grace periods and retries ----------------------------------------------
-    def start(self, interval: float = 1.0) -> "Ingest":
+    def start(self, interval: float = 1.0) -> Ingest:
         def loop():
             while not self._stop.wait(interval):
                 try:

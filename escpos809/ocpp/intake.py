@@ -72,8 +72,8 @@ def parse_item(item: Any) -> Item | None:
                 raise InvalidData(f"event must be a string, not {shown(event)}")
             return None
         cp = check_text(item["stationId"], "stationId", MAX_CP_CHARS)
-        origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(item.get("origin")) if isinstance(item.get("origin"), str) \
-            else None
+        said = item.get("origin")
+        origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(said) if isinstance(said, str) else None
         if origin is None or "message" not in item:
             raise InvalidData("CitrineOS body needs origin 'cs' or 'csms' and a message")
         return Item(cp, origin, item["message"])

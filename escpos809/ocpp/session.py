@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from .ocmf import OcmfRecord
 
@@ -93,7 +94,7 @@ class Session:
         series = self.series()
         if len(series) < 2:
             return None, False
-        steps = [b - a for (_, a), (_, b) in zip(series, series[1:])]
+        steps = [b - a for (_, a), (_, b) in pairwise(series)]
         return sum((d for d in steps if d >= 0), Decimal(0)), any(d < 0 for d in steps)
 
     def meter_bounds(self) -> tuple[Decimal | None, Decimal | None]:
@@ -112,7 +113,7 @@ class Session:
         if not self.charging_states or self.start is None or self.stop is None:
             return None
         total, states = 0.0, sorted(self.charging_states)
-        for (at, state), nxt in zip(states, states[1:] + [(self.stop, "")]):
+        for (at, state), nxt in pairwise([*states, (self.stop, "")]):
             if state == "Charging":
                 a, b = max(at, self.start), min(nxt[0], self.stop)
                 total += max(0.0, (b - a).total_seconds())

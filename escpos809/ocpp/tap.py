@@ -15,8 +15,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 from .frames import DOWN, UP
@@ -136,8 +136,9 @@ class Tap:
     # --- running ----------------------------------------------------------------------------
     async def serve(self, ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> None:
         from websockets.asyncio.server import serve
+        from websockets.typing import Subprotocol
 
-        async with serve(self._handler, self.host, self.port, subprotocols=list(SUBPROTOCOLS),
+        async with serve(self._handler, self.host, self.port, subprotocols=[Subprotocol(p) for p in SUBPROTOCOLS],
                          process_request=self._process_request, select_subprotocol=self._select_subprotocol,
                          compression=None) as server:
             self.port = server.sockets[0].getsockname()[1]
@@ -145,7 +146,7 @@ class Tap:
                 ready(self.port)
             await (stop.wait() if stop else asyncio.Future())
 
-    def start_thread(self) -> "TapThread":
+    def start_thread(self) -> TapThread:
         return TapThread(self).start()
 
 
@@ -171,7 +172,7 @@ class TapThread:
             self.error = exc
             self._ready.set()
 
-    def start(self) -> "TapThread":
+    def start(self) -> TapThread:
         self._thread.start()
         self._ready.wait(10)
         if self.error:

@@ -14,7 +14,7 @@ _FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; 
 
 
 def _file(name: str) -> Response:
-    body = resources.files(__package__).joinpath("static", name).read_bytes()
+    body = (resources.files(__package__) / "static" / name).read_bytes()
     return Response(body, content_type=_FILES[name], headers={
         "Cache-Control": "no-cache",
         "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",

@@ -148,8 +148,8 @@ class Cupsd:
     def wait_job_done(self, job: int, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not any(line.split("-")[-1].split()[0] == str(job) for line in self.run("lpstat", "-o").stdout.splitlines()
-                       if line.strip()):
+            queued = [line for line in self.run("lpstat", "-o").stdout.splitlines() if line.strip()]
+            if not any(line.split("-")[-1].split()[0] == str(job) for line in queued):
                 return
             time.sleep(0.05)
         raise AssertionError(f"job {job} still queued: {self.run('lpstat', '-l', '-o').stdout}\n"

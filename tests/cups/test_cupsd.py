@@ -3,7 +3,6 @@ printers over TCP: what a user sees after ``escpos809 cups install``."""
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import subprocess
@@ -64,7 +63,8 @@ def receipt_pdf(path: Path) -> Path:
     return path
 
 
-ESCPOS = commands.initialize() + b"RAW ESC/POS THROUGH CUPS\n" + commands.feed_lines(3) + commands.cut("partial", feed=0)
+ESCPOS = (commands.initialize() + b"RAW ESC/POS THROUGH CUPS\n" + commands.feed_lines(3)
+          + commands.cut("partial", feed=0))
 
 
 def test_install_puts_lp_runnable_programs_in_serverbin(cupsd):
@@ -221,8 +221,8 @@ def test_backend_lists_printers_found_by_udp_discovery(cupsd, tmp_path):
     lines = proc.stdout.decode().splitlines()
     assert proc.returncode == 0
     assert lines[0] == 'network escpos809 "Unknown" "OCOM OCPP-809 (escpos809: tcp, serial, usb, lp)"'
-    assert (f'network escpos809:tcp://127.0.0.1:9100 "OCOM OCPP-809" "OCOM OCPP-809 at 127.0.0.1 (escpos809)" '
-            f'"MFG:OCOM;CMD:ESC/POS;MDL:OCPP-809;CLS:PRINTER;" ""') in lines
+    assert ('network escpos809:tcp://127.0.0.1:9100 "OCOM OCPP-809" "OCOM OCPP-809 at 127.0.0.1 (escpos809)" '
+            '"MFG:OCOM;CMD:ESC/POS;MDL:OCPP-809;CLS:PRINTER;" ""') in lines
 
 
 def test_uninstall_removes_queues_and_files(cupsd, vprinter):

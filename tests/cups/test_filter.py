@@ -15,7 +15,7 @@ import pytest
 
 from escpos809.cups.filter import run
 from escpos809.cups.ppd import generate
-from escpos809.cups.raster import RasterError, read_pages
+from escpos809.cups.raster import read_pages
 from escpos809.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,9 @@ def test_cut_feed_buzzer_drawer_from_the_page_header():
     # CutMedia 4 (page), FeedLines 3, CutMode full, 2 beeps, drawer 1 (pin 2) before printing
     h = header(height=1, cut=4, ints={0: 3, 1: 1, 2: 2, 3: 1})
     out, _ = filtered(stream(b"3SaR", (h, ROW_A), (h, ROW_B)))
-    page = lambda row: gs_v0(72, 1, row) + b"\x1b\x64\x03" + b"\x1d\x56\x41\x00"  # ESC d 3, GS V 65 0
+
+    def page(row: bytes) -> bytes:
+        return gs_v0(72, 1, row) + b"\x1b\x64\x03" + b"\x1d\x56\x41\x00"  # ESC d 3, GS V 65 0
     drawer = b"\x1b\x70\x00\x32\x32"  # ESC p 0 t1 t2: pin 2, 100 ms on / off
     assert out == ESC_AT_FS_DOT + drawer + page(ROW_A) + page(ROW_B) + b"\x1b\x42\x02\x02"  # ESC B 2 2
 

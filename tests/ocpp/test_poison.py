@@ -57,7 +57,8 @@ def test_a_lone_surrogate_charge_point_is_refused_and_later_frames_are_fine(ocpp
              {"cp": "CP-OK", "dir": "cp->csms", "frame": [2, "hb2", "Heartbeat", {}]}]
     r = post(svc, batch)
     assert r.status == 200 and (r.json["accepted"], r.json["refused"]) == (2, 1), r
-    assert r.json["results"][1] == {"path": "/1", "accepted": False, "reason": "/cp: not valid Unicode (a lone surrogate)"}
+    assert r.json["results"][1] == {"path": "/1", "accepted": False,
+                                    "reason": "/cp: not valid Unicode (a lone surrogate)"}
     # the sessions and the intake are untouched
     assert sessions(svc) == {}
     for item in frames("v201-session.jsonl", "CS-AFTER"):
@@ -80,7 +81,8 @@ BAD_ITEMS = [  # (item or raw body, status, in the detail)
     (b'{"cp": "X", "dir": "cp->csms", "ts": NaN, "frame": [2, "a", "Heartbeat", {}]}', 400,
      "NaN is not a JSON number"),
     ({"cp": "X", "dir": "cp->csms", "frame": [2, ["a"], "Heartbeat", {}]}, 422, "message id missing or not a string"),
-    ({"cp": "X", "dir": "cp->csms", "frame": [2, {"a": 1}, "Heartbeat", {}]}, 422, "message id missing or not a string"),
+    ({"cp": "X", "dir": "cp->csms", "frame": [2, {"a": 1}, "Heartbeat", {}]}, 422,
+     "message id missing or not a string"),
     ({"cp": "X", "dir": "csms->cp", "frame": [3, ["a"], {}]}, 422, "message id missing or not a string"),
     ({"cp": "X", "dir": "cp->csms", "frame": [2, "a" * 200, "Heartbeat", {}]}, 422,
      "message id has 200 characters; at most 128"),

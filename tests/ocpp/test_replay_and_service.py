@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.ocpp.conftest import edge_lines, escpos809, plain, sample, wait_printed, write_config
+from tests.ocpp.conftest import edge_lines, escpos809, plain, wait_printed, write_config
 from tests.service.conftest import printed_texts
 
 

@@ -15,9 +15,13 @@ ocpp = pytest.importorskip("ocpp")
 
 import zxingcpp  # noqa: E402
 from ocpp.routing import after, on  # noqa: E402
-from ocpp.v16 import ChargePoint as CP16, call as call16, call_result as result16  # noqa: E402
+from ocpp.v16 import ChargePoint as CP16  # noqa: E402
+from ocpp.v16 import call as call16  # noqa: E402
+from ocpp.v16 import call_result as result16  # noqa: E402
 from ocpp.v16.enums import Action as A16  # noqa: E402
-from ocpp.v201 import ChargePoint as CP201, call as call201, call_result as result201  # noqa: E402
+from ocpp.v201 import ChargePoint as CP201  # noqa: E402
+from ocpp.v201 import call as call201  # noqa: E402
+from ocpp.v201 import call_result as result201  # noqa: E402
 from ocpp.v201.enums import Action as A201  # noqa: E402
 from PIL import Image  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402

@@ -53,7 +53,7 @@ class Service:
         self.log = tmp / "service.log"
         self.flags: list[str] = []  # more ``serve`` flags
 
-    def start(self, timeout: float = 20) -> "Service":
+    def start(self, timeout: float = 20) -> Service:
         env = {**os.environ, "ESCPOS809_CONFIG": str(self.config), "ESCPOS809_PAPER_DIR": str(self.tmp / "paper")}
         env.pop("ESCPOS809_PRINTER", None)
         args = [sys.executable, "-c", "from escpos809.cli import main; main()", "serve", "--port", str(self.port),

@@ -89,7 +89,8 @@ def test_bad_bodies_get_precise_problems(service):
     assert "/document/blocks/0/text" in paths and any(x.startswith("/document/blocks/1") for x in paths)
     p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "qr", "data": "x" * 3000}]}}), 422)
     assert p["errors"][0]["path"].startswith("/document/blocks/0") and "at most 2,953" in p["errors"][0]["message"]
-    p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "image", "path": "/etc/passwd"}]}}), 422)
+    p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "image", "path": "/etc/passwd"}]}}),
+                422)
     assert p["errors"][0]["path"] == "/document/blocks/0/path"
     p = problem(service.submit({"type": "image", "image": "not base64!"}), 422)
     assert p["errors"][0]["path"] == "/image"

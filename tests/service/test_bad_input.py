@@ -52,10 +52,10 @@ def receipt(text: str) -> dict:
     return {"type": "receipt", "document": {"blocks": [{"type": "text", "text": text}, {"type": "cut"}]}}
 
 
-def check_problem(r, status: int, title: str, detail: str) -> None:
-    assert r.status == status, r
-    assert r.headers["content-type"] == "application/problem+json", r
-    assert r.json["title"] == title and detail in r.json["detail"], r.json
+def check_problem(r, status: int, title: str, detail: str, what: str = "") -> None:
+    assert r.status == status, (what, r)
+    assert r.headers["content-type"] == "application/problem+json", (what, r)
+    assert r.json["title"] == title and detail in r.json["detail"], (what, r.json)
 
 
 def prints(service, vprinter, text: str) -> None:
@@ -71,7 +71,7 @@ def test_each_attack_is_a_precise_4xx_and_a_good_job_prints_after_it(service, vp
     for n, (what, body, status, title, detail) in enumerate(ATTACKS):
         r = service.request("POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"},
                             timeout=30)
-        check_problem(r, status, title, detail)
+        check_problem(r, status, title, detail, what)
         prints(service, vprinter, f"GOOD AFTER {n}")
     # previews read bodies the same way
     r = service.request("POST", "/api/v1/preview", b"[" * 100_000, {"Content-Type": "application/json"})

@@ -268,7 +268,7 @@ def _closed_within(s: socket.socket, seconds: float, trickle: bytes = b"") -> fl
             data = s.recv(4096)
             if data == b"" or b"408" in data:
                 return time.monotonic() - start
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError:
             return time.monotonic() - start

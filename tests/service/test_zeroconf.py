@@ -41,8 +41,8 @@ def test_service_advertises_api_and_printers(make_service, vprinter):
         pdl = mine[0]
         assert pdl.parsed_addresses() == ["127.0.0.1"]
         txt = pdl.decoded_properties
-        assert txt["ty"] == "OCOM OCPP-809" and txt["product"] == "(OCPP-809)" and txt["pdl"] == "application/vnd.escpos"
-        assert txt["usb_MFG"] == "OCOM" and txt["usb_CMD"] == "ESC/POS" and txt["Color"] == "F" and txt["note"] == "front"
+        assert (txt["ty"], txt["product"], txt["pdl"]) == ("OCOM OCPP-809", "(OCPP-809)", "application/vnd.escpos")
+        assert (txt["usb_MFG"], txt["usb_CMD"], txt["Color"], txt["note"]) == ("OCOM", "ESC/POS", "F", "front")
         reserve = zc.get_service_info("_printer._tcp.local.", ours["_printer._tcp.local."][0], timeout=3000)
         assert reserve.port == 0
         # a graceful stop withdraws the records

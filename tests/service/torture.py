@@ -38,7 +38,7 @@ class EmulatorProcess:
     def uri(self) -> str:
         return f"tcp://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20) -> "EmulatorProcess":
+    def start(self, timeout: float = 20) -> EmulatorProcess:
         args = [sys.executable, "-c", "from escpos809.cli import main; main()", "emulate", "--port", str(self.port),
                 "--status-port", "-1", "--discovery-port", "-1", "--out", str(self.out)]
         if self.throttle:
