@@ -46,8 +46,10 @@ def raster_by_cups(page: Image.Image) -> bytes | None:
         pdf, ppd = Path(tmp) / "page.pdf", Path(tmp) / "ocpp809.ppd"
         page.save(pdf, resolution=203.2)
         ppd.write_text(generate())
-        proc = subprocess.run(["cupsfilter", "-p", str(ppd), "-m", "application/vnd.cups-raster",
-                               "-o", "PageSize=X80MMY200MM", str(pdf)], capture_output=True)
+        proc = subprocess.run(
+            ["cupsfilter", "-p", str(ppd), "-m", "application/vnd.cups-raster", "-o", "PageSize=X80MMY200MM", str(pdf)],
+            capture_output=True,
+        )
         return proc.stdout if proc.returncode == 0 and proc.stdout[:4] == b"3SaR" else None
 
 
@@ -55,8 +57,18 @@ def raster_packed(page: Image.Image) -> bytes:
     import struct
 
     h = bytearray(1796)
-    for offset, value in ((276, 203), (280, 203), (372, page.width), (376, page.height), (384, 1), (388, 1),
-                          (392, page.width // 8), (400, 3), (268, 4), (452, 3)):
+    for offset, value in (
+        (276, 203),
+        (280, 203),
+        (372, page.width),
+        (376, page.height),
+        (384, 1),
+        (388, 1),
+        (392, page.width // 8),
+        (400, 3),
+        (268, 4),
+        (452, 3),
+    ):
         struct.pack_into("<I", h, offset, value)
     # Pillow's "1" packs 1 = white; CUPS K raster has 1 = black
     body = page.point(lambda v: 255 if v < 128 else 0).convert("1").tobytes()
@@ -81,10 +93,14 @@ def main() -> None:
     paper_mm = PAGE_ROWS / 8
     print(f"page: 80 x 200 mm, {PAGE_ROWS} rows x 576 dots; raster from {source}")
     print(f"filter median: {ms:.2f} ms over {RUNS} runs (min {min(times) * 1000:.2f} ms)")
-    print(f"bytes: raster in {len(raster):,}, ESC/POS out {len(out):,} "
-          f"({len(out) / len(raster):.1%} of the raster; blank rows fed, blank tail trimmed)")
-    print(f"paper: the whole 200 mm page would take {paper_mm / profile.speed_mm_s * 1000:.0f} ms at "
-          f"{profile.speed_mm_s} mm/s; the filter is {paper_mm / profile.speed_mm_s * 1000 / ms:.0f}x faster")
+    print(
+        f"bytes: raster in {len(raster):,}, ESC/POS out {len(out):,} "
+        f"({len(out) / len(raster):.1%} of the raster; blank rows fed, blank tail trimmed)"
+    )
+    print(
+        f"paper: the whole 200 mm page would take {paper_mm / profile.speed_mm_s * 1000:.0f} ms at "
+        f"{profile.speed_mm_s} mm/s; the filter is {paper_mm / profile.speed_mm_s * 1000 / ms:.0f}x faster"
+    )
 
 
 if __name__ == "__main__":

@@ -26,37 +26,64 @@ from tests.service.test_fuzz import run  # noqa: E402
 
 
 def small_job() -> bytes:
-    return json.dumps({"type": "receipt", "document": {"blocks": [
-        {"type": "text", "text": "VOLTPARK", "bold": True, "align": "center"},
-        {"type": "kv", "key": "Energy", "value": "23.456 kWh"}, {"type": "kv", "key": "Total", "value": "15.40 EUR"},
-        {"type": "cut"}]}}).encode()
+    return json.dumps(
+        {
+            "type": "receipt",
+            "document": {
+                "blocks": [
+                    {"type": "text", "text": "VOLTPARK", "bold": True, "align": "center"},
+                    {"type": "kv", "key": "Energy", "value": "23.456 kWh"},
+                    {"type": "kv", "key": "Total", "value": "15.40 EUR"},
+                    {"type": "cut"},
+                ]
+            },
+        }
+    ).encode()
 
 
 def worst_bodies(limit: int) -> dict[str, bytes]:
     """Bodies within the size limit that are costly to refuse if the service is careless."""
-    big = {"type": "receipt", "document": {"blocks": [
-        {"type": "text", "text": f"line {i:05d} of a receipt that goes on and on", "bold": "yes"}
-        for i in range(40_000)]}}
+    big = {
+        "type": "receipt",
+        "document": {
+            "blocks": [
+                {"type": "text", "text": f"line {i:05d} of a receipt that goes on and on", "bold": "yes"}
+                for i in range(40_000)
+            ]
+        },
+    }
     nested = {"repeat": "a", "blocks": [{"type": "text", "text": "{x}"}]}
     for _ in range(2):
         nested = {"repeat": "a", "blocks": [nested]}
     text = b'{"type": "text", "text": "' + b"x" * (limit - 64) + b'"}'
     return {
         "40,000 invalid blocks": json.dumps(big).encode(),
-        "40,000 cut blocks": json.dumps({"type": "receipt", "document": {
-            "blocks": [{"type": "cut"}] * 40_000}}).encode(),
-        "2,000 invalid blocks": json.dumps({"type": "receipt", "document": {
-            "blocks": [{"type": "text", "text": 1, "bold": "yes", "colour": "red"}] * 2000}}).encode(),
-        "4 tables of 1,000 bad rows": json.dumps({"type": "receipt", "document": {
-            "blocks": [{"type": "columns", "columns": [{"width": 10}], "rows": [["x", 1]] * 1000}] * 4}}).encode(),
+        "40,000 cut blocks": json.dumps(
+            {"type": "receipt", "document": {"blocks": [{"type": "cut"}] * 40_000}}
+        ).encode(),
+        "2,000 invalid blocks": json.dumps(
+            {
+                "type": "receipt",
+                "document": {"blocks": [{"type": "text", "text": 1, "bold": "yes", "colour": "red"}] * 2000},
+            }
+        ).encode(),
+        "4 tables of 1,000 bad rows": json.dumps(
+            {
+                "type": "receipt",
+                "document": {
+                    "blocks": [{"type": "columns", "columns": [{"width": 10}], "rows": [["x", 1]] * 1000}] * 4
+                },
+            }
+        ).encode(),
         "[ x 100,000": b"[" * 100_000,
         "objects 50,000 deep": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
         "4,301-digit integer": b'{"type": "text", "text": ' + b"9" * 4301 + b"}",
         "1e400": b'{"type": "text", "text": 1e400}',
         "values at the size limit": b"[" + b"0," * ((limit - 8) // 2) + b"0]",
         "string at the size limit": text,
-        "template bomb": json.dumps({"type": "receipt", "document": {"blocks": [nested]},
-                                     "data": {"a": list(range(1000)), "x": "y"}}).encode(),
+        "template bomb": json.dumps(
+            {"type": "receipt", "document": {"blocks": [nested]}, "data": {"a": list(range(1000)), "x": "y"}}
+        ).encode(),
         "lone surrogates": json.dumps({"type": "text", "text": "\ud800" * 100_000}).encode(),
     }
 
@@ -91,8 +118,9 @@ def main() -> int:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="escpos809-fuzz-"))
     good, fuzzed = (VirtualPrinter(tmp / n, idle_s=0.1).start() for n in ("good", "fuzzed"))
-    svc = Service(tmp, {"default": good.uri + "?timeout=3&read_timeout=1",
-                        "fuzz": fuzzed.uri + "?timeout=3&read_timeout=1"})
+    svc = Service(
+        tmp, {"default": good.uri + "?timeout=3&read_timeout=1", "fuzz": fuzzed.uri + "?timeout=3&read_timeout=1"}
+    )
     svc.config.write_text(svc.config.read_text() + '[ocpp]\nprinter = "default"\ngrace_s = 0.5\n')
     svc.start(timeout=60)
     try:
@@ -119,8 +147,9 @@ def main() -> int:
         print(f"answers >= 500: {fives}; bugs found: {len(bad)}")
         for line in bad[:20]:
             print("  " + line)
-        r = svc.submit({"type": "receipt", "document": {"blocks": [{"type": "text", "text": "STILL PRINTING"},
-                                                                   {"type": "cut"}]}})
+        r = svc.submit(
+            {"type": "receipt", "document": {"blocks": [{"type": "text", "text": "STILL PRINTING"}, {"type": "cut"}]}}
+        )
         done = r.status == 202 and svc.wait_state(r.json["id"], timeout=60)["state"] == "done"
         print(f"a good job after the fuzz run: {'printed' if done else 'NOT printed'}")
         return 0 if not bad and worst < 50 and done else 1

@@ -64,8 +64,10 @@ def main() -> None:
 
     def theirs_image():
         from escpos.printer import Dummy
+
         p = Dummy(profile="TM-T20II")
         import contextlib
+
         with contextlib.redirect_stdout(io.StringIO()):
             p.image(pic, impl="bitImageRaster")
         return p.output
@@ -75,18 +77,28 @@ def main() -> None:
     imp_printer = import_ms("escpos809.printer")
 
     print("reference receipt (peers.md §6)")
-    print(f"  bytes on the wire     escpos809 {len(ours):>6,}   python-escpos {len(theirs):>6,}   "
-          f"(peers.md: python-escpos 9,800, receipt-printer-encoder 6,971-7,049, receiptline 12,941)")
-    print(f"  median build          escpos809 {ours_ms:6.2f} ms python-escpos {theirs_ms:6.2f} ms  "
-          f"ratio {theirs_ms / ours_ms:4.1f}x")
-    print(f"  import                escpos809 {imp_ours:6.1f} ms python-escpos {imp_theirs:6.1f} ms  "
-          f"(escpos809.printer {imp_printer:.1f} ms)")
+    print(
+        f"  bytes on the wire     escpos809 {len(ours):>6,}   python-escpos {len(theirs):>6,}   "
+        f"(peers.md: python-escpos 9,800, receipt-printer-encoder 6,971-7,049, receiptline 12,941)"
+    )
+    print(
+        f"  median build          escpos809 {ours_ms:6.2f} ms python-escpos {theirs_ms:6.2f} ms  "
+        f"ratio {theirs_ms / ours_ms:4.1f}x"
+    )
+    print(
+        f"  import                escpos809 {imp_ours:6.1f} ms python-escpos {imp_theirs:6.1f} ms  "
+        f"(escpos809.printer {imp_printer:.1f} ms)"
+    )
     print("576x2000 photo -> dithered GS v 0 bands")
-    print(f"  median                escpos809 {ours_img_ms:6.1f} ms python-escpos {theirs_img_ms:6.1f} ms  "
-          f"ratio {theirs_img_ms / ours_img_ms:4.1f}x")
+    print(
+        f"  median                escpos809 {ours_img_ms:6.1f} ms python-escpos {theirs_img_ms:6.1f} ms  "
+        f"ratio {theirs_img_ms / ours_img_ms:4.1f}x"
+    )
     paper_s = 2000 / (profile.speed_mm_s * profile.dpi / 25.4)
-    print(f"  the printer needs {paper_s * 1000:.0f} ms to print it at {profile.speed_mm_s} mm/s: "
-          f"the pipeline is {paper_s * 1000 / ours_img_ms:.0f}x faster than the paper")
+    print(
+        f"  the printer needs {paper_s * 1000:.0f} ms to print it at {profile.speed_mm_s} mm/s: "
+        f"the pipeline is {paper_s * 1000 / ours_img_ms:.0f}x faster than the paper"
+    )
 
 
 if __name__ == "__main__":

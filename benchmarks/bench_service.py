@@ -36,10 +36,23 @@ def start_service(tmp: Path, printer_uri: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     (tmp / "config.toml").write_text(
         f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\nretry_max_s = 0.5\n'
-        f'[printers]\ndefault = "{printer_uri}"\n')
+        f'[printers]\ndefault = "{printer_uri}"\n'
+    )
     env = {**os.environ, "ESCPOS809_CONFIG": str(tmp / "config.toml")}
-    proc = subprocess.Popen([sys.executable, "-c", "from escpos809.cli import main; main()", "serve", "--port",
-                             str(port), "--log-level", "INFO"], env=env, stderr=open(tmp / "service.log", "w"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from escpos809.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "INFO",
+        ],
+        env=env,
+        stderr=open(tmp / "service.log", "w"),
+    )
     for _ in range(400):
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -52,11 +65,28 @@ def start_service(tmp: Path, printer_uri: str) -> tuple[subprocess.Popen, int]:
 
 
 def receipt(k: int) -> bytes:
-    return json.dumps({"type": "receipt", "document": {"blocks": [
-        {"type": "text", "text": "VOLTPARK CHARGING", "bold": True, "width": 2, "height": 2, "align": "center"},
-        {"type": "kv", "key": "Session", "value": f"#{k:06d}"},
-        {"type": "kv", "key": "Energy", "value": "23.456 kWh"}, {"type": "kv", "key": "Total", "value": "15.40 €"},
-        {"type": "qr", "data": f"https://charge.example.com/r/{k:06d}"}, {"type": "cut"}]}}).encode()
+    return json.dumps(
+        {
+            "type": "receipt",
+            "document": {
+                "blocks": [
+                    {
+                        "type": "text",
+                        "text": "VOLTPARK CHARGING",
+                        "bold": True,
+                        "width": 2,
+                        "height": 2,
+                        "align": "center",
+                    },
+                    {"type": "kv", "key": "Session", "value": f"#{k:06d}"},
+                    {"type": "kv", "key": "Energy", "value": "23.456 kWh"},
+                    {"type": "kv", "key": "Total", "value": "15.40 €"},
+                    {"type": "qr", "data": f"https://charge.example.com/r/{k:06d}"},
+                    {"type": "cut"},
+                ]
+            },
+        }
+    ).encode()
 
 
 def accept_figures(port: int, requests: int, clients: int) -> tuple[float, list[float]]:
@@ -116,8 +146,10 @@ def main() -> None:
         accept_figures(port, 200, args.clients)  # warm up
         rate, lat = accept_figures(port, args.requests, args.clients)
         print(f"accept: {args.requests} receipt jobs from {args.clients} clients over keep-alive HTTP")
-        print(f"  rate {rate:,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
-              f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   (targets >= 300 jobs/s, p99 <= 30 ms)")
+        print(
+            f"  rate {rate:,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
+            f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   (targets >= 300 jobs/s, p99 <= 30 ms)"
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         vp.faults.cover_open = False
@@ -146,20 +178,25 @@ def main() -> None:
         # from the first receipt's start (the worker notices the closed cover by polling, every
         # retry_max_s at most) to the last receipt on paper
         first = get(port, f"/api/v1/jobs/{ids[0]}")
-        started = (calendar.timegm(time.strptime(first["started"][:19], "%Y-%m-%dT%H:%M:%S"))
-                   + float(first["started"][19:-1]))
+        started = calendar.timegm(time.strptime(first["started"][:19], "%Y-%m-%dT%H:%M:%S")) + float(
+            first["started"][19:-1]
+        )
         printing = on_paper - started
         printed = [j for j in vp.jobs[first_job:] if j.pages]
         receipts = sum(op.kind == "cut" for j in printed for op in j.ops)
         dots = sum(op.height for j in printed for op in j.ops)
         speed = vp.profile.speed_mm_s * vp.profile.dpi / 25.4
         minimum = dots / speed
-        print(f"printer fed: {receipts} receipts over {len(printed)} connection(s), "
-              f"{dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper")
-        print(f"  physical minimum at {vp.profile.speed_mm_s} mm/s {minimum:.2f} s; first job started to last dot "
-              f"on paper {printing:.2f} s ({(printing / minimum - 1) * 100:+.1f} %; target within 3 %); "
-              f"cover closed to all on paper {elapsed:.2f} s; "
-              f"the mechanism stood waiting for data {vp.paper_idle_s:.2f} s")
+        print(
+            f"printer fed: {receipts} receipts over {len(printed)} connection(s), "
+            f"{dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper"
+        )
+        print(
+            f"  physical minimum at {vp.profile.speed_mm_s} mm/s {minimum:.2f} s; first job started to last dot "
+            f"on paper {printing:.2f} s ({(printing / minimum - 1) * 100:+.1f} %; target within 3 %); "
+            f"cover closed to all on paper {elapsed:.2f} s; "
+            f"the mechanism stood waiting for data {vp.paper_idle_s:.2f} s"
+        )
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)

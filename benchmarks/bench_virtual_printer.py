@@ -47,7 +47,7 @@ def fuzz(count: int, seed: int) -> None:
             pos = 0
             while pos < len(data):  # commands split across reads, as from a socket
                 step = rng.randrange(1, 64)
-                it.feed(data[pos:pos + step])
+                it.feed(data[pos : pos + step])
                 pos += step
             it.finish()
             warnings: list[dict] = []
@@ -59,8 +59,10 @@ def fuzz(count: int, seed: int) -> None:
             first = first or (repr(exc), data[:80])
     took = time.perf_counter() - t
     print(f"fuzz: {count:,} streams ({size / 1e6:.1f} MB, seed {seed}) through interpreter + renderer in {took:.1f} s")
-    print(f"  {count / took:,.0f} streams/s   exceptions {exceptions}   operations not drawn {failures}   "
-          f"pages drawn {pages:,}   (targets 0 and 0)")
+    print(
+        f"  {count / took:,.0f} streams/s   exceptions {exceptions}   operations not drawn {failures}   "
+        f"pages drawn {pages:,}   (targets 0 and 0)"
+    )
     if first:
         print(f"  first problem: {first}")
 
@@ -79,9 +81,29 @@ def stream(megabytes: float) -> None:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "paper"
         env = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
-        proc = subprocess.Popen([sys.executable, "-m", "escpos809.cli", "emulate", "--port", "0", "--status-port",
-                                 "-1", "--discovery-port", "-1", "--jobs", "1", "--out", str(out)],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "escpos809.cli",
+                "emulate",
+                "--port",
+                "0",
+                "--status-port",
+                "-1",
+                "--discovery-port",
+                "-1",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         port = int(proc.stdout.readline().rsplit(":", 1)[1])
         threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its output flowing
         total, sent, peak = int(megabytes * 1e6), 0, 0.0
@@ -101,10 +123,14 @@ def stream(megabytes: float) -> None:
         took = time.perf_counter() - t
         files = list((out / "job-0001").glob("page-*.png"))
         disk = sum(f.stat().st_size for f in files) / 1e6
-    print(f"stream: {sent / 1e6:.0f} MB of text ({sent // 48:,} lines, {sent // 48 * 32 * 25.4 / 203 / 1e6:.2f} km of "
-          f"paper, no cut) over TCP to `escpos809 emulate`, until recorded")
-    print(f"  {sent / 1e6 / took:.2f} MB/s ({took:.0f} s)   peak RSS {peak:.0f} MB (target <= 300)   "
-          f"{len(files):,} page files, {disk:.0f} MB on disk")
+    print(
+        f"stream: {sent / 1e6:.0f} MB of text ({sent // 48:,} lines, {sent // 48 * 32 * 25.4 / 203 / 1e6:.2f} km of "
+        f"paper, no cut) over TCP to `escpos809 emulate`, until recorded"
+    )
+    print(
+        f"  {sent / 1e6 / took:.2f} MB/s ({took:.0f} s)   peak RSS {peak:.0f} MB (target <= 300)   "
+        f"{len(files):,} page files, {disk:.0f} MB on disk"
+    )
 
 
 def confirmations(receipts: int) -> None:
@@ -122,8 +148,10 @@ def confirmations(receipts: int) -> None:
                 took = time.perf_counter() - t0
         lat = sorted(latencies)
         print(f"confirm: {receipts} receipts, each followed by GS r 1 and its reply (printed, page on disk)")
-        print(f"  {receipts / took:,.0f} receipts/s   latency p50 {lat[len(lat) // 2] * 1000:.1f} ms  "
-              f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms")
+        print(
+            f"  {receipts / took:,.0f} receipts/s   latency p50 {lat[len(lat) // 2] * 1000:.1f} ms  "
+            f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms"
+        )
         with VirtualPrinter(Path(d) / "slow", throttle=True) as vp:
             speed = vp.profile.speed_mm_s * vp.profile.dpi / 25.4
             paper = 12 * 32 / speed
@@ -134,8 +162,10 @@ def confirmations(receipts: int) -> None:
                     s.sendall(body + GS_R1)
                     assert s.recv(1) == b"\x00"
                     ratios.append((time.perf_counter() - t) / paper)
-        print(f"  throttled to {vp.profile.speed_mm_s} mm/s: reply after {statistics.median(ratios):.2f}x the "
-              f"receipt's paper time ({paper * 1000:.0f} ms; min {min(ratios):.2f}x, target >= 1.0)")
+        print(
+            f"  throttled to {vp.profile.speed_mm_s} mm/s: reply after {statistics.median(ratios):.2f}x the "
+            f"receipt's paper time ({paper * 1000:.0f} ms; min {min(ratios):.2f}x, target >= 1.0)"
+        )
 
 
 def main() -> None:

@@ -28,9 +28,13 @@ from pathlib import Path
 
 from escpos809.emulator import VirtualPrinter
 
-PARTIAL = (b"", b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty", b"GET /api/v1/jo",
-           b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
-           b"Content-Length: 100000\r\n\r\nHALF A BODY")
+PARTIAL = (
+    b"",
+    b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty",
+    b"GET /api/v1/jo",
+    b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 100000\r\n\r\nHALF A BODY",
+)
 
 
 def free_port() -> int:
@@ -56,14 +60,18 @@ def wait_up(port: int, proc: subprocess.Popen, log: Path) -> None:
 def start_service(tmp: Path, printer_uri: str, baseline: bool = False) -> tuple[subprocess.Popen, int]:
     port = free_port()
     config = tmp / "config.toml"
-    config.write_text(f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\n'
-                      f'retry_max_s = 0.5\n[printers]\ndefault = "{printer_uri}"\n')
+    config.write_text(
+        f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\n'
+        f'retry_max_s = 0.5\n[printers]\ndefault = "{printer_uri}"\n'
+    )
     env = {**os.environ, "ESCPOS809_CONFIG": str(config)}
     log = tmp / ("baseline.log" if baseline else "service.log")
     if baseline:  # the app under waitress's defaults (connection_limit 100, select(), 30 s checks)
-        code = ("import waitress; from escpos809_service.app import create_app; "
-                "from escpos809_service.config import load_service_config; "
-                f"waitress.serve(create_app(load_service_config()), host='127.0.0.1', port={port})")
+        code = (
+            "import waitress; from escpos809_service.app import create_app; "
+            "from escpos809_service.config import load_service_config; "
+            f"waitress.serve(create_app(load_service_config()), host='127.0.0.1', port={port})"
+        )
     else:
         code = "from escpos809.cli import main; main()"
     args = [sys.executable, "-c", code] + ([] if baseline else ["serve", "--port", str(port), "--log-level", "WARNING"])
@@ -104,8 +112,15 @@ def still_open(held: list[socket.socket]) -> int:
     return n
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers=None, timeout: float = 5,
-            conn: http.client.HTTPConnection | None = None) -> tuple[int, float]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers=None,
+    timeout: float = 5,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, float]:
     t = time.perf_counter()
     c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -160,11 +175,14 @@ def idle_load(port: int, counts: list[int], probes: int, vp: VirtualPrinter | No
             line = f"  idle {n:4d}: /healthz {text}  ({failed}, 5 s timeout)"
             if vp is not None:
                 body = b'{"type": "text", "text": "UNDER LOAD"}'
-                status, took = request(port, "POST", "/api/v1/printers/default/jobs", body,
-                                       {"Content-Type": "application/json"})
+                status, took = request(
+                    port, "POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"}
+                )
                 line += f"; a job {'accepted' if status == 202 else f'FAILED ({status})'} in {took * 1000:.1f} ms"
-            print(line + f"; {still_open(held)} of {n} still held (opened in {opened:.2f} s); "
-                  f"service RSS {rss_mb(pid):.0f} MB")
+            print(
+                line + f"; {still_open(held)} of {n} still held (opened in {opened:.2f} s); "
+                f"service RSS {rss_mb(pid):.0f} MB"
+            )
         finally:
             for s in held:
                 s.close()
@@ -176,10 +194,12 @@ def idle_load(port: int, counts: list[int], probes: int, vp: VirtualPrinter | No
 def refusals(port: int, n: int) -> None:
     print(f"\nrefusals ({n} requests each, one keep-alive connection; text/plain body, 20 bytes)")
     body = b"PWNED BY A WEB PAGE\n"
-    cases = [("cross-origin POST /jobs -> 403", {"Origin": "http://evil.example", "Content-Type": "text/plain"}),
-             ("Sec-Fetch-Site cross-site -> 403", {"Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain"}),
-             ("foreign Host POST /jobs -> 421", {"Host": "evil.example", "Content-Type": "text/plain"}),
-             ("accepted job (no Origin) -> 202", {"Content-Type": "text/plain"})]
+    cases = [
+        ("cross-origin POST /jobs -> 403", {"Origin": "http://evil.example", "Content-Type": "text/plain"}),
+        ("Sec-Fetch-Site cross-site -> 403", {"Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain"}),
+        ("foreign Host POST /jobs -> 421", {"Host": "evil.example", "Content-Type": "text/plain"}),
+        ("accepted job (no Origin) -> 202", {"Content-Type": "text/plain"}),
+    ]
     for label, headers in cases:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         times, statuses = [], set()

@@ -10,30 +10,48 @@ from PIL import Image
 from escpos809.demo import logo  # noqa: F401 - the reference logo (peers.md §6), shared with the demo
 
 ITEMS = [
-    ("Ladevorgang AC 22 kW", "0.00"), ("Energie 0-10 kWh @ 0,39", "3.90"), ("Energie 10-20 kWh @ 0,39", "3.90"),
-    ("Energie 20-23,456 kWh @ 0,39", "1.35"), ("Startgebühr", "1.00"), ("Standzeit 0-60 min", "0.00"),
-    ("Standzeit 60-95 min @ 0,10/min", "3.50"), ("Roaming-Aufschlag", "0.50"), ("Parkgebühr Zone B", "2.00"),
-    ("Rabatt Mitgliedschaft", "-1.00"), ("Kabelmiete Typ 2", "0.00"), ("Service-Pauschale", "0.25"),
+    ("Ladevorgang AC 22 kW", "0.00"),
+    ("Energie 0-10 kWh @ 0,39", "3.90"),
+    ("Energie 10-20 kWh @ 0,39", "3.90"),
+    ("Energie 20-23,456 kWh @ 0,39", "1.35"),
+    ("Startgebühr", "1.00"),
+    ("Standzeit 0-60 min", "0.00"),
+    ("Standzeit 60-95 min @ 0,10/min", "3.50"),
+    ("Roaming-Aufschlag", "0.50"),
+    ("Parkgebühr Zone B", "2.00"),
+    ("Rabatt Mitgliedschaft", "-1.00"),
+    ("Kabelmiete Typ 2", "0.00"),
+    ("Service-Pauschale", "0.25"),
 ]
 TOTALS = [("Zwischensumme", "15.40 €"), ("davon MwSt. 19%", "2.46 €")]
 QR_URL = "https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
 
 
 def two_col(left: str, right: str, cols: int = 48) -> str:
-    return left[:cols - len(right) - 1].ljust(cols - len(right)) + right
+    return left[: cols - len(right) - 1].ljust(cols - len(right)) + right
 
 
 def escpos809_document(logo_img: Image.Image):
     from escpos809 import document as d
 
     bold2 = d.Style(bold=True, width=2, height=2)
-    blocks = [d.ImageBlock(image=logo_img), d.Text("VOLTPARK CHARGING", bold2, "center"),
-              d.Text("Hauptstraße 12, 10115 Berlin\nLadepunkt DE*VPK*E0001*1", align="center"), d.Rule("-")]
+    blocks = [
+        d.ImageBlock(image=logo_img),
+        d.Text("VOLTPARK CHARGING", bold2, "center"),
+        d.Text("Hauptstraße 12, 10115 Berlin\nLadepunkt DE*VPK*E0001*1", align="center"),
+        d.Rule("-"),
+    ]
     blocks += [d.KeyValue(name, price + " €") for name, price in ITEMS]
     blocks += [d.Rule("-")] + [d.KeyValue(k, v) for k, v in TOTALS]
-    blocks += [d.KeyValue("SUMME", "15.40 €", d.Style(bold=True, height=2)), d.Feed(1),
-               d.Barcode("code128", "CHG2024000123", 64, 2, "below"), d.Feed(1), d.QR(QR_URL, 6, "M"),
-               d.Text("Danke für Ihren Besuch!", align="center"), d.Cut("full", 0)]
+    blocks += [
+        d.KeyValue("SUMME", "15.40 €", d.Style(bold=True, height=2)),
+        d.Feed(1),
+        d.Barcode("code128", "CHG2024000123", 64, 2, "below"),
+        d.Feed(1),
+        d.QR(QR_URL, 6, "M"),
+        d.Text("Danke für Ihren Besuch!", align="center"),
+        d.Cut("full", 0),
+    ]
     return d.Document(tuple(blocks))
 
 

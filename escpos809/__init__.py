@@ -37,14 +37,18 @@ def __getattr__(name: str):
         return _version()
     if name == "Printer":
         from .printer import Printer
+
         return Printer
     if name == "PrinterStatus":
         from .escpos.status import PrinterStatus
+
         return PrinterStatus
     if name == "load_profile":
         from .profile import load_profile
+
         return load_profile
     if name == "open_transport":
         from .transport import open_transport
+
         return open_transport
     raise AttributeError(f"module 'escpos809' has no attribute {name!r}")

@@ -37,9 +37,9 @@ def config_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
 class Config:
     """The config file's content and the ``ESCPOS809_*`` environment, as read at one moment."""
 
-    path: Path | None = None                                  # the file read; None: there was none
-    file: Mapping[str, Any] = field(default_factory=dict)     # the file, parsed
-    env: Mapping[str, str] = field(default_factory=dict)      # ESCPOS809_* variables
+    path: Path | None = None  # the file read; None: there was none
+    file: Mapping[str, Any] = field(default_factory=dict)  # the file, parsed
+    env: Mapping[str, str] = field(default_factory=dict)  # ESCPOS809_* variables
 
     def setting(self, name: str, flag: str | None = None) -> str | None:
         """A top-level setting by precedence: ``flag``, ``ESCPOS809_<NAME>``, the file."""
@@ -73,7 +73,7 @@ class Config:
     def env_table(self, name: str) -> dict[str, str]:
         """``ESCPOS809_<NAME>_<KEY>`` variables as ``{key: value}`` (key lower-cased)."""
         prefix = f"{ENV_PREFIX}{name.upper()}_"
-        return {k[len(prefix):].lower(): v for k, v in self.env.items() if k.startswith(prefix)}
+        return {k[len(prefix) :].lower(): v for k, v in self.env.items() if k.startswith(prefix)}
 
 
 def read_file(path: Path) -> dict[str, Any]:

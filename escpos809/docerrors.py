@@ -39,7 +39,7 @@ def _found(e, prefix: tuple = (), index: dict | None = None) -> Found:
     """A jsonschema error with its path put back into the document's coordinates."""
     path = list(e.absolute_path)
     for at, keep in (index or {}).items():  # (position in path) → original indices of a cut list
-        if len(path) > len(at) and tuple(path[:len(at)]) == at and isinstance(path[len(at)], int):
+        if len(path) > len(at) and tuple(path[: len(at)]) == at and isinstance(path[len(at)], int):
             path[len(at)] = keep[path[len(at)]]
     return Found(prefix + tuple(path), e.validator, e.validator_value, e.instance, e.message)
 
@@ -101,15 +101,24 @@ class Explainer:
             out += self._block(blocks[i], i)
         if len(bad) > MAX_EXPLAINED:
             more = len(bad) - MAX_EXPLAINED
-            out.append(Found(("blocks",), "more", more, None,
-                             f"{more:,} more invalid block{'s' if more > 1 else ''} (the first "
-                             f"{MAX_EXPLAINED} are explained)"))
+            out.append(
+                Found(
+                    ("blocks",),
+                    "more",
+                    more,
+                    None,
+                    f"{more:,} more invalid block{'s' if more > 1 else ''} (the first {MAX_EXPLAINED} are explained)",
+                )
+            )
         return out
 
     def _block(self, block: Any, i: int) -> list[Found]:
         if not isinstance(block, dict):
-            return [Found(("blocks", i), "type", "object", _small(block),
-                          f"a block must be an object, not {kind_of(block)}")]
+            return [
+                Found(
+                    ("blocks", i), "type", "object", _small(block), f"a block must be an object, not {kind_of(block)}"
+                )
+            ]
         own: list[Found] = []
         index: dict[tuple, list[int]] = {}
         cut = dict(block)
@@ -125,8 +134,9 @@ class Explainer:
         # paths of the copy are ("blocks", 0, …): the index map is relative to the block
         shifted = {("blocks", 0) + at: keep for at, keep in index.items()}
         found = [_found(e, (), shifted) for e in errors if list(e.absolute_path)[:2] == ["blocks", 0]]
-        return [Found(("blocks", i) + f.path[2:], f.validator, f.validator_value, f.instance, f.message)
-                for f in found] + [Found(("blocks", i) + f.path, *_rest(f)) for f in own]
+        return [
+            Found(("blocks", i) + f.path[2:], f.validator, f.validator_value, f.instance, f.message) for f in found
+        ] + [Found(("blocks", i) + f.path, *_rest(f)) for f in own]
 
     def _props(self, block: dict) -> dict:
         """The schema's properties for this block's type ({} for an unknown type)."""
@@ -144,8 +154,7 @@ class Explainer:
                 pointer = f"#/$defs/{kind}/properties/{key}/items" if isinstance(spec.get("items"), dict) else None
                 yield key, pointer, spec.get("maxItems")
 
-    def _cut(self, items: list, pointer: str | None, limit: int | None, at: tuple, own: list,
-             index: dict) -> list:
+    def _cut(self, items: list, pointer: str | None, limit: int | None, at: tuple, own: list, index: dict) -> list:
         """A list cut down to what explains it: its first invalid items (its first items when
         nothing says which are invalid); too many items is an error of its own; lists inside
         it are cut the same way."""
@@ -157,8 +166,9 @@ class Explainer:
             keep = [j for j, item in enumerate(items) if not valid(item)][:SHORT] or keep
         index[at] = keep
         item_limit = self._node(*pointer[2:].split("/")).get("maxItems") if pointer else None
-        return [self._cut(items[j], None, item_limit, at + (j,), own, index) if _long(items[j]) else items[j]
-                for j in keep]
+        return [
+            self._cut(items[j], None, item_limit, at + (j,), own, index) if _long(items[j]) else items[j] for j in keep
+        ]
 
 
 def _long(value: Any) -> bool:

@@ -24,7 +24,7 @@ class Style:
     bold: bool = False
     underline: int = 0
     invert: bool = False
-    font: str | None = None      # None: the document's font
+    font: str | None = None  # None: the document's font
     width: int = 1
     height: int = 1
 
@@ -40,7 +40,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Column:
-    width: float            # characters (int >= 1) or a fraction of the line (0 < w <= 1)
+    width: float  # characters (int >= 1) or a fraction of the line (0 < w <= 1)
     align: Align = "left"
 
 
@@ -71,7 +71,7 @@ class KeyValue:
 
 @dataclass(frozen=True)
 class ImageBlock:
-    data: bytes | None = None       # encoded image file (PNG, JPEG, …)
+    data: bytes | None = None  # encoded image file (PNG, JPEG, …)
     path: str | None = None
     width: int | None = None
     dither: str = "floyd-steinberg"
@@ -241,7 +241,7 @@ def validate(data: Any) -> list[tuple[str, str]]:
     if isinstance(blocks, list) and not data.get("allow_raw") and not any(p == "blocks" for p, _ in out):
         for i, b in enumerate(blocks):
             if isinstance(b, dict) and b.get("type") == "raw":
-                out.append((f"blocks/{i}", "raw blocks need \"allow_raw\": true in the document"))
+                out.append((f"blocks/{i}", 'raw blocks need "allow_raw": true in the document'))
     return out
 
 
@@ -266,16 +266,22 @@ def _block(b: dict, path: str) -> Block:
         return Text(b["text"], _style(b), wrap=b.get("wrap", True), **common)
     if t == "columns":
         cols = tuple(Column(c["width"], c.get("align", "left")) for c in b["columns"])
-        return Columns(cols, tuple(tuple(r) for r in b["rows"]), tuple(b["header"]) if "header" in b else None,
-                       b.get("gap", 1), _style(b))
+        return Columns(
+            cols,
+            tuple(tuple(r) for r in b["rows"]),
+            tuple(b["header"]) if "header" in b else None,
+            b.get("gap", 1),
+            _style(b),
+        )
     if t == "rule":
         return Rule(b.get("char", "-"), _style(b))
     if t == "kv":
         return KeyValue(b["key"], b["value"], _style(b))
     if t == "image":
         data = _bytes(b, path, "not valid base64") if "base64" in b else None
-        return ImageBlock(data, b.get("path"), b.get("width"), b.get("dither", "floyd-steinberg"),
-                          b.get("threshold", 128), **common)
+        return ImageBlock(
+            data, b.get("path"), b.get("width"), b.get("dither", "floyd-steinberg"), b.get("threshold", 128), **common
+        )
     if t == "qr":
         return QR(b["data"], b.get("size", 6), b.get("ec", "M"), b.get("native", True), **common)
     if t == "barcode":
@@ -317,13 +323,20 @@ def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[
                 try:
                     with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
                         if img.width * img.height > MAX_SOURCE_PIXELS:
-                            out.append((path, f"image is {img.width}x{img.height}; "
-                                              f"at most {MAX_SOURCE_PIXELS:,} pixels"))
+                            out.append(
+                                (path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels")
+                            )
                 except FileNotFoundError:  # src is a path: bytes are never "not found"
                     out.append((f"{path}/path", f"no such image file {src!s}"))
                 except (UnidentifiedImageError, OSError) as exc:
-                    out.append((path, "not a readable image (PNG, JPEG, GIF, BMP, …)" if isinstance(src, bytes)
-                                else f"cannot read image {src}: {exc}"))
+                    out.append(
+                        (
+                            path,
+                            "not a readable image (PNG, JPEG, GIF, BMP, …)"
+                            if isinstance(src, bytes)
+                            else f"cannot read image {src}: {exc}",
+                        )
+                    )
         except ValueError as exc:
             out.append((f"{path}/data", str(exc)))
     return out

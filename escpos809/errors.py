@@ -20,13 +20,13 @@ from enum import IntEnum
 class CupsStatus(IntEnum):
     """CUPS backend exit statuses (``cups/backend.h``), and what cupsd does with each."""
 
-    OK = 0               # job done
-    FAILED = 1           # the queue's error policy decides (install sets retry-job)
+    OK = 0  # job done
+    FAILED = 1  # the queue's error policy decides (install sets retry-job)
     AUTH_REQUIRED = 2
-    HOLD = 3             # job held until a person releases it
-    STOP = 4             # queue stopped with the message, job kept
+    HOLD = 3  # job held until a person releases it
+    STOP = 4  # queue stopped with the message, job kept
     CANCEL = 5
-    RETRY = 6            # job retried after JobRetryInterval
+    RETRY = 6  # job retried after JobRetryInterval
     RETRY_CURRENT = 7
 
 

@@ -238,8 +238,9 @@ class Layout:
         from .raster import dither_mode, rasterize
 
         if b.image is not None:
-            return Raster(*rasterize(b.image, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold),
-                          align=b.align)
+            return Raster(
+                *rasterize(b.image, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold), align=b.align
+            )
         src: io.BytesIO | Path
         if b.data is not None:
             src = io.BytesIO(b.data)
@@ -250,8 +251,9 @@ class Layout:
             raise ValueError("an image block needs data, a path or an image")
         with Image.open(src) as img:
             img.load()
-            return Raster(*rasterize(img, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold),
-                          align=b.align)
+            return Raster(
+                *rasterize(img, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold), align=b.align
+            )
 
     def qr_image(self, b: d.QR) -> Raster:
         from PIL import Image
@@ -269,8 +271,9 @@ class Layout:
         img.putdata([0 if v else 1 for row in matrix for v in row])
         img = img.resize((n * b.size, n * b.size), Image.Resampling.NEAREST)
         if img.width > self.profile.width_dots:
-            raise ValueError(f"QR code is {img.width} dots wide at size {b.size}; "
-                             f"the paper has {self.profile.width_dots}")
+            raise ValueError(
+                f"QR code is {img.width} dots wide at size {b.size}; the paper has {self.profile.width_dots}"
+            )
         return Raster(*pack(img), align=b.align)
 
 
@@ -332,7 +335,9 @@ def table(b: d.Columns, total: int) -> list[str]:
     for row in rows:
         cells = [wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
         for k in range(max(len(c) for c in cells)):
-            parts = [pad(c[k] if k < len(c) else "", w, col.align)
-                     for c, w, col in zip(cells, widths, b.columns, strict=True)]
+            parts = [
+                pad(c[k] if k < len(c) else "", w, col.align)
+                for c, w, col in zip(cells, widths, b.columns, strict=True)
+            ]
             lines.append(sep.join(parts).rstrip())
     return lines

@@ -45,8 +45,9 @@ def _addr(name: str, value: str) -> ipaddress.IPv4Address:
         raise InvalidData(f"{name} {value!r} is not an IPv4 address (like 192.168.1.50)") from None
 
 
-def plan(ip: str | None, mask: str | None = None, gateway: str | None = None, dhcp: bool = False,
-         method: str = "91ip") -> NetPlan:
+def plan(
+    ip: str | None, mask: str | None = None, gateway: str | None = None, dhcp: bool = False, method: str = "91ip"
+) -> NetPlan:
     """Check a set-IP request before anything is sent; raises InvalidData with the reason."""
     if method not in METHODS:
         raise InvalidData(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -55,9 +56,17 @@ def plan(ip: str | None, mask: str | None = None, gateway: str | None = None, dh
             raise InvalidData("--dhcp takes no static address, mask or gateway: give one or the other")
         if method not in ("xp-netall", "xp-udp"):
             raise InvalidData("only --method xp-netall or xp-udp can switch DHCP on")
-        return NetPlan(None, None, None, True, method,
-                       ["with DHCP on, the printer's next address comes from your DHCP server; "
-                        "find it with `escpos809 discover` or the self-test page"])
+        return NetPlan(
+            None,
+            None,
+            None,
+            True,
+            method,
+            [
+                "with DHCP on, the printer's next address comes from your DHCP server; "
+                "find it with `escpos809 discover` or the self-test page"
+            ],
+        )
     if not ip:
         raise InvalidData("give the new IP address, or --dhcp")
     addr = _addr("IP", ip)
@@ -83,11 +92,15 @@ def plan(ip: str | None, mask: str | None = None, gateway: str | None = None, dh
     warnings = []
     if method in ("91ip", "22"):
         if mask or gateway:
-            raise InvalidData(f"--method {method} sets the IP only; use --method xp-netall or xp-udp "
-                              "to set mask and gateway in one command")
+            raise InvalidData(
+                f"--method {method} sets the IP only; use --method xp-netall or xp-udp "
+                "to set mask and gateway in one command"
+            )
         forced = ipaddress.IPv4Address(int(net.network_address) | 1) if net.prefixlen <= 30 else None
-        warnings.append(f"the firmware may force the gateway to {forced or 'a.b.c.1'} and switch DHCP off; "
-                        "it prints the new settings and restarts")
+        warnings.append(
+            f"the firmware may force the gateway to {forced or 'a.b.c.1'} and switch DHCP off; "
+            "it prints the new settings and restarts"
+        )
     if method in ("xp-netall", "xp-udp") and gw is None:
         gw = ipaddress.IPv4Address(int(net.network_address) | 1)
         warnings.append(f"no --gateway given: using {gw}")
@@ -111,8 +124,9 @@ def save_packet(p: NetPlan, mac: str) -> bytes:
     return vendor.save_request(vendor.NetSettings(mac, str(p.ip or zero), p.mask, str(p.gateway or zero), p.dhcp))
 
 
-def discover(target: str = "255.255.255.255", port: int = 9000, timeout: float = 2.0,
-             bind: str = "0.0.0.0") -> list[vendor.NetSettings]:
+def discover(
+    target: str = "255.255.255.255", port: int = 9000, timeout: float = 2.0, bind: str = "0.0.0.0"
+) -> list[vendor.NetSettings]:
     """Broadcast ``XP0001FIND`` and collect ``XP0001FOUND`` replies until ``timeout``."""
     found: dict[str, vendor.NetSettings] = {}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -34,8 +34,11 @@ class Printer:
         if isinstance(target, Transport):
             self.transport = target
         else:
-            defaults = {k: v for k, v in self.profile.transport.items()
-                        if k in ("write_timeout_s", "read_timeout_s", "chunk_bytes")}
+            defaults = {
+                k: v
+                for k, v in self.profile.transport.items()
+                if k in ("write_timeout_s", "read_timeout_s", "chunk_bytes")
+            }
             kw = {"chunk_bytes": defaults.get("chunk_bytes", 4096)}
             if "write_timeout_s" in defaults:
                 kw["write_timeout"] = defaults["write_timeout_s"]
@@ -82,8 +85,7 @@ class Printer:
         self.transport.write(data)
 
     # --- status ---------------------------------------------------------------------------------
-    def status(self, timeout: float | None = None, drain: bool = True,
-               strict: bool = False) -> PrinterStatus:
+    def status(self, timeout: float | None = None, drain: bool = True, strict: bool = False) -> PrinterStatus:
         """Ask ``DLE EOT 1..4`` after draining stale input. Any silence gives ``known=False``
         with the reason; this never reports "OK" without the printer saying so.
 
@@ -145,8 +147,14 @@ class Printer:
             raise ValueError("no job is waiting for a confirmation")
         return self._next_reply(timeout, confirmation=True)
 
-    def confirm(self, budget: float, *, wait_s: float = float("inf"), poll_s: float = 1.0,
-                on_status: Callable[[PrinterStatus], bool] | None = None) -> int:
+    def confirm(
+        self,
+        budget: float,
+        *,
+        wait_s: float = float("inf"),
+        poll_s: float = 1.0,
+        on_status: Callable[[PrinterStatus], bool] | None = None,
+    ) -> int:
         """Wait for the oldest outstanding job's confirmation and return its reply byte, asking
         the real-time status every ``poll_s`` meanwhile. A printer that says it cannot print
         (paper out, cover open) holds the job: the wait goes on (the ``budget`` clock restarts
@@ -164,18 +172,23 @@ class Printer:
             st = self.status(strict=True)
             go_on = on_status(st) if on_status else True
             if not st.known:
-                raise PrinterTimeout(f"{self.uri}: the printer stopped answering while a job was on its way "
-                                     f"({st.reason}); it may not have printed")
+                raise PrinterTimeout(
+                    f"{self.uri}: the printer stopped answering while a job was on its way "
+                    f"({st.reason}); it may not have printed"
+                )
             if not st.ready:
                 deadline = time.monotonic() + budget
                 if not go_on or time.monotonic() > give_up:
-                    raise JobNotConfirmed(f"{self.uri}: printer not ready: {', '.join(st.problems())}; the job waits "
-                                          "in the printer and prints when that is fixed (not confirmed)")
+                    raise JobNotConfirmed(
+                        f"{self.uri}: printer not ready: {', '.join(st.problems())}; the job waits "
+                        "in the printer and prints when that is fixed (not confirmed)"
+                    )
             elif time.monotonic() > deadline:
                 raise JobUnconfirmed(
                     f"{self.uri}: the printer took the job but did not confirm it within {budget:.0f} s (it "
                     "answers DLE EOT, not GS r 1); it may or may not have printed. A model that cannot "
-                    "confirm needs commands.confirm = \"none\" in its profile")
+                    'confirm needs commands.confirm = "none" in its profile'
+                )
 
     def confirm_budget(self, data: bytes = b"", *, size: int = 0, line_feeds: int = 0) -> float:
         """Seconds a printer may take to confirm a job (``data``, or one streamed elsewhere of
@@ -244,16 +257,18 @@ class Printer:
     def drawer(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         self.send(commands.drawer_kick(pin, on_ms, off_ms))
 
-    def print_job(self, data: bytes, *, wait_s: float = float("inf"),
-                  on_status: Callable[[PrinterStatus], bool] | None = None) -> bool:
+    def print_job(
+        self, data: bytes, *, wait_s: float = float("inf"), on_status: Callable[[PrinterStatus], bool] | None = None
+    ) -> bool:
         """Send one job and return once the printer confirms it printed (True), or at once when
         it cannot confirm (a write-only link, a model without ``GS r``: False, delivered only).
         Raises as :meth:`confirm` when the confirmation does not come."""
         self.send(data)
         return self.confirm_sent(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
 
-    def confirm_sent(self, budget: float, *, wait_s: float = float("inf"),
-                     on_status: Callable[[PrinterStatus], bool] | None = None) -> bool:
+    def confirm_sent(
+        self, budget: float, *, wait_s: float = float("inf"), on_status: Callable[[PrinterStatus], bool] | None = None
+    ) -> bool:
         """The job's bytes are sent: put ``GS r 1`` behind them and wait for its answer (True,
         see :meth:`confirm`). False, with :attr:`unconfirmed_reason`, when this printer cannot
         confirm: a link that cannot read, a model without ``GS r``, or a printer that answers
@@ -262,7 +277,7 @@ class Printer:
         if not self.transport.can_read:
             self.unconfirmed_reason = "the link cannot read replies"
         elif not self.confirms:
-            self.unconfirmed_reason = "the profile says this model cannot confirm (commands.confirm = \"none\")"
+            self.unconfirmed_reason = 'the profile says this model cannot confirm (commands.confirm = "none")'
         elif not self._heard and not self.status(strict=True).known:  # a lost link raises
             self.unconfirmed_reason = "the printer answers nothing on this link (no reply to DLE EOT)"
         if self.unconfirmed_reason:

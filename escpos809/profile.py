@@ -99,15 +99,11 @@ def _builtin_text(name: str) -> str:
     try:
         return resources.files("escpos809.profiles").joinpath(f"{name}.toml").read_text("utf-8")
     except FileNotFoundError:
-        raise ProfileError(
-            f"no built-in profile {name!r}; built-in: {', '.join(builtin_profiles())}"
-        ) from None
+        raise ProfileError(f"no built-in profile {name!r}; built-in: {', '.join(builtin_profiles())}") from None
 
 
 def builtin_profiles() -> list[str]:
-    return sorted(
-        p.name[:-5] for p in resources.files("escpos809.profiles").iterdir() if p.name.endswith(".toml")
-    )
+    return sorted(p.name[:-5] for p in resources.files("escpos809.profiles").iterdir() if p.name.endswith(".toml"))
 
 
 def _raw(source: str, depth: int = 0) -> dict:

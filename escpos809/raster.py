@@ -80,8 +80,13 @@ def _check(dither: str, threshold: int) -> None:
         raise ValueError(f"threshold must be 0-255, got {threshold}")
 
 
-def to_mono(image: Image.Image, max_width: int, width: int | None = None,
-            dither: Dither = "floyd-steinberg", threshold: int = 128) -> Image.Image:
+def to_mono(
+    image: Image.Image,
+    max_width: int,
+    width: int | None = None,
+    dither: Dither = "floyd-steinberg",
+    threshold: int = 128,
+) -> Image.Image:
     """Flatten transparency onto white, scale to ``width`` (or down to ``max_width``), and
     reduce to Pillow mode ``"1"`` with Floyd–Steinberg or a fixed threshold."""
     _check(dither, threshold)
@@ -110,8 +115,13 @@ def pack(mono: Image.Image) -> tuple[int, int, bytes]:
     return width_bytes, mono.height, np.invert(np.packbits(rows, axis=1)).tobytes()
 
 
-def rasterize(image: Image.Image, max_width: int, width: int | None = None,
-              dither: Dither = "floyd-steinberg", threshold: int = 128) -> tuple[int, int, bytes]:
+def rasterize(
+    image: Image.Image,
+    max_width: int,
+    width: int | None = None,
+    dither: Dither = "floyd-steinberg",
+    threshold: int = 128,
+) -> tuple[int, int, bytes]:
     """:func:`to_mono` then :func:`pack`, with large images split into horizontal strips that
     are dithered and packed on several cores (Pillow and numpy release the GIL).
 
@@ -131,7 +141,7 @@ def rasterize(image: Image.Image, max_width: int, width: int | None = None,
         lead = min(cuts[i], STRIP_LEAD_ROWS if dither == "floyd-steinberg" else 0)
         mono = _binarize(gray.crop((0, cuts[i] - lead, gray.width, cuts[i + 1])), dither, threshold)
         width_bytes, _, data = pack(mono)
-        return data[lead * width_bytes:]
+        return data[lead * width_bytes :]
 
     data = b"".join(pool.map(strip, range(strips)))
     return (gray.width + 7) // 8, gray.height, data
@@ -143,13 +153,19 @@ def raster_bands(width_bytes: int, rows: int, data: bytes, band_rows: int) -> by
         raise ValueError("band_rows must be >= 1")
     step = width_bytes * band_rows
     return b"".join(
-        raster_image(width_bytes, min(band_rows, rows - start), data[start * width_bytes:start * width_bytes + step])
+        raster_image(width_bytes, min(band_rows, rows - start), data[start * width_bytes : start * width_bytes + step])
         for start in range(0, rows, band_rows)
     )
 
 
-def image_to_escpos(image: Image.Image, max_width: int, band_rows: int, width: int | None = None,
-                    dither: Dither = "floyd-steinberg", threshold: int = 128) -> bytes:
+def image_to_escpos(
+    image: Image.Image,
+    max_width: int,
+    band_rows: int,
+    width: int | None = None,
+    dither: Dither = "floyd-steinberg",
+    threshold: int = 128,
+) -> bytes:
     """One call from a Pillow image to the printer's raster bands (no padding to full width:
     centre with ``ESC a 1`` instead)."""
     return raster_bands(*rasterize(image, max_width, width, dither, threshold), band_rows)

@@ -31,12 +31,12 @@ from .errors import InvalidData, InvalidInput
 class Limits:
     """What a JSON text may hold. The defaults suit receipt jobs and OCPP frames alike."""
 
-    max_bytes: int = 8 << 20            # the whole text, UTF-8
-    max_depth: int = 32                 # arrays and objects inside each other
-    max_number_chars: int = 40          # one number literal, sign, point and exponent included
-    max_string_bytes: int = 16 << 20    # one string literal as sent (escapes included)
-    max_values: int = 500_000           # values in arrays plus members of objects, all together
-    max_containers: int = 100_000       # arrays + objects in the whole text
+    max_bytes: int = 8 << 20  # the whole text, UTF-8
+    max_depth: int = 32  # arrays and objects inside each other
+    max_number_chars: int = 40  # one number literal, sign, point and exponent included
+    max_string_bytes: int = 16 << 20  # one string literal as sent (escapes included)
+    max_values: int = 500_000  # values in arrays plus members of objects, all together
+    max_containers: int = 100_000  # arrays + objects in the whole text
 
 
 DEFAULT = Limits()
@@ -70,8 +70,10 @@ _NOT_MARKS = bytes(b for b in range(256) if b not in b",:[{")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # a surrogate escape that is not half of a high+low pair (it may also hit an escaped
 # backslash followed by "ud800": the exact check after parsing then finds nothing)
-_LONE_ESCAPE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|"
-                          rb"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_LONE_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|"
+    rb"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 def _where(data: bytes, offset: int) -> str:
@@ -125,8 +127,10 @@ def _prescan(data: bytes, limits: Limits) -> int:
     if len(data) > limits.max_string_bytes:  # only then can one string be too long
         longest = max(_STRING.finditer(data), key=lambda m: m.end() - m.start(), default=None)
         if longest is not None and longest.end() - longest.start() - 2 > limits.max_string_bytes:
-            raise JsonBeyondLimits(f"a string of {longest.end() - longest.start() - 2:,} bytes at "
-                                   f"{_where(data, longest.start())}; at most {limits.max_string_bytes:,}")
+            raise JsonBeyondLimits(
+                f"a string of {longest.end() - longest.start() - 2:,} bytes at "
+                f"{_where(data, longest.start())}; at most {limits.max_string_bytes:,}"
+            )
     marks = data.translate(None, _NOT_MARKS)  # one pass; the counts then run over far fewer bytes
     values = marks.count(b",") + marks.count(b":") + 1
     openers = marks.count(b"[") + marks.count(b"{")
@@ -174,7 +178,7 @@ MAX_EXPONENT = 99
 
 def _float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value) or (value and not 10.0 ** -MAX_EXPONENT <= abs(value) < 10.0 ** (MAX_EXPONENT + 1)):
+    if not math.isfinite(value) or (value and not 10.0**-MAX_EXPONENT <= abs(value) < 10.0 ** (MAX_EXPONENT + 1)):
         raise JsonBeyondLimits(f"number {text} is out of range (at most 10**±{MAX_EXPONENT})")
     return value
 
@@ -238,8 +242,9 @@ def check_text(value: Any, field: str, max_chars: int, *, control: bool = False)
 
 def kind_of(value: Any) -> str:
     """What a parsed JSON value is, in words: "an object", "an array", "a number", …"""
-    return {dict: "an object", list: "an array", bool: "a boolean", type(None): "null",
-            str: "a string"}.get(type(value), "a number")
+    return {dict: "an object", list: "an array", bool: "a boolean", type(None): "null", str: "a string"}.get(
+        type(value), "a number"
+    )
 
 
 def shown(value: Any) -> str:
@@ -248,8 +253,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:30] + "…"
 
 
-def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False,
-          surrogates: bool = False) -> Any:
+def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False, surrogates: bool = False) -> Any:
     """Parse JSON text within ``limits``; :class:`JsonRefused` says what is wrong and where.
 
     ``exact`` gives numbers with a fraction or exponent as :class:`~decimal.Decimal` (money,

@@ -16,8 +16,8 @@ from .errors import InvalidDocument
 
 #: a filled template may not grow past these: ``repeat`` inside ``repeat`` and ``{name}``
 #: many times over a long value would otherwise turn a small request into gigabytes
-MAX_LIST = 2000                 # items one list may grow to (the schema's blocks maxItems)
-MAX_FILLED_CHARS = 16_000_000   # characters of text the filled template may hold in all
+MAX_LIST = 2000  # items one list may grow to (the schema's blocks maxItems)
+MAX_FILLED_CHARS = 16_000_000  # characters of text the filled template may hold in all
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}|\{|\}")
 
@@ -45,6 +45,7 @@ def _fill_str(text: str, values: MutableMapping[str, Any], path: str, budget: _B
         if m.group(1) is None:
             raise InvalidDocument([(path, f"unmatched {tok!r} in {text[:80]!r} (write {tok * 2} for a literal brace)")])
         return budget.spend(_lookup(values, m.group(1), path), path)
+
     return _FIELD.sub(sub, text) if "{" in text or "}" in text else budget.spend(text, path)
 
 
@@ -57,8 +58,9 @@ class _Budget:
     def spend(self, text: str, path: str) -> str:
         self.chars -= len(text)
         if self.chars < 0:
-            raise InvalidDocument([(path, f"the filled template would hold more than {MAX_FILLED_CHARS:,} "
-                                          "characters of text")])
+            raise InvalidDocument(
+                [(path, f"the filled template would hold more than {MAX_FILLED_CHARS:,} characters of text")]
+            )
         return text
 
 
@@ -84,8 +86,15 @@ def _fill(node: Any, values: MutableMapping[str, Any], path: str, budget: _Budge
 def _repeat(block: dict, values: MutableMapping[str, Any], path: str, budget: _Budget) -> list:
     unknown = set(block) - {"repeat", "as", "blocks"}
     if unknown or not isinstance(block.get("blocks"), list) or not isinstance(block["repeat"], str):
-        raise InvalidDocument([(path, 'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'
-                                + (f"; unknown {sorted(unknown)}" if unknown else ""))])
+        raise InvalidDocument(
+            [
+                (
+                    path,
+                    'repeat needs {"repeat": "list.name", "as": "item", "blocks": [...]}'
+                    + (f"; unknown {sorted(unknown)}" if unknown else ""),
+                )
+            ]
+        )
     name = block.get("as", "item")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise InvalidDocument([(f"{path}/as", f"{str(name)[:40]!r} is not a name (letters, digits and _)")])
@@ -119,6 +128,7 @@ def placeholders(node: Any) -> list[str]:
         elif isinstance(n, list):
             for v in n:
                 walk(v)
+
     walk(node)
     return list(found)
 

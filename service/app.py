@@ -37,11 +37,23 @@ class Service:
         self.store = JobStore(config.database)
         recovered = self.store.recover(config.on_restart)
         if recovered:
-            log.warning("jobs interrupted by the last stop: %s (%s)", ", ".join(recovered),
-                        "reprinting, marked" if config.on_restart == "reprint" else "held for release")
-        self.workers = {name: Worker(name, uri, self.store, self.profile, poll_s=config.poll_s,
-                                     backoff=(0.5, config.retry_max_s), require_status=config.require_status)
-                        for name, uri in config.printers.items()}
+            log.warning(
+                "jobs interrupted by the last stop: %s (%s)",
+                ", ".join(recovered),
+                "reprinting, marked" if config.on_restart == "reprint" else "held for release",
+            )
+        self.workers = {
+            name: Worker(
+                name,
+                uri,
+                self.store,
+                self.profile,
+                poll_s=config.poll_s,
+                backoff=(0.5, config.retry_max_s),
+                require_status=config.require_status,
+            )
+            for name, uri in config.printers.items()
+        }
         self.ocpp = self._ocpp_ingest()
         self._stopped = threading.Event()
 
@@ -54,13 +66,17 @@ class Service:
         from . import jobs
 
         cfg, printer = self.config.ocpp or OcppConfig(), self.config.ocpp_printer
-        database = ":memory:" if str(self.config.database) == ":memory:" else \
-            str(Path(self.config.database).with_name("ocpp.db"))
+        database = (
+            ":memory:"
+            if str(self.config.database) == ":memory:"
+            else str(Path(self.config.database).with_name("ocpp.db"))
+        )
 
         def sink(key: str, doc: dict, summary: Summary, reprint: bool) -> str:
             built = jobs.receipt({"document": doc}, self.profile)
             job, _ = self.store.submit(printer, built.kind, built.payload, built.data, key)
             return job.id
+
         return Ingest(cfg, database, sink)
 
     def start(self) -> Service:
@@ -78,8 +94,9 @@ class Service:
             w.request_stop()
         for w in self.workers.values():
             if not w.stop(timeout):
-                log.warning("printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name,
-                            w.current)
+                log.warning(
+                    "printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name, w.current
+                )
         self.ocpp.close()
         self.store.close()
 
@@ -106,7 +123,8 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     # Host and Origin checks, CORS for configured origins: before anything else runs
     # (Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method)
     app.wsgi_app = WebSafety(  # type: ignore[method-assign]
-        app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins)
+        app.wsgi_app, HostPolicy(config.host, config.server_names), config.allowed_origins
+    )
     if start:
         service.start()
     return app

@@ -31,13 +31,13 @@ class ServiceConfig:
     printers: dict[str, str] = field(default_factory=dict)
     profile: str | None = None
     max_body_bytes: int = 8 * 1024 * 1024
-    on_restart: str = "reprint"          # or "hold": a job cut short by a crash waits for a person
+    on_restart: str = "reprint"  # or "hold": a job cut short by a crash waits for a person
     zeroconf: bool = True
     poll_s: float = 2.0
     retry_max_s: float = 30.0
     threads: int = 8
-    require_status: bool = True          # a printer that can answer status must, before a job is sent
-    ocpp: OcppConfig | None = None       # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
+    require_status: bool = True  # a printer that can answer status must, before a job is sent
+    ocpp: OcppConfig | None = None  # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
     # web safety (service/websafety.py): browser origins (scheme://host[:port]) that may change
     # state and get CORS; Host names answered besides the bind address and localhost
     allowed_origins: list[str] = field(default_factory=list)
@@ -51,7 +51,7 @@ class ServiceConfig:
     @property
     def ocpp_printer(self) -> str:
         """The printer charging receipts go to: [ocpp] printer, else the first one."""
-        return (self.ocpp.printer if self.ocpp and self.ocpp.printer else next(iter(self.printers), "default"))
+        return self.ocpp.printer if self.ocpp and self.ocpp.printer else next(iter(self.printers), "default")
 
     def check(self) -> None:
         """Refuse settings that would be unsafe or cannot work, with a message that says why."""
@@ -60,13 +60,16 @@ class ServiceConfig:
         if not 0 <= self.port <= 65535:
             raise Escpos809Error(f"service.port must be 0-65535, not {self.port}")
         if not self.loopback and not self.token:
-            raise Escpos809Error(f"listening on {self.host} exposes the printers: set a token "
-                                 "(service.token, ESCPOS809_SERVICE_TOKEN or --token)")
+            raise Escpos809Error(
+                f"listening on {self.host} exposes the printers: set a token "
+                "(service.token, ESCPOS809_SERVICE_TOKEN or --token)"
+            )
         if self.token is not None and len(self.token) < 16:
             raise Escpos809Error("the service token must be at least 16 characters")
         if self.ocpp and self.ocpp.printer and self.ocpp.printer not in self.printers:
-            raise Escpos809Error(f"[ocpp] printer {self.ocpp.printer!r} is not one of the [printers] "
-                                 f"({', '.join(self.printers)})")
+            raise Escpos809Error(
+                f"[ocpp] printer {self.ocpp.printer!r} is not one of the [printers] ({', '.join(self.printers)})"
+            )
         from .websafety import BadSetting, check_server_name, normalize_origin
 
         for key, check in (("allowed_origins", normalize_origin), ("server_names", check_server_name)):
@@ -107,13 +110,27 @@ def load_service_config(config: Config | None = None, **flags) -> ServiceConfig:
     flags given (None = not given)."""
     config = load() if config is None else config
     file = config.file
-    merged = {**config.table("service"), **config.env_table("service"),
-              **{k: v for k, v in flags.items() if v is not None}}
+    merged = {
+        **config.table("service"),
+        **config.env_table("service"),
+        **{k: v for k, v in flags.items() if v is not None},
+    }
     cfg = ServiceConfig()
-    for key, conv in (("host", str), ("port", int), ("token", str), ("database", Path), ("profile", str),
-                      ("max_body_bytes", int), ("on_restart", str), ("poll_s", float), ("retry_max_s", float),
-                      ("threads", int), ("connection_limit", int), ("header_timeout_s", float),
-                      ("idle_timeout_s", float)):
+    for key, conv in (
+        ("host", str),
+        ("port", int),
+        ("token", str),
+        ("database", Path),
+        ("profile", str),
+        ("max_body_bytes", int),
+        ("on_restart", str),
+        ("poll_s", float),
+        ("retry_max_s", float),
+        ("threads", int),
+        ("connection_limit", int),
+        ("header_timeout_s", float),
+        ("idle_timeout_s", float),
+    ):
         if key in merged:
             try:
                 setattr(cfg, key, conv(merged[key]))

@@ -25,10 +25,22 @@ PRINTER_TYPE, RESERVE_TYPE = "_pdl-datastream._tcp.local.", "_printer._tcp.local
 def printer_txt(profile: Profile, name: str, note: str = "") -> dict[str, str]:
     """Bonjour Printing 1.2.1 keys for a raw ESC/POS port."""
     make, _, model = profile.name.partition(" ")
-    return {"txtvers": "1", "qtotal": "1", "ty": profile.name, "product": f"({model})",
-            "pdl": "application/vnd.escpos", "note": note or name, "priority": "50", "usb_MFG": make,
-            "usb_MDL": model, "usb_CMD": "ESC/POS", "Color": "F", "Duplex": "F", "kind": "receipt",
-            "PaperMax": "<legal-A4"}
+    return {
+        "txtvers": "1",
+        "qtotal": "1",
+        "ty": profile.name,
+        "product": f"({model})",
+        "pdl": "application/vnd.escpos",
+        "note": note or name,
+        "priority": "50",
+        "usb_MFG": make,
+        "usb_MDL": model,
+        "usb_CMD": "ESC/POS",
+        "Color": "F",
+        "Duplex": "F",
+        "kind": "receipt",
+        "PaperMax": "<legal-A4",
+    }
 
 
 def _network_address(uri: str) -> tuple[str, int] | None:
@@ -48,8 +60,7 @@ class Advertiser:
     """Registers the services in a background thread (probing takes ~1.7 s) and withdraws them
     on ``close()``."""
 
-    def __init__(self, host: str, port: int, printers: dict[str, str], profile: Profile,
-                 instance: str | None = None):
+    def __init__(self, host: str, port: int, printers: dict[str, str], profile: Profile, instance: str | None = None):
         self.host, self.port, self.printers, self.profile = host, port, printers, profile
         self.instance = instance or f"escpos809 on {socket.gethostname()}"
         self.registered: list[ServiceInfo] = []
@@ -73,11 +84,24 @@ class Advertiser:
         server = socket.gethostname().split(".")[0] + ".local."
         model = self.profile.name.partition(" ")[2]
         api_txt = {"txtvers": "1", "path": "/api/v1"}
-        out = [ServiceInfo(API_TYPES[0], f"{self.instance}.{API_TYPES[0]}", self.port, properties=api_txt,
-                           server=server, parsed_addresses=addresses),
-               ServiceInfo(API_TYPES[1], f"{self.instance}.{API_TYPES[1]}", self.port,
-                           properties={**api_txt, "model": model, "dots": str(self.profile.width_dots)},
-                           server=server, parsed_addresses=addresses)]
+        out = [
+            ServiceInfo(
+                API_TYPES[0],
+                f"{self.instance}.{API_TYPES[0]}",
+                self.port,
+                properties=api_txt,
+                server=server,
+                parsed_addresses=addresses,
+            ),
+            ServiceInfo(
+                API_TYPES[1],
+                f"{self.instance}.{API_TYPES[1]}",
+                self.port,
+                properties={**api_txt, "model": model, "dots": str(self.profile.width_dots)},
+                server=server,
+                parsed_addresses=addresses,
+            ),
+        ]
         for name, uri in self.printers.items():
             address = _network_address(uri)
             if address is None:
@@ -90,11 +114,21 @@ class Advertiser:
             except OSError:
                 log.warning("zeroconf: cannot resolve %s for printer %s; not advertised", host, name)
                 continue
-            out.append(ServiceInfo(PRINTER_TYPE, f"{label}.{PRINTER_TYPE}", port, properties=txt,
-                                   server=server, parsed_addresses=[ip]))
-            out.append(ServiceInfo(RESERVE_TYPE, f"{label}.{RESERVE_TYPE}", 0,
-                                   properties={"txtvers": "1", "qtotal": "1", "ty": txt["ty"]},
-                                   server=server, parsed_addresses=addresses))
+            out.append(
+                ServiceInfo(
+                    PRINTER_TYPE, f"{label}.{PRINTER_TYPE}", port, properties=txt, server=server, parsed_addresses=[ip]
+                )
+            )
+            out.append(
+                ServiceInfo(
+                    RESERVE_TYPE,
+                    f"{label}.{RESERVE_TYPE}",
+                    0,
+                    properties={"txtvers": "1", "qtotal": "1", "ty": txt["ty"]},
+                    server=server,
+                    parsed_addresses=addresses,
+                )
+            )
         return out
 
     def start(self) -> Advertiser:

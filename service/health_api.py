@@ -18,6 +18,10 @@ def healthz():
     svc = current()
     dead = [n for n, w in svc.workers.items() if not w.is_alive()]
     ok = svc.store.writable() and not dead
-    body = {"status": "ok" if ok else "unhealthy", "version": __version__, "database": str(svc.config.database),
-            "workers": {n: ("running" if w.is_alive() else "stopped") for n, w in svc.workers.items()}}
+    body = {
+        "status": "ok" if ok else "unhealthy",
+        "version": __version__,
+        "database": str(svc.config.database),
+        "workers": {n: ("running" if w.is_alive() else "stopped") for n, w in svc.workers.items()},
+    }
     return jsonify(visible_health(body, request.headers, svc.config.token)), 200 if ok else 503

@@ -45,10 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 32 * 1024
-BODY_MIN_RATE = 8 * 1024         # bytes a second a body must keep up, on average
-CHECK_EVERY_S = 1                # how often deadlines are checked (waitress's cleanup_interval)
-ACCEPT_BATCH = 64                # connections accepted per loop turn
-FD_RESERVE = 256                 # descriptors kept for the database, printers, threads, zeroconf
+BODY_MIN_RATE = 8 * 1024  # bytes a second a body must keep up, on average
+CHECK_EVERY_S = 1  # how often deadlines are checked (waitress's cleanup_interval)
+ACCEPT_BATCH = 64  # connections accepted per loop turn
+FD_RESERVE = 256  # descriptors kept for the database, printers, threads, zeroconf
 
 
 class _Parser(HTTPRequestParser):
@@ -69,8 +69,14 @@ class _Parser(HTTPRequestParser):
 class _Channel(HTTPChannel):
     parser_class = _Parser
 
-    def __init__(self, server: GuardedServer, sock: socket.socket, addr: Any,  # addr: as accept() gave it
-                 adj: Adjustments, map: dict[int, Any] | None = None) -> None:
+    def __init__(
+        self,
+        server: GuardedServer,
+        sock: socket.socket,
+        addr: Any,  # addr: as accept() gave it
+        adj: Adjustments,
+        map: dict[int, Any] | None = None,
+    ) -> None:
         super().__init__(server, sock, addr, adj, map=map)
         self.opened = time.monotonic()
         self.served = 0  # requests begun on this connection
@@ -134,17 +140,23 @@ class GuardedServer(TcpWSGIServer):
     def _evict(self) -> bool:
         """At the connection limit: close the connections idle longest (not those being
         answered) so that a new client still gets in. True when room is being made."""
-        idle = [ch for ch in self.active_channels.values()
-                if not ch.requests and not ch.will_close and not ch.close_when_flushed]
+        idle = [
+            ch
+            for ch in self.active_channels.values()
+            if not ch.requests and not ch.will_close and not ch.close_when_flushed
+        ]
         if not idle:
             return False
         idle.sort(key=lambda ch: ch.last_activity)
-        batch = idle[:max(1, self.adj.connection_limit // 64)]
+        batch = idle[: max(1, self.adj.connection_limit // 64)]
         for ch in batch:
             ch.will_close = True
         self.evicted += len(batch)
-        self._say("evict", f"connection limit {self.adj.connection_limit} reached: closed the connections idle "
-                  "longest", len(batch))
+        self._say(
+            "evict",
+            f"connection limit {self.adj.connection_limit} reached: closed the connections idle longest",
+            len(batch),
+        )
         return True
 
     def handle_accept(self) -> None:
@@ -175,8 +187,10 @@ class GuardedServer(TcpWSGIServer):
             return True
         if not self.in_connection_overflow:
             self.in_connection_overflow = True
-            log.warning("connection limit %d reached and every connection is busy: not accepting for now",
-                        self.adj.connection_limit)
+            log.warning(
+                "connection limit %d reached and every connection is busy: not accepting for now",
+                self.adj.connection_limit,
+            )
         return False
 
 
@@ -199,22 +213,34 @@ def create_server(app: WSGIApplication, config: ServiceConfig) -> GuardedServer:
     nofile = raise_nofile_limit()
     limit = min(config.connection_limit, max(64, nofile - FD_RESERVE))
     if limit < config.connection_limit:
-        log.warning("connection_limit %d lowered to %d: the open-file limit is %d", config.connection_limit, limit,
-                    nofile)
+        log.warning(
+            "connection_limit %d lowered to %d: the open-file limit is %d", config.connection_limit, limit, nofile
+        )
     adj = Adjustments(
-        host=config.host, port=config.port, threads=config.threads, ident="escpos809",
+        host=config.host,
+        port=config.port,
+        threads=config.threads,
+        ident="escpos809",
         # the app answers oversize bodies with problem+json; waitress only stops absurd ones
         # (4x the limit) before they are spooled to disk
         max_request_body_size=4 * config.max_body_bytes,
         max_request_header_size=MAX_HEADER_BYTES,
         clear_untrusted_proxy_headers=True,
         connection_limit=limit,
-        asyncore_use_poll=True,          # select() stops at descriptor 1024
+        asyncore_use_poll=True,  # select() stops at descriptor 1024
         cleanup_interval=CHECK_EVERY_S,
         channel_timeout=int(max(1, config.idle_timeout_s)),  # waitress's own check; ours is finer
-        backlog=1024)
+        backlog=1024,
+    )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
     # one address (the service binds one host); create_server() would build the same object
-    return GuardedServer(app, map={}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0],
-                         header_timeout_s=config.header_timeout_s, idle_timeout_s=config.idle_timeout_s)
+    return GuardedServer(
+        app,
+        map={},
+        dispatcher=dispatcher,
+        adj=adj,
+        sockinfo=adj.listen[0],
+        header_timeout_s=config.header_timeout_s,
+        idle_timeout_s=config.idle_timeout_s,
+    )

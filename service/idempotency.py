@@ -37,6 +37,9 @@ def fingerprint(printer: str, kind: str, body: bytes) -> str:
 def check(key: str, job_id: str, stored: str | None, digest: str) -> None:
     """Refuse a key reused for another request (jobs stored before fingerprints pass)."""
     if stored is not None and stored != digest:
-        raise Problem(422, "Idempotency-Key reused",
-                      f"key {key!r} was used for job {job_id} with a different request; send a new key "
-                      "for a new request (the same request again returns that job)")
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            f"key {key!r} was used for job {job_id} with a different request; send a new key "
+            "for a new request (the same request again returns that job)",
+        )

@@ -17,8 +17,15 @@ from escpos809.receipt import render
 
 KINDS = ("receipt", "text", "image", "raw")
 #: Content types accepted as a whole body, besides application/json.
-BODY_KINDS = {"text/plain": "text", "image/png": "image", "image/jpeg": "image", "image/gif": "image",
-              "image/bmp": "image", "application/vnd.escpos": "raw", "application/octet-stream": "raw"}
+BODY_KINDS = {
+    "text/plain": "text",
+    "image/png": "image",
+    "image/jpeg": "image",
+    "image/gif": "image",
+    "image/bmp": "image",
+    "application/vnd.escpos": "raw",
+    "application/octet-stream": "raw",
+}
 
 
 class BadSubmission(InvalidInput):
@@ -39,7 +46,7 @@ class BadSubmission(InvalidInput):
 @dataclass
 class Built:
     kind: str
-    payload: dict              # stored for preview/audit (binary parts as base64)
+    payload: dict  # stored for preview/audit (binary parts as base64)
     data: bytes
     warnings: list[str] = field(default_factory=list)
 
@@ -57,8 +64,11 @@ def _no_paths(doc: dict) -> None:
     """Requests never name files on this machine: images come inline."""
     blocks = doc.get("blocks") if isinstance(doc, dict) else None
     if isinstance(blocks, list):  # beyond MAX_BLOCKS the document is refused anyway: not looked at
-        bad = [(f"/document/blocks/{i}/path", "image paths are not accepted over HTTP; send the image as base64")
-               for i, b in enumerate(blocks[:d.MAX_BLOCKS]) if isinstance(b, dict) and "path" in b]
+        bad = [
+            (f"/document/blocks/{i}/path", "image paths are not accepted over HTTP; send the image as base64")
+            for i, b in enumerate(blocks[: d.MAX_BLOCKS])
+            if isinstance(b, dict) and "path" in b
+        ]
         if bad:
             raise BadSubmission(bad)
 
@@ -97,8 +107,9 @@ def from_json(body, profile: Profile) -> Built:
     return raw(_b64(body.get("data"), "/data"))
 
 
-def _from_doc(doc: dict, profile: Profile, payload: dict, prefix: str,
-              where: Callable[[str], str] = lambda p: p) -> Built:
+def _from_doc(
+    doc: dict, profile: Profile, payload: dict, prefix: str, where: Callable[[str], str] = lambda p: p
+) -> Built:
     """Validate and render a document dict; ``payload`` keeps it (under "document") for previews."""
     try:
         parsed = d.from_dict(doc)
@@ -135,8 +146,13 @@ def image(data: bytes, profile: Profile, width=None, dither="floyd-steinberg", t
     if width is not None:
         block["width"] = width
     # errors name the submission's fields, not the document made of them
-    return _from_doc({"blocks": [block, _CUT]}, profile, {"type": "image"}, "",
-                     lambda p: "/image" if p in ("/blocks/0", "/blocks/0/base64") else p.replace("/blocks/0", ""))
+    return _from_doc(
+        {"blocks": [block, _CUT]},
+        profile,
+        {"type": "image"},
+        "",
+        lambda p: "/image" if p in ("/blocks/0", "/blocks/0/base64") else p.replace("/blocks/0", ""),
+    )
 
 
 def raw(data: bytes) -> Built:

@@ -101,13 +101,20 @@ def submit(name: str):
 @jobs_api.post("/api/v1/printers/<name>/test")
 def test_print(name: str):
     w = worker(name)
-    doc = {"blocks": [
-        {"type": "text", "text": "escpos809 test print", "bold": True, "width": 2, "height": 2, "align": "center"},
-        {"type": "text", "text": f"printer {name}\n{w.state.uri}\n{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
-         "align": "center"},
-        {"type": "rule"}, {"type": "text", "text": "äöü ß é ñ ç ø å € £ ¥  Привет"},
-        {"type": "qr", "data": f"escpos809 test {name}", "size": 5},
-        {"type": "cut", "feed": 3}]}
+    doc = {
+        "blocks": [
+            {"type": "text", "text": "escpos809 test print", "bold": True, "width": 2, "height": 2, "align": "center"},
+            {
+                "type": "text",
+                "text": f"printer {name}\n{w.state.uri}\n{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
+                "align": "center",
+            },
+            {"type": "rule"},
+            {"type": "text", "text": "äöü ß é ñ ç ø å € £ ¥  Привет"},
+            {"type": "qr", "data": f"escpos809 test {name}", "size": 5},
+            {"type": "cut", "feed": 3},
+        ]
+    }
     return _accept(name, lambda: jobs.receipt({"document": doc}, current().profile), "test")
 
 
@@ -145,8 +152,9 @@ def list_jobs():
     page = found[:limit]
     body = {"jobs": [j.to_dict() for j in page], "next": None}
     if len(found) > limit:
-        body["next"] = url_for("jobs.list_jobs", **{k: v for k, v in args.items() if k != "before"},
-                               before=page[-1].seq)
+        body["next"] = url_for(
+            "jobs.list_jobs", **{k: v for k, v in args.items() if k != "before"}, before=page[-1].seq
+        )
     return jsonify(body)
 
 
@@ -161,8 +169,9 @@ def cancel(job_id: str):
     store = current().store
     j = job_or_404(job_id)
     if not store.cancel(j.id):
-        raise Problem(409, "Cannot cancel", f"job {j.id} is {job_or_404(j.id).state}; only queued or"
-                      " held jobs can be cancelled")
+        raise Problem(
+            409, "Cannot cancel", f"job {j.id} is {job_or_404(j.id).state}; only queued or held jobs can be cancelled"
+        )
     return jsonify(job_or_404(j.id).to_dict())
 
 
@@ -172,7 +181,10 @@ def release(job_id: str):
     j = job_or_404(job_id)
     if not store.release(j.id):
         if j.state == "held" and j.hold_reason == "printer":
-            raise Problem(409, "Cannot release", f"job {j.id} waits for the printer ({j.last_error}); it prints "
-                          "by itself when the printer recovers")
+            raise Problem(
+                409,
+                "Cannot release",
+                f"job {j.id} waits for the printer ({j.last_error}); it prints by itself when the printer recovers",
+            )
         raise Problem(409, "Cannot release", f"job {j.id} is {j.state}, not held")
     return jsonify(job_or_404(j.id).to_dict())

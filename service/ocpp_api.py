@@ -25,9 +25,15 @@ def _result(item, path: str) -> dict:
     if parts is None:
         return {"path": path, "accepted": True, "reason": "CitrineOS event without a frame"}
     res = current().ocpp.feed(parts.cp, parts.direction, parts.frame, parts.ts, parts.version)
-    return {"path": path, "accepted": res.accepted, "reason": res.reason or None, "action": res.action,
-            "duplicate": res.duplicate, "warnings": res.warnings,
-            "sessions": [{"cp": cp, "transaction": tx} for cp, tx in res.sessions]}
+    return {
+        "path": path,
+        "accepted": res.accepted,
+        "reason": res.reason or None,
+        "action": res.action,
+        "duplicate": res.duplicate,
+        "warnings": res.warnings,
+        "sessions": [{"cp": cp, "transaction": tx} for cp, tx in res.sessions],
+    }
 
 
 @ocpp_api.post("/api/v1/ocpp/frames")
@@ -48,8 +54,13 @@ def ocpp_frames():
         resp = jsonify(r)
         resp.status_code = 202
         return resp
-    return jsonify({"accepted": sum(r["accepted"] for r in results), "refused": sum(not r["accepted"] for r in results),
-                    "results": results})
+    return jsonify(
+        {
+            "accepted": sum(r["accepted"] for r in results),
+            "refused": sum(not r["accepted"] for r in results),
+            "results": results,
+        }
+    )
 
 
 @ocpp_api.get("/api/v1/ocpp/sessions")

@@ -34,15 +34,35 @@ def metrics():
         return sum(v for (p, s), v in counts.items() if p == name and s in ("queued", "printing", "held"))
 
     lines = [
-        *_family("escpos809_queue_length", "gauge", "Jobs waiting or printing.",
-                 ((f'printer="{name}"', queued(name)) for name in svc.workers)),
-        *_family("escpos809_jobs", "gauge", "Jobs by final or current state.",
-                 ((f'printer="{p}",state="{s}"', v) for (p, s), v in sorted(counts.items()))),
-        *_family("escpos809_printer_ready", "gauge", "1 when the printer said it can print.",
-                 ((f'printer="{name}"', int(w.state.status.ready)) for name, w in workers)),
-        *_family("escpos809_printer_status_known", "gauge", "1 when the last status query was answered.",
-                 ((f'printer="{name}"', int(w.state.status.known)) for name, w in workers)),
-        *_family("escpos809_printed_total", "counter", "Jobs printed since the service started.",
-                 ((f'printer="{name}"', w.state.printed) for name, w in workers)),
+        *_family(
+            "escpos809_queue_length",
+            "gauge",
+            "Jobs waiting or printing.",
+            ((f'printer="{name}"', queued(name)) for name in svc.workers),
+        ),
+        *_family(
+            "escpos809_jobs",
+            "gauge",
+            "Jobs by final or current state.",
+            ((f'printer="{p}",state="{s}"', v) for (p, s), v in sorted(counts.items())),
+        ),
+        *_family(
+            "escpos809_printer_ready",
+            "gauge",
+            "1 when the printer said it can print.",
+            ((f'printer="{name}"', int(w.state.status.ready)) for name, w in workers),
+        ),
+        *_family(
+            "escpos809_printer_status_known",
+            "gauge",
+            "1 when the last status query was answered.",
+            ((f'printer="{name}"', int(w.state.status.known)) for name, w in workers),
+        ),
+        *_family(
+            "escpos809_printed_total",
+            "counter",
+            "Jobs printed since the service started.",
+            ((f'printer="{name}"', w.state.printed) for name, w in workers),
+        ),
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

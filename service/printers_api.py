@@ -20,8 +20,11 @@ def worker(name: str):
 
 
 def _view(w) -> dict:
-    return {**w.state.to_dict(), "queue": current().store.queue_length(w.state.name),
-            "jobs_url": url_for("jobs.submit", name=w.state.name)}
+    return {
+        **w.state.to_dict(),
+        "queue": current().store.queue_length(w.state.name),
+        "jobs_url": url_for("jobs.submit", name=w.state.name),
+    }
 
 
 @printers_api.get("/api/v1/printers")

@@ -20,8 +20,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: what log collectors (journald, Loki) parse without rules."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-                 "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -65,8 +69,12 @@ def serve(config: ServiceConfig, ready=None) -> None:
     port = int(server.effective_port)
     url = f"http://{config.host}:{port}"
     log = logging.getLogger("escpos809_service")
-    log.info("listening on %s (printers: %s; database %s)", url,
-             ", ".join(f"{n}={u}" for n, u in config.printers.items()), config.database)
+    log.info(
+        "listening on %s (printers: %s; database %s)",
+        url,
+        ", ".join(f"{n}={u}" for n, u in config.printers.items()),
+        config.database,
+    )
     advertiser = Advertiser(config.host, port, config.printers, service.profile).start() if config.zeroconf else None
     stopping = threading.Event()
 

@@ -63,10 +63,19 @@ class Job:
         """The API's view of a job (no bytes)."""
         iso = iso_time
         return {
-            "id": self.id, "printer": self.printer, "kind": self.kind, "state": self.state,
-            "hold_reason": self.hold_reason, "reprint": self.reprint, "attempts": self.attempts,
-            "last_error": self.last_error, "bytes": len(self.data), "created": iso(self.created),
-            "updated": iso(self.updated), "started": iso(self.started), "finished": iso(self.finished),
+            "id": self.id,
+            "printer": self.printer,
+            "kind": self.kind,
+            "state": self.state,
+            "hold_reason": self.hold_reason,
+            "reprint": self.reprint,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "bytes": len(self.data),
+            "created": iso(self.created),
+            "updated": iso(self.updated),
+            "started": iso(self.started),
+            "finished": iso(self.finished),
         }
 
 
@@ -76,15 +85,49 @@ def iso_time(t: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
 
 
-_COLUMNS = "id, seq, printer, kind, state, payload, data, hold_reason, reprint, attempts, last_error, " \
-           "idem_key, created, updated, started, finished"
+_COLUMNS = (
+    "id, seq, printer, kind, state, payload, data, hold_reason, reprint, attempts, last_error, "
+    "idem_key, created, updated, started, finished"
+)
 
 
 def _job(row) -> Job:
-    (id_, seq, printer, kind, state, payload, data, hold, reprint, attempts, err, key,
-     created, updated, started, finished) = row
-    return Job(id_, seq, printer, kind, state, json.loads(payload), bytes(data), hold, bool(reprint),
-               attempts, err, key, created, updated, started, finished)
+    (
+        id_,
+        seq,
+        printer,
+        kind,
+        state,
+        payload,
+        data,
+        hold,
+        reprint,
+        attempts,
+        err,
+        key,
+        created,
+        updated,
+        started,
+        finished,
+    ) = row
+    return Job(
+        id_,
+        seq,
+        printer,
+        kind,
+        state,
+        json.loads(payload),
+        bytes(data),
+        hold,
+        bool(reprint),
+        attempts,
+        err,
+        key,
+        created,
+        updated,
+        started,
+        finished,
+    )
 
 
 class JobStore:
@@ -121,8 +164,15 @@ class JobStore:
             self.changed.notify_all()
 
     # --- writing ------------------------------------------------------------------------------------
-    def submit(self, printer: str, kind: str, payload: dict, data: bytes,
-               idem_key: str | None = None, digest: str | None = None) -> tuple[Job, bool]:
+    def submit(
+        self,
+        printer: str,
+        kind: str,
+        payload: dict,
+        data: bytes,
+        idem_key: str | None = None,
+        digest: str | None = None,
+    ) -> tuple[Job, bool]:
         """Store a new job (committed when this returns). With an idempotency key already used
         for this printer, return that job instead: ``(job, created)``. ``digest`` is the
         fingerprint of the request, kept with the key (see :meth:`by_key`)."""
@@ -133,7 +183,8 @@ class JobStore:
                 self._db.execute(
                     "INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, request_digest, created,"
                     " updated) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-                    (job_id, printer, kind, json.dumps(payload), data, idem_key, digest, now, now))
+                    (job_id, printer, kind, json.dumps(payload), data, idem_key, digest, now, now),
+                )
                 created = True
             except sqlite3.IntegrityError as exc:
                 if idem_key is None:
@@ -141,7 +192,8 @@ class JobStore:
                 created, refused = False, exc
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE " + ("id = ?" if created else "printer = ? AND idem_key = ?"),
-                (job_id,) if created else (printer, idem_key)).fetchone()
+                (job_id,) if created else (printer, idem_key),
+            ).fetchone()
             if row is None:  # the insert failed for another reason than the key
                 raise refused
         if created:
@@ -158,9 +210,11 @@ class JobStore:
 
     def start(self, job_id: str) -> None:
         with self._lock:
-            self._db.execute("UPDATE jobs SET state = 'printing', hold_reason = NULL, attempts = attempts + 1,"
-                             " started = COALESCE(started, ?), updated = ? WHERE id = ?",
-                             (time.time(), time.time(), job_id))
+            self._db.execute(
+                "UPDATE jobs SET state = 'printing', hold_reason = NULL, attempts = attempts + 1,"
+                " started = COALESCE(started, ?), updated = ? WHERE id = ?",
+                (time.time(), time.time(), job_id),
+            )
         self._notify()
 
     def done(self, job_id: str, note: str | None = None) -> None:
@@ -178,8 +232,9 @@ class JobStore:
         """Hold a job: ``reason`` 'printer' (goes on when the printer recovers), 'restart' or
         'unconfirmed' (sent, never confirmed: a person decides)."""
         extra = {} if reprint is None else {"reprint": int(reprint)}
-        self._update(job_id, "AND state IN ('queued', 'printing')", state="held", hold_reason=reason,
-                     last_error=error, **extra)
+        self._update(
+            job_id, "AND state IN ('queued', 'printing')", state="held", hold_reason=reason, last_error=error, **extra
+        )
 
     def note(self, job_id: str, error: str | None) -> None:
         """Record what the job is waiting for without changing its state."""
@@ -188,8 +243,9 @@ class JobStore:
     def release(self, job_id: str) -> bool:
         """A job held for a person goes back to the queue (keeping its place: order is by
         submission). Jobs held by the printer's condition go on by themselves."""
-        return self._update(job_id, "AND state = 'held' AND hold_reason IS NOT 'printer'", state="queued",
-                            hold_reason=None)
+        return self._update(
+            job_id, "AND state = 'held' AND hold_reason IS NOT 'printer'", state="queued", hold_reason=None
+        )
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a job that has not started printing."""
@@ -200,14 +256,19 @@ class JobStore:
         with self._lock:
             ids = [r[0] for r in self._db.execute("SELECT id FROM jobs WHERE state = 'printing'")]
             if policy == "hold":
-                self._db.execute("UPDATE jobs SET state = 'held', hold_reason = 'restart', reprint = 1,"
-                                 " last_error = 'interrupted by a restart' WHERE state = 'printing'")
+                self._db.execute(
+                    "UPDATE jobs SET state = 'held', hold_reason = 'restart', reprint = 1,"
+                    " last_error = 'interrupted by a restart' WHERE state = 'printing'"
+                )
             else:
-                self._db.execute("UPDATE jobs SET state = 'queued', reprint = 1,"
-                                 " last_error = 'interrupted by a restart' WHERE state = 'printing'")
+                self._db.execute(
+                    "UPDATE jobs SET state = 'queued', reprint = 1,"
+                    " last_error = 'interrupted by a restart' WHERE state = 'printing'"
+                )
             # jobs held only because the printer was unwell are the worker's to re-check
-            self._db.execute("UPDATE jobs SET state = 'queued', hold_reason = NULL"
-                             " WHERE state = 'held' AND hold_reason = 'printer'")
+            self._db.execute(
+                "UPDATE jobs SET state = 'queued', hold_reason = NULL WHERE state = 'held' AND hold_reason = 'printer'"
+            )
         return ids
 
     # --- reading ------------------------------------------------------------------------------------
@@ -220,8 +281,9 @@ class JobStore:
         """The job an idempotency key made on this printer, with its request's fingerprint
         (None for jobs stored before fingerprints were kept)."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?",
-                                   (printer, idem_key)).fetchone()
+            row = self._db.execute(
+                f"SELECT {_COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key)
+            ).fetchone()
         return (_job(row[:-1]), row[-1]) if row else None
 
     def next_for(self, printer: str, after: int | None = None) -> Job | None:
@@ -232,11 +294,13 @@ class JobStore:
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
                 " OR (state = 'held' AND hold_reason = 'printer')) ORDER BY seq LIMIT 1",
-                (printer, -1 if after is None else after)).fetchone()
+                (printer, -1 if after is None else after),
+            ).fetchone()
         return _job(row) if row else None
 
-    def list(self, printer: str | None = None, state: str | None = None, limit: int = 50,
-             before: int | None = None) -> list[Job]:
+    def list(
+        self, printer: str | None = None, state: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Job]:
         """Newest first; ``before`` is a ``seq`` cursor for the next page."""
         where: list[str] = []
         args: list[str | int] = []
@@ -249,8 +313,11 @@ class JobStore:
         if before is not None:
             where.append("seq < ?")
             args.append(before)
-        sql = f"SELECT {_COLUMNS} FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + \
-            " ORDER BY seq DESC LIMIT ?"
+        sql = (
+            f"SELECT {_COLUMNS} FROM jobs"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY seq DESC LIMIT ?"
+        )
         with self._lock:
             rows = self._db.execute(sql, (*args, limit)).fetchall()
         return [_job(r) for r in rows]
@@ -263,8 +330,9 @@ class JobStore:
 
     def queue_length(self, printer: str) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM jobs WHERE printer = ? AND state IN ('queued', 'printing',"
-                                    " 'held')", (printer,)).fetchone()[0]
+            return self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE printer = ? AND state IN ('queued', 'printing', 'held')", (printer,)
+            ).fetchone()[0]
 
     def writable(self) -> bool:
         try:

@@ -56,8 +56,16 @@ def normalize_origin(text: str) -> str:
     except ValueError:
         raise BadSetting(f"origin {text!r}: not scheme://host[:port]") from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
-    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password or parts.query \
-            or parts.fragment or parts.path not in ("", "/") or "*" in raw:
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not host
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+        or parts.path not in ("", "/")
+        or "*" in raw
+    ):
         raise BadSetting(f"origin {text!r}: use scheme://host[:port] with http or https, no path, no wildcard")
     host = host.lower()
     shown = f"[{host}]" if ":" in host else host
@@ -73,7 +81,7 @@ def split_host(value: str) -> tuple[str, str] | None:
         end = value.find("]")
         if end < 0:
             return None
-        name, rest = value[1:end], value[end + 1:]
+        name, rest = value[1:end], value[end + 1 :]
         if _ip(name) is None or (rest and not rest.startswith(":")):
             return None
         port = rest[1:]
@@ -96,9 +104,14 @@ def check_server_name(name: str) -> str:
     if _ip(text) is not None:
         return str(_ip(text))
     labels = text.split(".")
-    if not text or len(text) > 253 or not all(
+    if (
+        not text
+        or len(text) > 253
+        or not all(
             lab and len(lab) <= 63 and lab.replace("-", "").replace("_", "").isalnum() and lab.isascii()
-            for lab in labels):
+            for lab in labels
+        )
+    ):
         raise BadSetting(f"server name {name!r}: use a host name or an IP address, without scheme or port")
     return text
 
@@ -175,10 +188,14 @@ class WebSafety:
         return problem(status, title, detail)(environ, _adding(start_response, list(headers)))
 
     def _preflight(self, environ, start_response, origin: str):
-        headers = [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Methods", CORS_METHODS),
-                   ("Access-Control-Allow-Headers", CORS_HEADERS), ("Access-Control-Max-Age", CORS_MAX_AGE),
-                   ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
-                   ("Content-Length", "0")]
+        headers = [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Methods", CORS_METHODS),
+            ("Access-Control-Allow-Headers", CORS_HEADERS),
+            ("Access-Control-Max-Age", CORS_MAX_AGE),
+            ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+            ("Content-Length", "0"),
+        ]
         start_response("204 No Content", headers)
         return [b""]
 
@@ -214,9 +231,14 @@ class WebSafety:
     def __call__(self, environ, start_response):
         host = environ.get("HTTP_HOST")
         if not self.hosts.allows(host):
-            return self._problem(environ, start_response, 421, "Misdirected Request",
-                                 f"this service does not answer to the host name {host[:100]!r}; add it to "
-                                 "service.server_names if it is really this service's name")
+            return self._problem(
+                environ,
+                start_response,
+                421,
+                "Misdirected Request",
+                f"this service does not answer to the host name {host[:100]!r}; add it to "
+                "service.server_names if it is really this service's name",
+            )
         method = environ.get("REQUEST_METHOD", "GET").upper()
         origin = environ.get("HTTP_ORIGIN")
         allowed = None
@@ -229,15 +251,27 @@ class WebSafety:
         if method == "OPTIONS" and origin is not None and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             if allowed:
                 return self._preflight(environ, start_response, allowed)
-            return self._problem(environ, start_response, 403, "Origin not allowed",
-                                 f"cross-origin requests from {origin[:100]!r} are not allowed; list the origin "
-                                 "in service.allowed_origins to allow it", [("Vary", "Origin")])
+            return self._problem(
+                environ,
+                start_response,
+                403,
+                "Origin not allowed",
+                f"cross-origin requests from {origin[:100]!r} are not allowed; list the origin "
+                "in service.allowed_origins to allow it",
+                [("Vary", "Origin")],
+            )
         if method not in SAFE_METHODS:
             why = self.foreign(environ)
             if why:
-                return self._problem(environ, start_response, 403, "Cross-site request refused",
-                                     f"{why}: a page of another site cannot change anything here; list the origin "
-                                     "in service.allowed_origins to allow it", [("Vary", "Origin")])
+                return self._problem(
+                    environ,
+                    start_response,
+                    403,
+                    "Cross-site request refused",
+                    f"{why}: a page of another site cannot change anything here; list the origin "
+                    "in service.allowed_origins to allow it",
+                    [("Vary", "Origin")],
+                )
         extra = []
         if allowed:
             extra = [("Access-Control-Allow-Origin", allowed), ("Access-Control-Expose-Headers", CORS_EXPOSE)]
@@ -260,6 +294,7 @@ def _adding(start_response, extra: list[tuple[str, str]]):
             else:
                 headers = [h for i, h in enumerate(headers) if i not in same] + [(name, value)]
         return start_response(status, headers, exc_info)
+
     return start
 
 
@@ -282,5 +317,3 @@ def visible_health(body: dict, headers, token: str | None) -> dict:
     if token:
         return {"status": body["status"]}
     return {"status": body["status"], "workers": body.get("workers", {})}
-
-

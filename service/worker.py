@@ -35,24 +35,40 @@ class PrinterState:
     name: str
     uri: str
     status: PrinterStatus = field(default_factory=lambda: unknown("not asked yet"))
-    state: str = "idle"          # idle, printing, waiting (printer not ready), retrying, stopped
+    state: str = "idle"  # idle, printing, waiting (printer not ready), retrying, stopped
     last_seen: float | None = None
     last_error: str | None = None
     printed: int = 0
     failed: int = 0
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "uri": self.uri, "state": self.state, "status": self.status.to_dict(),
-                "last_seen": iso_time(self.last_seen), "last_error": self.last_error,
-                "printed": self.printed, "failed": self.failed}
+        return {
+            "name": self.name,
+            "uri": self.uri,
+            "state": self.state,
+            "status": self.status.to_dict(),
+            "last_seen": iso_time(self.last_seen),
+            "last_error": self.last_error,
+            "printed": self.printed,
+            "failed": self.failed,
+        }
 
 
 class Worker(threading.Thread):
     """Prints ``printer``'s queue. ``stop()`` lets the job in flight finish (or leaves it to be
     reprinted after the restart when it cannot finish in time)."""
 
-    def __init__(self, name: str, uri: str, store: JobStore, profile: Profile, *,
-                 poll_s: float = 2.0, backoff: tuple[float, float] = (0.5, 30.0), require_status: bool = True):
+    def __init__(
+        self,
+        name: str,
+        uri: str,
+        store: JobStore,
+        profile: Profile,
+        *,
+        poll_s: float = 2.0,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        require_status: bool = True,
+    ):
         super().__init__(name=f"printer-{name}", daemon=True)
         self.store, self.profile = store, profile
         self.state = PrinterState(name, uri)
@@ -305,5 +321,10 @@ class Worker(threading.Thread):
         self.state.printed += 1
         self.state.state = "idle"
         self.state.last_error = None
-        log.info("printer %s: job %s printed (%d bytes%s)", self.state.name, job.id, len(job.data),
-                 ", marked REPRINT" if job.reprint else "")
+        log.info(
+            "printer %s: job %s printed (%d bytes%s)",
+            self.state.name,
+            job.id,
+            len(job.data),
+            ", marked REPRINT" if job.reprint else "",
+        )

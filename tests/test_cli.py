@@ -18,14 +18,18 @@ def run(*args, stdin=None, env=None):
     """Run ``python -m escpos809.cli`` as a real process."""
     e = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml", **(env or {})}
     e.pop("ESCPOS809_PRINTER", None) if "ESCPOS809_PRINTER" not in (env or {}) else None
-    return subprocess.run([sys.executable, "-m", "escpos809.cli", *args], input=stdin, capture_output=True,
-                          env=e, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "escpos809.cli", *args], input=stdin, capture_output=True, env=e, cwd=ROOT, timeout=60
+    )
 
 
 def dumped(output: str) -> bytes:
     """The bytes of the CLI's hex dump (offset, 16 hex bytes, text) for memory://."""
-    return b"".join(bytes.fromhex(line[10:57]) for line in output.splitlines() if line[:8].isalnum()
-                    and len(line) > 10 and line[8:10] == "  ")
+    return b"".join(
+        bytes.fromhex(line[10:57])
+        for line in output.splitlines()
+        if line[:8].isalnum() and len(line) > 10 and line[8:10] == "  "
+    )
 
 
 @pytest.fixture
@@ -66,20 +70,27 @@ def test_raw_bytes_sent_unchanged(tmp_path):
         res = run("print", str(f), "--raw", "--no-check", "--printer", f"tcp://127.0.0.1:{srv.port}")
         assert res.returncode == 0
         # the file's bytes unchanged, then the status (--no-check: not asked before) and GS r 1
-        assert wait_for(lambda: bytes(srv.received) == f.read_bytes() + bytes.fromhex(
-            "1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04 1D 72 01"))
+        assert wait_for(
+            lambda: (
+                bytes(srv.received)
+                == f.read_bytes() + bytes.fromhex("1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04 1D 72 01")
+            )
+        )
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["cut", "--printer", "tcp://127.0.0.1:1"], 3, "connection refused"),
-    (["beep", "--times", "12", "--printer", "memory://"], 7, "beep count must be 1-9, got 12"),
-    (["cut", "--printer", "ftp://x"], 7, "unknown scheme 'ftp'"),
-    (["cut", "--mode", "half", "--printer", "memory://"], 2, "'half' is not one of"),
-    (["cut"], 2, "no printer: give --printer URI"),
-    (["status", "--printer", "memory://"], 5, None),
-    (["print", "/nonexistent.txt", "--printer", "memory://"], 1, "/nonexistent.txt: No such file"),
-    (["frobnicate"], 2, "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["cut", "--printer", "tcp://127.0.0.1:1"], 3, "connection refused"),
+        (["beep", "--times", "12", "--printer", "memory://"], 7, "beep count must be 1-9, got 12"),
+        (["cut", "--printer", "ftp://x"], 7, "unknown scheme 'ftp'"),
+        (["cut", "--mode", "half", "--printer", "memory://"], 2, "'half' is not one of"),
+        (["cut"], 2, "no printer: give --printer URI"),
+        (["status", "--printer", "memory://"], 5, None),
+        (["print", "/nonexistent.txt", "--printer", "memory://"], 1, "/nonexistent.txt: No such file"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
 def test_failures_are_one_line_and_an_exit_code(args, code, message):
     res = run(*args)
     assert res.returncode == code, res.stderr
@@ -132,6 +143,7 @@ def test_usb_list_through_pyusb(runner, monkeypatch):
     import usb.backend.libusb1
 
     from tests.usb_sim import SimBackend, SimPrinter
+
     monkeypatch.setattr(usb.backend.libusb1, "get_backend", lambda *a, **k: SimBackend(SimPrinter()))
     res = runner.invoke(cli, ["usb-list"])
     assert res.exit_code == 0
@@ -142,6 +154,7 @@ def test_usb_list_line_gives_the_printer_uri_and_the_cups_device_uri(runner, mon
     import usb.backend.libusb1
 
     from tests.usb_sim import SimBackend, SimPrinter
+
     sims = SimBackend(SimPrinter(), SimPrinter(vid=0x1FC9, pid=0x2016, serial="", product="", manufacturer=""))
     monkeypatch.setattr(usb.backend.libusb1, "get_backend", lambda *a, **k: sims)
     res = runner.invoke(cli, ["usb-list"])
@@ -149,7 +162,7 @@ def test_usb_list_line_gives_the_printer_uri_and_the_cups_device_uri(runner, mon
     first, second = res.output.splitlines()
     uri = first.split()[0]
     assert uri == "usb://0483:5743?serial=OCPP809-0001"  # what --printer takes, first on the line
-    assert first.endswith(f"  cups escpos809:{uri}")    # what lpadmin -v / a CUPS queue takes
+    assert first.endswith(f"  cups escpos809:{uri}")  # what lpadmin -v / a CUPS queue takes
     assert second.startswith("usb://1fc9:2016  (no name)") and second.endswith("  cups escpos809:usb://1fc9:2016")
 
 

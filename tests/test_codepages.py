@@ -16,13 +16,13 @@ def read_back(data: bytes, page=None) -> str:
     out, i, chinese = [], 0, bytearray()
     in_chinese = False
     while i < len(data):
-        if data[i:i + 2] == b"\x1bt":
+        if data[i : i + 2] == b"\x1bt":
             page = data[i + 2]
             i += 3
-        elif data[i:i + 2] == b"\x1c&":
+        elif data[i : i + 2] == b"\x1c&":
             in_chinese = True
             i += 2
-        elif data[i:i + 2] == b"\x1c.":
+        elif data[i : i + 2] == b"\x1c.":
             out.append(chinese.decode("gb18030"))
             chinese.clear()
             in_chinese = False
@@ -31,7 +31,7 @@ def read_back(data: bytes, page=None) -> str:
             chinese.append(data[i])
             i += 1
         else:
-            b = data[i:i + 1]
+            b = data[i : i + 1]
             out.append(b.decode(PROFILE.codepages[page]) if page is not None else b.decode("ascii"))
             i += 1
     assert not in_chinese, "Chinese mode left on"
@@ -40,6 +40,7 @@ def read_back(data: bytes, page=None) -> str:
 
 def fewest_switches(text: str) -> int:
     """Minimum number of ESC t over all page sequences (dynamic programming)."""
+
     def ok(page, ch):
         if ch in "\n\t":
             return True
@@ -50,6 +51,7 @@ def fewest_switches(text: str) -> int:
         except UnicodeEncodeError:
             return False
         return len(b) == 1 and b[0] >= 0x20
+
     inf = float("inf")
     cost = {None: 0, **{p: inf for p in PROFILE.codepages}}
     for ch in text:
@@ -111,6 +113,6 @@ def test_any_unicode_never_raises_and_never_emits_controls(text):
     plain = enc.data.replace(b"\x1c&", b"").replace(b"\x1c.", b"")
     i = 0
     while (j := plain.find(b"\x1bt", i)) != -1:  # only ESC t may appear, nothing else
-        plain = plain[:j] + plain[j + 3:]
+        plain = plain[:j] + plain[j + 3 :]
         i = j
     assert not any(b < 0x20 and b not in (0x0A, 0x09) for b in plain)

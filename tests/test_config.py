@@ -12,8 +12,10 @@ from escpos809.errors import Escpos809Error
 @pytest.fixture
 def config_file(tmp_path, monkeypatch):
     path = tmp_path / "config.toml"
-    path.write_text('printer = "memory://cfg"\nprofile = "ocpp-809"\n[service]\nport = 9001\n'
-                    '[printers]\nfront = "memory://front"\n[ocpp]\ntimezone = "Europe/Berlin"\n')
+    path.write_text(
+        'printer = "memory://cfg"\nprofile = "ocpp-809"\n[service]\nport = 9001\n'
+        '[printers]\nfront = "memory://front"\n[ocpp]\ntimezone = "Europe/Berlin"\n'
+    )
     monkeypatch.setenv("ESCPOS809_CONFIG", str(path))
     for name in ("ESCPOS809_PRINTER", "ESCPOS809_PROFILE", "ESCPOS809_SERVICE_PORT"):
         monkeypatch.delenv(name, raising=False)

@@ -32,10 +32,10 @@ class Scripted:
         out = bytearray()
         i = 0
         while i + 2 < len(chunk):
-            if chunk[i:i + 2] == b"\x10\x04" and chunk[i + 2] in self.status:
+            if chunk[i : i + 2] == b"\x10\x04" and chunk[i + 2] in self.status:
                 out.append(self.status[chunk[i + 2]])
                 i += 3
-            elif chunk[i:i + 3] == b"\x1dr\x01":
+            elif chunk[i : i + 3] == b"\x1dr\x01":
                 self.owed += 1
                 i += 3
             else:
@@ -73,9 +73,9 @@ def test_confirmations_and_status_replies_share_the_stream():
     with p:
         p.send_job(b"ONE\n")
         p.send_job(b"TWO\n")
-        s.release()                    # ONE printed (paper near end) before we ask the status
+        s.release()  # ONE printed (paper near end) before we ask the status
         st = p.status()
-        assert st.known and st.ready   # the 0x03 confirmation was not read as a status byte
+        assert st.known and st.ready  # the 0x03 confirmation was not read as a status byte
         assert p.wait_confirmation(0.1) == 0x03
         assert p.wait_confirmation(0.1) is None  # TWO not printed yet
         s.release()
@@ -179,13 +179,15 @@ def test_bad_confirm_setting_is_refused(tmp_path):
 
 # --- over a real socket -------------------------------------------------------------------------
 
+
 def test_print_job_over_tcp_is_confirmed():
     with FakeTcpPrinter() as srv:
         with Printer(f"tcp://127.0.0.1:{srv.port}") as p:
             assert p.print_job(b"\x1b@HELLO\n") is True
         # the job, then (the printer not heard yet on this link) its status, then GS r 1
-        assert wait_for(lambda: bytes(srv.received) == b"\x1b@HELLO\n" + h("1D 61 00 10 04 01 10 04 02 10 04 03 "
-                                                                           "10 04 04 1D 72 01"))
+        assert wait_for(
+            lambda: bytes(srv.received) == b"\x1b@HELLO\n" + h("1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04 1D 72 01")
+        )
 
 
 def test_connection_lost_before_the_confirmation_raises():

@@ -155,12 +155,14 @@ def service_app(tmp_path_factory):
     from escpos809_service.app import create_app
     from escpos809_service.config import ServiceConfig
 
-    app = create_app(ServiceConfig(printers={"p": "memory://"}, database=tmp_path_factory.mktemp("svc") / "j.db"),
-                     start=False)
+    app = create_app(
+        ServiceConfig(printers={"p": "memory://"}, database=tmp_path_factory.mktemp("svc") / "j.db"), start=False
+    )
     raised: list[Exception] = []
 
     def fail():
         raise raised[0]
+
     app.add_url_rule("/api/v1/fail", "fail", fail, methods=["POST"])
     yield app, raised
     svc = app.extensions["escpos809"]

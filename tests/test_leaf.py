@@ -24,8 +24,10 @@ EMULATOR = "escpos809.emulator"
 #: the only imports of the emulator from outside it: (module, function the import is in)
 ALLOWED_IMPORTS = {("escpos809.cli.emulate", "emulate")}
 #: the only references to the emulator from outside it: (module, reference)
-ALLOWED_REFERENCES = {("escpos809.transport.uri", "escpos809.emulator:open_virtual"),
-                      ("escpos809.render.image", "escpos809.emulator.interpreter:read_bytes")}
+ALLOWED_REFERENCES = {
+    ("escpos809.transport.uri", "escpos809.emulator:open_virtual"),
+    ("escpos809.render.image", "escpos809.emulator.interpreter:read_bytes"),
+}
 _REFERENCE = re.compile(r"^escpos809(\.\w+)+:\w+(\.\w+)*$")
 
 
@@ -51,7 +53,7 @@ def _imports(name: str, path: Path) -> list[tuple[str, str | None]]:
             elif isinstance(child, ast.ImportFrom):
                 base = child.module or ""
                 if child.level:
-                    up = package.split(".")[:len(package.split(".")) - child.level + 1]
+                    up = package.split(".")[: len(package.split(".")) - child.level + 1]
                     base = ".".join(up + ([child.module] if child.module else []))
                 for alias in child.names:  # "from . import layout" imports the module escpos809.layout
                     full = f"{base}.{alias.name}"
@@ -68,9 +70,13 @@ def _is_emulator(module: str) -> bool:
 
 
 def test_nothing_outside_the_emulator_imports_it():
-    offenders = [(name, imported, function) for name, path in MODULES.items() if not _is_emulator(name)
-                 for imported, function in _imports(name, path)
-                 if _is_emulator(imported) and (name, function) not in ALLOWED_IMPORTS]
+    offenders = [
+        (name, imported, function)
+        for name, path in MODULES.items()
+        if not _is_emulator(name)
+        for imported, function in _imports(name, path)
+        if _is_emulator(imported) and (name, function) not in ALLOWED_IMPORTS
+    ]
     assert offenders == []
 
 
@@ -80,8 +86,12 @@ def test_references_to_the_emulator_are_the_named_ones_and_resolve():
         if _is_emulator(name):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _REFERENCE.match(node.value) \
-                    and _is_emulator(node.value.partition(":")[0]):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and _REFERENCE.match(node.value)
+                and _is_emulator(node.value.partition(":")[0])
+            ):
                 found.add((name, node.value))
     assert found == ALLOWED_REFERENCES
     for _, ref in sorted(found):
@@ -89,8 +99,7 @@ def test_references_to_the_emulator_are_the_named_ones_and_resolve():
 
 
 def test_the_package_has_no_import_cycle():
-    graph = {name: {m for m, _ in _imports(name, path) if m in MODULES and m != name}
-             for name, path in MODULES.items()}
+    graph = {name: {m for m, _ in _imports(name, path) if m in MODULES and m != name} for name, path in MODULES.items()}
     cycles, index, low, stack, on_stack = [], {}, {}, [], set()
 
     def connect(v: str) -> None:  # Tarjan: each strongly connected component of 2+ modules is a cycle
@@ -125,14 +134,17 @@ def test_the_graph_sees_the_imports_it_must_see():
     assert ("escpos809.emulator", "emulate") in {(m, f) for m, f in _imports(command, MODULES[command])}
 
 
-@pytest.mark.parametrize("what", [
-    "import escpos809.layout, escpos809.render.image, escpos809.render.escpos, escpos809.transport, "
-    "escpos809.printer, escpos809.receipt, escpos809.document, escpos809.cli, escpos809.paper.draw",
-    # a whole receipt, bytes and preview, and a virtual:// URI looked up but not opened
-    "from escpos809 import document as d; from escpos809.receipt import preview, render; "
-    "doc = d.Document((d.Text('中文 Leaf'), d.QR('x'), d.Barcode('ean8', '1234567'))); "
-    "render(doc); preview(doc); from escpos809.transport.uri import LAZY_SCHEMES; LAZY_SCHEMES['virtual']",
-])
+@pytest.mark.parametrize(
+    "what",
+    [
+        "import escpos809.layout, escpos809.render.image, escpos809.render.escpos, escpos809.transport, "
+        "escpos809.printer, escpos809.receipt, escpos809.document, escpos809.cli, escpos809.paper.draw",
+        # a whole receipt, bytes and preview, and a virtual:// URI looked up but not opened
+        "from escpos809 import document as d; from escpos809.receipt import preview, render; "
+        "doc = d.Document((d.Text('中文 Leaf'), d.QR('x'), d.Barcode('ean8', '1234567'))); "
+        "render(doc); preview(doc); from escpos809.transport.uri import LAZY_SCHEMES; LAZY_SCHEMES['virtual']",
+    ],
+)
 def test_the_core_runs_without_the_emulator(what):
     code = f"import sys; {what}; assert 'escpos809.emulator' not in sys.modules, sorted(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)

@@ -26,9 +26,9 @@ def test_code_page_is_sent_again_after_initialise():
     with p:
         p.initialize()
         p.text("€")
-        p.text("€")        # same page: no second ESC t
-        p.initialize()     # ESC @ returns to the power-on page ...
-        p.text("€")        # ... so ESC t is sent again
+        p.text("€")  # same page: no second ESC t
+        p.initialize()  # ESC @ returns to the power-on page ...
+        p.text("€")  # ... so ESC t is sent again
     assert bytes(t.written) == h("1B 40 1C 2E 1B 74 13 D5 D5 1B 40 1C 2E 1B 74 13 D5")
 
 

@@ -22,8 +22,10 @@ def test_builtin_profile_facts():
 
 def test_user_profile_extends_builtin(tmp_path):
     f = tmp_path / "narrow.toml"
-    f.write_text('extends = "ocpp-809"\n[model]\nid = "narrow"\n[paper]\nwidth_dots = 512\n'
-                 '[raster]\nband_rows = 32\n[commands]\nqr = "legacy"\n')
+    f.write_text(
+        'extends = "ocpp-809"\n[model]\nid = "narrow"\n[paper]\nwidth_dots = 512\n'
+        '[raster]\nband_rows = 32\n[commands]\nqr = "legacy"\n'
+    )
     p = load_profile(str(f))
     assert p.id == "narrow" and p.width_dots == 512 and p.columns("A") == 42 and p.columns("B") == 56
     assert p.band_rows == 32 and p.qr_form == "legacy"
@@ -31,15 +33,18 @@ def test_user_profile_extends_builtin(tmp_path):
     assert p.dpi == 203
 
 
-@pytest.mark.parametrize("body, message", [
-    ('extends = "ocpp-809"\n[codepages]\ntable = { 99 = "no-such-codec" }\n', "unknown codec"),
-    ('extends = "ocpp-809"\n[commands]\nqr = "star"\n', "commands.qr must be one of"),
-    ('extends = "ocpp-809"\n[paper]\nwidth_dots = 570\n', "multiple of 8"),
-    ('extends = "ocpp-809"\n[raster]\nband_rows = 0\n', "band_rows must be 1-2303"),
-    ('[model]\nid = "x"\n', "missing or invalid entry"),
-    ("this is = = not toml", "profile"),
-    ('extends = "no-such-model"\n', "no built-in profile 'no-such-model'"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('extends = "ocpp-809"\n[codepages]\ntable = { 99 = "no-such-codec" }\n', "unknown codec"),
+        ('extends = "ocpp-809"\n[commands]\nqr = "star"\n', "commands.qr must be one of"),
+        ('extends = "ocpp-809"\n[paper]\nwidth_dots = 570\n', "multiple of 8"),
+        ('extends = "ocpp-809"\n[raster]\nband_rows = 0\n', "band_rows must be 1-2303"),
+        ('[model]\nid = "x"\n', "missing or invalid entry"),
+        ("this is = = not toml", "profile"),
+        ('extends = "no-such-model"\n', "no built-in profile 'no-such-model'"),
+    ],
+)
 def test_bad_profiles_are_reported(tmp_path, body, message):
     f = tmp_path / "bad.toml"
     f.write_text(body)

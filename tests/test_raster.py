@@ -11,13 +11,13 @@ def unpack_bands(data: bytes) -> Image.Image:
     """Parse GS v 0 bands (independent of the encoder) into one mode-'L' image, black = 0."""
     rows, width_bytes, i = [], None, 0
     while i < len(data):
-        assert data[i:i + 3] == b"\x1dv0" and data[i + 3] == 0
+        assert data[i : i + 3] == b"\x1dv0" and data[i + 3] == 0
         x = data[i + 4] | data[i + 5] << 8
         y = data[i + 6] | data[i + 7] << 8
         width_bytes = width_bytes or x
         assert x == width_bytes
-        body = data[i + 8:i + 8 + x * y]
-        rows += [body[r * x:(r + 1) * x] for r in range(y)]
+        body = data[i + 8 : i + 8 + x * y]
+        rows += [body[r * x : (r + 1) * x] for r in range(y)]
         i += 8 + x * y
     img = Image.new("L", (width_bytes * 8, len(rows)), 255)
     for yy, row in enumerate(rows):
@@ -104,7 +104,7 @@ def test_parallel_dithering_has_no_seam(two_strips):
     width_bytes, rows, data = rasterize(img, 576)
     single = pack(to_mono(img, 576))
     assert (width_bytes, rows, len(data)) == (single[0], single[1], len(single[2]))
-    assert data[:500 * 72] == single[2][:500 * 72]  # the first strip is the single pass
+    assert data[: 500 * 72] == single[2][: 500 * 72]  # the first strip is the single pass
 
     def band_density(raw: bytes):
         return np.unpackbits(np.frombuffer(raw, np.uint8)).reshape(100, 10 * 576).mean(axis=1)

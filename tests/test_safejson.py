@@ -14,23 +14,26 @@ from escpos809 import document as d
 from escpos809.safejson import JsonRefused, Limits, check_text, loads, lone_surrogate
 
 
-@pytest.mark.parametrize("text, message, limit", [
-    (b"[" * 100_000, "nested more than 32 levels deep", True),
-    (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested more than 32 levels deep", True),
-    (b"[" * 33 + b"]" * 33, "nested more than 32 levels deep", True),
-    (b'{"n": ' + b"9" * 4301 + b"}", "(4,301 characters) is too long (at most 40 characters)", True),
-    (b"[1e400]", "number 1e400 is out of range", True),
-    (b"[-1E+999]", "out of range", True),
-    (b"[NaN]", "NaN is not a JSON number", False),
-    (b"[Infinity]", "Infinity is not a JSON number", False),
-    (b'{"cp": "\\ud800"}', "/cp: a lone UTF-16 surrogate escape is not Unicode text", False),
-    (b'["ok", {"\\udc00x": 1}]', "/1/\\udc00x: a lone UTF-16 surrogate", False),
-    (b'"\xff"', "the text is not UTF-8", False),
-    (b'{"a": ', "Expecting value at line 1 column 7", False),
-    (b"]" * 1_000_000, "Expecting value at line 1 column 1", False),
-    (b"[" + b"0," * 600_000 + b"0]", "600,001 values; at most 500,000", True),
-    (b"[" + b"[]," * 200_000 + b"0]", "200,001 arrays and objects; at most 100,000", True),
-])
+@pytest.mark.parametrize(
+    "text, message, limit",
+    [
+        (b"[" * 100_000, "nested more than 32 levels deep", True),
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested more than 32 levels deep", True),
+        (b"[" * 33 + b"]" * 33, "nested more than 32 levels deep", True),
+        (b'{"n": ' + b"9" * 4301 + b"}", "(4,301 characters) is too long (at most 40 characters)", True),
+        (b"[1e400]", "number 1e400 is out of range", True),
+        (b"[-1E+999]", "out of range", True),
+        (b"[NaN]", "NaN is not a JSON number", False),
+        (b"[Infinity]", "Infinity is not a JSON number", False),
+        (b'{"cp": "\\ud800"}', "/cp: a lone UTF-16 surrogate escape is not Unicode text", False),
+        (b'["ok", {"\\udc00x": 1}]', "/1/\\udc00x: a lone UTF-16 surrogate", False),
+        (b'"\xff"', "the text is not UTF-8", False),
+        (b'{"a": ', "Expecting value at line 1 column 7", False),
+        (b"]" * 1_000_000, "Expecting value at line 1 column 1", False),
+        (b"[" + b"0," * 600_000 + b"0]", "600,001 values; at most 500,000", True),
+        (b"[" + b"[]," * 200_000 + b"0]", "200,001 arrays and objects; at most 100,000", True),
+    ],
+)
 def test_refusals_are_precise_and_cheap(text, message, limit):
     start = time.perf_counter()
     with pytest.raises(JsonRefused) as exc:
@@ -57,10 +60,14 @@ def test_what_is_fine_passes_unchanged():
 
 def test_check_text_names_the_field():
     assert check_text("CP-1", "cp", 10) == "CP-1"
-    for value, message in [(5, "cp must be a string, not a number"), ("", "cp is empty"),
-                           ("x" * 11, "cp has 11 characters; at most 10"), ("a\ud800", "cp is not valid Unicode"),
-                           ("a\x00b", "cp contains the control character U+0000"),
-                           ("a\x1b@", "control character U+001B")]:
+    for value, message in [
+        (5, "cp must be a string, not a number"),
+        ("", "cp is empty"),
+        ("x" * 11, "cp has 11 characters; at most 10"),
+        ("a\ud800", "cp is not valid Unicode"),
+        ("a\x00b", "cp contains the control character U+0000"),
+        ("a\x1b@", "control character U+001B"),
+    ]:
         with pytest.raises(ValueError, match=re.escape(message)):
             check_text(value, "cp", 10)
     assert lone_surrogate({"a": ["ok", {"b": "x\udfff"}]}) == "/a/1/b"
@@ -71,19 +78,33 @@ def test_schema_errors_of_a_huge_document_stay_cheap():
     assert d.schema()["properties"]["blocks"]["maxItems"] == d.MAX_BLOCKS
     d.validate({"blocks": [{"type": "cut"}]})  # validators built
     cases = [
-        ({"blocks": [{"type": "text", "text": "line", "bold": "yes"}] * 40_000},
-         [("blocks", "40,000 items; at most 2,000 allowed here")]),
-        ({"blocks": [{"type": "text", "text": "ok"}] * 1999 + [{"type": "text", "text": 1}]},
-         [("blocks/1999/text", "1 is not of type 'string'")]),
-        ({"blocks": [{"type": "columns", "columns": [{"width": 10}] * 3, "rows": [["a"] * 100_000, ["b", 3]]}]},
-         [("blocks/0/rows/0", "100,000 items; at most 16 allowed here"),
-          ("blocks/0/rows/1/1", "3 is not of type 'string'")]),
-        ({"blocks": [{"type": "columns", "columns": [{"width": 10}] * 30, "rows": []}]},
-         [("blocks/0/columns", "30 items; at most 16 allowed here")]),
+        (
+            {"blocks": [{"type": "text", "text": "line", "bold": "yes"}] * 40_000},
+            [("blocks", "40,000 items; at most 2,000 allowed here")],
+        ),
+        (
+            {"blocks": [{"type": "text", "text": "ok"}] * 1999 + [{"type": "text", "text": 1}]},
+            [("blocks/1999/text", "1 is not of type 'string'")],
+        ),
+        (
+            {"blocks": [{"type": "columns", "columns": [{"width": 10}] * 3, "rows": [["a"] * 100_000, ["b", 3]]}]},
+            [
+                ("blocks/0/rows/0", "100,000 items; at most 16 allowed here"),
+                ("blocks/0/rows/1/1", "3 is not of type 'string'"),
+            ],
+        ),
+        (
+            {"blocks": [{"type": "columns", "columns": [{"width": 10}] * 30, "rows": []}]},
+            [("blocks/0/columns", "30 items; at most 16 allowed here")],
+        ),
         ({"blocks": [{"type": "cut"}, ["x"] * 100_000]}, [("blocks/1", "a block must be an object, not an array")]),
-        ({"blocks": [{"type": "text", "text": "x" * 8_000_000, "bold": 1}]},
-         [("blocks/0/bold", "1 is not of type 'boolean'"),
-          ("blocks/0/text", "8,000,000 characters; at most 20,000 allowed here")]),
+        (
+            {"blocks": [{"type": "text", "text": "x" * 8_000_000, "bold": 1}]},
+            [
+                ("blocks/0/bold", "1 is not of type 'boolean'"),
+                ("blocks/0/text", "8,000,000 characters; at most 20,000 allowed here"),
+            ],
+        ),
     ]
     for doc, expected in cases:
         start = time.perf_counter()
@@ -110,6 +131,16 @@ def test_template_expansion_is_bounded():
         with pytest.raises(InvalidDocument, match=re.escape(message)):
             fill(template, data)
         assert time.perf_counter() - start < 0.5
-    assert json.dumps(fill({"blocks": [{"repeat": "o.items", "as": "it", "blocks": [
-        {"type": "text", "text": "{index} {it.n} {shop}"}]}]}, {"o": {"items": [{"n": "a"}]}, "shop": "S"})) == \
-        '{"blocks": [{"type": "text", "text": "1 a S"}]}'
+    assert (
+        json.dumps(
+            fill(
+                {
+                    "blocks": [
+                        {"repeat": "o.items", "as": "it", "blocks": [{"type": "text", "text": "{index} {it.n} {shop}"}]}
+                    ]
+                },
+                {"o": {"items": [{"n": "a"}]}, "shop": "S"},
+            )
+        )
+        == '{"blocks": [{"type": "text", "text": "1 a S"}]}'
+    )

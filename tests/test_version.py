@@ -30,6 +30,7 @@ def test_version_is_written_nowhere_else_in_the_package():
 def test_source_checkout_without_metadata_reads_pyproject(monkeypatch):
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)
+
     monkeypatch.setattr(importlib.metadata, "version", missing)
     escpos809._version.cache_clear()
     try:

@@ -30,8 +30,8 @@ class SimPrinter:
     status: dict = field(default_factory=lambda: {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12})
     kernel_driver_active: bool = True
     permission_denied: bool = False
-    stalled: bool = False          # bulk OUT times out (printer not taking data)
-    silent: bool = False           # never answers status
+    stalled: bool = False  # bulk OUT times out (printer not taking data)
+    silent: bool = False  # never answers status
     received: bytearray = field(default_factory=bytearray)
     pending: bytearray = field(default_factory=bytearray)
     log: list = field(default_factory=list)
@@ -47,30 +47,71 @@ class SimBackend(usb.backend.IBackend):
         return iter(self.printers)
 
     def get_device_descriptor(self, dev):
-        return _desc(bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0, bDeviceSubClass=0,
-                     bDeviceProtocol=0, bMaxPacketSize0=64, idVendor=dev.vid, idProduct=dev.pid,
-                     bcdDevice=0x0100, iManufacturer=1, iProduct=2, iSerialNumber=3, bNumConfigurations=1,
-                     address=dev.address, bus=dev.bus, port_number=1, port_numbers=(1,), speed=2)
+        return _desc(
+            bLength=18,
+            bDescriptorType=1,
+            bcdUSB=0x0200,
+            bDeviceClass=0,
+            bDeviceSubClass=0,
+            bDeviceProtocol=0,
+            bMaxPacketSize0=64,
+            idVendor=dev.vid,
+            idProduct=dev.pid,
+            bcdDevice=0x0100,
+            iManufacturer=1,
+            iProduct=2,
+            iSerialNumber=3,
+            bNumConfigurations=1,
+            address=dev.address,
+            bus=dev.bus,
+            port_number=1,
+            port_numbers=(1,),
+            speed=2,
+        )
 
     def get_configuration_descriptor(self, dev, config):
         if config != 0:
             raise IndexError(config)
-        return _desc(bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1, bConfigurationValue=1,
-                     iConfiguration=0, bmAttributes=0xC0, bMaxPower=50)
+        return _desc(
+            bLength=9,
+            bDescriptorType=2,
+            wTotalLength=32,
+            bNumInterfaces=1,
+            bConfigurationValue=1,
+            iConfiguration=0,
+            bmAttributes=0xC0,
+            bMaxPower=50,
+        )
 
     def get_interface_descriptor(self, dev, intf, alt, config):
         if intf != 0 or alt != 0:
             raise IndexError(intf)
-        return _desc(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0,
-                     bNumEndpoints=2 if dev.in_ep else 1, bInterfaceClass=dev.interface_class,
-                     bInterfaceSubClass=1, bInterfaceProtocol=2, iInterface=0)
+        return _desc(
+            bLength=9,
+            bDescriptorType=4,
+            bInterfaceNumber=0,
+            bAlternateSetting=0,
+            bNumEndpoints=2 if dev.in_ep else 1,
+            bInterfaceClass=dev.interface_class,
+            bInterfaceSubClass=1,
+            bInterfaceProtocol=2,
+            iInterface=0,
+        )
 
     def get_endpoint_descriptor(self, dev, ep, intf, alt, config):
         eps = [dev.out_ep] + ([dev.in_ep] if dev.in_ep else [])
         if ep >= len(eps):
             raise IndexError(ep)
-        return _desc(bLength=7, bDescriptorType=5, bEndpointAddress=eps[ep], bmAttributes=0x02,
-                     wMaxPacketSize=64, bInterval=0, bRefresh=0, bSynchAddress=0)
+        return _desc(
+            bLength=7,
+            bDescriptorType=5,
+            bEndpointAddress=eps[ep],
+            bmAttributes=0x02,
+            wMaxPacketSize=64,
+            bInterval=0,
+            bRefresh=0,
+            bSynchAddress=0,
+        )
 
     def open_device(self, dev):
         if dev.permission_denied:
@@ -115,7 +156,7 @@ class SimBackend(usb.backend.IBackend):
         handle.received += data
         if not handle.silent:
             for i in range(len(data) - 2):
-                if data[i:i + 2] == b"\x10\x04" and data[i + 2] in handle.status:
+                if data[i : i + 2] == b"\x10\x04" and data[i + 2] in handle.status:
                     handle.pending.append(handle.status[data[i + 2]])
         return len(data)
 

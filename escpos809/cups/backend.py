@@ -30,10 +30,15 @@ OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = CupsStatus
 _AFTERWARDS = {HOLD: "; the job is held", RETRY: "; the job is retried (unconfirmed: it may print again)"}
 
 #: printer problem → the IPP printer-state-reason cupsd shows (``lpstat -l -p``)
-REASONS = {"paper out": "media-empty-error", "cover open": "cover-open-error",
-           "cutter error": "cutter-error", "mechanical error": "other-error",
-           "unrecoverable error": "other-error", "auto-recoverable error": "other-error",
-           "offline": "offline-report"}
+REASONS = {
+    "paper out": "media-empty-error",
+    "cover open": "cover-open-error",
+    "cutter error": "cutter-error",
+    "mechanical error": "other-error",
+    "unrecoverable error": "other-error",
+    "auto-recoverable error": "other-error",
+    "offline": "offline-report",
+}
 ALL_REASONS = sorted({*REASONS.values(), "media-low-report", "connecting-to-device"})
 #: default seconds a printer may stop taking data (paper running out mid-job) before the
 #: job is handed back to cupsd for a retry; ``?timeout=`` in the URI overrides it
@@ -77,8 +82,10 @@ def discover(log: Log = _stderr, timeout: float = 1.5) -> list[str]:
         from ..netconfig import discover as udp_discover
 
         for st in udp_discover(host or target, int(port or 9000), timeout=timeout):
-            lines.append(f'network {SCHEME}:tcp://{st.ip}:9100 "{MAKE_MODEL}" '
-                         f'"{MAKE_MODEL} at {st.ip} (escpos809)" "{DEVICE_ID}" ""')
+            lines.append(
+                f'network {SCHEME}:tcp://{st.ip}:9100 "{MAKE_MODEL}" '
+                f'"{MAKE_MODEL} at {st.ip} (escpos809)" "{DEVICE_ID}" ""'
+            )
     except (OSError, ValueError, Escpos809Error) as exc:
         log(f"DEBUG: network discovery skipped: {exc}")
     return lines
@@ -91,9 +98,10 @@ def _printer_uri(device_uri: str) -> str:
 
     prefix = f"{SCHEME}:"
     if not device_uri.startswith(prefix) or len(device_uri) == len(prefix):
-        raise InvalidURI(f"device URI {device_uri!r} is not {SCHEME}:<printer URI> "
-                         f"(e.g. {SCHEME}:tcp://192.168.1.50:9100)")
-    return check_printer_uri(device_uri[len(prefix):])
+        raise InvalidURI(
+            f"device URI {device_uri!r} is not {SCHEME}:<printer URI> (e.g. {SCHEME}:tcp://192.168.1.50:9100)"
+        )
+    return check_printer_uri(device_uri[len(prefix) :])
 
 
 def _open_printer(uri: str):
@@ -124,8 +132,10 @@ def _reported(st, log: Log, said: list[str]) -> list[str]:
     lines = ["STATE: -" + " ".join(r for r in ALL_REASONS if r not in wanted)]
     if wanted:
         lines.append("STATE: +" + " ".join(sorted(wanted)))
-    lines += [f"ATTR: marker-names=Paper marker-types=paper marker-colors=none marker-levels={level} "
-             "marker-low-levels=10 marker-high-levels=100"]
+    lines += [
+        f"ATTR: marker-names=Paper marker-types=paper marker-colors=none marker-levels={level} "
+        "marker-low-levels=10 marker-high-levels=100"
+    ]
     if problems:
         lines.append(f"INFO: printer not ready: {', '.join(problems)}; waiting")
     if lines != said:
@@ -182,8 +192,9 @@ def _failed(exc: Escpos809Error, log: Log) -> int:
     return int(status)
 
 
-def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log: Log = _stderr,
-            wait: float = READY_WAIT) -> int:
+def run_job(
+    device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log: Log = _stderr, wait: float = READY_WAIT
+) -> int:
     """Send one job; returns the CUPS backend exit code."""
     try:
         printer = _open_printer(_printer_uri(device_uri))
@@ -207,8 +218,10 @@ def run_job(device_uri: str, copies: int, path: str | None, stdin: BinaryIO, log
         log("STATE: -connecting-to-device")
         confirmed = _confirm(printer, sent, line_feeds, log)
         printer.close()
-        log(f"INFO: {'printed' if confirmed else 'sent'} {sent} bytes to {printer.uri}"
-            f"{'' if confirmed else ' (this printer or link cannot confirm printing)'}")
+        log(
+            f"INFO: {'printed' if confirmed else 'sent'} {sent} bytes to {printer.uri}"
+            f"{'' if confirmed else ' (this printer or link cannot confirm printing)'}"
+        )
         return OK
     except Escpos809Error as exc:
         return _failed(exc, log)

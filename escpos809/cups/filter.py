@@ -45,6 +45,7 @@ def _row_fixer(h: PageHeader, width_bytes: int):
         if partial and row[-1] & ~mask & 0xFF:
             row = row[:-1] + bytes([row[-1] & mask])
         return row
+
     return fix, keep
 
 
@@ -103,13 +104,19 @@ def encode_job(pages: Iterable[Page], profile: Profile, log=None) -> Iterator[by
         if last is None:
             yield commands.initialize() + _drawer(h, before=True)
         if h.hw_resolution != (203, 203):
-            log(f"WARNING: page {number} is at {h.hw_resolution[0]}x{h.hw_resolution[1]} dpi; "
-                "the OCPP-809 prints 203 dpi, so it comes out scaled")
+            log(
+                f"WARNING: page {number} is at {h.hw_resolution[0]}x{h.hw_resolution[1]} dpi; "
+                "the OCPP-809 prints 203 dpi, so it comes out scaled"
+            )
         if h.width > profile.width_dots:
-            log(f"WARNING: page {number} is {h.width} dots wide; the right part beyond "
-                f"{profile.width_dots} dots is not printed")
-        log(f"DEBUG: page {number}: {h.width}x{h.height} {h.page_size_name or h.page_size} "
-            f"cut={h.cut_media} feed={h.integers[FEED_LINES]} ints={list(h.integers[:5])}")
+            log(
+                f"WARNING: page {number} is {h.width} dots wide; the right part beyond "
+                f"{profile.width_dots} dots is not printed"
+            )
+        log(
+            f"DEBUG: page {number}: {h.width}x{h.height} {h.page_size_name or h.page_size} "
+            f"cut={h.cut_media} feed={h.integers[FEED_LINES]} ints={list(h.integers[:5])}"
+        )
         data = encode_page(page, profile)
         feed = h.integers[FEED_LINES]
         data += commands.feed_lines(min(feed, 255)) if feed else b""

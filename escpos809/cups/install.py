@@ -63,9 +63,11 @@ def _cups_config(flag: str, fallback: str) -> Path:
 
 
 def layout(server_bin: str | None = None, server_root: str | None = None, lib_dir: str | None = None) -> Layout:
-    return Layout(Path(server_bin) if server_bin else _cups_config("--serverbin", "/usr/lib/cups"),
-                  Path(server_root) if server_root else _cups_config("--serverroot", "/etc/cups"),
-                  Path(lib_dir or DEFAULT_LIB_DIR))
+    return Layout(
+        Path(server_bin) if server_bin else _cups_config("--serverbin", "/usr/lib/cups"),
+        Path(server_root) if server_root else _cups_config("--serverroot", "/etc/cups"),
+        Path(lib_dir or DEFAULT_LIB_DIR),
+    )
 
 
 def world_usable(path: Path, execute: bool = False) -> bool:
@@ -120,12 +122,14 @@ def _library(lay: Layout, log) -> Path:
 
 
 def _wrapper(interpreter: str, lib: Path, module: str, what: str) -> str:
-    return (f"#!{interpreter} -s\n"
-            f"# {what} installed by `escpos809 cups install`; remove with `escpos809 cups uninstall`.\n"
-            "import sys\n"
-            f"sys.path.insert(0, {str(lib)!r})\n"
-            f"from escpos809.cups.{module} import main\n"
-            "sys.exit(main())\n")
+    return (
+        f"#!{interpreter} -s\n"
+        f"# {what} installed by `escpos809 cups install`; remove with `escpos809 cups uninstall`.\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(lib)!r})\n"
+        f"from escpos809.cups.{module} import main\n"
+        "sys.exit(main())\n"
+    )
 
 
 def _install_file(path: Path, text: str, mode: int) -> None:
@@ -148,11 +152,14 @@ def install_files(lay: Layout, log=print) -> None:
         _install_file(lay.types, f"# escpos809: ready-made ESC/POS, passed through the queue\n{ESCPOS_MIME}\n", 0o644)
     except PermissionError as exc:
         raise PrinterPermissionDenied(
-            f"cannot write {exc.filename}: run as root (sudo escpos809 cups install …)") from None
+            f"cannot write {exc.filename}: run as root (sudo escpos809 cups install …)"
+        ) from None
     log(f"backend {lay.backend}, filter {lay.filter} (python {interpreter})")
     if types_new:
-        log(f"added {ESCPOS_MIME} in {lay.types}: restart cupsd once (systemctl restart cups) "
-            "so queues accept ready-made ESC/POS")
+        log(
+            f"added {ESCPOS_MIME} in {lay.types}: restart cupsd once (systemctl restart cups) "
+            "so queues accept ready-made ESC/POS"
+        )
 
 
 def _lpadmin(*args: str) -> str:
@@ -174,15 +181,25 @@ def check_printer_uri(printer_uri: str) -> None:
     open_transport(allowed(printer_uri))
 
 
-def add_queue(queue: str, printer_uri: str, raw: bool = False, info: str | None = None,
-              location: str | None = None) -> str:
+def add_queue(
+    queue: str, printer_uri: str, raw: bool = False, info: str | None = None, location: str | None = None
+) -> str:
     """Add (or change) a queue for ``printer_uri``; returns the device URI."""
     if not queue or any(c in queue for c in " /\\#\t") or len(queue) > 127:
         raise InvalidURI(f"queue name {queue!r}: use letters, digits, '-' and '_' (at most 127)")
     check_printer_uri(printer_uri)
     device = f"{SCHEME}:{printer_uri}"
-    args = ["-p", queue, "-E", "-v", device, "-D", info or "OCOM OCPP-809 receipt printer",
-            "-o", "printer-error-policy=retry-job"]
+    args = [
+        "-p",
+        queue,
+        "-E",
+        "-v",
+        device,
+        "-D",
+        info or "OCOM OCPP-809 receipt printer",
+        "-o",
+        "printer-error-policy=retry-job",
+    ]
     if location:
         args += ["-L", location]
     if raw:
@@ -208,7 +225,7 @@ def escpos809_queues() -> list[str]:
         # "device for NAME: escpos809:tcp://…"
         head, _, uri = line.partition(": ")
         if uri.startswith(f"{SCHEME}:") and head.startswith("device for "):
-            queues.append(head[len("device for "):])
+            queues.append(head[len("device for ") :])
     return queues
 
 

@@ -17,9 +17,14 @@ from ..errors import InvalidInput
 
 HEADER_SIZE = 1796
 #: sync word → (byte order, compressed)
-SYNC = {b"RaSt": (">", False), b"tSaR": ("<", False),
-        b"RaS2": (">", True), b"2SaR": ("<", True),
-        b"RaS3": (">", False), b"3SaR": ("<", False)}
+SYNC = {
+    b"RaSt": (">", False),
+    b"tSaR": ("<", False),
+    b"RaS2": (">", True),
+    b"2SaR": ("<", True),
+    b"RaS3": (">", False),
+    b"3SaR": ("<", False),
+}
 
 CSPACE_W, CSPACE_K, CSPACE_SW = 0, 3, 18
 #: colour spaces where a 1 bit is white (additive): rows are inverted to 1 = black
@@ -41,21 +46,21 @@ class RasterError(InvalidInput):
 class PageHeader:
     """The fields of ``cups_page_header2_t`` this driver uses (byte offsets in comments)."""
 
-    media_type: str            # 128
-    advance_media: int         # 260
-    cut_media: int             # 268
+    media_type: str  # 128
+    advance_media: int  # 260
+    cut_media: int  # 268
     hw_resolution: tuple[int, int]  # 276
-    num_copies: int            # 340
+    num_copies: int  # 340
     page_size: tuple[int, int]  # 352 (points)
-    width: int                 # 372 cupsWidth
-    height: int                # 376 cupsHeight
-    bits_per_color: int        # 384
-    bits_per_pixel: int        # 388
-    bytes_per_line: int        # 392
-    color_order: int           # 396
-    color_space: int           # 400
+    width: int  # 372 cupsWidth
+    height: int  # 376 cupsHeight
+    bits_per_color: int  # 384
+    bits_per_pixel: int  # 388
+    bytes_per_line: int  # 392
+    color_order: int  # 396
+    color_space: int  # 400
     integers: tuple[int, ...]  # 452 cupsInteger[16]
-    page_size_name: str        # 1732
+    page_size_name: str  # 1732
 
     @classmethod
     def parse(cls, raw: bytes, order: str) -> PageHeader:
@@ -70,19 +75,32 @@ class PageHeader:
             return a, b
 
         def s(offset: int) -> str:
-            return raw[offset:offset + 64].split(b"\0", 1)[0].decode("latin-1")
+            return raw[offset : offset + 64].split(b"\0", 1)[0].decode("latin-1")
 
-        return cls(media_type=s(128), advance_media=u(260)[0], cut_media=u(268)[0],
-                   hw_resolution=pair(276), num_copies=u(340)[0], page_size=pair(352),
-                   width=u(372)[0], height=u(376)[0], bits_per_color=u(384)[0], bits_per_pixel=u(388)[0],
-                   bytes_per_line=u(392)[0], color_order=u(396)[0], color_space=u(400)[0],
-                   integers=u(452, 16), page_size_name=s(1732))
+        return cls(
+            media_type=s(128),
+            advance_media=u(260)[0],
+            cut_media=u(268)[0],
+            hw_resolution=pair(276),
+            num_copies=u(340)[0],
+            page_size=pair(352),
+            width=u(372)[0],
+            height=u(376)[0],
+            bits_per_color=u(384)[0],
+            bits_per_pixel=u(388)[0],
+            bytes_per_line=u(392)[0],
+            color_order=u(396)[0],
+            color_space=u(400)[0],
+            integers=u(452, 16),
+            page_size_name=s(1732),
+        )
 
     def check_printable(self) -> None:
         """Refuse what a 1-bit thermal head cannot take, with the reason."""
         if self.bits_per_pixel != 1 or self.bits_per_color != 1:
-            raise RasterError(f"page is {self.bits_per_pixel}-bit; the PPD must ask for 1-bit "
-                              "(cupsBitsPerColor 1, cupsColorSpace 3)")
+            raise RasterError(
+                f"page is {self.bits_per_pixel}-bit; the PPD must ask for 1-bit (cupsBitsPerColor 1, cupsColorSpace 3)"
+            )
         if self.color_space not in (CSPACE_K, *_ADDITIVE):
             raise RasterError(f"colour space {self.color_space} is not black-and-white (W, sW or K)")
         if not 0 < self.bytes_per_line <= MAX_BYTES_PER_LINE or self.bytes_per_line * 8 < self.width:
@@ -109,11 +127,11 @@ class _Reader:
 
     def take(self, n: int, what: str = "compressed page data") -> bytes:
         if self.pos + n > len(self.buf):
-            self.buf = self.buf[self.pos:] + self.stream.read(max(65536, n))
+            self.buf = self.buf[self.pos :] + self.stream.read(max(65536, n))
             self.pos = 0
             if n > len(self.buf):
                 raise RasterError(f"stream ends inside {what} ({len(self.buf)} of {n} bytes)")
-        out = self.buf[self.pos:self.pos + n]
+        out = self.buf[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -167,8 +185,7 @@ def read_pages(stream: BinaryIO) -> Iterator[Page]:
         else:
             size = h.bytes_per_line * h.height
             data = reader.take(size, "page data")
-            rows = [data[i:i + h.bytes_per_line] for i in range(0, size, h.bytes_per_line)]
+            rows = [data[i : i + h.bytes_per_line] for i in range(0, size, h.bytes_per_line)]
         if h.inverted:
             rows = [row.translate(_INVERT) for row in rows]
         yield Page(h, rows)
-

@@ -30,8 +30,10 @@ _lock = threading.Lock()
 
 def paper_dir(name: str = "default") -> Path:
     """Where the virtual printer ``name`` puts its paper (``$ESCPOS809_PAPER_DIR`` or the cache)."""
-    base = os.environ.get("ESCPOS809_PAPER_DIR") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "escpos809" / "paper"
+    base = (
+        os.environ.get("ESCPOS809_PAPER_DIR")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "escpos809" / "paper"
+    )
     return Path(base) / name
 
 

@@ -10,14 +10,52 @@ ESC, GS, FS, DLE, US = 0x1B, 0x1D, 0x1C, 0x10, 0x1F
 
 #: (prefix, second byte, how many parameter bytes typically follow)
 COMMANDS: tuple[tuple[int, int, int], ...] = (
-    (ESC, 0x40, 0), (ESC, 0x21, 1), (ESC, 0x45, 1), (ESC, 0x47, 1), (ESC, 0x2D, 1), (ESC, 0x61, 1),
-    (ESC, 0x4D, 1), (ESC, 0x74, 1), (ESC, 0x32, 0), (ESC, 0x33, 1), (ESC, 0x64, 1), (ESC, 0x4A, 1),
-    (ESC, 0x70, 3), (ESC, 0x42, 2), (ESC, 0x43, 3), (ESC, 0x76, 0), (ESC, 0x69, 0), (ESC, 0x6D, 0),
-    (ESC, 0x44, 4), (ESC, 0x20, 1), (ESC, 0x7B, 1), (ESC, 0x56, 1), (ESC, 0x52, 1), (ESC, 0x2A, 5),
-    (GS, 0x21, 1), (GS, 0x42, 1), (GS, 0x56, 2), (GS, 0x76, 6), (GS, 0x28, 6), (GS, 0x6B, 6),
-    (GS, 0x68, 1), (GS, 0x77, 1), (GS, 0x48, 1), (GS, 0x66, 1), (GS, 0x61, 1), (GS, 0x4C, 2),
-    (GS, 0x57, 2), (GS, 0x72, 1), (FS, 0x26, 0), (FS, 0x2E, 0), (FS, 0x2D, 1), (FS, 0x21, 1),
-    (FS, 0x70, 2), (DLE, 0x04, 1), (DLE, 0x05, 1), (US, 0x1B, 8),
+    (ESC, 0x40, 0),
+    (ESC, 0x21, 1),
+    (ESC, 0x45, 1),
+    (ESC, 0x47, 1),
+    (ESC, 0x2D, 1),
+    (ESC, 0x61, 1),
+    (ESC, 0x4D, 1),
+    (ESC, 0x74, 1),
+    (ESC, 0x32, 0),
+    (ESC, 0x33, 1),
+    (ESC, 0x64, 1),
+    (ESC, 0x4A, 1),
+    (ESC, 0x70, 3),
+    (ESC, 0x42, 2),
+    (ESC, 0x43, 3),
+    (ESC, 0x76, 0),
+    (ESC, 0x69, 0),
+    (ESC, 0x6D, 0),
+    (ESC, 0x44, 4),
+    (ESC, 0x20, 1),
+    (ESC, 0x7B, 1),
+    (ESC, 0x56, 1),
+    (ESC, 0x52, 1),
+    (ESC, 0x2A, 5),
+    (GS, 0x21, 1),
+    (GS, 0x42, 1),
+    (GS, 0x56, 2),
+    (GS, 0x76, 6),
+    (GS, 0x28, 6),
+    (GS, 0x6B, 6),
+    (GS, 0x68, 1),
+    (GS, 0x77, 1),
+    (GS, 0x48, 1),
+    (GS, 0x66, 1),
+    (GS, 0x61, 1),
+    (GS, 0x4C, 2),
+    (GS, 0x57, 2),
+    (GS, 0x72, 1),
+    (FS, 0x26, 0),
+    (FS, 0x2E, 0),
+    (FS, 0x2D, 1),
+    (FS, 0x21, 1),
+    (FS, 0x70, 2),
+    (DLE, 0x04, 1),
+    (DLE, 0x05, 1),
+    (US, 0x1B, 8),
 )
 
 
@@ -25,6 +63,7 @@ def _params(rng: random.Random, n: int) -> bytes:
     # small values hit the interesting ranges (modes, 0/1/48/49), big ones the limits
     def pick() -> int:
         return rng.choice((0, 1, 2, 3, 48, 49, 50, 65, 66, 73, 255, rng.randrange(256)))
+
     return bytes(pick() for _ in range(n))
 
 
@@ -34,9 +73,12 @@ def _structured(rng: random.Random) -> bytes:
     if kind == 0:  # QR: store (random data, sometimes empty) and print
         data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
         n = len(data) + 3
-        return (bytes([GS, 0x28, 0x6B, 3, 0, 0x31, 0x43, rng.randrange(20)])
-                + bytes([GS, 0x28, 0x6B, n & 0xFF, n >> 8, 0x31, 0x50, 0x30]) + data
-                + bytes([GS, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30]))
+        return (
+            bytes([GS, 0x28, 0x6B, 3, 0, 0x31, 0x43, rng.randrange(20)])
+            + bytes([GS, 0x28, 0x6B, n & 0xFF, n >> 8, 0x31, 0x50, 0x30])
+            + data
+            + bytes([GS, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30])
+        )
     if kind == 1:  # barcode function B with random data and HRI
         m = rng.randrange(65, 75)
         data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 20)))

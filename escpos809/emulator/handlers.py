@@ -47,6 +47,7 @@ class CodeHandlers:
     _qr: QRSettings
 
     if TYPE_CHECKING:  # the interpreter's own helpers
+
         def _op(self, kind: str, height: int = 0, **args: Any) -> Op: ...
 
         def _flush_line(self, advance: int | None = None) -> None: ...
@@ -141,7 +142,7 @@ class CodeHandlers:
                 return NEED_MORE
             self._cut("full" if m == 65 else "partial", buf[i + 3], f"GS V {m} {buf[i + 3]}")
             return 4
-        self._op("unknown", bytes=bytes(buf[i:i + 3]).hex(" "))
+        self._op("unknown", bytes=bytes(buf[i : i + 3]).hex(" "))
         return 3
 
     def _tab_stops(self, buf: bytearray, i: int) -> int:
@@ -149,7 +150,7 @@ class CodeHandlers:
         if end == -1:
             return NEED_MORE if len(buf) - i < 35 else self._bad(buf, i, 2, "ESC D without NUL")
         # stops beyond the print area are ignored, as on Epson-style firmware
-        self._tabs = [d for n in buf[i + 2:end] if (d := n * self._cell_width()) <= self.width_dots]
+        self._tabs = [d for n in buf[i + 2 : end] if (d := n * self._cell_width()) <= self.width_dots]
         return end + 1 - i
 
     def _cell_width(self) -> int:
@@ -160,7 +161,7 @@ class CodeHandlers:
         return [8 * self.fonts["A"][0] * i for i in range(1, 33)]
 
     def _bad(self, buf: bytearray, i: int, n: int, why: str) -> int:
-        self._op("unknown", bytes=bytes(buf[i:i + n]).hex(" "), reason=why)
+        self._op("unknown", bytes=bytes(buf[i : i + n]).hex(" "), reason=why)
         return n
 
     def _column_image(self, buf: bytearray, i: int) -> int:
@@ -172,8 +173,15 @@ class CodeHandlers:
         if i + total > len(buf):
             return NEED_MORE
         self._flush_line()
-        self._op("column_image", height=8 * per_col, mode=m, columns=cols, data=bytes(buf[i + 5:i + total]),
-                 align=self.style.align, left=self.style.left_margin)
+        self._op(
+            "column_image",
+            height=8 * per_col,
+            mode=m,
+            columns=cols,
+            data=bytes(buf[i + 5 : i + total]),
+            align=self.style.align,
+            left=self.style.left_margin,
+        )
         return total
 
     def _raster(self, buf: bytearray, i: int) -> int:
@@ -190,11 +198,19 @@ class CodeHandlers:
             return 8
         if i + 8 + size > len(buf):
             return NEED_MORE
-        data = bytes(buf[i + 8:i + 8 + size])
+        data = bytes(buf[i + 8 : i + 8 + size])
         self._flush_line()
         scale = _RASTER_SCALE.get(m, (1, 1))
-        self._op("raster", height=y * scale[1], width_bytes=x, rows=y, scale=list(scale),
-                 align=self.style.align, left=self.style.left_margin, data=data)
+        self._op(
+            "raster",
+            height=y * scale[1],
+            width_bytes=x,
+            rows=y,
+            scale=list(scale),
+            align=self.style.align,
+            left=self.style.left_margin,
+            data=data,
+        )
         return 8 + size
 
     def _gs_paren(self, buf: bytearray, i: int) -> int:
@@ -209,11 +225,11 @@ class CodeHandlers:
         length = buf[i + 3] + 256 * buf[i + 4]
         if i + 5 + length > len(buf):
             return NEED_MORE
-        body = bytes(buf[i + 5:i + 5 + length])
+        body = bytes(buf[i + 5 : i + 5 + length])
         if fn_class == ord("k") and len(body) >= 2 and body[0] == 0x31:
             self._qr_fn(body[1], body[2:])
         else:
-            self._op("unknown", bytes=bytes(buf[i:i + 5]).hex(" "), reason=f"GS ( {chr(fn_class)!r} not supported")
+            self._op("unknown", bytes=bytes(buf[i : i + 5]).hex(" "), reason=f"GS ( {chr(fn_class)!r} not supported")
         return 5 + length
 
     def _qr_fn(self, fn: int, args: bytes) -> None:
@@ -252,7 +268,7 @@ class CodeHandlers:
             n = buf[i + 5] + 256 * buf[i + 6]
             if i + 7 + n > len(buf):
                 return NEED_MORE
-            self._qr.data = bytes(buf[i + 7:i + 7 + n])
+            self._qr.data = bytes(buf[i + 7 : i + 7 + n])
             return 7 + n
         if sub == 0x81:
             self._print_qr()
@@ -270,9 +286,18 @@ class CodeHandlers:
             return
         self._flush_line()
         # ``raw``: the bytes the symbol holds (``data`` is their text, for reading the log)
-        self._op("qr", height=modules * q.size, data=q.data.decode("utf-8", "replace"), raw=q.data,
-                 size=q.size, ec=q.ec, model=q.model, modules=modules, align=self.style.align,
-                 left=self.style.left_margin)
+        self._op(
+            "qr",
+            height=modules * q.size,
+            data=q.data.decode("utf-8", "replace"),
+            raw=q.data,
+            size=q.size,
+            ec=q.ec,
+            model=q.model,
+            modules=modules,
+            align=self.style.align,
+            left=self.style.left_margin,
+        )
 
     def _barcode_cmd(self, buf: bytearray, i: int) -> int:
         if i + 3 > len(buf):
@@ -282,14 +307,14 @@ class CodeHandlers:
             end = buf.find(b"\x00", i + 3)
             if end == -1:
                 return NEED_MORE if len(buf) - i < 260 else self._bad(buf, i, 3, "GS k without NUL")
-            data, used = bytes(buf[i + 3:end]), end + 1 - i
+            data, used = bytes(buf[i + 3 : end]), end + 1 - i
         elif 65 <= m <= 73:
             if i + 4 > len(buf):
                 return NEED_MORE
             n = buf[i + 3]
             if i + 4 + n > len(buf):
                 return NEED_MORE
-            data, used = bytes(buf[i + 4:i + 4 + n]), 4 + n
+            data, used = bytes(buf[i + 4 : i + 4 + n]), 4 + n
         else:
             return self._bad(buf, i, 3, f"GS k {m}: unknown symbology")
         kind = BARCODE_NAMES[m]
@@ -298,9 +323,19 @@ class CodeHandlers:
         hri_h = self.fonts["B" if bc.hri_font else "A"][1]
         height = bc.height + hri_h * ((bc.hri in (1, 3)) + (bc.hri in (2, 3)))
         self._flush_line()
-        self._op("barcode", height=height, type=kind, data=text, raw=data.decode("latin-1"),
-                 bar_height=bc.height, module=bc.width, hri=("none", "above", "below", "both")[bc.hri],
-                 hri_font="AB"[bc.hri_font], align=self.style.align, left=self.style.left_margin)
+        self._op(
+            "barcode",
+            height=height,
+            type=kind,
+            data=text,
+            raw=data.decode("latin-1"),
+            bar_height=bc.height,
+            module=bc.width,
+            hri=("none", "above", "below", "both")[bc.hri],
+            hri_font="AB"[bc.hri_font],
+            align=self.style.align,
+            left=self.style.left_margin,
+        )
         return used
 
     def _vendor(self, buf: bytearray, i: int) -> int:
@@ -312,18 +347,19 @@ class CodeHandlers:
         sub = buf[i + 3]
 
         def ip(off: int) -> str:
-            return str(ipaddress.IPv4Address(bytes(buf[i + off:i + off + 4])))
+            return str(ipaddress.IPv4Address(bytes(buf[i + off : i + off + 4])))
+
         if sub == 0x91:
             if i + 7 > len(buf):
                 return NEED_MORE
-            if buf[i + 4:i + 7] == b"\x00IP":
+            if buf[i + 4 : i + 7] == b"\x00IP":
                 if i + 11 > len(buf):
                     return NEED_MORE
                 new = ip(7)
                 gw = ".".join(new.split(".")[:3] + ["1"])  # firmware forces a.b.c.1
                 self._set_network("91ip", new, self.network.mask, gw, False)
                 return 11
-            if buf[i + 4:i + 7] == b"\x00I\xfa":
+            if buf[i + 4 : i + 7] == b"\x00I\xfa":
                 if i + 21 > len(buf):
                     return NEED_MORE
                 self._set_network("xp-netall", ip(9), ip(13), ip(17), bool(buf[i + 7]))
@@ -344,7 +380,7 @@ class CodeHandlers:
         if sub == 0xE0:
             if i + 10 > len(buf):
                 return NEED_MORE
-            self._op("vendor_setting", bytes=bytes(buf[i:i + 10]).hex(" "))
+            self._op("vendor_setting", bytes=bytes(buf[i : i + 10]).hex(" "))
             return 10
         return self._bad(buf, i, 4, "unknown vendor command (prints as garbage on a real printer)")
 

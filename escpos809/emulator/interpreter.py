@@ -28,8 +28,18 @@ from .state import (
     Style,
 )
 
-__all__ = ["Interpreter", "read_bytes", "RealtimeScanner", "Faults", "Style", "Network", "NEED_MORE",
-           "XPRINTER_CODEPAGES", "BARCODE_NAMES", "decode_code128"]
+__all__ = [
+    "Interpreter",
+    "read_bytes",
+    "RealtimeScanner",
+    "Faults",
+    "Style",
+    "Network",
+    "NEED_MORE",
+    "XPRINTER_CODEPAGES",
+    "BARCODE_NAMES",
+    "decode_code128",
+]
 
 ESC, GS, FS, DLE, US = 0x1B, 0x1D, 0x1C, 0x10, 0x1F
 _PRINTABLE = re.compile(rb"[\x20-\x7e]+")
@@ -43,9 +53,14 @@ class Interpreter(CodeHandlers):
     """Feed it bytes as they arrive; it appends :class:`Op` s to ``ops`` (or hands them to
     ``sink``) and answers requests through ``reply`` (bytes back to the host)."""
 
-    def __init__(self, width_dots: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-                 codepages: dict[int, str] | None = None, reply: Callable[[bytes], None] | None = None,
-                 chinese_after_init: bool = True):
+    def __init__(
+        self,
+        width_dots: int = 576,
+        fonts: dict[str, tuple[int, int]] | None = None,
+        codepages: dict[int, str] | None = None,
+        reply: Callable[[bytes], None] | None = None,
+        chinese_after_init: bool = True,
+    ):
         self.width_dots = width_dots
         self.fonts = fonts or {"A": (12, 24), "B": (9, 17)}
         self.codepages = codepages or XPRINTER_CODEPAGES
@@ -56,7 +71,7 @@ class Interpreter(CodeHandlers):
         self.ops: list[Op] = []
         self.sink: Callable[[Op], None] | None = None
         self.on_transmit_status: Callable[[int], None] | None = None
-        self.y = 0                      # paper advanced so far, in dots (kept across resets)
+        self.y = 0  # paper advanced so far, in dots (kept across resets)
         self.style = Style(print_width=width_dots)
         self._cells: dict[_StyleKey, dict[str, Cell]] = {}
         self._cell_count = 0
@@ -68,7 +83,7 @@ class Interpreter(CodeHandlers):
         physical state), network settings (NV memory) and the paper position stay."""
         self.asb = 0
         self._buf = bytearray()
-        self._skip = 0                  # data bytes of a command to read past (an oversize image)
+        self._skip = 0  # data bytes of a command to read past (an oversize image)
         self._scanner = RealtimeScanner()
         # the handlers hold this Style object: reset it in place
         vars(self.style).update(vars(Style(print_width=self.width_dots)))
@@ -194,8 +209,14 @@ class Interpreter(CodeHandlers):
         cell_h = self._line_h
         height = max(cell_h, self.style.line_spacing) if advance is None else cell_h + advance
         line, self._line, self._line_dots, self._line_h = self._line, [], 0, 0
-        self._op("text", height=height, cells=line, align=self._line_align,
-                 left=self.style.left_margin, area=self.style.print_width)
+        self._op(
+            "text",
+            height=height,
+            cells=line,
+            align=self._line_align,
+            left=self.style.left_margin,
+            area=self.style.print_width,
+        )
 
     def _cell(self, ch: str, double_byte: bool = False) -> Cell:
         """The (shared, immutable) cell for ``ch`` in the current style."""
@@ -245,7 +266,7 @@ class Interpreter(CodeHandlers):
                 if self.paused:
                     return i
             room = max(1, (limit - self._line_dots) // w)
-            part = text[i:i + room]
+            part = text[i : i + room]
             cells = self._style_cells((s.font, s.bold, s.underline, s.width, s.height, s.inverse, False))
             self._line.extend([cells.get(ch) or self._cell(ch) for ch in part])
             self._line_dots += w * len(part)
@@ -258,7 +279,7 @@ class Interpreter(CodeHandlers):
         if self.style.chinese and b >= 0x81:
             if i + 1 >= len(buf):
                 return NEED_MORE
-            pair = bytes(buf[i:i + 2])
+            pair = bytes(buf[i : i + 2])
             try:
                 self._add_char(pair.decode("gb18030"), double_byte=True)
                 return 2
@@ -299,7 +320,7 @@ class Interpreter(CodeHandlers):
                 return NEED_MORE
             handler = self._table.get((b, buf[i + 1]))
             if handler is None:
-                self._op("unknown", bytes=bytes(buf[i:i + 2]).hex(" "))
+                self._op("unknown", bytes=bytes(buf[i : i + 2]).hex(" "))
                 return 2
             return handler(buf, i)
         if b < 0x20:
@@ -311,11 +332,13 @@ class Interpreter(CodeHandlers):
     def _build_table(self) -> dict[tuple[int, int], Handler]:
         def fixed(nargs: int, apply: Callable[..., object]) -> Handler:
             """A command of ``nargs`` parameter bytes, handed to ``apply`` (its result unused)."""
+
             def handler(buf: bytearray, i: int) -> int:
                 if i + 2 + nargs > len(buf):
                     return NEED_MORE
-                apply(*buf[i + 2:i + 2 + nargs])
+                apply(*buf[i + 2 : i + 2 + nargs])
                 return 2 + nargs
+
             return handler
 
         s = self.style
@@ -351,14 +374,16 @@ class Interpreter(CodeHandlers):
             (GS, ord("(")): self._gs_paren,
             (GS, ord("k")): self._barcode_cmd,
             (GS, ord("h")): fixed(1, lambda n: setattr(self._barcode, "height", n or 162)),
-            (GS, ord("w")): fixed(1, lambda n: setattr(self._barcode, "width",
-                                                       n if 2 <= n <= 6 else self._barcode.width)),
+            (GS, ord("w")): fixed(
+                1, lambda n: setattr(self._barcode, "width", n if 2 <= n <= 6 else self._barcode.width)
+            ),
             (GS, ord("H")): fixed(1, lambda n: setattr(self._barcode, "hri", n & 3)),
             (GS, ord("f")): fixed(1, lambda n: setattr(self._barcode, "hri_font", n & 1)),
             (GS, ord("a")): fixed(1, self._set_asb),
             (GS, ord("L")): fixed(2, lambda lo, hi: setattr(s, "left_margin", min(lo + 256 * hi, self.width_dots))),
-            (GS, ord("W")): fixed(2, lambda lo, hi: setattr(s, "print_width",
-                                                            min(lo + 256 * hi, self.width_dots) or self.width_dots)),
+            (GS, ord("W")): fixed(
+                2, lambda lo, hi: setattr(s, "print_width", min(lo + 256 * hi, self.width_dots) or self.width_dots)
+            ),
             (GS, ord("r")): fixed(1, self._transmit_status),
             (FS, ord("&")): fixed(0, lambda: setattr(s, "chinese", True)),
             (FS, ord(".")): fixed(0, lambda: setattr(s, "chinese", False)),
@@ -372,8 +397,13 @@ class Interpreter(CodeHandlers):
         return t
 
 
-def read_bytes(data: bytes, width_dots: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-               codepages: dict[int, str] | None = None, chinese: bool = True) -> tuple[list[Op], int]:
+def read_bytes(
+    data: bytes,
+    width_dots: int = 576,
+    fonts: dict[str, tuple[int, int]] | None = None,
+    codepages: dict[int, str] | None = None,
+    chinese: bool = True,
+) -> tuple[list[Op], int]:
     """What the printer prints for ``data``, from a fresh power-on: its operations and the
     paper it advanced (dots). ``chinese=False``: start in single-byte mode (as after ``FS .``)
     and stay there after ``ESC @``. The preview reads raw bytes through this."""

@@ -58,7 +58,7 @@ class Session:
 
     source: str
     reply_to: socket.socket | int | None  # a socket, a file descriptor (the serial pty), or None
-    epoch: int     # power cycle it belongs to
+    epoch: int  # power cycle it belongs to
     bytes: int = 0
     dropped: bool = False
     job: Job | None = None
@@ -129,8 +129,9 @@ class ReceiveBuffer:
             self._cv.notify_all()
             return True
 
-    def get(self, max_bytes: int, timeout: float,
-            hold: Callable[[], bool] | None = None) -> tuple[Session, bytes | _End] | None:
+    def get(
+        self, max_bytes: int, timeout: float, hold: Callable[[], bool] | None = None
+    ) -> tuple[Session, bytes | _End] | None:
         """The next chunk (at most ``max_bytes``) or END, or None after ``timeout`` or while ``hold()``."""
         with self._cv:
             if not self._chunks:
@@ -168,7 +169,7 @@ class ReceiveBuffer:
 class Event:
     """What the mechanism hands the recorder; ``t`` is when it happens on paper (monotonic)."""
 
-    kind: str        # op | reply | confirm | end | power
+    kind: str  # op | reply | confirm | end | power
     session: Session | None
     t: float
     epoch: int

@@ -23,7 +23,7 @@ FIND, FOUND, SAVE = b"XP0001FIND", b"XP0001FOUND", b"XP0001SAVE"
 
 def _ip_at(packet: bytes, off: int) -> str:
     """The IPv4 address in the 4 bytes of ``packet`` at ``off``."""
-    return str(ipaddress.IPv4Address(packet[off:off + 4]))
+    return str(ipaddress.IPv4Address(packet[off : off + 4]))
 
 
 class PortsMixin:
@@ -48,6 +48,7 @@ class PortsMixin:
     _rebind_to: str | None
 
     if TYPE_CHECKING:  # the printer's own helpers
+
         def _bound_host(self) -> str: ...
 
         def _listen(self, host: str, port: int) -> socket.socket: ...
@@ -82,7 +83,7 @@ class PortsMixin:
                     while (i := buf.find(b"\x1bv")) != -1:
                         if not self.faults.silent:
                             conn.sendall(self.faults.asb_bytes())
-                        buf = buf[i + 2:]
+                        buf = buf[i + 2 :]
                     buf = buf[-1:]
             except OSError:
                 pass
@@ -169,7 +170,7 @@ class PortsMixin:
         if target is None:  # nothing scheduled (the print port calls this only when something is)
             return
         if self._stop.wait(self.reboot_s):  # the firmware resets after a new address; stopped meanwhile:
-            return                             # no new listener to leak
+            return  # no new listener to leak
         with self._lock:
             old = self._listener
             try:

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEGMENT_DOTS = 8192          # an uncut stretch is closed as a page after about 1 m of paper
-KEEP_OPS = 10_000            # operations kept in memory and in job.json per job
-KEEP_BYTES = 16 * 1024 ** 2  # ... and at most this much of them as JSON
+SEGMENT_DOTS = 8192  # an uncut stretch is closed as a page after about 1 m of paper
+KEEP_OPS = 10_000  # operations kept in memory and in job.json per job
+KEEP_BYTES = 16 * 1024**2  # ... and at most this much of them as JSON
 JSON_EVERY_S = 0.25
 MAX_WARNINGS = 100
 
@@ -141,8 +141,14 @@ class JobRecord:
         if has_paper(self.page_ops) and (self.page_changed or end != "open"):
             path = self.job.folder / f"page-{self.page_no}.png"
             warnings: list[dict[str, Any]] = []
-            dots = paint(self.page_ops, self.width, self.fonts, warnings=warnings, indices=self.page_index,
-                         out=self.canvas.get(self.width))
+            dots = paint(
+                self.page_ops,
+                self.width,
+                self.fonts,
+                warnings=warnings,
+                indices=self.page_index,
+                out=self.canvas.get(self.width),
+            )
             png = png_bytes(dots)  # the paper is black dots on white: 1 bit per dot, lossless
             try:
                 _atomic_write(path, lambda tmp: tmp.write_bytes(png))
@@ -157,7 +163,7 @@ class JobRecord:
                 else:
                     self.job.pages.append(path)
                     self.page_info.append(info)
-                for w in warnings[:max(0, MAX_WARNINGS - len(self.job.draw_warnings))]:
+                for w in warnings[: max(0, MAX_WARNINGS - len(self.job.draw_warnings))]:
                     self.job.draw_warnings.append({"page": path.name, **w})
             self.page_changed = False
             self.open_page = path if end == "open" else None
@@ -171,11 +177,21 @@ class JobRecord:
     def write_json(self) -> None:
         j, s = self.job, self.session
         j.bytes, j.dropped = s.bytes, s.dropped
-        head = {"job": j.number, "source": j.source, "bytes": j.bytes, "dropped": j.dropped, "state": j.state,
-                "render_error": j.render_error, "pages": [p.name for p in j.pages],
-                "open_page": self.open_page.name if self.open_page else None, "page_info": self.page_info,
-                "confirmed": j.confirmed, "draw_warnings": j.draw_warnings, "ops_total": j.ops_total,
-                "ops_truncated": j.ops_truncated}
+        head = {
+            "job": j.number,
+            "source": j.source,
+            "bytes": j.bytes,
+            "dropped": j.dropped,
+            "state": j.state,
+            "render_error": j.render_error,
+            "pages": [p.name for p in j.pages],
+            "open_page": self.open_page.name if self.open_page else None,
+            "page_info": self.page_info,
+            "confirmed": j.confirmed,
+            "draw_warnings": j.draw_warnings,
+            "ops_total": j.ops_total,
+            "ops_truncated": j.ops_truncated,
+        }
         text = json.dumps(head, ensure_ascii=False)[:-1] + ', "ops": [\n' + ",\n".join(self.json_ops) + "\n]}\n"
         try:
             _atomic_write(j.log_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
@@ -196,7 +212,7 @@ class EventQueue:
     wakes the other only when it has to (empty → not empty, full → half empty): a thread switch
     per printed line would cost more than drawing it."""
 
-    def __init__(self, max_events: int = 4096, max_bytes: int = 16 * 1024 ** 2):
+    def __init__(self, max_events: int = 4096, max_bytes: int = 16 * 1024**2):
         self.max_events, self.max_bytes = max_events, max_bytes
         self._q: deque[Event] = deque()
         self._bytes = 0
@@ -327,8 +343,9 @@ class Recorder(threading.Thread):
                     s.status_ops.append(op)
                 return
             job = self.vp.new_job(s)
-            rec = self.records[s] = JobRecord(job, s, self.vp.profile.width_dots, self.vp.profile.font_cells,
-                                              self.canvas)
+            rec = self.records[s] = JobRecord(
+                job, s, self.vp.profile.width_dots, self.vp.profile.font_cells, self.canvas
+            )
             for early in s.status_ops:
                 rec.add(early)
             s.status_ops = []

@@ -47,10 +47,21 @@ class VirtualPrinter(PortsMixin):
     ``power_off`` / ``power_on`` — on the printer's own clock.
     """
 
-    def __init__(self, out_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
-                 status_port: int | None = None, discovery_port: int | None = None, serial: bool = False,
-                 profile: Profile | None = None, throttle: bool = False, address_map: dict[str, str] | None = None,
-                 reboot_s: float = 0.3, idle_s: float = 0.4, receive_buffer: int = RECEIVE_BUFFER):
+    def __init__(
+        self,
+        out_dir: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        status_port: int | None = None,
+        discovery_port: int | None = None,
+        serial: bool = False,
+        profile: Profile | None = None,
+        throttle: bool = False,
+        address_map: dict[str, str] | None = None,
+        reboot_s: float = 0.3,
+        idle_s: float = 0.4,
+        receive_buffer: int = RECEIVE_BUFFER,
+    ):
         self.profile = profile or load_profile()
         self.out_dir = Path(out_dir)
         self.host, self.port = host, port
@@ -63,15 +74,15 @@ class VirtualPrinter(PortsMixin):
         self.network = self.interp.network
         self.network.ip = host if host != "0.0.0.0" else self.network.ip
         self.buffer = ReceiveBuffer(receive_buffer)
-        self.drop_after: int | None = None       # fault: close the connection after N bytes
-        self.slow_bps: int | None = None         # fault: slow link, bytes per second
+        self.drop_after: int | None = None  # fault: close the connection after N bytes
+        self.slow_bps: int | None = None  # fault: slow link, bytes per second
         self.jobs: list[Job] = []
         self.events: deque[tuple[float, str, str | None, dict[str, Any]]] = deque(maxlen=20_000)
         self.power_log: list[tuple[float, str, dict[str, Any]]] = []  # (monotonic, power_off | power_on, details)
         self.serial_path: str | None = None
         self.paper_busy_until = 0.0  # throttled: when (time.monotonic) the mechanism will have printed all it has
         self.paper_idle_s = 0.0  # throttled: time the mechanism waited for data between prints
-        self.epoch = 0           # power cycles: bytes and sessions of an earlier one are gone
+        self.epoch = 0  # power cycles: bytes and sessions of an earlier one are gone
         self._cuts: dict[int, float] = {}
         self._powered = True
         self._power_gen = 0
@@ -215,8 +226,9 @@ class VirtualPrinter(PortsMixin):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self._lock:
-                session = next((s for s in reversed(self._open) if s.source == source), None) or \
-                    next((s for s in reversed(self._recent) if s.source == source), None)
+                session = next((s for s in reversed(self._open) if s.source == source), None) or next(
+                    (s for s in reversed(self._recent) if s.source == source), None
+                )
             if session is not None:
                 return session.job if session.done.wait(max(0.0, end - time.monotonic())) else None
             time.sleep(0.01)
@@ -340,8 +352,15 @@ class VirtualPrinter(PortsMixin):
             if len(self.jobs) > JOBS_WITH_OPS:
                 self.jobs[-JOBS_WITH_OPS - 1].ops = []  # memory stays bounded on a long run
         self.note("job", job.source, number=job.number, pages=len(job.pages), state=job.state)
-        log.info("job %d from %s: %d bytes, %d page(s) in %s (%s)", job.number, job.source, job.bytes,
-                 len(job.pages), job.folder, job.state)
+        log.info(
+            "job %d from %s: %d bytes, %d page(s) in %s (%s)",
+            job.number,
+            job.source,
+            job.bytes,
+            len(job.pages),
+            job.folder,
+            job.state,
+        )
         if job.network_changed:
             self._schedule_rebind()
 
@@ -381,7 +400,7 @@ class VirtualPrinter(PortsMixin):
                 if not data:
                     break
                 if self.drop_after is not None and session.bytes + len(data) >= self.drop_after:
-                    data = data[:max(0, self.drop_after - session.bytes)]
+                    data = data[: max(0, self.drop_after - session.bytes)]
                     session.dropped = True
                 if not self._arrived(session, scanner, data) or session.dropped:
                     reset_connection(conn)

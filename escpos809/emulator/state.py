@@ -6,12 +6,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # code page n -> Python codec, the Xprinter/Zjiang table (§3); pages without a codec print as '?'
-XPRINTER_CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252",
-                      17: "cp866", 18: "cp852", 19: "cp858", 25: "cp1257", 28: "cp864",
-                      32: "cp1255", 33: "cp1256"}
-BARCODE_NAMES = {0: "upca", 1: "upce", 2: "ean13", 3: "ean8", 4: "code39", 5: "itf", 6: "codabar",
-                 65: "upca", 66: "upce", 67: "ean13", 68: "ean8", 69: "code39", 70: "itf", 71: "codabar",
-                 72: "code93", 73: "code128"}
+XPRINTER_CODEPAGES = {
+    0: "cp437",
+    2: "cp850",
+    3: "cp860",
+    4: "cp863",
+    5: "cp865",
+    16: "cp1252",
+    17: "cp866",
+    18: "cp852",
+    19: "cp858",
+    25: "cp1257",
+    28: "cp864",
+    32: "cp1255",
+    33: "cp1256",
+}
+BARCODE_NAMES = {
+    0: "upca",
+    1: "upce",
+    2: "ean13",
+    3: "ean8",
+    4: "code39",
+    5: "itf",
+    6: "codabar",
+    65: "upca",
+    66: "upce",
+    67: "ean13",
+    68: "ean8",
+    69: "code39",
+    70: "itf",
+    71: "codabar",
+    72: "code93",
+    73: "code128",
+}
 
 
 @dataclass
@@ -22,8 +49,8 @@ class Faults:
     cutter_error: bool = False
     paper_near_end: bool = False
     paper_out: bool = False
-    silent: bool = False          # no status replies at all
-    drawer_open: bool = False     # drawer sensor (pin 3) high
+    silent: bool = False  # no status replies at all
+    drawer_open: bool = False  # drawer sensor (pin 3) high
     paper_mm: float | None = None  # paper left; None = endless roll
     near_end_mm: float = 50.0
 
@@ -47,8 +74,12 @@ class Faults:
 
     def asb_bytes(self) -> bytes:
         """The 4 automatic-status-back bytes (``ESC v`` on port 4000, ``GS a`` pushes)."""
-        a = (0x10 | 0x04 * self.drawer_open | 0x08 * (self.cover_open or self.paper_out or self.cutter_error)
-             | 0x20 * self.cover_open)
+        a = (
+            0x10
+            | 0x04 * self.drawer_open
+            | 0x08 * (self.cover_open or self.paper_out or self.cutter_error)
+            | 0x20 * self.cover_open
+        )
         b = 0x08 * self.cutter_error
         c = 0x03 * (self.paper_near_end or self.paper_out) | 0x0C * self.paper_out
         return bytes([a, b, c, 0x0F])
@@ -82,10 +113,10 @@ class Style:
 class BarcodeSettings:
     """``GS h`` / ``GS w`` / ``GS H`` / ``GS f``: how the next ``GS k`` barcode prints."""
 
-    height: int = 162   # bar height, dots
-    width: int = 3      # module width, dots (2-6)
-    hri: int = 0        # human-readable text: 0 none, 1 above, 2 below, 3 both
-    hri_font: int = 0   # 0 font A, 1 font B
+    height: int = 162  # bar height, dots
+    width: int = 3  # module width, dots (2-6)
+    hri: int = 0  # human-readable text: 0 none, 1 above, 2 below, 3 both
+    hri_font: int = 0  # 0 font A, 1 font B
 
 
 @dataclass
@@ -93,8 +124,8 @@ class QRSettings:
     """``GS ( k`` (both forms): the QR code stored for the next print function."""
 
     model: int = 2
-    size: int = 3       # module size, dots (1-16)
-    ec: str = "L"       # error correction: L, M, Q or H
+    size: int = 3  # module size, dots (1-16)
+    ec: str = "L"  # error correction: L, M, Q or H
     data: bytes = b""
 
 

@@ -117,7 +117,7 @@ class TextEncoder:
                 assert page is not None  # a run is found on a page
                 out += select_codepage(page)
                 codepage, switches = page, switches + 1
-                for c in text[i:i + run]:
+                for c in text[i : i + run]:
                     cb = self._char(page, c)
                     assert cb is not None  # the run is what the page encodes
                     out += cb
@@ -125,7 +125,7 @@ class TextEncoder:
                 continue
             run = self._double_run(text, i)
             if run:
-                out += chinese_mode() + text[i:i + run].encode(self.double_codec) + cancel_chinese_mode()
+                out += chinese_mode() + text[i : i + run].encode(self.double_codec) + cancel_chinese_mode()
                 i += run
                 continue
             replaced.append(ch)

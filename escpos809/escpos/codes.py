@@ -58,10 +58,18 @@ def qr_code(data: str | bytes, size: int = 6, ec: str = "M", model: int = 2, for
     if form == "legacy":
         head = GS + b"(k0"
         return (
-            head + b"\x67" + bytes([in_range("QR module size", size, 1, 16)])
-            + head + b"\x69" + bytes([0x30 + level])
-            + head + b"\x80" + len(payload).to_bytes(2, "little") + payload
-            + head + b"\x81"
+            head
+            + b"\x67"
+            + bytes([in_range("QR module size", size, 1, 16)])
+            + head
+            + b"\x69"
+            + bytes([0x30 + level])
+            + head
+            + b"\x80"
+            + len(payload).to_bytes(2, "little")
+            + payload
+            + head
+            + b"\x81"
         )
     raise ValueError(f"QR form must be 'epson' or 'legacy', got {form!r}")
 
@@ -70,8 +78,15 @@ def qr_code(data: str | bytes, size: int = 6, ec: str = "M", model: int = 2, for
 
 #: Function-B symbology numbers (m = 65..73), data length prefixed (no NUL terminator).
 BARCODE_TYPES = {
-    "upca": 65, "upce": 66, "ean13": 67, "ean8": 68, "code39": 69,
-    "itf": 70, "codabar": 71, "code93": 72, "code128": 73,
+    "upca": 65,
+    "upce": 66,
+    "ean13": 67,
+    "ean8": 68,
+    "code39": 69,
+    "itf": 70,
+    "codabar": 71,
+    "code93": 72,
+    "code128": 73,
 }
 _HRI = {"none": 0, "above": 1, "below": 2, "both": 3}
 _HRI_FONT = {"a": 0, "b": 1}
@@ -118,11 +133,13 @@ def _validate(kind: str, data: str, code128_set: str) -> bytes:
             raise InvalidData(f"CODE39 takes 0-9 A-Z space $ % + - . / only; not {bad!r}")
         return data.encode("ascii")
     if kind == "codabar":
-        if (len(data) < 2 or data[0] not in _CODABAR_ENDS or data[-1] not in _CODABAR_ENDS
-                or set(data[1:-1]) - _CODABAR_BODY):
-            raise InvalidData(
-                f"CODABAR must start and end with A-D and contain 0-9 $ + - . / : between; got {data!r}"
-            )
+        if (
+            len(data) < 2
+            or data[0] not in _CODABAR_ENDS
+            or data[-1] not in _CODABAR_ENDS
+            or set(data[1:-1]) - _CODABAR_BODY
+        ):
+            raise InvalidData(f"CODABAR must start and end with A-D and contain 0-9 $ + - . / : between; got {data!r}")
         return data.encode("ascii")
     if kind == "code93":
         if not data or not data.isascii():
@@ -162,7 +179,7 @@ def code128_bytes(data: str, code_set: str = "auto") -> bytes:
     if code_set == "C":
         if not (data.isascii() and data.isdigit()) or len(data) % 2:
             raise InvalidData("CODE128 set C takes an even number of digits")
-        return b"{C" + bytes(int(data[i:i + 2]) for i in range(0, len(data), 2))
+        return b"{C" + bytes(int(data[i : i + 2]) for i in range(0, len(data), 2))
     if code_set != "auto":
         raise ValueError(f"CODE128 code set must be auto, A, B or C, got {code_set!r}")
 
@@ -184,7 +201,7 @@ def code128_bytes(data: str, code_set: str = "auto") -> bytes:
                 cur = "C"
         if cur == "C" and run >= 2:
             for j in range(i, i + run - run % 2, 2):
-                out.append(int(data[j:j + 2]))
+                out.append(int(data[j : j + 2]))
             i += run - run % 2
             continue
         ch = data[i]
@@ -224,8 +241,15 @@ def barcode_data(kind: str, data: str, code128_set: str = "auto") -> bytes:
     return GS + b"k" + bytes([m, len(payload)]) + payload
 
 
-def barcode(kind: str, data: str, height: int = 162, width: int = 3, hri: str = "below",
-            hri_font: str = "A", code128_set: str = "auto") -> bytes:
+def barcode(
+    kind: str,
+    data: str,
+    height: int = 162,
+    width: int = 3,
+    hri: str = "below",
+    hri_font: str = "A",
+    code128_set: str = "auto",
+) -> bytes:
     """``GS h``, ``GS w``, ``GS f``, ``GS H`` then ``GS k m n d…`` (function B).
 
     ``kind``: upca, upce, ean13, ean8, code39, itf, codabar, code93, code128.

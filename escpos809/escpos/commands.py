@@ -15,6 +15,7 @@ LF = b"\n"
 
 # --- §1 initialise and Chinese mode -------------------------------------------------------
 
+
 def initialize(cancel_chinese: bool = True) -> bytes:
     """``ESC @`` then ``FS .``: Xprinter-family units power on in GB18030 mode, and ``ESC @``
     may put them back there, so Chinese mode is cancelled after every initialise (§1)."""
@@ -38,6 +39,7 @@ def select_codepage(n: int) -> bytes:
 
 # --- §2 text styles --------------------------------------------------------------------------
 
+
 def bold(on: bool = True) -> bytes:
     """``ESC E n``."""
     return ESC + b"E" + bytes([1 if on else 0])
@@ -58,8 +60,13 @@ def char_size(width: int = 1, height: int = 1) -> bytes:
     return GS + b"!" + bytes([((w - 1) << 4) | (h - 1)])
 
 
-def print_mode(font_b: bool = False, bold: bool = False, double_height: bool = False,
-               double_width: bool = False, underline: bool = False) -> bytes:
+def print_mode(
+    font_b: bool = False,
+    bold: bool = False,
+    double_height: bool = False,
+    double_width: bool = False,
+    underline: bool = False,
+) -> bytes:
     """``ESC ! n``: sets font, bold, double size and underline at once."""
     n = (font_b * 0x01) | (bold * 0x08) | (double_height * 0x10) | (double_width * 0x20) | (underline * 0x80)
     return ESC + b"!" + bytes([n])
@@ -117,6 +124,7 @@ def tab_stops(columns: list[int]) -> bytes:
 
 # --- feeds --------------------------------------------------------------------------------------
 
+
 def feed_lines(n: int = 1) -> bytes:
     """``ESC d n``: print the buffer and feed n lines (0-255)."""
     return ESC + b"d" + bytes([in_range("feed lines", n, 0, 255)])
@@ -160,6 +168,7 @@ def drawer_kick(pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> bytes:
 
 # --- §11 status ---------------------------------------------------------------------------------
 
+
 def status_request(n: int) -> bytes:
     """``DLE EOT n`` real-time status, n = 1 printer, 2 offline cause, 3 error cause, 4 paper."""
     return DLE + b"\x04" + bytes([in_range("status request", n, 1, 4)])
@@ -173,14 +182,16 @@ def transmit_status(n: int = 1) -> bytes:
     return GS + b"r" + bytes([choice("transmit status", n, {1: 1, 2: 2, 49: 49, 50: 50})])
 
 
-def automatic_status_back(online: bool = False, error: bool = False, paper: bool = False,
-                          drawer: bool = False) -> bytes:
+def automatic_status_back(
+    online: bool = False, error: bool = False, paper: bool = False, drawer: bool = False
+) -> bytes:
     """``GS a n``; all off (``GS a 0``) stops unsolicited 4-byte replies before polling."""
     n = (drawer * 0x01) | (online * 0x02) | (error * 0x04) | (paper * 0x08)
     return GS + b"a" + bytes([n])
 
 
 # --- §5 raster --------------------------------------------------------------------------------
+
 
 def raster_image(width_bytes: int, rows: int, data: bytes, mode: int = 0) -> bytes:
     """``GS v 0 m xL xH yL yH d…``: rows top to bottom, MSB leftmost, 1 = black.

@@ -110,11 +110,23 @@ def decode(replies: Mapping[int, int]) -> PrinterStatus:
     b1 = replies[1]
     flags: _Flags = {"drawer_pin3_high": bool(b1 & 0x04), "online": not b1 & 0x08}
     if (b2 := replies.get(2)) is not None:
-        flags.update({"cover_open": bool(b2 & 0x04), "feed_button": bool(b2 & 0x08),
-                      "paper_end_stop": bool(b2 & 0x20), "error": bool(b2 & 0x40)})
+        flags.update(
+            {
+                "cover_open": bool(b2 & 0x04),
+                "feed_button": bool(b2 & 0x08),
+                "paper_end_stop": bool(b2 & 0x20),
+                "error": bool(b2 & 0x40),
+            }
+        )
     if (b3 := replies.get(3)) is not None:
-        flags.update({"mechanical_error": bool(b3 & 0x04), "cutter_error": bool(b3 & 0x08),
-                      "unrecoverable_error": bool(b3 & 0x20), "autorecoverable_error": bool(b3 & 0x40)})
+        flags.update(
+            {
+                "mechanical_error": bool(b3 & 0x04),
+                "cutter_error": bool(b3 & 0x08),
+                "unrecoverable_error": bool(b3 & 0x20),
+                "autorecoverable_error": bool(b3 & 0x40),
+            }
+        )
     if (b4 := replies.get(4)) is not None:
         flags.update({"paper_near_end": bool(b4 & 0x0C), "paper_end": bool(b4 & 0x60)})
     return PrinterStatus(known=True, raw=dict(replies), **flags)
@@ -133,9 +145,17 @@ def decode_asb(data: bytes) -> PrinterStatus:
     if a & 0x93 != 0x10 or b & 0x90 or c & 0x90 or data[3] & 0x90:
         return unknown(f"bytes {data[:4].hex(' ')} are not an automatic status back reply")
     return PrinterStatus(
-        known=True, raw={0: a, 1: b, 2: c, 3: data[3]},
-        drawer_pin3_high=bool(a & 0x04), online=not a & 0x08, cover_open=bool(a & 0x20),
-        feed_button=bool(a & 0x40), mechanical_error=bool(b & 0x04), cutter_error=bool(b & 0x08),
-        unrecoverable_error=bool(b & 0x20), autorecoverable_error=bool(b & 0x40),
-        paper_near_end=bool(c & 0x03), paper_end=bool(c & 0x0C), paper_end_stop=bool(c & 0x0C),
+        known=True,
+        raw={0: a, 1: b, 2: c, 3: data[3]},
+        drawer_pin3_high=bool(a & 0x04),
+        online=not a & 0x08,
+        cover_open=bool(a & 0x20),
+        feed_button=bool(a & 0x40),
+        mechanical_error=bool(b & 0x04),
+        cutter_error=bool(b & 0x08),
+        unrecoverable_error=bool(b & 0x20),
+        autorecoverable_error=bool(b & 0x40),
+        paper_near_end=bool(c & 0x03),
+        paper_end=bool(c & 0x0C),
+        paper_end_stop=bool(c & 0x0C),
     )

@@ -33,11 +33,17 @@ _ALARM = {"none": 0, "beep": 1, "light": 2, "flash": 2, "both": 3}
 def alarm(times: int = 1, interval: int = 5, mode: str = "both") -> bytes:
     """``ESC C m t n``: sound-and-light alarm, m times (1-20), interval t x 50 ms (1-20),
     mode none / beep / light / both. The guess for the OCPP-809 alarm (G, Xprinter headers)."""
-    return ESC + b"C" + bytes([
-        in_range("alarm count", times, 1, 20),
-        in_range("alarm interval", interval, 1, 20),
-        choice("alarm mode", mode, _ALARM),
-    ])
+    return (
+        ESC
+        + b"C"
+        + bytes(
+            [
+                in_range("alarm count", times, 1, 20),
+                in_range("alarm interval", interval, 1, 20),
+                choice("alarm mode", mode, _ALARM),
+            ]
+        )
+    )
 
 
 def status_port_request() -> bytes:
@@ -46,6 +52,7 @@ def status_port_request() -> bytes:
 
 
 # --- network configuration (§12) ---------------------------------------------------------------
+
 
 def _ip(name: str, value: str | ipaddress.IPv4Address) -> bytes:
     try:
@@ -62,8 +69,15 @@ def set_ip(ip: str) -> bytes:
 
 def set_network_all(ip: str, mask: str, gateway: str, dhcp: bool = False) -> bytes:
     """XSDK ``setNetAll``: ``1F 1B 1F 91 00 49 FA dh 5A ip mask gw`` (21 bytes, M)."""
-    return (US_PREFIX + b"\x91\x00\x49\xfa" + bytes([1 if dhcp else 0]) + b"\x5a"
-            + _ip("IP", ip) + _ip("mask", mask) + _ip("gateway", gateway))
+    return (
+        US_PREFIX
+        + b"\x91\x00\x49\xfa"
+        + bytes([1 if dhcp else 0])
+        + b"\x5a"
+        + _ip("IP", ip)
+        + _ip("mask", mask)
+        + _ip("gateway", gateway)
+    )
 
 
 def set_ip_short(ip: str) -> bytes:
@@ -121,27 +135,43 @@ def discovery_request() -> bytes:
 
 def discovery_reply(s: NetSettings) -> bytes:
     """``XP0001FOUND`` reply (34 bytes; offsets 17-18 and 31-32 undocumented, sent as zero)."""
-    return (FOUND + _mac(s.mac) + b"\x00\x00" + _ip("IP", s.ip) + _ip("mask", s.mask)
-            + _ip("gateway", s.gateway) + b"\x00\x00" + bytes([1 if s.dhcp else 0]))
+    return (
+        FOUND
+        + _mac(s.mac)
+        + b"\x00\x00"
+        + _ip("IP", s.ip)
+        + _ip("mask", s.mask)
+        + _ip("gateway", s.gateway)
+        + b"\x00\x00"
+        + bytes([1 if s.dhcp else 0])
+    )
 
 
 def parse_discovery_reply(packet: bytes) -> NetSettings:
     """Decode an ``XP0001FOUND`` reply; raises InvalidData on anything else."""
     if not packet.startswith(FOUND) or len(packet) < 34:
         raise InvalidData(f"not an XP0001FOUND reply ({len(packet)} bytes)")
-    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off:off + 4]))  # noqa: E731
+    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off : off + 4]))  # noqa: E731
     return NetSettings(_fmt_mac(packet[11:17]), ip4(19), ip4(23), ip4(27), bool(packet[33]))
 
 
 def save_request(s: NetSettings) -> bytes:
     """``XP0001SAVE`` (33 bytes): the MAC selects the target printer, so it crosses subnets."""
-    return (SAVE + _mac(s.mac) + b"\x22\x00" + _ip("IP", s.ip) + _ip("mask", s.mask)
-            + _ip("gateway", s.gateway) + b"\x8c\x17" + bytes([1 if s.dhcp else 0]))
+    return (
+        SAVE
+        + _mac(s.mac)
+        + b"\x22\x00"
+        + _ip("IP", s.ip)
+        + _ip("mask", s.mask)
+        + _ip("gateway", s.gateway)
+        + b"\x8c\x17"
+        + bytes([1 if s.dhcp else 0])
+    )
 
 
 def parse_save_request(packet: bytes) -> NetSettings:
     """Decode an ``XP0001SAVE`` packet; raises InvalidData on anything else."""
     if not packet.startswith(SAVE) or len(packet) < 33:
         raise InvalidData(f"not an XP0001SAVE packet ({len(packet)} bytes)")
-    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off:off + 4]))  # noqa: E731
+    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off : off + 4]))  # noqa: E731
     return NetSettings(_fmt_mac(packet[10:16]), ip4(18), ip4(22), ip4(26), bool(packet[32]))

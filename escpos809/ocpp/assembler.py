@@ -38,9 +38,9 @@ class Assembler:
         self.sessions: dict[tuple[str, str], Session] = {}
         self.alias: dict[tuple[str, str], tuple[str, str]] = {}
         self.pending: dict[tuple[str, str], tuple[str, str, dict]] = {}  # (cp, id) → (dir, action, payload)
-        self.seen: dict[tuple[str, str, str], None] = {}                 # (cp, dir, id) of CALLs
+        self.seen: dict[tuple[str, str, str], None] = {}  # (cp, dir, id) of CALLs
         self.versions: dict[str, str] = {}
-        self.starts: dict[tuple, tuple[str, str]] = {}                  # 1.6 start identity → session key
+        self.starts: dict[tuple, tuple[str, str]] = {}  # 1.6 start identity → session key
         self.connectors: dict[tuple[str, int], list[tuple[datetime, str]]] = {}
 
     # --- entry ------------------------------------------------------------------------------
@@ -303,9 +303,13 @@ class Assembler:
         if gross is None:
             return
         net = total.get("exclTax")
-        s.station_cost = Cost(to_decimal(gross), STATION, "station cost (costDetails)",
-                              to_decimal(net) if net is not None else None,
-                              (details.get("totalCost") or {}).get("currency"))
+        s.station_cost = Cost(
+            to_decimal(gross),
+            STATION,
+            "station cost (costDetails)",
+            to_decimal(net) if net is not None else None,
+            (details.get("totalCost") or {}).get("currency"),
+        )
 
     def _result_TransactionEvent(self, cp, call, reply, now, res):
         s = self.session(cp, call["transactionInfo"]["transactionId"])
@@ -334,8 +338,10 @@ class Assembler:
         if not p.get("transactionId"):
             return
         s = self._get(cp, p["transactionId"], "2.1", now, res)
-        s.settlement = {k: p.get(k) for k in ("pspRef", "status", "settlementAmount", "settlementTime", "receiptId",
-                                               "receiptUrl", "vatNumber")}
+        s.settlement = {
+            k: p.get(k)
+            for k in ("pspRef", "status", "settlementAmount", "settlementTime", "receiptId", "receiptUrl", "vatNumber")
+        }
         s.receipt_url = p.get("receiptUrl") or s.receipt_url
         s.receipt_id = p.get("receiptId") or s.receipt_id
 

@@ -21,9 +21,9 @@ class Tariff:
     currency: str = "EUR"
     vat_percent: Decimal = Decimal("19")
     price_kwh: Decimal | None = None
-    price_minute: Decimal | None = None     # per minute of charging
+    price_minute: Decimal | None = None  # per minute of charging
     session_fee: Decimal | None = None
-    idle_minute: Decimal | None = None      # per idle minute after the grace minutes
+    idle_minute: Decimal | None = None  # per idle minute after the grace minutes
     idle_grace_minutes: int = 0
 
     @property
@@ -37,14 +37,14 @@ class OcppConfig:
     address: str = ""
     vat_id: str = ""
     timezone: str = "UTC"
-    station_names: dict[str, str] = field(default_factory=dict)   # cp id → EVSE id / display name
+    station_names: dict[str, str] = field(default_factory=dict)  # cp id → EVSE id / display name
     tariff: Tariff = Tariff()
-    receipt_url: str = ""        # template: {cp} {tx} {receipt_id}; used when the CSMS sends none
-    qr_ocmf: bool = False        # print the raw OCMF record as a second QR code
-    grace_s: float = 10.0        # wait this long after the end for the final cost
-    eichrecht: bool = False      # bill kWh from the signed OCMF readings only
+    receipt_url: str = ""  # template: {cp} {tx} {receipt_id}; used when the CSMS sends none
+    qr_ocmf: bool = False  # print the raw OCMF record as a second QR code
+    grace_s: float = 10.0  # wait this long after the end for the final cost
+    eichrecht: bool = False  # bill kWh from the signed OCMF readings only
     public_keys: dict[str, str] = field(default_factory=dict)  # meter serial or cp id or "*" → key
-    printer: str = ""            # printer URI (CLI) or printer name (service); "" = default
+    printer: str = ""  # printer URI (CLI) or printer name (service); "" = default
     footer: str = "Thank you!"
 
     @property
@@ -106,7 +106,8 @@ def load_ocpp_config(data: dict | None = None) -> OcppConfig:
         price_minute=_decimal("tariff.price_minute", tariff_data.get("price_minute")),
         session_fee=_decimal("tariff.session_fee", tariff_data.get("session_fee")),
         idle_minute=_decimal("tariff.idle_minute", tariff_data.get("idle_minute")),
-        idle_grace_minutes=_whole("tariff.idle_grace_minutes", tariff_data.get("idle_grace_minutes", 0)))
+        idle_grace_minutes=_whole("tariff.idle_grace_minutes", tariff_data.get("idle_grace_minutes", 0)),
+    )
     for f in fields(OcppConfig):
         if f.name in data and f.name != "tariff":
             data[f.name] = _typed(f.name, data[f.name], type(getattr(OcppConfig(), f.name)))

@@ -20,8 +20,18 @@ from ..safejson import JsonRefused, Limits, check_text, loads, shown
 
 CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
 UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
-DIRECTIONS = {"cp->csms": UP, "cs->csms": UP, "up": UP, "cs": UP, "cp": UP, "station": UP,
-              "csms->cp": DOWN, "csms->cs": DOWN, "down": DOWN, "csms": DOWN}
+DIRECTIONS = {
+    "cp->csms": UP,
+    "cs->csms": UP,
+    "up": UP,
+    "cs": UP,
+    "cp": UP,
+    "station": UP,
+    "csms->cp": DOWN,
+    "csms->cs": DOWN,
+    "down": DOWN,
+    "csms": DOWN,
+}
 VERSIONS = {"ocpp1.6": "1.6", "1.6": "1.6", "ocpp2.0.1": "2.0.1", "2.0.1": "2.0.1", "ocpp2.1": "2.1", "2.1": "2.1"}
 ONLY_16 = {"StartTransaction", "StopTransaction"}
 ONLY_2X = {"TransactionEvent", "CostUpdated", "NotifyEVChargingNeeds", "NotifyEvent", "RequestStartTransaction"}
@@ -111,8 +121,13 @@ def parse(frame: Any) -> Frame:
         return Frame(kind, msg_id, payload=f[2])
     if len(f) < 4 or not isinstance(f[2], str) or len(f[2]) > 64:
         raise FrameError("CALLERROR must be [4, id, errorCode, description, details]")
-    return Frame(kind, msg_id, error_code=f[2], error_description=str(f[3]),
-                 payload=f[4] if len(f) > 4 and isinstance(f[4], dict) else {})
+    return Frame(
+        kind,
+        msg_id,
+        error_code=f[2],
+        error_description=str(f[3]),
+        payload=f[4] if len(f) > 4 and isinstance(f[4], dict) else {},
+    )
 
 
 def direction(text: str) -> str:
@@ -142,8 +157,11 @@ def _validator(version: str, action: str, response: bool):
         import jsonschema
 
         folder = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}[version]
-        name = f"{action}Response.json" if response else \
-            (f"{action}.json" if version == "1.6" else f"{action}Request.json")
+        name = (
+            f"{action}Response.json"
+            if response
+            else (f"{action}.json" if version == "1.6" else f"{action}Request.json")
+        )
         text = (resources.files("ocpp") / folder / "schemas" / name).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError, KeyError, OSError):
         return None

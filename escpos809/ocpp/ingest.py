@@ -64,8 +64,8 @@ class Ingest:
         self.asm = Assembler(cfg.tz)
         self._lock = threading.RLock()
         self._retry_at: dict[tuple[str, str], float] = {}
-        self._failures: dict[tuple[str, str], int] = {}    # failed attempts in a row
-        self._errors: dict[tuple[str, str], str] = {}      # why, when the store could not say it
+        self._failures: dict[tuple[str, str], int] = {}  # failed attempts in a row
+        self._errors: dict[tuple[str, str], str] = {}  # why, when the store could not say it
         self.store.prune(clock() - KEEP_FRAMES_S)
         for cp, direction, version, received, frame in self.store.frames():
             self._assemble(cp, direction, frame, received, version)
@@ -76,8 +76,9 @@ class Ingest:
         self._timer: threading.Thread | None = None
 
     # --- input ------------------------------------------------------------------------------
-    def feed(self, cp: str, direction: str, frame, received_at: float | None = None,
-             version: str | None = None) -> Result:
+    def feed(
+        self, cp: str, direction: str, frame, received_at: float | None = None, version: str | None = None
+    ) -> Result:
         """One frame from any source. Garbage is refused with the reason; nothing raises."""
         now = self.clock() if received_at is None else float(received_at)
         text = frame_text(frame)
@@ -91,8 +92,10 @@ class Ingest:
                     self.store.append(cp, direction, version, now, text)
                 except Exception as exc:  # noqa: BLE001 - a full disk must not stop the intake
                     log.error("frame from %r not written to the frame log: %s", cp, exc)
-                    res.warnings.append(f"not written to the frame log ({type(exc).__name__}: {exc}); "
-                                        "a restart before its receipt prints forgets it")
+                    res.warnings.append(
+                        f"not written to the frame log ({type(exc).__name__}: {exc}); "
+                        "a restart before its receipt prints forgets it"
+                    )
             for w in res.warnings:
                 log.info("frame from %s: %s", cp, w)
             for key in res.sessions:
@@ -127,8 +130,11 @@ class Ingest:
         returns how many printed."""
         now = self.clock() if now is None else now
         with self._lock:
-            due = [self.asm.sessions[k] for k in sorted(self._waiting)
-                   if (force or self.due(self.asm.sessions[k], now)) and self._retry_at.get(k, 0) <= time.monotonic()]
+            due = [
+                self.asm.sessions[k]
+                for k in sorted(self._waiting)
+                if (force or self.due(self.asm.sessions[k], now)) and self._retry_at.get(k, 0) <= time.monotonic()
+            ]
         return sum(self._print(s) for s in due)
 
     def _print(self, s: Session) -> bool:
@@ -137,8 +143,13 @@ class Ingest:
         try:  # everything up to the sink: a session that cannot get this far is poisoned
             state = self.store.receipt(*key)
             # a crash came between sending and recording, or the last attempt was never confirmed
-            reprint = bool(state and (state["state"] == PRINTING or (
-                state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))))
+            reprint = bool(
+                state
+                and (
+                    state["state"] == PRINTING
+                    or (state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))
+                )
+            )
             with self._lock:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
@@ -209,6 +220,7 @@ class Ingest:
                     self.flush()
                 except Exception:  # noqa: BLE001 - the timer must outlive any one receipt
                     log.exception("receipt timer")
+
         self._timer = threading.Thread(target=loop, name="ocpp-receipts", daemon=True)
         self._timer.start()
         return self
@@ -240,4 +252,5 @@ def printer_sink(uri: str, profile=None) -> Sink:
                     raise
             job = getattr(p.transport, "last_job", None)  # virtual://: where the paper went
             return f"{p.uri} {job.pages[0]}" if job is not None and job.pages else p.uri
+
     return sink

@@ -21,10 +21,13 @@ from ..safejson import loads as _loads
 VALID, INVALID, NO_KEY, UNSUPPORTED = "valid", "INVALID", "no public key", "unsupported"
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 #: SA (signature algorithm) → curve name for ``cryptography``
-_CURVES = {"ECDSA-secp256r1-SHA256": ("SECP256R1", "SHA256"), "ECDSA-secp384r1-SHA256": ("SECP384R1", "SHA256"),
-           "ECDSA-brainpool256r11-SHA256": ("BrainpoolP256R1", "SHA256"),
-           "ECDSA-brainpool384r11-SHA256": ("BrainpoolP384R1", "SHA256"),
-           "ECDSA-secp192r1-SHA256": ("SECP192R1", "SHA256")}
+_CURVES = {
+    "ECDSA-secp256r1-SHA256": ("SECP256R1", "SHA256"),
+    "ECDSA-secp384r1-SHA256": ("SECP384R1", "SHA256"),
+    "ECDSA-brainpool256r11-SHA256": ("BrainpoolP256R1", "SHA256"),
+    "ECDSA-brainpool384r11-SHA256": ("BrainpoolP384R1", "SHA256"),
+    "ECDSA-secp192r1-SHA256": ("SECP192R1", "SHA256"),
+}
 
 
 class OcmfError(InvalidInput):
@@ -35,13 +38,13 @@ class OcmfError(InvalidInput):
 
 @dataclass(frozen=True)
 class OcmfReading:
-    time: str            # TM as written, e.g. "2019-08-13T10:03:15,000+0000 I"
-    kind: str            # TX: B begin, E/L/R/A/P end, C, X, S, T
-    value: Decimal       # RV
-    obis: str            # RI
-    unit: str            # RU
-    error_flags: str     # EF
-    status: str          # ST
+    time: str  # TM as written, e.g. "2019-08-13T10:03:15,000+0000 I"
+    kind: str  # TX: B begin, E/L/R/A/P end, C, X, S, T
+    value: Decimal  # RV
+    obis: str  # RI
+    unit: str  # RU
+    error_flags: str  # EF
+    status: str  # ST
 
     @property
     def sync(self) -> str:
@@ -54,8 +57,8 @@ class OcmfReading:
 
 @dataclass(frozen=True)
 class OcmfRecord:
-    raw: str                   # the whole record, exactly as received (decoded to text)
-    payload_text: str          # the signed bytes, as text
+    raw: str  # the whole record, exactly as received (decoded to text)
+    payload_text: str  # the signed bytes, as text
     payload: dict
     signature: dict
     public_key: str | None = None  # hex DER as sent with the record, if it was
@@ -76,7 +79,7 @@ class OcmfRecord:
 def _split(text: str) -> tuple[str, str]:
     if not text.startswith("OCMF|") or text.count("|") < 2:
         raise OcmfError("not OCMF|payload|signature")
-    return text[5:text.rindex("|")], text[text.rindex("|") + 1:]
+    return text[5 : text.rindex("|")], text[text.rindex("|") + 1 :]
 
 
 def parse_record(text: str, public_key: str | None = None) -> OcmfRecord:
@@ -96,8 +99,17 @@ def parse_record(text: str, public_key: str | None = None) -> OcmfRecord:
             value = rd["RV"] if isinstance(rd["RV"], Decimal) else Decimal(str(rd["RV"]))
         except ArithmeticError:
             raise OcmfError(f"OCMF reading value {rd['RV']!r} is not a number") from None
-        readings.append(OcmfReading(str(rd.get("TM", "")), str(rd.get("TX", "")), value, str(rd.get("RI", "")),
-                                    str(rd.get("RU", "kWh")), str(rd.get("EF", "")), str(rd.get("ST", ""))))
+        readings.append(
+            OcmfReading(
+                str(rd.get("TM", "")),
+                str(rd.get("TX", "")),
+                value,
+                str(rd.get("RI", "")),
+                str(rd.get("RU", "kWh")),
+                str(rd.get("EF", "")),
+                str(rd.get("ST", "")),
+            )
+        )
     return OcmfRecord(text, payload_text, payload, signature, public_key, tuple(readings))
 
 
@@ -122,7 +134,7 @@ def normalise_key(key: str | bytes | None) -> str | None:
         raise OcmfError("public key is neither hex, base64 nor PEM") from None
     text = decoded.decode("ascii", "replace")
     if text.startswith("oca:base16:asn1:"):
-        return text[len("oca:base16:asn1:"):].upper()
+        return text[len("oca:base16:asn1:") :].upper()
     if _HEX.match(text):
         return text.upper()
     return decoded.hex().upper()

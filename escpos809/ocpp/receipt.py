@@ -53,17 +53,33 @@ class Summary:
 
         def n(v):
             return str(v) if v is not None else None
-        return {"cp": self.cp, "transaction": self.tx, "station": self.station, "connector": self.connector,
-                "start": t(self.start), "stop": t(self.stop), "duration_s": self.duration_s,
-                "charging_s": self.charging_s, "idle_s": self.idle_s,
-                "energy_kwh": n(kwh(self.energy_wh)), "meter_start_kwh": n(kwh(self.meter_start_wh)),
-                "meter_stop_kwh": n(kwh(self.meter_stop_wh)), "energy_source": self.energy_source,
-                "cost": n(self.cost.gross) if self.cost else None,
-                "cost_kind": self.cost.kind if self.cost else PENDING,
-                "cost_source": self.cost.source if self.cost else None,
-                "net": n(self.net), "vat": n(self.vat), "currency": self.currency,
-                "id_token": mask(self.id_token), "stop_reason": self.stop_reason, "qr": self.qr,
-                "signed": self.signed, "warnings": self.warnings}
+
+        return {
+            "cp": self.cp,
+            "transaction": self.tx,
+            "station": self.station,
+            "connector": self.connector,
+            "start": t(self.start),
+            "stop": t(self.stop),
+            "duration_s": self.duration_s,
+            "charging_s": self.charging_s,
+            "idle_s": self.idle_s,
+            "energy_kwh": n(kwh(self.energy_wh)),
+            "meter_start_kwh": n(kwh(self.meter_start_wh)),
+            "meter_stop_kwh": n(kwh(self.meter_stop_wh)),
+            "energy_source": self.energy_source,
+            "cost": n(self.cost.gross) if self.cost else None,
+            "cost_kind": self.cost.kind if self.cost else PENDING,
+            "cost_source": self.cost.source if self.cost else None,
+            "net": n(self.net),
+            "vat": n(self.vat),
+            "currency": self.currency,
+            "id_token": mask(self.id_token),
+            "stop_reason": self.stop_reason,
+            "qr": self.qr,
+            "signed": self.signed,
+            "warnings": self.warnings,
+        }
 
 
 def kwh(wh: Decimal | None) -> Decimal | None:
@@ -91,8 +107,9 @@ def _eichrecht_energy(s: Session, warnings: list[str]) -> Decimal | None:
     return end.wh - begin.wh
 
 
-def _estimate(s: Session, cfg: OcppConfig, energy_wh: Decimal | None, charging_s: int | None,
-              idle_s: int | None, time_ok: bool) -> Cost | None:
+def _estimate(
+    s: Session, cfg: OcppConfig, energy_wh: Decimal | None, charging_s: int | None, idle_s: int | None, time_ok: bool
+) -> Cost | None:
     t = cfg.tariff
     if not t.any or energy_wh is None:
         return None
@@ -114,8 +131,9 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
     if s.seq_nos:
         missing = sorted(set(range(min(s.seq_nos), max(s.seq_nos) + 1)) - s.seq_nos)
         if missing:
-            warnings.append(f"TransactionEvent seqNo {', '.join(map(str, missing[:5]))} never arrived: "
-                            "events are missing")
+            warnings.append(
+                f"TransactionEvent seqNo {', '.join(map(str, missing[:5]))} never arrived: events are missing"
+            )
     if s.start is None:
         warnings.append("no start event: start time and meter start unknown")
     meter_start, meter_stop = s.meter_bounds()
@@ -127,8 +145,15 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
     signed = []
     for context, rec in s.signed:
         status = ocmf.verify(rec, cfg.key_for(s.cp, rec.meter_serial))
-        signed.append({"context": context, "pagination": rec.pagination, "meter_serial": rec.meter_serial,
-                       "signature": status, "record": rec.raw})
+        signed.append(
+            {
+                "context": context,
+                "pagination": rec.pagination,
+                "meter_serial": rec.meter_serial,
+                "signature": status,
+                "record": rec.raw,
+            }
+        )
         if status == ocmf.INVALID and W_SIGNATURE not in warnings:
             warnings.append(W_SIGNATURE)
     cost = s.cost() or _estimate(s, cfg, energy, charging, idle, W_EF_TIME not in warnings)
@@ -140,10 +165,30 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
     qr = s.receipt_url or s.qr_text
     if not qr and cfg.receipt_url:
         qr = cfg.receipt_url.format(cp=s.cp, tx=s.tx, receipt_id=s.receipt_id or s.tx)
-    return Summary(s.cp, s.tx, cfg.station_names.get(s.cp, s.cp), s.evse or s.connector, s.start, s.stop, duration,
-                   charging, idle, energy, meter_start, meter_stop, source, cost, net, vat,
-                   (cost.currency if cost and cost.currency else cfg.tariff.currency), s.id_token, s.stop_reason,
-                   qr, signed, warnings)
+    return Summary(
+        s.cp,
+        s.tx,
+        cfg.station_names.get(s.cp, s.cp),
+        s.evse or s.connector,
+        s.start,
+        s.stop,
+        duration,
+        charging,
+        idle,
+        energy,
+        meter_start,
+        meter_stop,
+        source,
+        cost,
+        net,
+        vat,
+        (cost.currency if cost and cost.currency else cfg.tariff.currency),
+        s.id_token,
+        s.stop_reason,
+        qr,
+        signed,
+        warnings,
+    )
 
 
 def cost_note(cost: Cost | None) -> str | None:
@@ -176,22 +221,33 @@ def document(summary: Summary, cfg: OcppConfig) -> dict:
     """The receipt as a layout document (escpos809.document)."""
     s, cur = summary, summary.currency
     kv = lambda k, v, **kw: {"type": "kv", "key": k, "value": str(v)[:200], **kw}  # noqa: E731
-    blocks: list[dict] = [{"type": "text", "text": cfg.operator, "bold": True, "width": 2, "height": 2,
-                           "align": "center"}]
+    blocks: list[dict] = [
+        {"type": "text", "text": cfg.operator, "bold": True, "width": 2, "height": 2, "align": "center"}
+    ]
     if cfg.address:
         blocks.append({"type": "text", "text": cfg.address, "align": "center"})
     if cfg.vat_id:
         blocks.append({"type": "text", "text": f"VAT ID {cfg.vat_id}", "align": "center"})
-    blocks += [{"type": "rule"}, {"type": "text", "text": "CHARGING RECEIPT", "bold": True, "align": "center"},
-               kv("Station", s.station)]
+    blocks += [
+        {"type": "rule"},
+        {"type": "text", "text": "CHARGING RECEIPT", "bold": True, "align": "center"},
+        kv("Station", s.station),
+    ]
     if s.connector is not None:
         blocks.append(kv("EVSE / connector", s.connector))
-    blocks += [kv("Transaction", s.tx), kv("Start", _local(s.start, cfg)), kv("End", _local(s.stop, cfg)),
-               kv("Duration", _hms(s.duration_s))]
+    blocks += [
+        kv("Transaction", s.tx),
+        kv("Start", _local(s.start, cfg)),
+        kv("End", _local(s.stop, cfg)),
+        kv("Duration", _hms(s.duration_s)),
+    ]
     if s.charging_s is not None:
         blocks += [kv("Charging time", _hms(s.charging_s)), kv("Idle time", _hms(s.idle_s))]
-    blocks += [kv("Energy", _kwh(s.energy_wh), bold=True),
-               kv("Meter start", _kwh(s.meter_start_wh)), kv("Meter end", _kwh(s.meter_stop_wh))]
+    blocks += [
+        kv("Energy", _kwh(s.energy_wh), bold=True),
+        kv("Meter start", _kwh(s.meter_start_wh)),
+        kv("Meter end", _kwh(s.meter_stop_wh)),
+    ]
     if s.energy_source != "meter register":
         blocks.append(kv("Energy from", s.energy_source))
     if s.id_token:
@@ -199,35 +255,58 @@ def document(summary: Summary, cfg: OcppConfig) -> dict:
     if s.stop_reason:
         blocks.append(kv("Stop reason", s.stop_reason))
     t = cfg.tariff
-    tariff = [("Energy", t.price_kwh, "kWh"), ("Charging time", t.price_minute, "min"),
-              ("Session fee", t.session_fee, None), ("Idle", t.idle_minute, "min")]
-    lines = [kv(f"Tariff {name.lower()}", f"{price} {t.currency}" + (f"/{per}" if per else "")
-                + (f" after {t.idle_grace_minutes} min" if name == "Idle" and t.idle_grace_minutes else ""))
-             for name, price, per in tariff if price is not None]
+    tariff = [
+        ("Energy", t.price_kwh, "kWh"),
+        ("Charging time", t.price_minute, "min"),
+        ("Session fee", t.session_fee, None),
+        ("Idle", t.idle_minute, "min"),
+    ]
+    lines = [
+        kv(
+            f"Tariff {name.lower()}",
+            f"{price} {t.currency}"
+            + (f"/{per}" if per else "")
+            + (f" after {t.idle_grace_minutes} min" if name == "Idle" and t.idle_grace_minutes else ""),
+        )
+        for name, price, per in tariff
+        if price is not None
+    ]
     if lines:
         blocks += [{"type": "rule"}, *lines]
     blocks.append({"type": "rule"})
     if s.cost is None:
         blocks.append(kv("TOTAL", "pending", bold=True))
     else:
-        blocks += [kv("Net", f"{s.net:.2f} {cur}"), kv(f"VAT {t.vat_percent.normalize():f}%", f"{s.vat:.2f} {cur}"),
-                   kv("TOTAL", f"{money(s.cost.gross):.2f} {cur}", bold=True, height=2),
-                   kv("Cost", s.cost.source)]
+        blocks += [
+            kv("Net", f"{s.net:.2f} {cur}"),
+            kv(f"VAT {t.vat_percent.normalize():f}%", f"{s.vat:.2f} {cur}"),
+            kv("TOTAL", f"{money(s.cost.gross):.2f} {cur}", bold=True, height=2),
+            kv("Cost", s.cost.source),
+        ]
     notes = list(s.warnings) + [cost_note(s.cost)] * (cost_note(s.cost) is not None)
     if notes:
         blocks.append({"type": "rule"})
         blocks += [{"type": "text", "text": f"! {w}"} for w in notes]
     for rec in s.signed:
-        blocks += [{"type": "rule"}, {"type": "text", "text": "Eichrecht: signed meter data (OCMF)", "bold": True},
-                   kv("OCMF page", rec["pagination"] or "-"), kv("Meter serial", rec["meter_serial"] or "-"),
-                   kv("Signature", rec["signature"]),
-                   {"type": "text", "text": "Check with the S.A.F.E. Transparenzsoftware."}]
+        blocks += [
+            {"type": "rule"},
+            {"type": "text", "text": "Eichrecht: signed meter data (OCMF)", "bold": True},
+            kv("OCMF page", rec["pagination"] or "-"),
+            kv("Meter serial", rec["meter_serial"] or "-"),
+            kv("Signature", rec["signature"]),
+            {"type": "text", "text": "Check with the S.A.F.E. Transparenzsoftware."},
+        ]
     if s.qr:
-        blocks += [{"type": "feed", "lines": 1}, {"type": "qr", "data": s.qr[:2000], "size": 6, "ec": "M"},
-                   {"type": "text", "text": s.qr[:200], "align": "center", "font": "B"}]
+        blocks += [
+            {"type": "feed", "lines": 1},
+            {"type": "qr", "data": s.qr[:2000], "size": 6, "ec": "M"},
+            {"type": "text", "text": s.qr[:200], "align": "center", "font": "B"},
+        ]
     if cfg.qr_ocmf and s.signed:
-        blocks += [{"type": "text", "text": "Signed meter data:", "align": "center"},
-                   {"type": "qr", "data": s.signed[-1]["record"][:2900], "size": 3, "ec": "L"}]
+        blocks += [
+            {"type": "text", "text": "Signed meter data:", "align": "center"},
+            {"type": "qr", "data": s.signed[-1]["record"][:2900], "size": 3, "ec": "L"},
+        ]
     if cfg.footer:
         blocks += [{"type": "feed", "lines": 1}, {"type": "text", "text": cfg.footer, "align": "center"}]
     blocks.append({"type": "cut"})

@@ -24,9 +24,9 @@ CENTS = Decimal("0.01")
 @dataclass
 class Cost:
     gross: Decimal
-    kind: str                      # FINAL | STATION | PROVISIONAL | ESTIMATE
-    source: str                    # where it came from, printed on the receipt
-    net: Decimal | None = None     # exclusive of tax, when the source says it
+    kind: str  # FINAL | STATION | PROVISIONAL | ESTIMATE
+    source: str  # where it came from, printed on the receipt
+    net: Decimal | None = None  # exclusive of tax, when the source says it
     currency: str | None = None
 
 
@@ -41,8 +41,8 @@ class Session:
     id_token: str | None = None
     start: datetime | None = None
     stop: datetime | None = None
-    meter_start: Decimal | None = None   # Wh
-    meter_stop: Decimal | None = None    # Wh (None: unknown or -1)
+    meter_start: Decimal | None = None  # Wh
+    meter_stop: Decimal | None = None  # Wh (None: unknown or -1)
     samples: dict[datetime, Decimal] = field(default_factory=dict)  # register, Wh, by time
     stop_reason: str | None = None
     seq_nos: set[int] = field(default_factory=set)
@@ -52,18 +52,18 @@ class Session:
     final_cost: Cost | None = None
     station_cost: Cost | None = None
     running_cost: Cost | None = None
-    qr_text: str | None = None           # California Pricing qrCodeText
-    receipt_url: str | None = None       # 2.1 NotifySettlement(Response) receiptUrl
+    qr_text: str | None = None  # California Pricing qrCodeText
+    receipt_url: str | None = None  # 2.1 NotifySettlement(Response) receiptUrl
     receipt_id: str | None = None
     price_text: str | None = None
     settlement: dict | None = None
     signed: list[tuple[str, OcmfRecord]] = field(default_factory=list)  # (context, record)
     public_keys: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    ended: bool = False                  # Stop / Ended seen
+    ended: bool = False  # Stop / Ended seen
     ended_received: float | None = None  # arrival time of that event (for the grace period)
-    ended_replied: bool = False          # the CSMS answered the Ended event (2.x)
-    settled: bool = False                # 2.1 NotifySettlementResponse seen
+    ended_replied: bool = False  # the CSMS answered the Ended event (2.x)
+    settled: bool = False  # 2.1 NotifySettlementResponse seen
     last_seen: float = 0.0
 
     def warn(self, text: str) -> None:

@@ -39,8 +39,10 @@ class FrameStore:
 
     def append(self, cp: str, direction: str, version: str | None, received: float, frame: str) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO frames (cp, dir, version, received, frame) VALUES (?, ?, ?, ?, ?)",
-                             (cp, direction, version, received, frame))
+            self._db.execute(
+                "INSERT INTO frames (cp, dir, version, received, frame) VALUES (?, ?, ?, ?, ?)",
+                (cp, direction, version, received, frame),
+            )
 
     def frames(self):
         with self._lock:
@@ -49,30 +51,64 @@ class FrameStore:
 
     def receipt(self, cp: str, tx: str) -> dict | None:
         with self._lock:
-            row = self._db.execute("SELECT state, job, attempts, error, summary, updated FROM receipts "
-                                   "WHERE cp = ? AND tx = ?", (cp, tx)).fetchone()
+            row = self._db.execute(
+                "SELECT state, job, attempts, error, summary, updated FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)
+            ).fetchone()
         if row is None:
             return None
-        return {"state": row[0], "job": row[1], "attempts": row[2], "error": row[3],
-                "summary": json.loads(row[4]) if row[4] else None, "updated": row[5]}
+        return {
+            "state": row[0],
+            "job": row[1],
+            "attempts": row[2],
+            "error": row[3],
+            "summary": json.loads(row[4]) if row[4] else None,
+            "updated": row[5],
+        }
 
-    def set_receipt(self, cp: str, tx: str, state: str, job: str | None = None, error: str | None = None,
-                    summary: dict | None = None) -> None:
+    def set_receipt(
+        self,
+        cp: str,
+        tx: str,
+        state: str,
+        job: str | None = None,
+        error: str | None = None,
+        summary: dict | None = None,
+    ) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO receipts (cp, tx, state, job, attempts, error, summary, updated) VALUES (?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (cp, tx) DO UPDATE SET state = excluded.state, job = COALESCE(excluded.job, job), "
                 "attempts = attempts + (excluded.state = 'printing'), error = excluded.error, "
                 "summary = COALESCE(excluded.summary, summary), updated = excluded.updated",
-                (cp, tx, state, job, 1 if state == PRINTING else 0, error,
-                 json.dumps(summary) if summary is not None else None, time.time()))
+                (
+                    cp,
+                    tx,
+                    state,
+                    job,
+                    1 if state == PRINTING else 0,
+                    error,
+                    json.dumps(summary) if summary is not None else None,
+                    time.time(),
+                ),
+            )
 
     def receipts(self) -> list[dict]:
         with self._lock:
-            rows = self._db.execute("SELECT cp, tx, state, job, attempts, error, summary FROM receipts "
-                                    "ORDER BY updated").fetchall()
-        return [{"cp": r[0], "tx": r[1], "state": r[2], "job": r[3], "attempts": r[4], "error": r[5],
-                 "summary": json.loads(r[6]) if r[6] else None} for r in rows]
+            rows = self._db.execute(
+                "SELECT cp, tx, state, job, attempts, error, summary FROM receipts ORDER BY updated"
+            ).fetchall()
+        return [
+            {
+                "cp": r[0],
+                "tx": r[1],
+                "state": r[2],
+                "job": r[3],
+                "attempts": r[4],
+                "error": r[5],
+                "summary": json.loads(r[6]) if r[6] else None,
+            }
+            for r in rows
+        ]
 
     def prune(self, older_than: float) -> int:
         """Drop frames received before ``older_than`` (their sessions are long printed)."""

@@ -95,8 +95,14 @@ class Tap:
 
         url = upstream_url(self.upstream, request.path)
         try:
-            connection.upstream = await connect(url, subprotocols=offered or None, additional_headers=headers,
-                                                open_timeout=10, proxy=None, compression=None)
+            connection.upstream = await connect(
+                url,
+                subprotocols=offered or None,
+                additional_headers=headers,
+                open_timeout=10,
+                proxy=None,
+                compression=None,
+            )
         except Exception as exc:  # noqa: BLE001 - refused, unreachable, 401 from the CSMS
             log.warning("upstream %s refused the connection: %s", url, exc)
             status = getattr(getattr(exc, "response", None), "status_code", 502)
@@ -122,8 +128,10 @@ class Tap:
                     text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                     self.recorder.put(cp, direction, text, time.time(), version)
 
-        tasks = [asyncio.create_task(pump(station, upstream, UP, "frames_up")),
-                 asyncio.create_task(pump(upstream, station, DOWN, "frames_down"))]
+        tasks = [
+            asyncio.create_task(pump(station, upstream, UP, "frames_up")),
+            asyncio.create_task(pump(upstream, station, DOWN, "frames_down")),
+        ]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:
             t.cancel()
@@ -138,9 +146,15 @@ class Tap:
         from websockets.asyncio.server import serve
         from websockets.typing import Subprotocol
 
-        async with serve(self._handler, self.host, self.port, subprotocols=[Subprotocol(p) for p in SUBPROTOCOLS],
-                         process_request=self._process_request, select_subprotocol=self._select_subprotocol,
-                         compression=None) as server:
+        async with serve(
+            self._handler,
+            self.host,
+            self.port,
+            subprotocols=[Subprotocol(p) for p in SUBPROTOCOLS],
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            compression=None,
+        ) as server:
             self.port = server.sockets[0].getsockname()[1]
             if ready:
                 ready(self.port)
@@ -166,6 +180,7 @@ class TapThread:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             await self.tap.serve(ready=lambda port: self._ready.set(), stop=self._stop)
+
         try:
             asyncio.run(main())
         except BaseException as exc:  # noqa: BLE001 - reported to the starter

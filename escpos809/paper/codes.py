@@ -15,8 +15,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PYBARCODE = {"code128": "code128", "ean13": "ean13", "ean8": "ean8", "upca": "upca", "code39": "code39",
-              "itf": "itf", "codabar": "codabar"}
+_PYBARCODE = {
+    "code128": "code128",
+    "ean13": "ean13",
+    "ean8": "ean8",
+    "upca": "upca",
+    "code39": "code39",
+    "itf": "itf",
+    "codabar": "codabar",
+}
 _BODY_DIGITS = {"ean13": 12, "ean8": 7, "upca": 11}
 
 
@@ -26,8 +33,12 @@ def make_qr(data: bytes, ec: str) -> qrcode.QRCode | None:
     import qrcode
     from qrcode.exceptions import DataOverflowError
 
-    level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-             "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}[ec]
+    level = {
+        "L": qrcode.constants.ERROR_CORRECT_L,
+        "M": qrcode.constants.ERROR_CORRECT_M,
+        "Q": qrcode.constants.ERROR_CORRECT_Q,
+        "H": qrcode.constants.ERROR_CORRECT_H,
+    }[ec]
     qr = qrcode.QRCode(error_correction=level, border=0)
     qr.add_data(data)
     try:
@@ -52,6 +63,7 @@ def barcode_modules(kind: str, data: str) -> str | None:
         return None  # no symbol without data: drawn as an empty box
     if kind == "code93":
         from .code93 import modules
+
         try:
             return modules(data)
         except ValueError:
@@ -59,7 +71,7 @@ def barcode_modules(kind: str, data: str) -> str | None:
     name = _PYBARCODE.get(kind)
     if name is None:  # UPC-E: drawn as a labelled box (see the job log for the data)
         return None
-    text = data[:_BODY_DIGITS[kind]] if kind in _BODY_DIGITS else data
+    text = data[: _BODY_DIGITS[kind]] if kind in _BODY_DIGITS else data
     cls = barcode.get_barcode_class(name)
     try:
         if kind == "code39":  # ESC/POS CODE39 carries no check character

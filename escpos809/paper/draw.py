@@ -51,7 +51,7 @@ def _cell_array(cell: Cell, fonts_key: tuple) -> np.ndarray:
         img = img.resize((bw * cell.width, bh * cell.height), Image.Resampling.NEAREST)  # dot doubling
     a = np.array(img, dtype=np.uint8)
     if cell.underline and not cell.inverse:
-        a[max(0, a.shape[0] - cell.underline):, :] = 0
+        a[max(0, a.shape[0] - cell.underline) :, :] = 0
     if cell.inverse:
         a = 255 - a
     a.setflags(write=False)
@@ -69,11 +69,19 @@ def _blit(page: np.ndarray, a: np.ndarray, x: int, y: int) -> None:
     h, w = a.shape
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, page.shape[1]), min(y + h, page.shape[0])
     if x0 < x1 and y0 < y1:
-        page[y0:y1, x0:x1] = a[y0 - y:y1 - y, x0 - x:x1 - x]
+        page[y0:y1, x0:x1] = a[y0 - y : y1 - y, x0 - x : x1 - x]
 
 
-def _draw_cells(page: np.ndarray, cells: list[Cell], align: int, left: int, area: int, top: int,
-                fonts: dict[str, tuple[int, int]], paper: int) -> None:
+def _draw_cells(
+    page: np.ndarray,
+    cells: list[Cell],
+    align: int,
+    left: int,
+    area: int,
+    top: int,
+    fonts: dict[str, tuple[int, int]],
+    paper: int,
+) -> None:
     if not cells:
         return  # an empty line (HRI of an empty barcode): nothing to draw
     key = tuple(sorted(fonts.items()))
@@ -87,7 +95,7 @@ def _draw_cells(page: np.ndarray, cells: list[Cell], align: int, left: int, area
     x = _x(align, left, area, width, paper)
     if x >= 0 and x + width <= page.shape[1] and 0 <= top and top + line_h <= page.shape[0]:
         try:  # the usual case: cells of one size, inside the page: straight into it
-            np.concatenate(arrays, axis=1, out=page[top:top + line_h, x:x + width])
+            np.concatenate(arrays, axis=1, out=page[top : top + line_h, x : x + width])
             return
         except ValueError:
             pass
@@ -97,7 +105,7 @@ def _draw_cells(page: np.ndarray, cells: list[Cell], align: int, left: int, area
     line = np.full((line_h, width), 255, dtype=np.uint8)
     x0 = 0
     for a in arrays:
-        line[line_h - a.shape[0]:, x0:x0 + a.shape[1]] = a
+        line[line_h - a.shape[0] :, x0 : x0 + a.shape[1]] = a
         x0 += a.shape[1]
     _blit(page, line, x, top)
 
@@ -120,7 +128,7 @@ def _dots(bits: np.ndarray, sx: int = 1, sy: int = 1) -> np.ndarray:
 def _draw_raster(page: np.ndarray, op: Op, top: int, paper: int) -> None:
     a = op.args
     x_bytes, rows = a["width_bytes"], a["rows"]
-    data = np.frombuffer(bytes(a["data"][:x_bytes * rows]).ljust(x_bytes * rows, b"\0"), dtype=np.uint8)
+    data = np.frombuffer(bytes(a["data"][: x_bytes * rows]).ljust(x_bytes * rows, b"\0"), dtype=np.uint8)
     sx, sy = a["scale"]
     img = _dots(np.unpackbits(data.reshape(rows, x_bytes), axis=1), sx, sy)  # MSB = leftmost dot
     _blit(page, img, _x(a["align"], a["left"], paper, img.shape[1], paper), top)
@@ -134,7 +142,7 @@ def _draw_column_image(page: np.ndarray, op: Op, top: int, paper: int) -> None:
     cols = len(a["data"]) // per_col
     if not cols:
         return
-    bits = np.unpackbits(np.frombuffer(a["data"][:cols * per_col], dtype=np.uint8).reshape(cols, per_col), axis=1)
+    bits = np.unpackbits(np.frombuffer(a["data"][: cols * per_col], dtype=np.uint8).reshape(cols, per_col), axis=1)
     img = _dots(bits.T, 2 if a["mode"] in (0, 32) else 1)
     _blit(page, img, _x(a.get("align", 0), a.get("left", 0), paper, img.shape[1], paper), top)
 
@@ -191,9 +199,16 @@ def has_paper(ops: list[Op]) -> bool:
     return any(op.height or op.kind == "cut" for op in ops)
 
 
-def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-          cut_line: bool = True, warnings: list[dict[str, Any]] | None = None,
-          first_index: int = 0, indices: list[int] | None = None, out: np.ndarray | None = None) -> np.ndarray:
+def paint(
+    ops: list[Op],
+    width: int = 576,
+    fonts: dict[str, tuple[int, int]] | None = None,
+    cut_line: bool = True,
+    warnings: list[dict[str, Any]] | None = None,
+    first_index: int = 0,
+    indices: list[int] | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Draw one page as dots (rows x ``width``, uint8, 0 = black, 255 = white): ``ops`` from its
     first operation to its cut (if the last one is a cut).
 
@@ -233,31 +248,52 @@ def paint(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | N
         except Exception as exc:  # noqa: BLE001 - one bad operation must not lose the page
             log.warning("cannot draw %s at y=%d: %s: %s", op.kind, op.y, type(exc).__name__, exc)
             if warnings is not None:
-                warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
-                                 "error": f"{type(exc).__name__}: {exc}"})
+                warnings.append(
+                    {
+                        "op": indices[n] if indices else first_index + n,
+                        "kind": op.kind,
+                        "y": op.y,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                )
             continue
         lost = _missing_in(op) if glyphs.MISSING else None
         if lost:
             lost_on_page.update(lost)
             if warnings is not None:
-                warnings.append({"op": indices[n] if indices else first_index + n, "kind": op.kind, "y": op.y,
-                                 "error": f"no font has a glyph for {', '.join(map(describe, lost))}: "
-                                          "drawn as a replacement mark",
-                                 "missing_glyphs": [f"U+{ord(c):04X}" for c in lost]})
+                warnings.append(
+                    {
+                        "op": indices[n] if indices else first_index + n,
+                        "kind": op.kind,
+                        "y": op.y,
+                        "error": f"no font has a glyph for {', '.join(map(describe, lost))}: "
+                        "drawn as a replacement mark",
+                        "missing_glyphs": [f"U+{ord(c):04X}" for c in lost],
+                    }
+                )
     if lost_on_page:
-        log.warning("no font has a glyph for %s: drawn as replacement marks (page from y=%d)",
-                    ", ".join(map(describe, sorted(lost_on_page))), start)
+        log.warning(
+            "no font has a glyph for %s: drawn as replacement marks (page from y=%d)",
+            ", ".join(map(describe, sorted(lost_on_page))),
+            start,
+        )
     if cut and cut_line:  # dashes in the margin: long for a full cut, short for a partial one
         y = page.shape[0] - CUT_MARGIN // 2
         dash = 12 if ops[-1].args.get("mode") == "full" else 4
         for x in range(0, width, dash * 2):
-            page[y, x:x + dash + 1] = 0
+            page[y, x : x + dash + 1] = 0
     return page
 
 
-def draw_page(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-              cut_line: bool = True, warnings: list[dict[str, Any]] | None = None,
-              first_index: int = 0, indices: list[int] | None = None) -> Image.Image:
+def draw_page(
+    ops: list[Op],
+    width: int = 576,
+    fonts: dict[str, tuple[int, int]] | None = None,
+    cut_line: bool = True,
+    warnings: list[dict[str, Any]] | None = None,
+    first_index: int = 0,
+    indices: list[int] | None = None,
+) -> Image.Image:
     """:func:`paint` as a mode 'L' image."""
     return Image.fromarray(paint(ops, width, fonts, cut_line, warnings, first_index, indices), "L")
 
@@ -272,8 +308,13 @@ def png_bytes(dots: np.ndarray, level: int = 3) -> bytes:
 
     def chunk(tag: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), level))
+        + chunk(b"IEND", b"")
+    )
 
 
 def split_pages(ops: list[Op]) -> list[tuple[int, list[Op]]]:
@@ -287,8 +328,13 @@ def split_pages(ops: list[Op]) -> list[tuple[int, list[Op]]]:
     return [(i, p) for i, p in pages if p and has_paper(p)]
 
 
-def render_pages(ops: list[Op], width: int = 576, fonts: dict[str, tuple[int, int]] | None = None,
-                 cut_line: bool = True, warnings: list[dict[str, Any]] | None = None) -> list[Image.Image]:
+def render_pages(
+    ops: list[Op],
+    width: int = 576,
+    fonts: dict[str, tuple[int, int]] | None = None,
+    cut_line: bool = True,
+    warnings: list[dict[str, Any]] | None = None,
+) -> list[Image.Image]:
     """Draw the operations; a new image starts after every cut. Mode 'L' images. Operations
     that cannot be drawn are skipped and listed in ``warnings``."""
     return [draw_page(page_ops, width, fonts, cut_line, warnings, first) for first, page_ops in split_pages(ops)]

@@ -34,7 +34,7 @@ REPLACEMENT = "\ufffd"
 #: characters that no font has a glyph for, as they were met (drawn as :data:`REPLACEMENT`)
 MISSING: set[str] = set()
 _NO_INK = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # control, format and separator characters print blank
-_THRESHOLD = [0] * 128 + [255] * 128      # a thermal head prints a dot or not: no grey
+_THRESHOLD = [0] * 128 + [255] * 128  # a thermal head prints a dot or not: no grey
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,11 @@ def _cjk_face() -> FontFace | None:
     try:
         package = importlib.import_module(CJK_PACKAGE)
     except ImportError:
-        log.warning("the %s package is not installed: CJK characters are drawn as replacement marks "
-                    "(pip install noto-cjk-sans-otc)", CJK_PACKAGE.replace("_", "-"))
+        log.warning(
+            "the %s package is not installed: CJK characters are drawn as replacement marks "
+            "(pip install noto-cjk-sans-otc)",
+            CJK_PACKAGE.replace("_", "-"),
+        )
         return None
     path = str(package.FONT_PATH)
     for index in range(32):
@@ -103,8 +106,15 @@ def prints_ink(char: str) -> bool:
 def _draw(img: Image.Image, char: str, face: FontFace, px: int, bold: bool) -> bool:
     w, h = img.size
     try:
-        ImageDraw.Draw(img).text((w / 2, h * 0.45), char, font=_font(face, px), fill=0, anchor="mm",
-                                 stroke_width=1 if bold else 0, stroke_fill=0)
+        ImageDraw.Draw(img).text(
+            (w / 2, h * 0.45),
+            char,
+            font=_font(face, px),
+            fill=0,
+            anchor="mm",
+            stroke_width=1 if bold else 0,
+            stroke_fill=0,
+        )
     except (ValueError, RuntimeError, OSError) as exc:  # a character the font engine cannot lay out
         log.info("cannot draw %r with %s: %s", char, face.name, exc)
         return False

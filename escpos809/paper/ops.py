@@ -17,8 +17,8 @@ class Cell(NamedTuple):
     font: str = "A"
     bold: bool = False
     underline: int = 0
-    width: int = 1            # width multiplier 1-8
-    height: int = 1           # height multiplier 1-8
+    width: int = 1  # width multiplier 1-8
+    height: int = 1  # height multiplier 1-8
     inverse: bool = False
     double_byte: bool = False  # CJK: two cells wide
 

@@ -43,16 +43,25 @@ def _blank_runs(span: L.Span) -> list[tuple[int, int]]:
     not underlined or reversed), and only where columns are string indexes.
     """
     text = span.text
-    if "   " not in text or span.font != "A" or span.width != 1 or span.underline or span.invert \
-            or L.text_width(text) != len(text):
+    if (
+        "   " not in text
+        or span.font != "A"
+        or span.width != 1
+        or span.underline
+        or span.invert
+        or L.text_width(text) != len(text)
+    ):
         return []
     return [m.span() for m in _INNER_BLANKS.finditer(text)]
 
 
 def blank_runs_of(ops: list) -> dict[int, list[tuple[int, int]]]:
     """Index of each one-span line with inner blank runs → those runs."""
-    return {i: runs for i, op in enumerate(ops)
-            if type(op) is L.Line and len(op.spans) == 1 and (runs := _blank_runs(op.spans[0]))}
+    return {
+        i: runs
+        for i, op in enumerate(ops)
+        if type(op) is L.Line and len(op.spans) == 1 and (runs := _blank_runs(op.spans[0]))
+    }
 
 
 def tab_stops(runs: dict[int, list[tuple[int, int]]]) -> list[int]:
@@ -105,11 +114,19 @@ class _Job:
 
     def __init__(self, renderer: EscposRenderer, ops: list[L.LayoutOp], initialize: bool):
         self.profile, self.encoder = renderer.profile, renderer.encoder
-        self.out = bytearray(c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True))
-                             if initialize else b"")
+        self.out = bytearray(
+            c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True)) if initialize else b""
+        )
         # printer state after ESC @ (power-on defaults)
-        self.st: dict = {"bold": False, "underline": 0, "invert": False, "font": "A", "size": (1, 1),
-                         "align": "left", **codes.BARCODE_DEFAULTS}
+        self.st: dict = {
+            "bold": False,
+            "underline": 0,
+            "invert": False,
+            "font": "A",
+            "size": (1, 1),
+            "align": "left",
+            **codes.BARCODE_DEFAULTS,
+        }
         self.page: int | None = None
         self.replaced: list[str] = []
         self.last_style: tuple | None = None
@@ -129,17 +146,30 @@ class _Job:
             return
         self.last_style = key
         st, out = self.st, self.out
-        changes = (st["bold"] != s.bold) + (st["underline"] != s.underline) + (st["font"] != s.font) \
+        changes = (
+            (st["bold"] != s.bold)
+            + (st["underline"] != s.underline)
+            + (st["font"] != s.font)
             + (st["size"] != (s.width, s.height))
+        )
         if changes >= 2 and s.width <= 2 and s.height <= 2 and s.underline <= 1:
             # ESC ! sets font, bold, double width/height and underline in one command
-            out += c.print_mode(font_b=s.font == "B", bold=s.bold, double_height=s.height == 2,
-                                double_width=s.width == 2, underline=bool(s.underline))
+            out += c.print_mode(
+                font_b=s.font == "B",
+                bold=s.bold,
+                double_height=s.height == 2,
+                double_width=s.width == 2,
+                underline=bool(s.underline),
+            )
             st.update(bold=s.bold, underline=s.underline, font=s.font, size=(s.width, s.height))
         # (state key, wanted value, command that sets it to a value of that key's kind)
         settings: tuple[tuple[str, object, Callable[[Any], bytes]], ...] = (
-            ("invert", s.invert, c.inverse), ("bold", s.bold, c.bold), ("underline", s.underline, c.underline),
-            ("font", s.font, c.font), ("size", (s.width, s.height), lambda v: c.char_size(*v)))
+            ("invert", s.invert, c.inverse),
+            ("bold", s.bold, c.bold),
+            ("underline", s.underline, c.underline),
+            ("font", s.font, c.font),
+            ("size", (s.width, s.height), lambda v: c.char_size(*v)),
+        )
         for name, value, build in settings:
             if st[name] != value:
                 out += build(value)

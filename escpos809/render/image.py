@@ -39,27 +39,59 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
 
     for op in ops:
         if isinstance(op, L.Line):
-            cells = [Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.invert, L.char_width(ch) == 2)
-                     for s in op.spans for ch in s.text]
+            cells = [
+                Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.invert, L.char_width(ch) == 2)
+                for s in op.spans
+                for ch in s.text
+            ]
             if not cells:
                 add("feed", DEFAULT_LINE_SPACING, dots=DEFAULT_LINE_SPACING)
                 continue
             height = max(max(c.dots(fonts)[1] for c in cells), DEFAULT_LINE_SPACING)
             add("text", height, cells=cells, align=_ALIGN[op.align], left=0, area=width)
         elif isinstance(op, L.Raster):
-            add("raster", op.rows, width_bytes=op.width_bytes, rows=op.rows, scale=[1, 1],
-                align=_ALIGN[op.align], left=0, data=op.data)
+            add(
+                "raster",
+                op.rows,
+                width_bytes=op.width_bytes,
+                rows=op.rows,
+                scale=[1, 1],
+                align=_ALIGN[op.align],
+                left=0,
+                data=op.data,
+            )
         elif isinstance(op, L.QrCode):
             modules = qr_modules(op.data.encode("utf-8"), op.ec)
             if modules is None:  # the ESC/POS rendering refuses it too
-                raise InvalidData(f"QR data ({len(op.data.encode())} bytes) does not fit a QR code "
-                                  f"at error level {op.ec}")
-            add("qr", modules * op.size, data=op.data, size=op.size, ec=op.ec, model=2, modules=modules,
-                align=_ALIGN[op.align], left=0)
+                raise InvalidData(
+                    f"QR data ({len(op.data.encode())} bytes) does not fit a QR code at error level {op.ec}"
+                )
+            add(
+                "qr",
+                modules * op.size,
+                data=op.data,
+                size=op.size,
+                ec=op.ec,
+                model=2,
+                modules=modules,
+                align=_ALIGN[op.align],
+                left=0,
+            )
         elif isinstance(op, L.BarcodeOp):
             hri_h = fonts["A"][1] * ((op.hri in ("above", "both")) + (op.hri in ("below", "both")))
-            add("barcode", op.height + hri_h, type=op.kind, data=op.data, raw=op.data, bar_height=op.height,
-                module=op.width, hri=op.hri, hri_font="A", align=_ALIGN[op.align], left=0)
+            add(
+                "barcode",
+                op.height + hri_h,
+                type=op.kind,
+                data=op.data,
+                raw=op.data,
+                bar_height=op.height,
+                module=op.width,
+                hri=op.hri,
+                hri_font="A",
+                align=_ALIGN[op.align],
+                left=0,
+            )
         elif isinstance(op, L.FeedOp):
             dots = op.dots if op.dots is not None else op.lines * DEFAULT_LINE_SPACING
             if dots:

@@ -20,9 +20,14 @@ class Transport(ABC):
     scheme = ""
     can_read = True
 
-    def __init__(self, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT, chunk_bytes: int = DEFAULT_CHUNK,
-                 connect_timeout: float | None = None):
+    def __init__(
+        self,
+        *,
+        write_timeout: float = DEFAULT_WRITE_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        chunk_bytes: int = DEFAULT_CHUNK,
+        connect_timeout: float | None = None,
+    ):
         if chunk_bytes < 1:
             raise ValueError("chunk_bytes must be >= 1")
         self.write_timeout = float(write_timeout)
@@ -53,7 +58,7 @@ class Transport(ABC):
         self.open()
         view = memoryview(data)
         for start in range(0, len(view), self.chunk_bytes):
-            self._write(view[start:start + self.chunk_bytes])
+            self._write(view[start : start + self.chunk_bytes])
             self.bytes_written += min(self.chunk_bytes, len(view) - start)
 
     def read(self, size: int = 1, timeout: float | None = None) -> bytes:

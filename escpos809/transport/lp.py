@@ -37,7 +37,8 @@ class LpTransport(Transport):
                 self.can_read = False
         except FileNotFoundError:
             raise PrinterNotFound(
-                f"{self.uri}: no such device {self.path} (printer unplugged or usblp not loaded)") from None
+                f"{self.uri}: no such device {self.path} (printer unplugged or usblp not loaded)"
+            ) from None
         except PermissionError:
             raise PrinterPermissionDenied(f"{self.uri}: permission denied on {self.path}; {UDEV_HINT}") from None
         except OSError as exc:
@@ -54,8 +55,10 @@ class LpTransport(Transport):
             _, ready, _ = select.select([], [fd], [], self.write_timeout)
             if not ready:
                 self.close()
-                raise PrinterTimeout(f"{self.uri}: device did not take data for {self.write_timeout:g} s "
-                                     f"after {self.bytes_written} bytes (paper out or printer off?)")
+                raise PrinterTimeout(
+                    f"{self.uri}: device did not take data for {self.write_timeout:g} s "
+                    f"after {self.bytes_written} bytes (paper out or printer off?)"
+                )
             try:
                 n = os.write(fd, chunk)
             except BlockingIOError:
@@ -63,7 +66,8 @@ class LpTransport(Transport):
             except OSError as exc:
                 self.close()
                 raise PrinterOffline(
-                    f"{self.uri}: write failed after {self.bytes_written} bytes ({exc.strerror})") from None
+                    f"{self.uri}: write failed after {self.bytes_written} bytes ({exc.strerror})"
+                ) from None
             chunk = chunk[n:]
 
     def _read(self, size: int, timeout: float) -> bytes:

@@ -36,8 +36,13 @@ class SerialTransport(Transport):
 
         try:
             self._ser = serial.Serial(
-                self.port, self.baudrate, timeout=self.read_timeout, write_timeout=self.write_timeout,
-                rtscts=self.flow == "rtscts", xonxoff=self.flow == "xonxoff", dsrdtr=self.flow == "dsrdtr",
+                self.port,
+                self.baudrate,
+                timeout=self.read_timeout,
+                write_timeout=self.write_timeout,
+                rtscts=self.flow == "rtscts",
+                xonxoff=self.flow == "xonxoff",
+                dsrdtr=self.flow == "dsrdtr",
             )
         except serial.SerialException as exc:
             code = exc.errno or (exc.args[0] if exc.args and isinstance(exc.args[0], int) else None)
@@ -45,7 +50,8 @@ class SerialTransport(Transport):
                 raise PrinterNotFound(f"{self.uri}: no serial port {self.port}") from None
             if code == errno.EACCES:
                 raise PrinterPermissionDenied(
-                    f"{self.uri}: permission denied on {self.port}; add yourself to the 'dialout' group") from None
+                    f"{self.uri}: permission denied on {self.port}; add yourself to the 'dialout' group"
+                ) from None
             raise PrinterOffline(f"{self.uri}: cannot open {self.port} ({exc})") from None
 
     def _write(self, chunk: memoryview) -> None:
@@ -58,7 +64,8 @@ class SerialTransport(Transport):
             self.close()
             raise PrinterTimeout(
                 f"{self.uri}: printer did not take data for {self.write_timeout:g} s after "
-                f"{self.bytes_written} bytes (flow control holding, printer off or busy?)") from None
+                f"{self.bytes_written} bytes (flow control holding, printer off or busy?)"
+            ) from None
         except (serial.SerialException, OSError) as exc:
             self.close()
             raise PrinterOffline(f"{self.uri}: write failed after {self.bytes_written} bytes ({exc})") from None

@@ -31,8 +31,10 @@ class TcpTransport(Transport):
         except ConnectionRefusedError:
             raise PrinterNotFound(f"{self.uri}: connection refused (nothing listening on port {self.port})") from None
         except TimeoutError:
-            raise PrinterTimeout(f"{self.uri}: no answer to connect within {self.connect_timeout:g} s "
-                                 "(printer off, wrong address, or another job holds the port)") from None
+            raise PrinterTimeout(
+                f"{self.uri}: no answer to connect within {self.connect_timeout:g} s "
+                "(printer off, wrong address, or another job holds the port)"
+            ) from None
         except OSError as exc:
             raise PrinterOffline(f"{self.uri}: cannot connect ({exc.strerror or exc})") from None
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -46,11 +48,13 @@ class TcpTransport(Transport):
             self.close()
             raise PrinterTimeout(
                 f"{self.uri}: printer stopped accepting data for {self.write_timeout:g} s "
-                f"after {self.bytes_written} bytes (busy, paper out or cover open?)") from None
+                f"after {self.bytes_written} bytes (busy, paper out or cover open?)"
+            ) from None
         except OSError as exc:
             self.close()
-            raise PrinterOffline(f"{self.uri}: connection lost after {self.bytes_written} bytes "
-                                 f"({exc.strerror or exc})") from None
+            raise PrinterOffline(
+                f"{self.uri}: connection lost after {self.bytes_written} bytes ({exc.strerror or exc})"
+            ) from None
 
     def _read(self, size: int, timeout: float) -> bytes:
         assert self._sock is not None

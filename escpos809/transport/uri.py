@@ -27,15 +27,20 @@ LAZY_SCHEMES: dict[str, str] = {"virtual": "escpos809.emulator:open_virtual"}
 #: a query option's converter from its text (ValueError: not valid)
 Converter = Callable[[str], Any]
 _COMMON: dict[str, tuple[str, Converter]] = {
-    "timeout": ("write_timeout", float), "read_timeout": ("read_timeout", float),
-    "chunk": ("chunk_bytes", int), "connect_timeout": ("connect_timeout", float)}
+    "timeout": ("write_timeout", float),
+    "read_timeout": ("read_timeout", float),
+    "chunk": ("chunk_bytes", int),
+    "connect_timeout": ("connect_timeout", float),
+}
 
 
 def register(scheme: str) -> Callable[[Callable[..., Transport]], Callable[..., Transport]]:
     """Decorator: ``factory(uri, parts, **kw)`` opens ``scheme://`` URIs."""
+
     def deco(factory: Callable[..., Transport]) -> Callable[..., Transport]:
         SCHEMES[scheme] = factory
         return factory
+
     return deco
 
 
@@ -151,7 +156,9 @@ def open_transport(uri: str, **kw) -> Transport:
     ``responder=`` for memory); options in the URI's query win over them.
     """
     if not isinstance(uri, str) or "://" not in uri:
-        raise InvalidURI(f"{uri!r} is not a printer URI; expected e.g. tcp://192.168.1.50:9100, "
-                         "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0")
+        raise InvalidURI(
+            f"{uri!r} is not a printer URI; expected e.g. tcp://192.168.1.50:9100, "
+            "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0"
+        )
     parts = urlsplit(uri)
     return _factory(uri, parts.scheme.lower())(uri, parts, **kw)

@@ -75,9 +75,17 @@ def list_devices(backend=None, vid: int | None = None, pid: int | None = None) -
     for dev in _find(core, **kw):
         if _printer_interface(dev) is None:
             continue
-        out.append(UsbDeviceInfo(dev.idVendor, dev.idProduct, _string(util, dev, dev.iSerialNumber),
-                                 _string(util, dev, dev.iManufacturer), _string(util, dev, dev.iProduct),
-                                 getattr(dev, "bus", None), getattr(dev, "address", None)))
+        out.append(
+            UsbDeviceInfo(
+                dev.idVendor,
+                dev.idProduct,
+                _string(util, dev, dev.iSerialNumber),
+                _string(util, dev, dev.iManufacturer),
+                _string(util, dev, dev.iProduct),
+                getattr(dev, "bus", None),
+                getattr(dev, "address", None),
+            )
+        )
     return out
 
 
@@ -131,8 +139,10 @@ class UsbTransport(Transport):
             devices = [d for d in devices if _string(util, d, d.iSerialNumber) == self.serial]
         if not devices:
             extra = f" with serial {self.serial}" if self.serial else ""
-            raise PrinterNotFound(f"{self.uri}: no USB device {self.vid:04x}:{self.pid:04x}{extra} "
-                                  "(unplugged, powered off, or in VCOM mode as /dev/ttyACM*)")
+            raise PrinterNotFound(
+                f"{self.uri}: no USB device {self.vid:04x}:{self.pid:04x}{extra} "
+                "(unplugged, powered off, or in VCOM mode as /dev/ttyACM*)"
+            )
         dev = devices[0]
         found = _printer_interface(dev)
         if found is None:
@@ -160,8 +170,13 @@ class UsbTransport(Transport):
             raise self._usb_error(exc, "claiming the interface") from None
         self._dev, self._intf = dev, n
         self.can_read = self._in is not None
-        log.debug("usb %s: interface %d, out 0x%02x, in %s", self.uri, n, out.bEndpointAddress,
-                  self._in and f"0x{self._in.bEndpointAddress:02x}")
+        log.debug(
+            "usb %s: interface %d, out 0x%02x, in %s",
+            self.uri,
+            n,
+            out.bEndpointAddress,
+            self._in and f"0x{self._in.bEndpointAddress:02x}",
+        )
 
     def _write(self, chunk: memoryview) -> None:
         core, _ = _usb()
@@ -169,8 +184,10 @@ class UsbTransport(Transport):
         try:
             self._out.write(bytes(chunk), timeout=int(self.write_timeout * 1000))
         except core.USBTimeoutError:
-            raise PrinterTimeout(f"{self.uri}: printer did not take data for {self.write_timeout:g} s after "
-                                 f"{self.bytes_written} bytes (busy, paper out or cover open?)") from None
+            raise PrinterTimeout(
+                f"{self.uri}: printer did not take data for {self.write_timeout:g} s after "
+                f"{self.bytes_written} bytes (busy, paper out or cover open?)"
+            ) from None
         except core.USBError as exc:
             err = self._usb_error(exc, f"writing after {self.bytes_written} bytes")
             self.close()

@@ -9,16 +9,24 @@ from flask import Blueprint, Response
 
 web = Blueprint("web", __name__)
 
-_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-          "style.css": "text/css; charset=utf-8"}
+_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
 
 
 def _file(name: str) -> Response:
     body = (resources.files(__package__) / "static" / name).read_bytes()
-    return Response(body, content_type=_FILES[name], headers={
-        "Cache-Control": "no-cache",
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",
-        "X-Content-Type-Options": "nosniff"})
+    return Response(
+        body,
+        content_type=_FILES[name],
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @web.get("/")

@@ -77,8 +77,18 @@ class Cupsd:
     # --- life cycle ---------------------------------------------------------------------
     def setup(self) -> None:
         r = self.root
-        for d in ("etc/ppd", "etc/ssl", "spool/tmp", "cache", "state/certs", "log", "run", "bin/backend",
-                  "bin/filter", "lib"):
+        for d in (
+            "etc/ppd",
+            "etc/ssl",
+            "spool/tmp",
+            "cache",
+            "state/certs",
+            "log",
+            "run",
+            "bin/backend",
+            "bin/filter",
+            "lib",
+        ):
             (r / d).mkdir(parents=True, exist_ok=True)
         for d in (r, r / "bin", r / "bin/backend", r / "bin/filter", r / "lib"):
             d.chmod(0o755)
@@ -105,8 +115,14 @@ class Cupsd:
         return self.escpos809("cups", "install", *self.dirs())
 
     def dirs(self) -> list[str]:
-        return ["--server-bin", str(self.root / "bin"), "--server-root", str(self.root / "etc"),
-                "--lib-dir", str(self.root / "lib")]
+        return [
+            "--server-bin",
+            str(self.root / "bin"),
+            "--server-root",
+            str(self.root / "etc"),
+            "--lib-dir",
+            str(self.root / "lib"),
+        ]
 
     def start(self) -> None:
         conf = ["-c", str(self.root / "etc/cupsd.conf"), "-s", str(self.root / "etc/cups-files.conf")]
@@ -152,8 +168,9 @@ class Cupsd:
             if not any(line.split("-")[-1].split()[0] == str(job) for line in queued):
                 return
             time.sleep(0.05)
-        raise AssertionError(f"job {job} still queued: {self.run('lpstat', '-l', '-o').stdout}\n"
-                             f"{self.error_log()[-4000:]}")
+        raise AssertionError(
+            f"job {job} still queued: {self.run('lpstat', '-l', '-o').stdout}\n{self.error_log()[-4000:]}"
+        )
 
     def error_log(self) -> str:
         try:
@@ -183,8 +200,9 @@ STATE_TEST = Path(__file__).with_name("get-job-state.test")
 
 def job_state(c: Cupsd, queue: str, job: int) -> dict[str, str]:
     """job-state, job-state-reasons, job-printer-state-message of a job, read over IPP."""
-    out = c.run("ipptool", "-t", "-d", f"job={job}", f"ipp://127.0.0.1:{c.port}/printers/{queue}",
-                str(STATE_TEST)).stdout
+    out = c.run(
+        "ipptool", "-t", "-d", f"job={job}", f"ipp://127.0.0.1:{c.port}/printers/{queue}", str(STATE_TEST)
+    ).stdout
     attrs = {}
     for line in out.splitlines():
         line = line.strip()

@@ -18,21 +18,29 @@ from tests.service.conftest import printed_texts
 
 def backend(device_uri: str, stdin: bytes = b"", timeout: float = 30) -> subprocess.CompletedProcess:
     env = {**os.environ, "DEVICE_URI": device_uri, "ESCPOS809_BACKEND_WAIT": "1"}
-    return subprocess.run([sys.executable, "-m", "escpos809.cups.backend", "7", "user", "title", "1", ""],
-                          input=stdin, capture_output=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "escpos809.cups.backend", "7", "user", "title", "1", ""],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
-@pytest.mark.parametrize("uri, reason", [
-    ("escpos809:lp:///etc/x", "lp:///etc/x: /etc/x is not under /dev; a CUPS queue writes only to printer devices"),
-    ("escpos809:lp:///dev/../etc/passwd", "/dev/../etc/passwd is not under /dev"),
-    ("escpos809:lp:///dev/stdout", "/dev/stdout leads to /proc/"),
-    ("escpos809:lp:///dev/shm/receipt", "/dev/shm is world-writable; a printer device is never there"),
-    ("escpos809:serial:///tmp/tty", "/tmp/tty is not under /dev"),
-    ("escpos809:virtual://front", "virtual:// prints nowhere a person sees it"),
-    ("escpos809:memory://", "memory:// prints nowhere a person sees it"),
-    ("escpos809:file:///tmp/x", "unknown scheme 'file'"),
-    ("escpos809:lp:dev/usb/lp0", "is not a printer URI"),
-])
+@pytest.mark.parametrize(
+    "uri, reason",
+    [
+        ("escpos809:lp:///etc/x", "lp:///etc/x: /etc/x is not under /dev; a CUPS queue writes only to printer devices"),
+        ("escpos809:lp:///dev/../etc/passwd", "/dev/../etc/passwd is not under /dev"),
+        ("escpos809:lp:///dev/stdout", "/dev/stdout leads to /proc/"),
+        ("escpos809:lp:///dev/shm/receipt", "/dev/shm is world-writable; a printer device is never there"),
+        ("escpos809:serial:///tmp/tty", "/tmp/tty is not under /dev"),
+        ("escpos809:virtual://front", "virtual:// prints nowhere a person sees it"),
+        ("escpos809:memory://", "memory:// prints nowhere a person sees it"),
+        ("escpos809:file:///tmp/x", "unknown scheme 'file'"),
+        ("escpos809:lp:dev/usb/lp0", "is not a printer URI"),
+    ],
+)
 def test_refused_uris_stop_the_queue_with_one_line(uri, reason, tmp_path):
     proc = backend(uri, b"\x1b@NEVER WRITTEN\n")
     err = proc.stderr.decode()
@@ -68,11 +76,30 @@ def test_allowed_uris_print(tmp_path):
 
 def test_cups_install_refuses_the_same_before_installing_anything(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ESCPOS809_PRINTER"}
-    proc = subprocess.run([sys.executable, "-c", "from escpos809.cli import main; main()", "cups", "install",
-                           "--server-bin", str(tmp_path / "bin"), "--server-root", str(tmp_path / "etc"),
-                           "--lib-dir", str(tmp_path / "lib"), "--queue", "q", "--printer", "lp:///etc/passwd"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from escpos809.cli import main; main()",
+            "cups",
+            "install",
+            "--server-bin",
+            str(tmp_path / "bin"),
+            "--server-root",
+            str(tmp_path / "etc"),
+            "--lib-dir",
+            str(tmp_path / "lib"),
+            "--queue",
+            "q",
+            "--printer",
+            "lp:///etc/passwd",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 7
-    assert proc.stderr.strip() == ("escpos809: lp:///etc/passwd: /etc/passwd is not under /dev; a CUPS queue "
-                                   "writes only to printer devices")
+    assert proc.stderr.strip() == (
+        "escpos809: lp:///etc/passwd: /etc/passwd is not under /dev; a CUPS queue writes only to printer devices"
+    )
     assert not (tmp_path / "bin").exists()

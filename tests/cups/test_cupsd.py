@@ -63,8 +63,9 @@ def receipt_pdf(path: Path) -> Path:
     return path
 
 
-ESCPOS = (commands.initialize() + b"RAW ESC/POS THROUGH CUPS\n" + commands.feed_lines(3)
-          + commands.cut("partial", feed=0))
+ESCPOS = (
+    commands.initialize() + b"RAW ESC/POS THROUGH CUPS\n" + commands.feed_lines(3) + commands.cut("partial", feed=0)
+)
 
 
 def test_install_puts_lp_runnable_programs_in_serverbin(cupsd):
@@ -179,8 +180,9 @@ def test_paper_out_shows_a_state_reason_and_the_job_waits(cupsd, vprinter, tmp_p
 def test_unknown_printer_uri(cupsd, tmp_path):
     proc = cupsd.escpos809("cups", "install", *cupsd.dirs(), "--queue", "bad809", "--printer", "foo://x")
     assert proc.returncode == 7
-    assert proc.stderr.strip().splitlines() == [
-        proc.stderr.strip()] and "unknown scheme 'foo'" in proc.stderr  # one line, no traceback
+    assert (
+        proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "unknown scheme 'foo'" in proc.stderr
+    )  # one line, no traceback
     # a queue made by hand with a bad URI: the backend stops the queue and keeps the job
     cupsd.run("lpadmin", "-p", "bad809", "-E", "-v", "escpos809:foo://x", check=True)
     data = tmp_path / "job.bin"
@@ -202,12 +204,15 @@ def run_backend(cupsd, *args, env=None, stdin=b""):
     return subprocess.run([str(backend), *args], input=stdin, capture_output=True, env={**os.environ, **(env or {})})
 
 
-@pytest.mark.parametrize("uri, code, message", [
-    ("escpos809:foo://x", 4, "unknown scheme 'foo'"),
-    ("escpos809:", 4, "is not escpos809:<printer URI>"),
-    ("socket://127.0.0.1:9100", 4, "is not escpos809:<printer URI>"),
-    ("escpos809:tcp://127.0.0.1:1", 6, "connection refused"),
-])
+@pytest.mark.parametrize(
+    "uri, code, message",
+    [
+        ("escpos809:foo://x", 4, "unknown scheme 'foo'"),
+        ("escpos809:", 4, "is not escpos809:<printer URI>"),
+        ("socket://127.0.0.1:9100", 4, "is not escpos809:<printer URI>"),
+        ("escpos809:tcp://127.0.0.1:1", 6, "connection refused"),
+    ],
+)
 def test_backend_exit_codes(cupsd, uri, code, message):
     proc = run_backend(cupsd, "1", "user", "title", "1", "", env={"DEVICE_URI": uri})
     assert proc.returncode == code, proc.stderr
@@ -221,8 +226,10 @@ def test_backend_lists_printers_found_by_udp_discovery(cupsd, tmp_path):
     lines = proc.stdout.decode().splitlines()
     assert proc.returncode == 0
     assert lines[0] == 'network escpos809 "Unknown" "OCOM OCPP-809 (escpos809: tcp, serial, usb, lp)"'
-    assert ('network escpos809:tcp://127.0.0.1:9100 "OCOM OCPP-809" "OCOM OCPP-809 at 127.0.0.1 (escpos809)" '
-            '"MFG:OCOM;CMD:ESC/POS;MDL:OCPP-809;CLS:PRINTER;" ""') in lines
+    assert (
+        'network escpos809:tcp://127.0.0.1:9100 "OCOM OCPP-809" "OCOM OCPP-809 at 127.0.0.1 (escpos809)" '
+        '"MFG:OCOM;CMD:ESC/POS;MDL:OCPP-809;CLS:PRINTER;" ""'
+    ) in lines
 
 
 def test_uninstall_removes_queues_and_files(cupsd, vprinter):
@@ -237,8 +244,16 @@ def test_backend_gives_a_not_ready_job_back_for_a_retry(cupsd, vprinter, tmp_pat
     vprinter.faults.cover_open = True
     data = tmp_path / "job.bin"
     data.write_bytes(ESCPOS)
-    proc = run_backend(cupsd, "1", "user", "title", "1", "", str(data),
-                       env={"DEVICE_URI": f"escpos809:{vprinter.uri}", "ESCPOS809_BACKEND_WAIT": "1.5"})
+    proc = run_backend(
+        cupsd,
+        "1",
+        "user",
+        "title",
+        "1",
+        "",
+        str(data),
+        env={"DEVICE_URI": f"escpos809:{vprinter.uri}", "ESCPOS809_BACKEND_WAIT": "1.5"},
+    )
     err = proc.stderr.decode()
     assert proc.returncode == 6, err  # CUPS_BACKEND_RETRY: held, retried; not lost
     assert "+cover-open-error" in err and "ERROR: printer not ready after 1.5 s: cover open" in err

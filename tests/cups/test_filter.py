@@ -23,28 +23,38 @@ PROFILE = load_profile()
 ESC_AT_FS_DOT = b"\x1b\x40\x1c\x2e"  # ESC @, FS . (Chinese mode off: the profile's power-on quirk)
 
 
-def header(order: str = "<", width: int = 576, height: int = 4, bpl: int = 72, cut: int = 0,
-           ints: dict[int, int] | None = None, space: int = 3, bits: int = 1, res: int = 203,
-           copies: int = 1, name: str = "X80MMY100MM") -> bytes:
+def header(
+    order: str = "<",
+    width: int = 576,
+    height: int = 4,
+    bpl: int = 72,
+    cut: int = 0,
+    ints: dict[int, int] | None = None,
+    space: int = 3,
+    bits: int = 1,
+    res: int = 203,
+    copies: int = 1,
+    name: str = "X80MMY100MM",
+) -> bytes:
     """A cups_page_header2_t: offsets from the reference table."""
     h = bytearray(1796)
 
     def put(offset: int, *values: int) -> None:
         struct.pack_into(f"{order}{len(values)}I", h, offset, *values)
 
-    put(268, cut)                # CutMedia
-    put(276, res, res)           # HWResolution
-    put(340, copies)             # NumCopies
-    put(352, 204, 283)           # PageSize (pt)
-    put(372, width)              # cupsWidth
-    put(376, height)             # cupsHeight
-    put(384, bits)               # cupsBitsPerColor
-    put(388, bits)               # cupsBitsPerPixel
-    put(392, bpl)                # cupsBytesPerLine
-    put(400, space)              # cupsColorSpace (3 = K)
+    put(268, cut)  # CutMedia
+    put(276, res, res)  # HWResolution
+    put(340, copies)  # NumCopies
+    put(352, 204, 283)  # PageSize (pt)
+    put(372, width)  # cupsWidth
+    put(376, height)  # cupsHeight
+    put(384, bits)  # cupsBitsPerColor
+    put(388, bits)  # cupsBitsPerPixel
+    put(392, bpl)  # cupsBytesPerLine
+    put(400, space)  # cupsColorSpace (3 = K)
     for i, v in (ints or {}).items():
-        put(452 + 4 * i, v)      # cupsInteger[i]
-    h[1732:1732 + len(name)] = name.encode()
+        put(452 + 4 * i, v)  # cupsInteger[i]
+    h[1732 : 1732 + len(name)] = name.encode()
     return bytes(h)
 
 
@@ -92,8 +102,9 @@ def test_bands_have_the_profile_height_and_the_blank_tail_is_trimmed():
     rows = [bytes([i % 255 + 1]) + bytes(71) for i in range(50)] + [BLANK] * 30
     out, _ = filtered(stream(b"3SaR", (header(height=80), b"".join(rows))))
     assert PROFILE.band_rows == 24
-    expect = (gs_v0(72, 24, b"".join(rows[:24])) + gs_v0(72, 24, b"".join(rows[24:48]))
-              + gs_v0(72, 2, b"".join(rows[48:50])))
+    expect = (
+        gs_v0(72, 24, b"".join(rows[:24])) + gs_v0(72, 24, b"".join(rows[24:48])) + gs_v0(72, 2, b"".join(rows[48:50]))
+    )
     assert out == ESC_AT_FS_DOT + expect  # 30 blank rows at the end: nothing sent
 
 
@@ -110,6 +121,7 @@ def test_cut_feed_buzzer_drawer_from_the_page_header():
 
     def page(row: bytes) -> bytes:
         return gs_v0(72, 1, row) + b"\x1b\x64\x03" + b"\x1d\x56\x41\x00"  # ESC d 3, GS V 65 0
+
     drawer = b"\x1b\x70\x00\x32\x32"  # ESC p 0 t1 t2: pin 2, 100 ms on / off
     assert out == ESC_AT_FS_DOT + drawer + page(ROW_A) + page(ROW_B) + b"\x1b\x42\x02\x02"  # ESC B 2 2
 
@@ -117,8 +129,9 @@ def test_cut_feed_buzzer_drawer_from_the_page_header():
 def test_cut_per_job_partial_and_drawer_after():
     h = header(height=1, cut=2, ints={3: 4})  # cut after the job; drawer 2 (pin 5) after printing
     out, log = filtered(stream(b"3SaR", (h, ROW_A), (h, ROW_B)))
-    assert out == (ESC_AT_FS_DOT + gs_v0(72, 1, ROW_A) + gs_v0(72, 1, ROW_B)
-                   + b"\x1d\x56\x42\x00" + b"\x1b\x70\x01\x32\x32")  # GS V 66 0, ESC p 1
+    assert out == (
+        ESC_AT_FS_DOT + gs_v0(72, 1, ROW_A) + gs_v0(72, 1, ROW_B) + b"\x1d\x56\x42\x00" + b"\x1b\x70\x01\x32\x32"
+    )  # GS V 66 0, ESC p 1
     assert [line for line in log if line.startswith("PAGE:")] == ["PAGE: 1 1", "PAGE: 2 1"]
 
 
@@ -141,16 +154,19 @@ def test_pad_bits_after_cups_width_are_cleared():
     assert out == ESC_AT_FS_DOT + gs_v0(72, 1, b"\xff" * 71 + b"\xfe")
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty input"),
-    (b"%PDF-1.4 ...", "not a CUPS raster stream"),
-    (b"3SaR" + bytes(100), "stream ends inside page header"),
-    (stream(b"3SaR", (header(height=4), ROW_A)), "stream ends inside page data"),
-    (stream(b"3SaR", (header(bits=8, bpl=576), bytes(576 * 4))), "page is 8-bit"),
-    (stream(b"3SaR", (header(space=1), bytes(288))), "colour space 1"),
-    (stream(b"2SaR", (header(height=1), bytes([0x00, 0xFE, 0x01]))), "stream ends inside compressed"),
-    (stream(b"2SaR", (header(height=1), bytes([0x00, 0x7F, 0x00]))), "decodes to 128 bytes"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty input"),
+        (b"%PDF-1.4 ...", "not a CUPS raster stream"),
+        (b"3SaR" + bytes(100), "stream ends inside page header"),
+        (stream(b"3SaR", (header(height=4), ROW_A)), "stream ends inside page data"),
+        (stream(b"3SaR", (header(bits=8, bpl=576), bytes(576 * 4))), "page is 8-bit"),
+        (stream(b"3SaR", (header(space=1), bytes(288))), "colour space 1"),
+        (stream(b"2SaR", (header(height=1), bytes([0x00, 0xFE, 0x01]))), "stream ends inside compressed"),
+        (stream(b"2SaR", (header(height=1), bytes([0x00, 0x7F, 0x00]))), "decodes to 128 bytes"),
+    ],
+)
 def test_bad_streams_are_refused_with_the_reason(data, message):
     out, log = io.BytesIO(), []
     assert run(io.BytesIO(data), out, PROFILE, log.append) == 1
@@ -159,13 +175,15 @@ def test_bad_streams_are_refused_with_the_reason(data, message):
 
 def test_filter_program_writes_only_print_data_to_stdout(tmp_path):
     data = stream(b"3SaR", (header(height=2), ROW_A + ROW_B))
-    proc = subprocess.run([sys.executable, "-m", "escpos809.cups.filter", "7", "u", "t", "1", ""], input=data,
-                          capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "escpos809.cups.filter", "7", "u", "t", "1", ""], input=data, capture_output=True
+    )
     assert proc.returncode == 0
     assert proc.stdout == ESC_AT_FS_DOT + gs_v0(72, 2, ROW_A + ROW_B)
     assert b"PAGE: 1 1" in proc.stderr
-    bad = subprocess.run([sys.executable, "-m", "escpos809.cups.filter", "7", "u", "t", "1", ""], input=b"junk",
-                         capture_output=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "escpos809.cups.filter", "7", "u", "t", "1", ""], input=b"junk", capture_output=True
+    )
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.decode().strip().startswith("ERROR: rastertoescpos809: not a CUPS raster stream")
 
@@ -180,9 +198,26 @@ def test_real_gstoraster_output(tmp_path):
     ppd.write_text(generate())
     text = tmp_path / "hello.txt"
     text.write_text("Hello\n")
-    raster = subprocess.run(["cupsfilter", "-p", str(ppd), "-m", "application/vnd.cups-raster",
-                             "-o", "PageSize=X80MMY100MM", "-o", "CutMedia=Job", "-o", "FeedLines=5",
-                             "-o", "CashDrawer=Drawer2Before", str(text)], capture_output=True, check=True).stdout
+    raster = subprocess.run(
+        [
+            "cupsfilter",
+            "-p",
+            str(ppd),
+            "-m",
+            "application/vnd.cups-raster",
+            "-o",
+            "PageSize=X80MMY100MM",
+            "-o",
+            "CutMedia=Job",
+            "-o",
+            "FeedLines=5",
+            "-o",
+            "CashDrawer=Drawer2Before",
+            str(text),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     assert raster[:4] == b"3SaR"
     [page] = list(read_pages(io.BytesIO(raster)))
     h = page.header

@@ -16,9 +16,30 @@ ENV = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
 
 def test_emulate_prints_where_it_listens_and_where_paper_goes(tmp_path):
     out = tmp_path / "paper"
-    proc = subprocess.Popen([sys.executable, "-m", "escpos809.cli", "emulate", "--port", "0", "--status-port", "-1",
-                             "--discovery-port", "-1", "--serial", "--jobs", "1", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "escpos809.cli",
+            "emulate",
+            "--port",
+            "0",
+            "--status-port",
+            "-1",
+            "--discovery-port",
+            "-1",
+            "--serial",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+    )
     try:
         first = proc.stdout.readline()
         assert first.startswith("virtual OCPP-809 printing on tcp://127.0.0.1:")
@@ -40,21 +61,33 @@ def test_emulate_prints_where_it_listens_and_where_paper_goes(tmp_path):
 
 def test_emulate_port_in_use_is_one_line(tmp_path):
     import socket
+
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen()
     port = s.getsockname()[1]
     res = subprocess.run(
         [sys.executable, "-m", "escpos809.cli", "emulate", "--port", str(port), "--out", str(tmp_path)],
-        capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=30)
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+        timeout=30,
+    )
     s.close()
     assert res.returncode == 1 and res.stderr.startswith("escpos809: cannot listen on 127.0.0.1:")
 
 
 def test_demo_on_the_built_in_virtual_printer(tmp_path):
     zxingcpp = pytest.importorskip("zxingcpp")
-    res = subprocess.run([sys.executable, "-m", "escpos809.cli", "demo", "--out", str(tmp_path)],
-                         capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "escpos809.cli", "demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     png = Path(res.stdout.splitlines()[0].split("printed ", 1)[1])
     assert png.exists() and png.is_relative_to(tmp_path)

@@ -38,7 +38,7 @@ def test_code128_hri_edge_cases_render(hri, data):
     [bc] = [op for op in ops if op.kind == "barcode"]
     assert bc.args["hri"] == ("none", "above", "below", "both")[hri]
     assert pages[0].height == bc.height + 32  # the barcode and the line after it, nothing lost
-    ink = np.array(pages[0])[bc.height:] < 128
+    ink = np.array(pages[0])[bc.height :] < 128
     assert ink.any()  # "after" is drawn
 
 
@@ -73,6 +73,7 @@ def test_control_characters_and_unlayoutable_text_render():
 def test_an_operation_that_cannot_be_drawn_is_skipped_and_named(tmp_path, monkeypatch):
     def broken(*_args):
         raise RuntimeError("no QR today")
+
     monkeypatch.setattr(paper, "_draw_qr", broken)
     with VirtualPrinter(tmp_path / "p") as vp:
         with Printer(vp.uri) as p:
@@ -102,7 +103,7 @@ def test_fuzzed_streams_never_raise_nor_fail_to_draw():
             pos = 0
             while pos < len(data):  # random chunking: commands split across reads
                 step = rng.randrange(1, 64)
-                it.feed(data[pos:pos + step])
+                it.feed(data[pos : pos + step])
                 pos += step
             it.finish()
             warnings: list[dict] = []
@@ -117,6 +118,11 @@ def test_fuzzed_streams_never_raise_nor_fail_to_draw():
 
 def test_pages_are_dots_only():
     """A thermal head prints a dot or none: the paper (and the preview) has no grey."""
-    _, pages, _ = draw(h("1B 40 1C 2E 1B 45 01 1D 21 11") + b"Bold big\n" + h("1B 45 00 1D 21 00 1D 42 01") +
-                       b"inverse\n" + h("1D 42 00 1D 56 00"))
+    _, pages, _ = draw(
+        h("1B 40 1C 2E 1B 45 01 1D 21 11")
+        + b"Bold big\n"
+        + h("1B 45 00 1D 21 00 1D 42 01")
+        + b"inverse\n"
+        + h("1D 42 00 1D 56 00")
+    )
     assert set(np.unique(np.array(pages[0]))) <= {0, 255}

@@ -13,7 +13,7 @@ def run(data: bytes, chunk: int | None = None):
     it = Interpreter(reply=replies.append)
     if chunk:
         for i in range(0, len(data), chunk):
-            it.feed(data[i:i + chunk])
+            it.feed(data[i : i + chunk])
     else:
         it.feed(data)
     it.finish()
@@ -25,8 +25,9 @@ def kinds(it):
 
 
 def test_text_styles_from_reference_bytes():
-    data = (h("1B 40 1C 2E 1B 45 01 1D 21 11") + b"BIG"
-            + h("1B 45 00 1D 21 00 0A 1B 2D 02 1B 4D 01 1D 42 01") + b"small\n")
+    data = (
+        h("1B 40 1C 2E 1B 45 01 1D 21 11") + b"BIG" + h("1B 45 00 1D 21 00 0A 1B 2D 02 1B 4D 01 1D 42 01") + b"small\n"
+    )
     it, _ = run(data)
     lines = [op for op in it.ops if op.kind == "text"]
     assert [op.text for op in lines] == ["BIG", "small"]
@@ -57,8 +58,16 @@ def test_alignment_feeds_and_wrapping():
 def test_cut_modes_as_sent():
     it, _ = run(h("1D 56 00 1D 56 01 1D 56 30 1D 56 31 1D 56 41 10 1D 56 42 00 1B 69 1B 6D"))
     cuts = [(op.args["mode"], op.args["feed"]) for op in it.ops if op.kind == "cut"]
-    assert cuts == [("full", None), ("partial", None), ("full", None), ("partial", None),
-                    ("full", 16), ("partial", 0), ("partial", None), ("partial", None)]
+    assert cuts == [
+        ("full", None),
+        ("partial", None),
+        ("full", None),
+        ("partial", None),
+        ("full", 16),
+        ("partial", 0),
+        ("partial", None),
+        ("partial", None),
+    ]
 
 
 def test_buzzer_alarm_drawer():
@@ -73,8 +82,12 @@ def test_buzzer_alarm_drawer():
 
 def test_qr_golden_vector_parsed():
     url = b"https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
-    data = (h("1B 61 01 1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 06 1D 28 6B 03 00 31 45 31")
-            + h("1D 28 6B 3F 00 31 50 30") + url + h("1D 28 6B 03 00 31 51 30"))
+    data = (
+        h("1B 61 01 1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 06 1D 28 6B 03 00 31 45 31")
+        + h("1D 28 6B 3F 00 31 50 30")
+        + url
+        + h("1D 28 6B 03 00 31 51 30")
+    )
     it, _ = run(data, chunk=5)
     qr = [op for op in it.ops if op.kind == "qr"][0]
     assert qr.args["data"] == url.decode() and qr.args["size"] == 6 and qr.args["ec"] == "M"
@@ -93,7 +106,10 @@ def test_barcode_golden_vector_and_function_a():
     it, _ = run(data)
     bars = [op for op in it.ops if op.kind == "barcode"]
     assert [(b.args["type"], b.args["data"]) for b in bars] == [
-        ("code128", "CHG2024000123"), ("code39", "CODE39"), ("code128", "A123456")]
+        ("code128", "CHG2024000123"),
+        ("code39", "CODE39"),
+        ("code128", "A123456"),
+    ]
     assert bars[0].args["bar_height"] == 64 and bars[0].args["module"] == 2 and bars[0].args["hri"] == "below"
     assert not any(op.kind == "text" for op in it.ops)  # no data leaking as text (escpos-tools' bug)
 
@@ -127,8 +143,13 @@ def test_status_request_split_across_reads_answered_once():
 def test_network_commands():
     it, _ = run(h("1F 1B 1F 91 00 49 50 C0 A8 13 64"))
     net = [op for op in it.ops if op.kind == "network"][0]
-    assert net.args == {"method": "91ip", "ip": "192.168.19.100", "mask": "255.255.255.0",
-                        "gateway": "192.168.19.1", "dhcp": False}
+    assert net.args == {
+        "method": "91ip",
+        "ip": "192.168.19.100",
+        "mask": "255.255.255.0",
+        "gateway": "192.168.19.1",
+        "dhcp": False,
+    }
     assert it.ops[-1].kind == "cut"  # the firmware prints the settings and cuts
     it, _ = run(h("1F 1B 1F 91 00 49 FA 01 5A C0 A8 01 32 FF FF 00 00 C0 A8 01 FE"))
     assert it.network.mask == "255.255.0.0" and it.network.gateway == "192.168.1.254" and it.network.dhcp
@@ -144,19 +165,37 @@ def test_unknown_and_truncated_are_recorded():
 def test_paper_runs_out_and_pauses():
     it = Interpreter()
     it.faults.paper_mm = 10.0  # 10 mm = 80 dots
-    it.feed(b"\n" * 5)         # 5 x 32 dots > 80
+    it.feed(b"\n" * 5)  # 5 x 32 dots > 80
     assert it.faults.paper_out and it.paused
-    assert it.pending > 0      # the rest waits in the buffer
+    assert it.pending > 0  # the rest waits in the buffer
     it.faults.paper_out, it.faults.paper_mm = False, None
     it.process()
     assert it.pending == 0
 
 
-styles = st.sampled_from([h("1B 40"), h("1C 2E"), h("1C 26"), h("1B 45 01"), h("1D 21 11"), h("1D 21 77"),
-                          h("1B 61 01"), h("1B 74 13"), h("1B 4D 01"), h("1D 42 01"), b"Text \xe9\xd5 ",
-                          h("1D 56 42 00"), h("1B 64 02"), h("0A"), h("1D 76 30 00 01 00 02 00 F0 0F"),
-                          h("1D 28 6B 04 00 31 41 32 00 1D 28 6B 05 00 31 50 30 41 42 1D 28 6B 03 00 31 51 30"),
-                          h("1D 6B 49 04 7B 42 41 42"), h("10 04 01"), h("1F 1B 1F 91 00 49 50 0A 00 00 05")])
+styles = st.sampled_from(
+    [
+        h("1B 40"),
+        h("1C 2E"),
+        h("1C 26"),
+        h("1B 45 01"),
+        h("1D 21 11"),
+        h("1D 21 77"),
+        h("1B 61 01"),
+        h("1B 74 13"),
+        h("1B 4D 01"),
+        h("1D 42 01"),
+        b"Text \xe9\xd5 ",
+        h("1D 56 42 00"),
+        h("1B 64 02"),
+        h("0A"),
+        h("1D 76 30 00 01 00 02 00 F0 0F"),
+        h("1D 28 6B 04 00 31 41 32 00 1D 28 6B 05 00 31 50 30 41 42 1D 28 6B 03 00 31 51 30"),
+        h("1D 6B 49 04 7B 42 41 42"),
+        h("10 04 01"),
+        h("1F 1B 1F 91 00 49 50 0A 00 00 05"),
+    ]
+)
 
 
 def check_state(it: Interpreter) -> None:

@@ -68,11 +68,11 @@ def test_gs_r_waits_for_the_paper_dle_eot_does_not(tmp_path):
     # the real-time reply overtakes the buffer-ordered one
     assert (first, second) == (b"\x12", b"\x00")
     t_data = events(vp, "data")[0][0]
-    (t_status, _), = events(vp, "status")
-    (t_confirm, info), = events(vp, "confirm")
+    ((t_status, _),) = events(vp, "status")
+    ((t_confirm, info),) = events(vp, "confirm")
     paper = 1200 / speed(vp)
-    assert t_status - t_data < 0.25 * paper          # answered on arrival
-    assert t_confirm - t_data >= 0.95 * paper        # answered after the paper time of what came before
+    assert t_status - t_data < 0.25 * paper  # answered on arrival
+    assert t_confirm - t_data >= 0.95 * paper  # answered after the paper time of what came before
     assert t_confirm - t_data < paper + 3.0
     printed = [t for t, _ in events(vp, "printed")]
     assert len(printed) == 5 and printed[-1] <= t_confirm  # every line on paper before the reply
@@ -216,6 +216,7 @@ def test_throttled_printer_fed_in_time_never_waits(tmp_path):
         def feed():
             for _ in range(20):
                 s.sendall(b"receipt line\n" * 3 + CUT)
+
         t = threading.Thread(target=feed)
         t.start()
         t.join(30)

@@ -16,8 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def cli(*args):
     env = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
-    return subprocess.run([sys.executable, "-m", "escpos809.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "escpos809.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def test_setip_netall_with_mask_and_gateway_via_address_map(tmp_path):
     with VirtualPrinter(tmp_path / "p", address_map={"192.168.50.20": "127.0.0.3"}, reboot_s=0.1) as vp:
         plan = netconfig.plan("192.168.50.20", "255.255.255.0", "192.168.50.254", method="xp-netall")
         from escpos809.printer import Printer
+
         with Printer(vp.uri) as p:
             p.send(netconfig.command_bytes(plan))
         assert netconfig.wait_for_port("127.0.0.3", vp.port, 5) is not None
@@ -59,23 +61,42 @@ def test_discover_nothing_answers():
 
 
 def test_setip_by_udp_save(vp):
-    res = cli("setip", "127.0.0.4", "--method", "xp-udp", "--mask", "255.0.0.0", "--gateway", "127.0.0.1",
-              "--udp-target", "127.0.0.1", "--udp-port", str(vp.discovery_port), "--port", str(vp.port), "--wait", "10")
+    res = cli(
+        "setip",
+        "127.0.0.4",
+        "--method",
+        "xp-udp",
+        "--mask",
+        "255.0.0.0",
+        "--gateway",
+        "127.0.0.1",
+        "--udp-target",
+        "127.0.0.1",
+        "--udp-port",
+        str(vp.discovery_port),
+        "--port",
+        str(vp.port),
+        "--wait",
+        "10",
+    )
     assert res.returncode == 0, res.stderr
     assert "sent XP0001SAVE to " + vp.network.mac in res.stdout
     assert vp.network.ip == "127.0.0.4" and vp.network.mask == "255.0.0.0"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["192.168.1.0"], "is the network address of 192.168.1.0/24"),
-    (["192.168.1.255"], "is the broadcast address"),
-    (["192.168.1.50", "--method", "xp-netall", "--gateway", "10.0.0.1"], "outside the printer's subnet"),
-    (["192.168.1.50", "--dhcp", "--method", "xp-netall"], "--dhcp takes no static address"),
-    (["192.168.1.500"], "is not an IPv4 address"),
-    (["192.168.1.50", "--mask", "255.0.255.0", "--method", "xp-netall"], "not a valid netmask"),
-    (["192.168.1.50", "--gateway", "192.168.1.1"], "sets the IP only"),
-    (["224.0.0.5"], "multicast"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["192.168.1.0"], "is the network address of 192.168.1.0/24"),
+        (["192.168.1.255"], "is the broadcast address"),
+        (["192.168.1.50", "--method", "xp-netall", "--gateway", "10.0.0.1"], "outside the printer's subnet"),
+        (["192.168.1.50", "--dhcp", "--method", "xp-netall"], "--dhcp takes no static address"),
+        (["192.168.1.500"], "is not an IPv4 address"),
+        (["192.168.1.50", "--mask", "255.0.255.0", "--method", "xp-netall"], "not a valid netmask"),
+        (["192.168.1.50", "--gateway", "192.168.1.1"], "sets the IP only"),
+        (["224.0.0.5"], "multicast"),
+    ],
+)
 def test_bad_input_refused_before_anything_is_sent(vp, args, message):
     res = cli("setip", *args, "--printer", vp.uri, "--wait", "1")
     assert res.returncode == 7, res.stdout + res.stderr

@@ -31,8 +31,12 @@ ENV = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
 def qr(text: str) -> bytes:
     data = text.encode()
     n = len(data) + 3
-    return (h("1B 61 01 1D 28 6B 03 00 31 43 06") + bytes([0x1D, 0x28, 0x6B, n & 0xFF, n >> 8, 0x31, 0x50, 0x30])
-            + data + h("1D 28 6B 03 00 31 51 30 1B 61 00"))
+    return (
+        h("1B 61 01 1D 28 6B 03 00 31 43 06")
+        + bytes([0x1D, 0x28, 0x6B, n & 0xFF, n >> 8, 0x31, 0x50, 0x30])
+        + data
+        + h("1D 28 6B 03 00 31 51 30 1B 61 00")
+    )
 
 
 def receipt(k: int, lines: int = 6) -> bytes:
@@ -67,6 +71,7 @@ def test_power_loss_mid_job(tmp_path):
                 s.recv(1)
             except OSError as exc:
                 errors.append(exc)
+
         t = threading.Thread(target=stream)
         t.start()
         time.sleep(0.5)
@@ -115,9 +120,28 @@ def test_power_loss_while_paused_drops_the_waiting_job(tmp_path):
 
 
 def start_emulate(out: Path, port: int = 0, *extra: str) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "escpos809.cli", "emulate", "--port", str(port), "--status-port",
-                             "-1", "--discovery-port", "-1", "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "escpos809.cli",
+            "emulate",
+            "--port",
+            str(port),
+            "--status-port",
+            "-1",
+            "--discovery-port",
+            "-1",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+    )
     first = proc.stdout.readline()
     assert first.startswith("virtual OCPP-809 printing on tcp://127.0.0.1:"), first + proc.stderr.read()
     proc.stdout.readline()  # paper goes to ...

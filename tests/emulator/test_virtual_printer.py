@@ -47,6 +47,7 @@ def test_round_trip_every_family(vp):
         p.drawer(5)
         p.cut("full", feed=8)
         assert p.status().ready
+
     job = print_job(vp, send)
     ops = {op.kind: op for op in job.ops}
     texts = [op for op in job.ops if op.kind == "text"]
@@ -75,6 +76,7 @@ def test_paper_is_read_back_by_a_decoder(vp):
         p.barcode("code128", "CHG2024000123", height=64, width=2)
         p.qr(url, size=6, ec="M")
         p.cut()
+
     job = print_job(vp, send)
     page = Image.open(job.pages[0])
     assert page.width == 576
@@ -107,6 +109,7 @@ def test_status_port_answers_esc_v(vp):
         s.sendall(vendor.status_port_request())
         reply = s.recv(4)
     from escpos809.escpos.status import decode_asb
+
     st = decode_asb(reply)
     assert st.known and st.cover_open and not st.online
 
@@ -182,18 +185,25 @@ def test_throttle_models_300_mm_per_s(tmp_path):
     assert took >= 0.45  # 150 mm at 300 mm/s = 0.5 s
 
 
-@pytest.mark.parametrize("kind, data, fmt", [
-    ("code39", "ABC-123", "Code39"), ("ean8", "96385074", "EAN8"), ("upca", "036000291452", "UPCA"),
-    ("itf", "12345678", "ITF"), ("codabar", "A40156B", "Codabar"), ("ean13", "4006381333931", "EAN13"),
-    ("code93", "Code 93!", "Code93"),
-])
+@pytest.mark.parametrize(
+    "kind, data, fmt",
+    [
+        ("code39", "ABC-123", "Code39"),
+        ("ean8", "96385074", "EAN8"),
+        ("upca", "036000291452", "UPCA"),
+        ("itf", "12345678", "ITF"),
+        ("codabar", "A40156B", "Codabar"),
+        ("ean13", "4006381333931", "EAN13"),
+        ("code93", "Code 93!", "Code93"),
+    ],
+)
 def test_each_drawable_symbology_decodes(vp, kind, data, fmt):
     job = print_job(vp, lambda p: p.barcode(kind, data, height=80, width=3, hri="none") or p.cut())
     results = zxingcpp.read_barcodes(Image.open(job.pages[0]))
     # zxing reports UPC-A as the EAN-13 it is a subset of (leading 0)
-    assert any((r.format.name, r.text.strip("*")) in ((fmt, data), (fmt, data[1:-1]), ("EAN13", "0" + data))
-               for r in results), \
-        [(r.format.name, r.text) for r in results]
+    assert any(
+        (r.format.name, r.text.strip("*")) in ((fmt, data), (fmt, data[1:-1]), ("EAN13", "0" + data)) for r in results
+    ), [(r.format.name, r.text) for r in results]
 
 
 def test_python_escpos_without_fs_dot_prints_hanzi(vp):
@@ -201,6 +211,7 @@ def test_python_escpos_without_fs_dot_prints_hanzi(vp):
     escpos_printer = pytest.importorskip("escpos.printer")
     import contextlib
     import io
+
     d = escpos_printer.Dummy()
     with contextlib.redirect_stdout(io.StringIO()):
         d.hw("INIT")

@@ -20,14 +20,18 @@ from tests.service.conftest import Service, printed_texts
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "ocpp"
 
 # reference §8.4: the KEBA KCP30 record and its public key
-KEBA_OCMF = ('OCMF|{"FV":"1.0","GI":"KEBA_KCP30","GS":"17619300","GV":"2.8.5","PG":"T32","IS":false,"IL":"NONE",'
-             '"IF":["RFID_NONE","OCPP_NONE","ISO15118_NONE","PLMN_NONE"],"IT":"NONE","ID":"","RD":[{"TM":'
-             '"2019-08-13T10:03:15,000+0000 I","TX":"B","EF":"","ST":"G","RV":0.2596,"RI":"1-b:1.8.0","RU":"kWh"},'
-             '{"TM":"2019-08-13T10:03:36,000+0000 R","TX":"E","EF":"","ST":"G","RV":0.2597,"RI":"1-b:1.8.0",'
-             '"RU":"kWh"}]}|{"SD":"304502200E2F107C987A300AC1695CA89EA149A8CDFA16188AF0A33EE64B67964AA943F9022100'
-             '889A72B6D65364BEA8562E7F6A0253157ACFF84FE4929A93B5964D23C4265699"}')
-KEBA_KEY = ("3059301306072A8648CE3D020106082A8648CE3D030107034200043AEEB45C392357820A58FDFB0857BD77ADA31585C61C4305"
-            "31DFA53B440AFBFDD95AC887C658EA55260F808F55CA948DF235C2108A0D6DC7D4AB1A5E1A7955BE")
+KEBA_OCMF = (
+    'OCMF|{"FV":"1.0","GI":"KEBA_KCP30","GS":"17619300","GV":"2.8.5","PG":"T32","IS":false,"IL":"NONE",'
+    '"IF":["RFID_NONE","OCPP_NONE","ISO15118_NONE","PLMN_NONE"],"IT":"NONE","ID":"","RD":[{"TM":'
+    '"2019-08-13T10:03:15,000+0000 I","TX":"B","EF":"","ST":"G","RV":0.2596,"RI":"1-b:1.8.0","RU":"kWh"},'
+    '{"TM":"2019-08-13T10:03:36,000+0000 R","TX":"E","EF":"","ST":"G","RV":0.2597,"RI":"1-b:1.8.0",'
+    '"RU":"kWh"}]}|{"SD":"304502200E2F107C987A300AC1695CA89EA149A8CDFA16188AF0A33EE64B67964AA943F9022100'
+    '889A72B6D65364BEA8562E7F6A0253157ACFF84FE4929A93B5964D23C4265699"}'
+)
+KEBA_KEY = (
+    "3059301306072A8648CE3D020106082A8648CE3D030107034200043AEEB45C392357820A58FDFB0857BD77ADA31585C61C4305"
+    "31DFA53B440AFBFDD95AC887C658EA55260F808F55CA948DF235C2108A0D6DC7D4AB1A5E1A7955BE"
+)
 
 
 def sample(name: str) -> list[dict]:
@@ -45,22 +49,80 @@ EDGE = [  # (dir, frame) in arrival order, cp CP9, station time zone Europe/Berl
     ("cp->csms", [2, "a2", "StartTransaction", START]),
     ("csms->cp", [3, "a2", {"transactionId": 78, "idTagInfo": {"status": "Accepted"}}]),
     ("cp->csms", [2, "m3", "MeterValues", _mv(77, "2025-03-30T03:30:00+02:00", [{"value": "4.0", "unit": "kWh"}])]),
-    ("cp->csms", [2, "m1", "MeterValues", _mv(77, "2025-03-30T00:45:00Z", [
-        {"value": "2000"}, {"value": "14.4kW", "measurand": "Power.Active.Import"}])]),
-    ("cp->csms", [2, "m1", "MeterValues", _mv(77, "2025-03-30T00:45:00Z", [
-        {"value": "2000"}, {"value": "14.4kW", "measurand": "Power.Active.Import"}])]),
-    ("cp->csms", [2, "m2", "MeterValues", _mv(77, "2025-03-30T01:00:00Z", [
-        {"value": 3000, "unit": "Wh"}, {"value": "1000", "phase": "L1"}])]),
+    (
+        "cp->csms",
+        [
+            2,
+            "m1",
+            "MeterValues",
+            _mv(
+                77, "2025-03-30T00:45:00Z", [{"value": "2000"}, {"value": "14.4kW", "measurand": "Power.Active.Import"}]
+            ),
+        ],
+    ),
+    (
+        "cp->csms",
+        [
+            2,
+            "m1",
+            "MeterValues",
+            _mv(
+                77, "2025-03-30T00:45:00Z", [{"value": "2000"}, {"value": "14.4kW", "measurand": "Power.Active.Import"}]
+            ),
+        ],
+    ),
+    (
+        "cp->csms",
+        [
+            2,
+            "m2",
+            "MeterValues",
+            _mv(77, "2025-03-30T01:00:00Z", [{"value": 3000, "unit": "Wh"}, {"value": "1000", "phase": "L1"}]),
+        ],
+    ),
     ("cp->csms", [2, "m4", "MeterValues", _mv(77, "2025-03-30T01:40:00Z", [{"value": "0.5 kWh"}])]),
-    ("cp->csms", [2, "s1", "StopTransaction", {
-        "meterStop": -1, "timestamp": "2025-03-30T01:45:00Z", "transactionId": 77, "transactionData": [
-            {"timestamp": "2025-03-30T01:45:00Z", "sampledValue": [
-                {"value": "1200", "context": "Transaction.End"},
-                {"value": KEBA_OCMF, "format": "SignedData", "context": "Transaction.End"}]}]}]),
-    ("csms->cp", [2, "d1", "DataTransfer", {
-        "vendorId": "org.openchargealliance.costmsg", "messageId": "FinalCost",
-        "data": json.dumps({"transactionId": 77, "cost": 1.75, "priceText": "EUR 1.75",
-                            "qrCodeText": "https://cpo.example/i/77"})}]),
+    (
+        "cp->csms",
+        [
+            2,
+            "s1",
+            "StopTransaction",
+            {
+                "meterStop": -1,
+                "timestamp": "2025-03-30T01:45:00Z",
+                "transactionId": 77,
+                "transactionData": [
+                    {
+                        "timestamp": "2025-03-30T01:45:00Z",
+                        "sampledValue": [
+                            {"value": "1200", "context": "Transaction.End"},
+                            {"value": KEBA_OCMF, "format": "SignedData", "context": "Transaction.End"},
+                        ],
+                    }
+                ],
+            },
+        ],
+    ),
+    (
+        "csms->cp",
+        [
+            2,
+            "d1",
+            "DataTransfer",
+            {
+                "vendorId": "org.openchargealliance.costmsg",
+                "messageId": "FinalCost",
+                "data": json.dumps(
+                    {
+                        "transactionId": 77,
+                        "cost": 1.75,
+                        "priceText": "EUR 1.75",
+                        "qrCodeText": "https://cpo.example/i/77",
+                    }
+                ),
+            },
+        ],
+    ),
 ]
 
 
@@ -79,14 +141,21 @@ def escpos809(*args, config=None, stdin=None):
     env.pop("ESCPOS809_PRINTER", None)
     if config:
         env["ESCPOS809_CONFIG"] = str(config)
-    return subprocess.run([sys.executable, "-c", "from escpos809.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-c", "from escpos809.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+    )
 
 
 def write_config(tmp_path, extra: str = "") -> str:
     path = tmp_path / "config.toml"
-    path.write_text('[ocpp]\noperator = "VoltPark"\ntimezone = "Europe/Berlin"\n'
-                    'receipt_url = "https://receipts.example/{cp}/{tx}"\ngrace_s = 0.5\n' + extra)
+    path.write_text(
+        '[ocpp]\noperator = "VoltPark"\ntimezone = "Europe/Berlin"\n'
+        'receipt_url = "https://receipts.example/{cp}/{tx}"\ngrace_s = 0.5\n' + extra
+    )
     return path
 
 
@@ -112,8 +181,10 @@ def vprinter(tmp_path):
 def ocpp_service(tmp_path, vprinter):
     """``escpos809 serve`` printing charging receipts to the virtual printer."""
     svc = Service(tmp_path, {"front": vprinter.uri})
-    svc.config.write_text(svc.config.read_text() + '[ocpp]\ntimezone = "Europe/Berlin"\ngrace_s = 0.5\n'
-                          'receipt_url = "https://receipts.example/{cp}/{tx}"\n')
+    svc.config.write_text(
+        svc.config.read_text() + '[ocpp]\ntimezone = "Europe/Berlin"\ngrace_s = 0.5\n'
+        'receipt_url = "https://receipts.example/{cp}/{tx}"\n'
+    )
     svc.start()
     yield svc
     svc.stop()
@@ -130,6 +201,7 @@ def _close_every_ingest(monkeypatch):
     def tracked(self, *args, **kw):
         init(self, *args, **kw)
         made.append(self)
+
     monkeypatch.setattr(Ingest, "__init__", tracked)
     yield
     for ingest in made:

@@ -120,21 +120,36 @@ def test_edge_scenario_in_any_arrival_order_after_the_start():
     assert s.to_json()["energy_kwh"] == "3.700"
 
 
-@pytest.mark.parametrize("frame, reason", [
-    ("not json", "frame is not JSON"),
-    ({"a": 1}, "not an array"),
-    ([9, "x", "Y", {}], "message type 9"),
-    ([2, 17, "Heartbeat", {}], "message id missing or not a string"),
-    ([2, "x", "Heartbeat"], "CALL must be"),
-    ([2, "x", "Heartbeat", []], "payload is not a JSON object"),
-    ([3, "x", "oops"], "CALLRESULT must be"),
-    ([2, "x", "StopTransaction", {"meterStop": 5, "timestamp": "yesterday", "transactionId": 1}],
-     "timestamp 'yesterday' is not ISO 8601"),
-    ([2, "y", "MeterValues", {"connectorId": 1, "transactionId": 1, "meterValue": [
-        {"timestamp": "2025-01-01T00:00:00Z", "sampledValue": [{"value": "12 V"}]}]}],
-     "unit 'V' is not an energy unit"),
-    ([2, "z", "StartTransaction", {"connectorId": 1}], "StartTransaction z: 'timestamp'"),
-])
+@pytest.mark.parametrize(
+    "frame, reason",
+    [
+        ("not json", "frame is not JSON"),
+        ({"a": 1}, "not an array"),
+        ([9, "x", "Y", {}], "message type 9"),
+        ([2, 17, "Heartbeat", {}], "message id missing or not a string"),
+        ([2, "x", "Heartbeat"], "CALL must be"),
+        ([2, "x", "Heartbeat", []], "payload is not a JSON object"),
+        ([3, "x", "oops"], "CALLRESULT must be"),
+        (
+            [2, "x", "StopTransaction", {"meterStop": 5, "timestamp": "yesterday", "transactionId": 1}],
+            "timestamp 'yesterday' is not ISO 8601",
+        ),
+        (
+            [
+                2,
+                "y",
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "transactionId": 1,
+                    "meterValue": [{"timestamp": "2025-01-01T00:00:00Z", "sampledValue": [{"value": "12 V"}]}],
+                },
+            ],
+            "unit 'V' is not an energy unit",
+        ),
+        ([2, "z", "StartTransaction", {"connectorId": 1}], "StartTransaction z: 'timestamp'"),
+    ],
+)
 def test_garbage_frames_are_refused_with_a_reason_and_the_stream_goes_on(frame, reason):
     a = Assembler("UTC")
     res = a.feed("CP1", "cp->csms", frame if isinstance(frame, str) else json.dumps(frame), 0)
@@ -174,14 +189,40 @@ def test_seqno_gap_and_reconnect_duplicate():
 
 def test_meter_reset_is_flagged_and_skipped():
     a = Assembler("UTC")
-    a.feed("C", "cp->csms", [2, "s", "StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": 5000,
-                                                          "timestamp": "2025-01-01T10:00:00Z"}], 0)
+    a.feed(
+        "C",
+        "cp->csms",
+        [
+            2,
+            "s",
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "T", "meterStart": 5000, "timestamp": "2025-01-01T10:00:00Z"},
+        ],
+        0,
+    )
     a.feed("C", "csms->cp", [3, "s", {"transactionId": 5, "idTagInfo": {"status": "Accepted"}}], 0)
     for i, (t, v) in enumerate([("10:10", "6000"), ("10:20", "100"), ("10:30", "400")]):
-        a.feed("C", "cp->csms", [2, f"m{i}", "MeterValues", {"connectorId": 1, "transactionId": 5, "meterValue": [
-            {"timestamp": f"2025-01-01T{t}:00Z", "sampledValue": [{"value": v}]}]}], 0)
-    a.feed("C", "cp->csms", [2, "e", "StopTransaction", {"meterStop": 900, "timestamp": "2025-01-01T10:40:00Z",
-                                                         "transactionId": 5}], 0)
+        a.feed(
+            "C",
+            "cp->csms",
+            [
+                2,
+                f"m{i}",
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "transactionId": 5,
+                    "meterValue": [{"timestamp": f"2025-01-01T{t}:00Z", "sampledValue": [{"value": v}]}],
+                },
+            ],
+            0,
+        )
+    a.feed(
+        "C",
+        "cp->csms",
+        [2, "e", "StopTransaction", {"meterStop": 900, "timestamp": "2025-01-01T10:40:00Z", "transactionId": 5}],
+        0,
+    )
     s = a.session("C", 5)
     assert s.energy_wh() == (Decimal(1000 + 300 + 500), True)
     assert "energy register went backwards (meter reset?): that step is not counted" in summarize(s, BERLIN).warnings
@@ -190,13 +231,32 @@ def test_meter_reset_is_flagged_and_skipped():
 def test_missing_stop_is_closed_by_the_next_start_on_the_connector():
     sink = Sink()
     ing = Ingest(load_ocpp_config({"grace_s": 0}), ":memory:", sink)
+
     def start(msg, tx, ts, meter):
-        ing.feed("C", "cp->csms", [2, msg, "StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": meter,
-                                                                "timestamp": ts}], 0)
+        ing.feed(
+            "C",
+            "cp->csms",
+            [2, msg, "StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": meter, "timestamp": ts}],
+            0,
+        )
         ing.feed("C", "csms->cp", [3, msg, {"transactionId": tx, "idTagInfo": {"status": "Accepted"}}], 0)
+
     start("a", 1, "2025-01-01T10:00:00Z", 0)
-    ing.feed("C", "cp->csms", [2, "m", "MeterValues", {"connectorId": 1, "transactionId": 1, "meterValue": [
-        {"timestamp": "2025-01-01T10:30:00Z", "sampledValue": [{"value": "7000"}]}]}], 0)
+    ing.feed(
+        "C",
+        "cp->csms",
+        [
+            2,
+            "m",
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": 1,
+                "meterValue": [{"timestamp": "2025-01-01T10:30:00Z", "sampledValue": [{"value": "7000"}]}],
+            },
+        ],
+        0,
+    )
     start("b", 2, "2025-01-01T11:00:00Z", 7000)  # no StopTransaction for tx 1 ever came
     ing.flush(now=100)
     [(key, _, s, _)] = sink.printed
@@ -208,20 +268,31 @@ def test_missing_stop_is_closed_by_the_next_start_on_the_connector():
 def test_ocmf_forms_and_signature():
     rec = ocmf.find(KEBA_OCMF, "1.6")
     assert rec.raw == KEBA_OCMF and rec.pagination == "T32" and rec.meter_serial == "17619300"
-    assert [(r.kind, r.value, r.sync) for r in rec.readings] == [("B", Decimal("0.2596"), "I"),
-                                                                 ("E", Decimal("0.2597"), "R")]
+    assert [(r.kind, r.value, r.sync) for r in rec.readings] == [
+        ("B", Decimal("0.2596"), "I"),
+        ("E", Decimal("0.2597"), "R"),
+    ]
     assert ocmf.verify(rec, KEBA_KEY) == "valid"
     assert ocmf.verify(rec, None) == "no public key"
     tampered = KEBA_OCMF.replace('"RV":0.2597', '"RV":0.2598')
     assert ocmf.verify(ocmf.find(tampered, "1.6"), KEBA_KEY) == "INVALID"
     # hex-encoded; the OCA 1.6 envelope with an oca:base16:asn1: key; the 2.0.1 object with a base64 DER key
     assert ocmf.verify(ocmf.find(KEBA_OCMF.encode().hex(), "1.6"), KEBA_KEY) == "valid"
-    envelope = json.dumps({"signedMeterData": base64.b64encode(KEBA_OCMF.encode()).decode(), "signingMethod": "",
-                           "encodingMethod": "OCMF",
-                           "publicKey": base64.b64encode(b"oca:base16:asn1:" + KEBA_KEY.encode()).decode()})
+    envelope = json.dumps(
+        {
+            "signedMeterData": base64.b64encode(KEBA_OCMF.encode()).decode(),
+            "signingMethod": "",
+            "encodingMethod": "OCMF",
+            "publicKey": base64.b64encode(b"oca:base16:asn1:" + KEBA_KEY.encode()).decode(),
+        }
+    )
     assert ocmf.verify(ocmf.find(envelope, "1.6"), None) == "valid"
-    obj = {"signedMeterData": base64.b64encode(KEBA_OCMF.encode()).decode(), "signingMethod": "ECDSA-secp256r1-SHA256",
-           "encodingMethod": "OCMF", "publicKey": base64.b64encode(bytes.fromhex(KEBA_KEY)).decode()}
+    obj = {
+        "signedMeterData": base64.b64encode(KEBA_OCMF.encode()).decode(),
+        "signingMethod": "ECDSA-secp256r1-SHA256",
+        "encodingMethod": "OCMF",
+        "publicKey": base64.b64encode(bytes.fromhex(KEBA_KEY)).decode(),
+    }
     assert ocmf.verify(ocmf.find(obj, "2.0.1"), None) == "valid"
     with pytest.raises(ocmf.OcmfError):
         ocmf.find("OCMF|{broken|{}", "1.6")
@@ -262,8 +333,7 @@ def test_eichrecht_bills_the_signed_readings():
 
 
 def test_local_tariff_estimate_with_vat():
-    cfg = load_ocpp_config({"grace_s": 0, "tariff": {"price_kwh": "0.49", "session_fee": "1.00",
-                                                      "vat_percent": "19"}})
+    cfg = load_ocpp_config({"grace_s": 0, "tariff": {"price_kwh": "0.49", "session_fee": "1.00", "vat_percent": "19"}})
     doc, s = one_receipt(cfg, sample("v16-session.jsonl"))
     j = s.to_json()
     assert (j["cost"], j["cost_kind"], j["net"], j["vat"]) == ("5.70", "estimate", "4.79", "0.91")  # 1 + 9.6 x 0.49
@@ -319,9 +389,20 @@ def test_document_validates_and_renders():
     from escpos809.receipt import render
 
     sink = Sink()
-    ing = Ingest(load_ocpp_config({"grace_s": 0, "receipt_url": "https://r.example/{cp}/{tx}", "qr_ocmf": True,
-                                   "operator": "VoltPark GmbH", "address": "Hauptstraße 1, Berlin",
-                                   "vat_id": "DE123456789"}), ":memory:", sink)
+    ing = Ingest(
+        load_ocpp_config(
+            {
+                "grace_s": 0,
+                "receipt_url": "https://r.example/{cp}/{tx}",
+                "qr_ocmf": True,
+                "operator": "VoltPark GmbH",
+                "address": "Hauptstraße 1, Berlin",
+                "vat_id": "DE123456789",
+            }
+        ),
+        ":memory:",
+        sink,
+    )
     feed_all(ing, sample("v16-session.jsonl"))
     ing.flush(now=1e12)
     [(_, doc, _, _)] = sink.printed
@@ -337,23 +418,53 @@ def test_ocpp21_station_cost_and_settlement_receipt_url():
     tx = "tx-21"
 
     def event(seq, kind, ts, kwh, **extra):
-        return [2, f"e{seq}", "TransactionEvent", {
-            "eventType": kind, "timestamp": ts, "triggerReason": "Authorized", "seqNo": seq,
-            "transactionInfo": {"transactionId": tx, **extra.pop("info", {})}, "evse": {"id": 1, "connectorId": 1},
-            "meterValue": [{"timestamp": ts, "sampledValue": [{"value": kwh, "unitOfMeasure": {"unit": "kWh"}}]}],
-            **extra}]
-    details = {"totalCost": {"currency": "EUR", "typeOfCost": "NormalCost",
-                             "total": {"exclTax": 8.40, "inclTax": 10.00}},
-               "totalUsage": {"energy": 20000, "chargingTime": 3600, "idleTime": 0}}
-    frames = [("cs->csms", event(0, "Started", "2025-06-01T10:00:00Z", 100.5)),
-              ("csms->cs", [3, "e0", {}]),
-              ("cs->csms", event(1, "Ended", "2025-06-01T11:00:00Z", 120.5, costDetails=details,
-                                 info={"stoppedReason": "EVDisconnected"})),
-              ("csms->cs", [3, "e1", {}]),
-              ("cs->csms", [2, "n1", "NotifySettlement", {"transactionId": tx, "pspRef": "PSP-1", "status": "Settled",
-                                                          "settlementAmount": 10.00,
-                                                          "settlementTime": "2025-06-01T11:01:00Z"}]),
-              ("csms->cs", [3, "n1", {"receiptUrl": "https://csms.example/receipt/R-9", "receiptId": "R-9"}])]
+        return [
+            2,
+            f"e{seq}",
+            "TransactionEvent",
+            {
+                "eventType": kind,
+                "timestamp": ts,
+                "triggerReason": "Authorized",
+                "seqNo": seq,
+                "transactionInfo": {"transactionId": tx, **extra.pop("info", {})},
+                "evse": {"id": 1, "connectorId": 1},
+                "meterValue": [{"timestamp": ts, "sampledValue": [{"value": kwh, "unitOfMeasure": {"unit": "kWh"}}]}],
+                **extra,
+            },
+        ]
+
+    details = {
+        "totalCost": {"currency": "EUR", "typeOfCost": "NormalCost", "total": {"exclTax": 8.40, "inclTax": 10.00}},
+        "totalUsage": {"energy": 20000, "chargingTime": 3600, "idleTime": 0},
+    }
+    frames = [
+        ("cs->csms", event(0, "Started", "2025-06-01T10:00:00Z", 100.5)),
+        ("csms->cs", [3, "e0", {}]),
+        (
+            "cs->csms",
+            event(
+                1, "Ended", "2025-06-01T11:00:00Z", 120.5, costDetails=details, info={"stoppedReason": "EVDisconnected"}
+            ),
+        ),
+        ("csms->cs", [3, "e1", {}]),
+        (
+            "cs->csms",
+            [
+                2,
+                "n1",
+                "NotifySettlement",
+                {
+                    "transactionId": tx,
+                    "pspRef": "PSP-1",
+                    "status": "Settled",
+                    "settlementAmount": 10.00,
+                    "settlementTime": "2025-06-01T11:01:00Z",
+                },
+            ],
+        ),
+        ("csms->cs", [3, "n1", {"receiptUrl": "https://csms.example/receipt/R-9", "receiptId": "R-9"}]),
+    ]
     for n, (d, f) in enumerate(frames):
         res = ing.feed("CS21", d, json.dumps(f), 100 + n, version="2.1")
         assert res.accepted, res.reason
@@ -372,22 +483,27 @@ def test_stored_frames_keep_every_digit():
 
     text = '[3,"x",{"totalCost":4.70,"v":0.1000000000000000055511151231257827,"n":-1,"s":"ä","t":true,"z":null}]'
     frame = decode(text)
-    assert frame_text(frame) == '[3,"x",{"totalCost":4.70,"v":0.1000000000000000055511151231257827,"n":-1,' \
-                                '"s":"\\u00e4","t":true,"z":null}]'
+    assert (
+        frame_text(frame) == '[3,"x",{"totalCost":4.70,"v":0.1000000000000000055511151231257827,"n":-1,'
+        '"s":"\\u00e4","t":true,"z":null}]'
+    )
     assert decode(frame_text(frame)) == frame
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"grace_s": "ten"}, "[ocpp] grace_s = 'ten' must be a number"),
-    ({"eichrecht": "yes"}, "[ocpp] eichrecht = 'yes' must be true or false"),
-    ({"public_keys": {"*": 1}}, "[ocpp] public_keys = {'*': 1} must be a table of text values"),
-    ({"tariff": {"price_kwh": "cheap"}}, "[ocpp] tariff.price_kwh = 'cheap' is not a number"),
-    # no VAT rate is not "no VAT": refused here, not as a TypeError on every receipt
-    ({"tariff": {"vat_percent": None}}, "[ocpp] tariff.vat_percent = None is not a number"),
-    ({"tariff": {"idle_grace_minutes": -5}}, "[ocpp] tariff.idle_grace_minutes = -5 must be a whole number >= 0"),
-    ({"timezone": "Mars/Olympus"}, "[ocpp] timezone 'Mars/Olympus' is not a known time zone"),
-    ({"colour": "red"}, "[ocpp]: unknown setting(s) colour"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"grace_s": "ten"}, "[ocpp] grace_s = 'ten' must be a number"),
+        ({"eichrecht": "yes"}, "[ocpp] eichrecht = 'yes' must be true or false"),
+        ({"public_keys": {"*": 1}}, "[ocpp] public_keys = {'*': 1} must be a table of text values"),
+        ({"tariff": {"price_kwh": "cheap"}}, "[ocpp] tariff.price_kwh = 'cheap' is not a number"),
+        # no VAT rate is not "no VAT": refused here, not as a TypeError on every receipt
+        ({"tariff": {"vat_percent": None}}, "[ocpp] tariff.vat_percent = None is not a number"),
+        ({"tariff": {"idle_grace_minutes": -5}}, "[ocpp] tariff.idle_grace_minutes = -5 must be a whole number >= 0"),
+        ({"timezone": "Mars/Olympus"}, "[ocpp] timezone 'Mars/Olympus' is not a known time zone"),
+        ({"colour": "red"}, "[ocpp]: unknown setting(s) colour"),
+    ],
+)
 def test_bad_settings_are_named(settings, message):
     from escpos809.ocpp.config import OcppConfigError
 

@@ -34,8 +34,15 @@ from escpos809.ocpp.tap import Recorder, Tap  # noqa: E402
 from tests.ocpp.conftest import KEBA_KEY, KEBA_OCMF  # noqa: E402
 from tests.service.conftest import free_port, printed_texts  # noqa: E402
 
-CFG = load_ocpp_config({"operator": "VoltPark", "timezone": "Europe/Berlin", "grace_s": 5,
-                        "receipt_url": "https://receipts.example/{cp}/{tx}", "public_keys": {"*": KEBA_KEY}})
+CFG = load_ocpp_config(
+    {
+        "operator": "VoltPark",
+        "timezone": "Europe/Berlin",
+        "grace_s": 5,
+        "receipt_url": "https://receipts.example/{cp}/{tx}",
+        "public_keys": {"*": KEBA_KEY},
+    }
+)
 AUTH = "Basic Q1AtVDE2OnNlY3JldA=="
 
 
@@ -62,9 +69,19 @@ class Csms16(CP16):
     @after(A16.stop_transaction)
     async def final_cost(self, transaction_id, **kw):
         # California Pricing on 1.6: the final cost and the invoice QR come in a DataTransfer
-        await self.call(call16.DataTransfer(vendor_id="org.openchargealliance.costmsg", message_id="FinalCost",
-                                            data=json.dumps({"transactionId": transaction_id, "cost": 3.31,
-                                                             "qrCodeText": f"https://cpo.example/i/{transaction_id}"})))
+        await self.call(
+            call16.DataTransfer(
+                vendor_id="org.openchargealliance.costmsg",
+                message_id="FinalCost",
+                data=json.dumps(
+                    {
+                        "transactionId": transaction_id,
+                        "cost": 3.31,
+                        "qrCodeText": f"https://cpo.example/i/{transaction_id}",
+                    }
+                ),
+            )
+        )
 
 
 class Csms201(CP201):
@@ -95,8 +112,13 @@ class CsmsServer:
 
         async def handler(ws):
             cp_id = ws.request.path.rsplit("/", 1)[-1]
-            self.connections.append({"path": ws.request.path, "subprotocol": ws.subprotocol,
-                                     "authorization": ws.request.headers.get("Authorization")})
+            self.connections.append(
+                {
+                    "path": ws.request.path,
+                    "subprotocol": ws.subprotocol,
+                    "authorization": ws.request.headers.get("Authorization"),
+                }
+            )
             cls = Csms16 if ws.subprotocol == "ocpp1.6" else Csms201
             cp = cls(cp_id, ws)
             original = cp.route_message
@@ -104,6 +126,7 @@ class CsmsServer:
             async def route(raw):
                 self.received.append(raw)
                 return await original(raw)
+
             cp.route_message = route
             try:
                 await cp.start()
@@ -128,25 +151,55 @@ class Station16(CP16):
 
 async def session16(url: str, cp_id: str) -> list:
     replies = []
-    async with connect(f"{url}/ocpp/{cp_id}", subprotocols=["ocpp1.6"],
-                       additional_headers={"Authorization": AUTH}) as ws:
+    async with connect(
+        f"{url}/ocpp/{cp_id}", subprotocols=["ocpp1.6"], additional_headers={"Authorization": AUTH}
+    ) as ws:
         cp = Station16(cp_id, ws)
         runner = asyncio.create_task(cp.start())
         replies.append(await cp.call(call16.BootNotification(charge_point_model="AC22", charge_point_vendor="OCOM")))
-        start = await cp.call(call16.StartTransaction(connector_id=1, id_tag="04A2B3C4D5", meter_start=268978,
-                                                      timestamp="2025-03-01T09:00:00Z"))
+        start = await cp.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="04A2B3C4D5", meter_start=268978, timestamp="2025-03-01T09:00:00Z"
+            )
+        )
         replies.append(start)
         tx = start.transaction_id
         for ts, wh in (("2025-03-01T09:15:00Z", "272578"), ("2025-03-01T09:30:00Z", "276178")):
-            replies.append(await cp.call(call16.MeterValues(connector_id=1, transaction_id=tx, meter_value=[
-                {"timestamp": ts, "sampled_value": [{"value": wh, "measurand": "Energy.Active.Import.Register",
-                                                      "unit": "Wh"},
-                                                     {"value": "14.4", "measurand": "Power.Active.Import",
-                                                      "unit": "kW"}]}])))
-        replies.append(await cp.call(call16.StopTransaction(
-            meter_stop=278578, timestamp="2025-03-01T09:40:00Z", transaction_id=tx, reason="Local",
-            transaction_data=[{"timestamp": "2025-03-01T09:40:00Z", "sampled_value": [
-                {"value": KEBA_OCMF, "format": "SignedData", "context": "Transaction.End"}]}])))
+            replies.append(
+                await cp.call(
+                    call16.MeterValues(
+                        connector_id=1,
+                        transaction_id=tx,
+                        meter_value=[
+                            {
+                                "timestamp": ts,
+                                "sampled_value": [
+                                    {"value": wh, "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                                    {"value": "14.4", "measurand": "Power.Active.Import", "unit": "kW"},
+                                ],
+                            }
+                        ],
+                    )
+                )
+            )
+        replies.append(
+            await cp.call(
+                call16.StopTransaction(
+                    meter_stop=278578,
+                    timestamp="2025-03-01T09:40:00Z",
+                    transaction_id=tx,
+                    reason="Local",
+                    transaction_data=[
+                        {
+                            "timestamp": "2025-03-01T09:40:00Z",
+                            "sampled_value": [
+                                {"value": KEBA_OCMF, "format": "SignedData", "context": "Transaction.End"}
+                            ],
+                        }
+                    ],
+                )
+            )
+        )
         await asyncio.sleep(0.3)  # the CSMS's DataTransfer FinalCost arrives after the stop
         runner.cancel()
     return replies
@@ -157,22 +210,45 @@ async def session201(url: str, cp_id: str, tx: str) -> list:
     async with connect(f"{url}/ocpp/{cp_id}", subprotocols=["ocpp2.0.1"]) as ws:
         cp = CP201(cp_id, ws)
         runner = asyncio.create_task(cp.start())
-        replies.append(await cp.call(call201.BootNotification(
-            charging_station={"model": "DC50", "vendor_name": "OCOM"}, reason="PowerUp")))
-        events = [("Started", "2025-03-01T09:00:00Z", "268.978", "Authorized", "Charging"),
-                  ("Updated", "2025-03-01T09:20:00Z", "273.778", "MeterValuePeriodic", "Charging"),
-                  ("Ended", "2025-03-01T09:40:00Z", "278.578", "StopAuthorized", "EVConnected")]
+        replies.append(
+            await cp.call(
+                call201.BootNotification(charging_station={"model": "DC50", "vendor_name": "OCOM"}, reason="PowerUp")
+            )
+        )
+        events = [
+            ("Started", "2025-03-01T09:00:00Z", "268.978", "Authorized", "Charging"),
+            ("Updated", "2025-03-01T09:20:00Z", "273.778", "MeterValuePeriodic", "Charging"),
+            ("Ended", "2025-03-01T09:40:00Z", "278.578", "StopAuthorized", "EVConnected"),
+        ]
         for seq, (event, ts, kwh, trigger, state) in enumerate(events):
             info = {"transaction_id": tx, "charging_state": state}
             if event == "Ended":
                 info.update(time_spent_charging=2400, stopped_reason="Local")
-            replies.append(await cp.call(call201.TransactionEvent(
-                event_type=event, timestamp=ts, trigger_reason=trigger, seq_no=seq, transaction_info=info,
-                evse={"id": 1, "connector_id": 1},
-                id_token={"id_token": "04A2B3C4D5", "type": "ISO14443"} if event == "Started" else None,
-                meter_value=[{"timestamp": ts, "sampled_value": [{
-                    "value": float(kwh), "measurand": "Energy.Active.Import.Register",
-                    "unit_of_measure": {"unit": "kWh", "multiplier": 0}}]}])))
+            replies.append(
+                await cp.call(
+                    call201.TransactionEvent(
+                        event_type=event,
+                        timestamp=ts,
+                        trigger_reason=trigger,
+                        seq_no=seq,
+                        transaction_info=info,
+                        evse={"id": 1, "connector_id": 1},
+                        id_token={"id_token": "04A2B3C4D5", "type": "ISO14443"} if event == "Started" else None,
+                        meter_value=[
+                            {
+                                "timestamp": ts,
+                                "sampled_value": [
+                                    {
+                                        "value": float(kwh),
+                                        "measurand": "Energy.Active.Import.Register",
+                                        "unit_of_measure": {"unit": "kWh", "multiplier": 0},
+                                    }
+                                ],
+                            }
+                        ],
+                    )
+                )
+            )
         runner.cancel()
     return replies
 
@@ -325,9 +401,11 @@ def test_upstream_down_refuses_the_station(tmp_path):
 
     tap = Tap(f"ws://127.0.0.1:{free_port()}", None).start_thread()
     try:
+
         async def attempt():
             async with connect(f"ws://127.0.0.1:{tap.tap.port}/ocpp/CP1", subprotocols=["ocpp1.6"]):
                 pass
+
         with pytest.raises(InvalidStatus) as err:
             asyncio.run(attempt())
         assert err.value.response.status_code == 502

@@ -38,11 +38,13 @@ def notdef(face: glyphs.FontFace, w: int, h: int, px: int) -> np.ndarray:
 @pytest.fixture
 def fresh_fonts():
     """Font look-ups and drawn cells forgotten before and after (a test changes the fonts)."""
+
     def forget():
         for cached in (glyphs.faces, glyphs.face_for, glyphs.glyph, glyphs._font, glyphs._charmap):
             cached.cache_clear()
         draw._ARRAYS.clear()
         glyphs.MISSING.clear()
+
     forget()
     yield
     forget()

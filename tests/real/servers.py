@@ -19,9 +19,16 @@ class FakeTcpPrinter:
     ``confirm_reply``; False models a unit that takes jobs but never confirms them.
     """
 
-    def __init__(self, mode: str = "answer", status: dict | None = None, drop_after: int = 1000,
-                 family: int = socket.AF_INET, host: str = "127.0.0.1", confirms: bool = True,
-                 confirm_reply: int = 0x00):
+    def __init__(
+        self,
+        mode: str = "answer",
+        status: dict | None = None,
+        drop_after: int = 1000,
+        family: int = socket.AF_INET,
+        host: str = "127.0.0.1",
+        confirms: bool = True,
+        confirm_reply: int = 0x00,
+    ):
         self.mode, self.drop_after = mode, drop_after
         self.confirms, self.confirm_reply = confirms, confirm_reply
         self.status = status or {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}
@@ -72,12 +79,12 @@ class FakeTcpPrinter:
                 return
             buf += data
             while (i := _next_request(buf)) != -1 and i + 2 < len(buf):
-                cmd, n = buf[i:i + 2], buf[i + 2]
+                cmd, n = buf[i : i + 2], buf[i + 2]
                 if cmd == b"\x10\x04" and n in self.status:
                     conn.sendall(bytes([self.status[n]]))
                 elif cmd == b"\x1dr" and self.confirms:
                     conn.sendall(bytes([self.confirm_reply]))
-                del buf[:i + 3]
+                del buf[: i + 3]
 
     def close(self):
         self._stop.set()

@@ -38,7 +38,7 @@ class PtyPrinter:
             self.received += data
             if self.answer:
                 for i in range(len(data) - 2):
-                    if data[i:i + 2] == b"\x10\x04":
+                    if data[i : i + 2] == b"\x10\x04":
                         os.write(self.master, bytes([self.status[data[i + 2]]]))
 
     def close(self):
@@ -55,6 +55,7 @@ def pty_printer():
     def make(**kw):
         made.append(PtyPrinter(**kw))
         return made[-1]
+
     yield make
     for p in made:
         p.close()

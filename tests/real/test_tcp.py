@@ -37,6 +37,7 @@ def test_stale_bytes_are_drained_before_asking():
             p.open()
             wait_for(lambda: srv.conns)
             import time
+
             time.sleep(0.1)  # let the stale bytes arrive
             st = p.status()
     assert st.known and st.online is False  # 0x1A, not the stale 0x12

@@ -15,8 +15,9 @@ zxingcpp = pytest.importorskip("zxingcpp")
 
 def cli(*args, env=None):
     e = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "escpos809.cli", *args], capture_output=True, text=True,
-                          env=e, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "escpos809.cli", *args], capture_output=True, text=True, env=e, cwd=ROOT, timeout=60
+    )
 
 
 def test_preview_writes_the_png(tmp_path):
@@ -28,8 +29,15 @@ def test_preview_writes_the_png(tmp_path):
 
 
 def test_template_receipt_to_the_virtual_printer(tmp_path):
-    res = cli("print", "examples/restaurant.json", "--data", "examples/restaurant.data.json", "--printer",
-              "virtual://t", env={"ESCPOS809_PAPER_DIR": str(tmp_path)})
+    res = cli(
+        "print",
+        "examples/restaurant.json",
+        "--data",
+        "examples/restaurant.data.json",
+        "--printer",
+        "virtual://t",
+        env={"ESCPOS809_PAPER_DIR": str(tmp_path)},
+    )
     assert res.returncode == 0, res.stderr
     log = json.loads((tmp_path / "t" / "job-0001" / "job.json").read_text())
     texts = [op["text"] for op in log["ops"] if op["kind"] == "text"]
@@ -47,11 +55,17 @@ def test_print_image_and_qr(tmp_path):
     assert "HELLO-809" in {r.text for r in zxingcpp.read_barcodes(Image.open(page))}
 
 
-@pytest.mark.parametrize("doc, message", [
-    ('{"blocks": [{"type": "text", "text": 5}]}', "blocks/0/text: 5 is not of type 'string'"),
-    ('{"blocks": [{"type": "qr", "data": "x", "size": 40}]}', "blocks/0/size: 40 is greater than the maximum of 16"),
-    ('{"blocks": [', "is not JSON"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ('{"blocks": [{"type": "text", "text": 5}]}', "blocks/0/text: 5 is not of type 'string'"),
+        (
+            '{"blocks": [{"type": "qr", "data": "x", "size": 40}]}',
+            "blocks/0/size: 40 is greater than the maximum of 16",
+        ),
+        ('{"blocks": [', "is not JSON"),
+    ],
+)
 def test_invalid_receipt_is_one_line_with_the_path(tmp_path, doc, message):
     f = tmp_path / "bad.json"
     f.write_text(doc)
@@ -77,8 +91,10 @@ def test_bad_image_file(tmp_path):
 def test_template_without_data_says_so_in_one_line(tmp_path, command, option):
     res = cli(command, "examples/restaurant.json", option.replace("x.png", str(tmp_path / "x.png")))
     assert res.returncode == 2, res.stderr
-    assert res.stderr.count("\n") == 1 and "is a template ({table}, {server}, repeat items, …): pass --data FILE" \
-        in res.stderr
+    assert (
+        res.stderr.count("\n") == 1
+        and "is a template ({table}, {server}, repeat items, …): pass --data FILE" in res.stderr
+    )
     assert not (tmp_path / "x.png").exists()
 
 
@@ -86,7 +102,15 @@ def test_placeholders_of_a_template():
     from escpos809.template import placeholders
 
     assert placeholders(json.loads((ROOT / "examples" / "restaurant.json").read_text())) == [
-        "{table}", "{server}", "repeat items", "{item.qty}", "{item.name}", "{item.total}", "{subtotal}",
-        "{service}", "{total}"]
+        "{table}",
+        "{server}",
+        "repeat items",
+        "{item.qty}",
+        "{item.name}",
+        "{item.total}",
+        "{subtotal}",
+        "{service}",
+        "{total}",
+    ]
     assert placeholders({"blocks": [{"type": "text", "text": "{{literal}} braces"}]}) == []
     assert placeholders(json.loads((ROOT / "examples" / "shop.json").read_text())) == []

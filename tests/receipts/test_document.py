@@ -50,8 +50,9 @@ def test_schema_errors_name_the_path(doc, path, message):
 
 
 def test_every_error_is_reported_not_just_the_first():
-    errors = errors_of({"blocks": [{"type": "text", "text": 1}, {"type": "cut", "mode": "half"},
-                                   {"type": "beep", "times": 0}]})
+    errors = errors_of(
+        {"blocks": [{"type": "text", "text": 1}, {"type": "cut", "mode": "half"}, {"type": "beep", "times": 0}]}
+    )
     assert {p for p, _ in errors} == {"blocks/0/text", "blocks/1/mode", "blocks/2/times"}
 
 
@@ -66,15 +67,29 @@ def test_not_json():
 
 
 def test_round_trip_between_json_and_dataclasses():
-    doc = d.from_dict({"font": "B", "blocks": [
-        {"type": "text", "text": "Hi", "bold": True, "align": "center", "width": 2},
-        {"type": "columns", "columns": [{"width": 0.5}, {"width": 10, "align": "right"}], "rows": [["a", "b"]],
-         "header": ["x", "y"]},
-        {"type": "kv", "key": "k", "value": "v"}, {"type": "rule", "char": "="},
-        {"type": "image", "base64": png(16, 8), "dither": "threshold"},
-        {"type": "qr", "data": "q", "native": False}, {"type": "barcode", "kind": "code39", "data": "AB"},
-        {"type": "feed", "dots": 12}, {"type": "cut", "mode": "full", "feed": 3}, {"type": "beep"},
-        {"type": "drawer", "pin": 5}]})
+    doc = d.from_dict(
+        {
+            "font": "B",
+            "blocks": [
+                {"type": "text", "text": "Hi", "bold": True, "align": "center", "width": 2},
+                {
+                    "type": "columns",
+                    "columns": [{"width": 0.5}, {"width": 10, "align": "right"}],
+                    "rows": [["a", "b"]],
+                    "header": ["x", "y"],
+                },
+                {"type": "kv", "key": "k", "value": "v"},
+                {"type": "rule", "char": "="},
+                {"type": "image", "base64": png(16, 8), "dither": "threshold"},
+                {"type": "qr", "data": "q", "native": False},
+                {"type": "barcode", "kind": "code39", "data": "AB"},
+                {"type": "feed", "dots": 12},
+                {"type": "cut", "mode": "full", "feed": 3},
+                {"type": "beep"},
+                {"type": "drawer", "pin": 5},
+            ],
+        }
+    )
     assert isinstance(doc.blocks[0], d.Text) and doc.blocks[0].style.bold and doc.blocks[0].style.width == 2
     assert d.from_dict(json.loads(json.dumps(d.to_dict(doc)))) == doc
 
@@ -85,35 +100,54 @@ def test_raw_is_opt_in():
 
 
 def test_template_fills_fields_and_repeats():
-    t = {"blocks": [{"type": "text", "text": "Tisch {table} {{literal}}"},
-                    {"repeat": "items", "as": "i",
-                     "blocks": [{"type": "kv", "key": "{index}. {i.name}", "value": "{i.price}"}]}]}
+    t = {
+        "blocks": [
+            {"type": "text", "text": "Tisch {table} {{literal}}"},
+            {
+                "repeat": "items",
+                "as": "i",
+                "blocks": [{"type": "kv", "key": "{index}. {i.name}", "value": "{i.price}"}],
+            },
+        ]
+    }
     out = fill(t, {"table": 7, "items": [{"name": "Pasta", "price": "9.50"}, {"name": "Vino", "price": "5.00"}]})
-    assert out["blocks"] == [{"type": "text", "text": "Tisch 7 {literal}"},
-                             {"type": "kv", "key": "1. Pasta", "value": "9.50"},
-                             {"type": "kv", "key": "2. Vino", "value": "5.00"}]
+    assert out["blocks"] == [
+        {"type": "text", "text": "Tisch 7 {literal}"},
+        {"type": "kv", "key": "1. Pasta", "value": "9.50"},
+        {"type": "kv", "key": "2. Vino", "value": "5.00"},
+    ]
 
 
-@pytest.mark.parametrize("template, values, path, message", [
-    ({"blocks": [{"type": "text", "text": "{missing}"}]}, {}, "blocks/0/text", "no value for {missing}"),
-    ({"blocks": [{"type": "text", "text": "{a.b}"}]}, {"a": {}}, "blocks/0/text", "no value for {a.b}"),
-    ({"blocks": [{"type": "text", "text": "{a}"}]}, {"a": {"x": 1}}, "blocks/0/text", "is dict, not text"),
-    ({"blocks": [{"type": "text", "text": "{x.__class__}"}]}, {"x": "s"}, "blocks/0/text", "no value"),
-    ({"blocks": [{"type": "text", "text": "{0}"}]}, {}, "blocks/0/text", "unmatched '{'"),
-    ({"blocks": [{"repeat": "rows", "blocks": []}]}, {"rows": 3}, "blocks/0/repeat", "is not a list"),
-])
+@pytest.mark.parametrize(
+    "template, values, path, message",
+    [
+        ({"blocks": [{"type": "text", "text": "{missing}"}]}, {}, "blocks/0/text", "no value for {missing}"),
+        ({"blocks": [{"type": "text", "text": "{a.b}"}]}, {"a": {}}, "blocks/0/text", "no value for {a.b}"),
+        ({"blocks": [{"type": "text", "text": "{a}"}]}, {"a": {"x": 1}}, "blocks/0/text", "is dict, not text"),
+        ({"blocks": [{"type": "text", "text": "{x.__class__}"}]}, {"x": "s"}, "blocks/0/text", "no value"),
+        ({"blocks": [{"type": "text", "text": "{0}"}]}, {}, "blocks/0/text", "unmatched '{'"),
+        ({"blocks": [{"repeat": "rows", "blocks": []}]}, {"rows": 3}, "blocks/0/repeat", "is not a list"),
+    ],
+)
 def test_template_errors_are_errors_not_blanks(template, values, path, message):
     with pytest.raises(InvalidDocument) as exc:
         fill(template, values)
-    (p, m), = exc.value.errors
+    ((p, m),) = exc.value.errors
     assert p == path and message in m
 
 
 def test_a_block_too_wide_for_the_paper_names_its_path():
     from escpos809.layout import Layout
     from escpos809.profile import load_profile
-    doc = d.from_dict({"blocks": [{"type": "rule"}, {"type": "columns", "columns": [{"width": 40}, {"width": 40}],
-                                                    "rows": [["a", "b"]]}]})
+
+    doc = d.from_dict(
+        {
+            "blocks": [
+                {"type": "rule"},
+                {"type": "columns", "columns": [{"width": 40}, {"width": 40}], "rows": [["a", "b"]]},
+            ]
+        }
+    )
     with pytest.raises(InvalidDocument) as exc:
         Layout(load_profile()).run(doc)
     assert exc.value.errors == [("blocks/1", "columns need 81 characters; the line has 48")]
@@ -137,10 +171,38 @@ def test_fast_and_explaining_validators_agree():
     for doc in docs:
         assert fast.is_valid(doc) == slow.is_valid(doc), doc
 
-    values = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(max_size=5),
-                       st.sampled_from(["left", "center", "B", "A", "full", "H", "code128", "below"]))
-    keys = st.sampled_from(["type", "text", "bold", "width", "height", "align", "font", "char", "key", "value",
-                            "data", "size", "ec", "kind", "mode", "feed", "lines", "dots", "times", "pin", "x"])
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 300),
+        st.text(max_size=5),
+        st.sampled_from(["left", "center", "B", "A", "full", "H", "code128", "below"]),
+    )
+    keys = st.sampled_from(
+        [
+            "type",
+            "text",
+            "bold",
+            "width",
+            "height",
+            "align",
+            "font",
+            "char",
+            "key",
+            "value",
+            "data",
+            "size",
+            "ec",
+            "kind",
+            "mode",
+            "feed",
+            "lines",
+            "dots",
+            "times",
+            "pin",
+            "x",
+        ]
+    )
     types = st.sampled_from(["text", "rule", "kv", "qr", "barcode", "feed", "cut", "beep", "drawer", "columns", "x"])
     block = st.builds(lambda t, extra: {"type": t, **extra}, types, st.dictionaries(keys, values, max_size=4))
 

@@ -73,8 +73,11 @@ def test_wrapped_lines_never_exceed_the_columns(text, cols):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(words, words), min_size=1, max_size=5), st.sampled_from([1, 2]))
 def test_table_and_kv_lines_fit(rows, width):
-    doc = d.Document((
-        d.Columns((d.Column(0.6), d.Column(0.4, "right")), tuple(rows), style=d.Style(width=width)),
-        d.KeyValue(rows[0][0], rows[0][1][:10], d.Style(width=width))))
+    doc = d.Document(
+        (
+            d.Columns((d.Column(0.6), d.Column(0.4, "right")), tuple(rows), style=d.Style(width=width)),
+            d.KeyValue(rows[0][0], rows[0][1][:10], d.Style(width=width)),
+        )
+    )
     for op in Layout(PROFILE).run(doc):
         assert text_width(op.text) <= PROFILE.columns("A", width)

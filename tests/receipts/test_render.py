@@ -27,14 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def body(*blocks) -> bytes:
     data = render(d.Document(tuple(blocks)), PROFILE).data
     assert data.startswith(INIT)
-    return data[len(INIT):]
+    return data[len(INIT) :]
 
 
 def test_text_block_bytes():
     assert body(d.Text("Hi", d.Style(bold=True), align="center")) == h("1B 61 01 1B 45 01") + b"Hi\n"
     # several changes at once within ESC !'s range: one ESC ! (B1 = underline, 2w, 2h, font B)
-    assert body(d.Text("Big", d.Style(width=2, height=2, underline=1, invert=True, font="B"))) == \
-        h("1B 21 B1 1D 42 01") + b"Big\n"
+    assert (
+        body(d.Text("Big", d.Style(width=2, height=2, underline=1, invert=True, font="B")))
+        == h("1B 21 B1 1D 42 01") + b"Big\n"
+    )
     assert body(d.Text("Huge", d.Style(width=3, height=3, bold=True))) == h("1B 45 01 1D 21 22") + b"Huge\n"
 
 
@@ -66,8 +68,9 @@ def test_image_block_is_unpadded_bands_centred():
 
 def test_native_qr_centred_golden_bytes():
     url = "https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
-    assert body(d.QR(url)) == h("1B 61 01 1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 06 1D 28 6B 03 00 31 45 31"
-                                "1D 28 6B 3F 00 31 50 30") + url.encode() + h("1D 28 6B 03 00 31 51 30")
+    assert body(d.QR(url)) == h(
+        "1B 61 01 1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 06 1D 28 6B 03 00 31 45 311D 28 6B 3F 00 31 50 30"
+    ) + url.encode() + h("1D 28 6B 03 00 31 51 30")
 
 
 def test_qr_as_image_when_not_native():
@@ -76,8 +79,9 @@ def test_qr_as_image_when_not_native():
 
 
 def test_barcode_feed_cut_beep_drawer_raw():
-    assert body(d.Barcode("code128", "CHG2024000123", hri="below", align="left")) == \
-        h("1D 68 40 1D 77 02 1D 48 02 1D 6B 49 0C 7B 42 43 48 47 7B 43 14 18 00 01 17")  # GS f 0 is the default
+    assert body(d.Barcode("code128", "CHG2024000123", hri="below", align="left")) == h(
+        "1D 68 40 1D 77 02 1D 48 02 1D 6B 49 0C 7B 42 43 48 47 7B 43 14 18 00 01 17"
+    )  # GS f 0 is the default
     assert body(d.Feed(3)) == h("1B 64 03")
     assert body(d.Feed(2)) == b"\n\n"
     assert body(d.Feed(0, 20)) == h("1B 4A 14")
@@ -109,17 +113,28 @@ def test_encoding_round_trips_through_the_printer_model(text):
 
 
 block_strategy = st.one_of(
-    st.builds(lambda t, b, w, a: {"type": "text", "text": t, "bold": b, "width": w, "align": a},
-              st.text(max_size=80), st.booleans(), st.integers(1, 8), st.sampled_from(["left", "center", "right"])),
+    st.builds(
+        lambda t, b, w, a: {"type": "text", "text": t, "bold": b, "width": w, "align": a},
+        st.text(max_size=80),
+        st.booleans(),
+        st.integers(1, 8),
+        st.sampled_from(["left", "center", "right"]),
+    ),
     st.builds(lambda k, v: {"type": "kv", "key": k, "value": v}, st.text(max_size=60), st.text(max_size=20)),
-    st.builds(lambda r: {"type": "columns", "columns": [{"width": 0.5}, {"width": 0.5, "align": "right"}],
-                         "rows": r}, st.lists(st.lists(st.text(max_size=30), min_size=2, max_size=2), max_size=4)),
+    st.builds(
+        lambda r: {"type": "columns", "columns": [{"width": 0.5}, {"width": 0.5, "align": "right"}], "rows": r},
+        st.lists(st.lists(st.text(max_size=30), min_size=2, max_size=2), max_size=4),
+    ),
     st.builds(lambda c: {"type": "rule", "char": c}, st.sampled_from(["-", "=", "*", "─"])),
     st.builds(lambda q, s: {"type": "qr", "data": q, "size": s}, st.text(min_size=1, max_size=100), st.integers(1, 8)),
-    st.builds(lambda n: {"type": "barcode", "kind": "code128", "data": n},
-              st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40)),
+    st.builds(
+        lambda n: {"type": "barcode", "kind": "code128", "data": n},
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40),
+    ),
     st.builds(lambda n: {"type": "feed", "lines": n}, st.integers(0, 5)),
-    st.just({"type": "cut"}), st.just({"type": "beep"}), st.just({"type": "drawer"}),
+    st.just({"type": "cut"}),
+    st.just({"type": "beep"}),
+    st.just({"type": "drawer"}),
 )
 
 
@@ -134,8 +149,10 @@ def test_any_valid_document_renders(blocks):
     assert not [op for op in it.ops if op.kind in ("unknown", "truncated")]
 
 
-@pytest.mark.parametrize("name, data", [("shop", None), ("restaurant", "restaurant.data.json"),
-                                        ("kiosk-ticket", None), ("charging-session", None)])
+@pytest.mark.parametrize(
+    "name, data",
+    [("shop", None), ("restaurant", "restaurant.data.json"), ("kiosk-ticket", None), ("charging-session", None)],
+)
 def test_preview_is_what_the_virtual_printer_prints(tmp_path, name, data):
     doc = _load_receipt(str(ROOT / "examples" / f"{name}.json"), str(ROOT / "examples" / data) if data else None)
     with VirtualPrinter(tmp_path / "paper") as vp:
@@ -151,9 +168,16 @@ def test_preview_is_what_the_virtual_printer_prints(tmp_path, name, data):
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.lists(st.tuples(st.text(st.sampled_from(list("abc XYZ 0123") + list(required)), max_size=30),
-                          st.text(st.sampled_from(list("0123.,") + list("€£Ж")), min_size=1, max_size=9)),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.sampled_from(list("abc XYZ 0123") + list(required)), max_size=30),
+            st.text(st.sampled_from(list("0123.,") + list("€£Ж")), min_size=1, max_size=9),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_tab_jumps_print_the_same_columns_as_spaces(rows):
     """Key-value lines go out with HT jumps (and sometimes a code-page switch inside the line,
     which takes the piecewise path): the printer model must show every character in the column

@@ -39,8 +39,9 @@ class Response:
 class Service:
     """A running ``escpos809 serve`` process and an HTTP client for it."""
 
-    def __init__(self, tmp: Path, printers: dict[str, str], token: str | None = None, host: str = "127.0.0.1",
-                 **settings):
+    def __init__(
+        self, tmp: Path, printers: dict[str, str], token: str | None = None, host: str = "127.0.0.1", **settings
+    ):
         self.tmp, self.port, self.token, self.host = tmp, free_port(), token, host
         self.db = tmp / "jobs.db"
         lines = ["[service]", f'database = "{self.db}"', "poll_s = 0.2", "retry_max_s = 0.5"]
@@ -56,8 +57,16 @@ class Service:
     def start(self, timeout: float = 20) -> Service:
         env = {**os.environ, "ESCPOS809_CONFIG": str(self.config), "ESCPOS809_PAPER_DIR": str(self.tmp / "paper")}
         env.pop("ESCPOS809_PRINTER", None)
-        args = [sys.executable, "-c", "from escpos809.cli import main; main()", "serve", "--port", str(self.port),
-                "--host", self.host]
+        args = [
+            sys.executable,
+            "-c",
+            "from escpos809.cli import main; main()",
+            "serve",
+            "--port",
+            str(self.port),
+            "--host",
+            self.host,
+        ]
         if self.token:
             args += ["--token", self.token]
         args += self.flags

@@ -36,31 +36,54 @@ def _png() -> str:
 
 def job_seeds() -> list[dict]:
     """Valid bodies of every job kind."""
-    doc = {"blocks": [
-        {"type": "text", "text": "FUZZ SHOP", "bold": True, "width": 2, "align": "center"},
-        {"type": "columns", "columns": [{"width": 0.7}, {"width": 0.3, "align": "right"}],
-         "rows": [["Coffee", "2.50"], ["Cake", "3.10"]], "header": ["Item", "EUR"]},
-        {"type": "kv", "key": "Total", "value": "5.60"}, {"type": "rule"},
-        {"type": "qr", "data": "https://example.com/r/1", "size": 4},
-        {"type": "barcode", "kind": "code128", "data": "FUZZ-1"}, {"type": "feed", "lines": 1},
-        {"type": "cut", "mode": "partial"}]}
-    template = {"blocks": [{"type": "text", "text": "Order {order.id}"},
-                           {"repeat": "order.items", "as": "it", "blocks": [{"type": "kv", "key": "{it.name}",
-                                                                            "value": "{it.price}"}]}]}
-    return [{"type": "receipt", "document": doc},
-            {"type": "receipt", "document": template, "data": {"order": {"id": 7, "items": [
-                {"name": "Tea", "price": "1.20"}, {"name": "Bun", "price": 2}]}}},
-            {"type": "text", "text": "plain text job\nsecond line", "cut": True},
-            {"type": "image", "image": _png(), "dither": "threshold", "width": 128},
-            {"type": "raw", "data": base64.b64encode(b"\x1b@RAW\n").decode()}]
+    doc = {
+        "blocks": [
+            {"type": "text", "text": "FUZZ SHOP", "bold": True, "width": 2, "align": "center"},
+            {
+                "type": "columns",
+                "columns": [{"width": 0.7}, {"width": 0.3, "align": "right"}],
+                "rows": [["Coffee", "2.50"], ["Cake", "3.10"]],
+                "header": ["Item", "EUR"],
+            },
+            {"type": "kv", "key": "Total", "value": "5.60"},
+            {"type": "rule"},
+            {"type": "qr", "data": "https://example.com/r/1", "size": 4},
+            {"type": "barcode", "kind": "code128", "data": "FUZZ-1"},
+            {"type": "feed", "lines": 1},
+            {"type": "cut", "mode": "partial"},
+        ]
+    }
+    template = {
+        "blocks": [
+            {"type": "text", "text": "Order {order.id}"},
+            {
+                "repeat": "order.items",
+                "as": "it",
+                "blocks": [{"type": "kv", "key": "{it.name}", "value": "{it.price}"}],
+            },
+        ]
+    }
+    return [
+        {"type": "receipt", "document": doc},
+        {
+            "type": "receipt",
+            "document": template,
+            "data": {"order": {"id": 7, "items": [{"name": "Tea", "price": "1.20"}, {"name": "Bun", "price": 2}]}},
+        },
+        {"type": "text", "text": "plain text job\nsecond line", "cut": True},
+        {"type": "image", "image": _png(), "dither": "threshold", "width": 128},
+        {"type": "raw", "data": base64.b64encode(b"\x1b@RAW\n").decode()},
+    ]
 
 
 def frame_seeds() -> list[dict]:
     """Items for POST /api/v1/ocpp/frames: the sample sessions, one per line."""
     out = []
     for name in ("v16-session.jsonl", "v201-session.jsonl"):
-        out += [{k: o[k] for k in ("cp", "dir", "frame", "ts")} for o in
-                (json.loads(x) for x in (SAMPLES / name).read_text().splitlines() if x)]
+        out += [
+            {k: o[k] for k in ("cp", "dir", "frame", "ts")}
+            for o in (json.loads(x) for x in (SAMPLES / name).read_text().splitlines() if x)
+        ]
     return out
 
 
@@ -89,10 +112,33 @@ def _set(root, path, new):
 
 
 def _scalar(rng: random.Random):
-    return rng.choice([
-        None, True, False, 0, -1, 1.5, 2**31, -(2**63), 10 ** rng.randint(20, 60), rng.random() * 1e300,
-        "", "x" * rng.choice([1, 100, 5000, 70000]), "\ud800", "a\udfffb", "\x00\x1b@", "é€😀", "{missing}",
-        "../../etc/passwd", "%s%n", [], {}, [1, "a", None], {"type": "text"}])
+    return rng.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            1.5,
+            2**31,
+            -(2**63),
+            10 ** rng.randint(20, 60),
+            rng.random() * 1e300,
+            "",
+            "x" * rng.choice([1, 100, 5000, 70000]),
+            "\ud800",
+            "a\udfffb",
+            "\x00\x1b@",
+            "é€😀",
+            "{missing}",
+            "../../etc/passwd",
+            "%s%n",
+            [],
+            {},
+            [1, "a", None],
+            {"type": "text"},
+        ]
+    )
 
 
 def _deep(rng: random.Random, inner):
@@ -158,22 +204,42 @@ def damage(rng: random.Random, data: bytes) -> bytes:
             b[rng.randrange(len(b))] = rng.randrange(256)
         return bytes(b)
     if how == 1:
-        return data[:rng.randrange(len(data) + 1)]
+        return data[: rng.randrange(len(data) + 1)]
     if how == 2:
         at = rng.randrange(len(data) + 1)
         return data[:at] + rng.randbytes(rng.randint(1, 64)) + data[at:]
     if how == 3:
         return rng.randbytes(rng.choice([0, 1, 16, 1024]))
     if how == 4:
-        return rng.choice([b"[" * 100000, b"{\"a\":" * 50000, b"9" * 5000, b"[1e999]", b"[NaN]", b"-",
-                           b'"\\ud800"', b"\xef\xbb\xbf{}", b"\x00" * 100, b"[" + b"0," * 600000 + b"0]"])
+        return rng.choice(
+            [
+                b"[" * 100000,
+                b'{"a":' * 50000,
+                b"9" * 5000,
+                b"[1e999]",
+                b"[NaN]",
+                b"-",
+                b'"\\ud800"',
+                b"\xef\xbb\xbf{}",
+                b"\x00" * 100,
+                b"[" + b"0," * 600000 + b"0]",
+            ]
+        )
     if how == 5:
         return data.replace(b'"', b"'", rng.randint(1, 3))
     return data + rng.choice([b"}", b"]", b",", b" garbage", b"\n" * 3])
 
 
-_TYPES = ["text/plain", "image/png", "application/octet-stream", "application/x-www-form-urlencoded",
-          "multipart/form-data; boundary=x", "application/json; charset=latin-1", "", "application/xml"]
+_TYPES = [
+    "text/plain",
+    "image/png",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=latin-1",
+    "",
+    "application/xml",
+]
 
 
 def job_request(rng: random.Random, seeds: list[dict], printer: str) -> Request:
@@ -185,18 +251,21 @@ def job_request(rng: random.Random, seeds: list[dict], printer: str) -> Request:
         body = damage(rng, body)
     elif roll < 0.35:
         ctype = rng.choice(_TYPES)
-    headers = (("Idempotency-Key", rng.choice(["k1", "k2", "ocpp:x:1", "\u00e9", "x" * 300])),) \
-        if rng.random() < 0.1 else ()
+    headers = (
+        (("Idempotency-Key", rng.choice(["k1", "k2", "ocpp:x:1", "\u00e9", "x" * 300])),) if rng.random() < 0.1 else ()
+    )
     path = "/api/v1/preview" if rng.random() < 0.05 else f"/api/v1/printers/{printer}/jobs"
-    return Request("POST", path, body[:2 * MAX_BODY], ctype or None, headers)
+    return Request("POST", path, body[: 2 * MAX_BODY], ctype or None, headers)
 
 
 def frame_request(rng: random.Random, seeds: list[dict]) -> Request:
     """A fuzzed POST /api/v1/ocpp/frames: one item, an array, or a CitrineOS body."""
     items = [dict(rng.choice(seeds), cp=f"FZ-{rng.randrange(20)}") for _ in range(rng.choice([1, 1, 1, 3]))]
     if rng.random() < 0.15:
-        items = [{"stationId": it["cp"], "event": "message", "origin": "cs", "message": json.dumps(it["frame"])}
-                 for it in items]
+        items = [
+            {"stationId": it["cp"], "event": "message", "origin": "cs", "message": json.dumps(it["frame"])}
+            for it in items
+        ]
     value = mutate(rng, items if len(items) > 1 else items[0])
     body = _dumps(value)
     ctype = "application/json"
@@ -205,14 +274,21 @@ def frame_request(rng: random.Random, seeds: list[dict]) -> Request:
         body = damage(rng, body)
     elif roll < 0.25:
         ctype = rng.choice(_TYPES)
-    return Request("POST", "/api/v1/ocpp/frames", body[:2 * MAX_BODY], ctype or None)
+    return Request("POST", "/api/v1/ocpp/frames", body[: 2 * MAX_BODY], ctype or None)
 
 
 def query_request(rng: random.Random) -> Request:
     """A fuzzed GET of the job list or a job."""
-    value = rng.choice(["0", "1", "-1", "9" * 40, "1e3", "abc", "", "500", "501", "%D9%A1", "%ED%A0%80", "%00",
-                        "2" * 19])
+    value = rng.choice(
+        ["0", "1", "-1", "9" * 40, "1e3", "abc", "", "500", "501", "%D9%A1", "%ED%A0%80", "%00", "2" * 19]
+    )
     name = rng.choice(["limit", "before", "state", "printer"])
-    path = rng.choice([f"/api/v1/jobs?{name}={value}", f"/api/v1/jobs/{value}",
-                       f"/api/v1/jobs/{value}/preview.png", "/api/v1/ocpp/sessions"])
+    path = rng.choice(
+        [
+            f"/api/v1/jobs?{name}={value}",
+            f"/api/v1/jobs/{value}",
+            f"/api/v1/jobs/{value}/preview.png",
+            "/api/v1/ocpp/sessions",
+        ]
+    )
     return Request("GET", path, b"", None)

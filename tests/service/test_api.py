@@ -76,28 +76,39 @@ def problem(r, status: int) -> dict:
 
 
 def test_bad_bodies_get_precise_problems(service):
-    p = problem(service.request("POST", "/api/v1/printers/default/jobs", b'{"type": "text", "text": ',
-                                {"Content-Type": "application/json"}), 400)
+    p = problem(
+        service.request(
+            "POST", "/api/v1/printers/default/jobs", b'{"type": "text", "text": ', {"Content-Type": "application/json"}
+        ),
+        400,
+    )
     assert "line 1 column" in p["detail"]
     p = problem(service.submit({"type": "text", "text": 5}), 422)
     assert p["errors"] == [{"path": "/text", "message": "must be a string"}]
     p = problem(service.submit({"type": "fax"}), 422)
     assert p["errors"][0]["path"] == "/type"
-    p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "text", "text": 1},
-                                                                           {"type": "hologram"}]}}), 422)
+    p = problem(
+        service.submit(
+            {"type": "receipt", "document": {"blocks": [{"type": "text", "text": 1}, {"type": "hologram"}]}}
+        ),
+        422,
+    )
     paths = [e["path"] for e in p["errors"]]
     assert "/document/blocks/0/text" in paths and any(x.startswith("/document/blocks/1") for x in paths)
     p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "qr", "data": "x" * 3000}]}}), 422)
     assert p["errors"][0]["path"].startswith("/document/blocks/0") and "at most 2,953" in p["errors"][0]["message"]
-    p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "image", "path": "/etc/passwd"}]}}),
-                422)
+    p = problem(
+        service.submit({"type": "receipt", "document": {"blocks": [{"type": "image", "path": "/etc/passwd"}]}}), 422
+    )
     assert p["errors"][0]["path"] == "/document/blocks/0/path"
     p = problem(service.submit({"type": "image", "image": "not base64!"}), 422)
     assert p["errors"][0]["path"] == "/image"
     p = problem(service.submit({"type": "image", "image": base64.b64encode(b"GIF89a junk").decode()}), 422)
     assert "image" in p["errors"][0]["path"]
-    p = problem(service.submit({"type": "receipt", "document": {"blocks": [{"type": "text", "text": "{name}"}]},
-                                "data": {}}), 422)
+    p = problem(
+        service.submit({"type": "receipt", "document": {"blocks": [{"type": "text", "text": "{name}"}]}, "data": {}}),
+        422,
+    )
     assert "name" in p["detail"]
     problem(service.submit("hi", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
     problem(service.submit(receipt("x"), printer="nowhere"), 404)

@@ -13,8 +13,14 @@ import pytest
 
 from tests.service.conftest import printed_texts
 
-BIG_DOC = {"type": "receipt", "document": {"blocks": [
-    {"type": "text", "text": f"line {i:05d} of a receipt far too long", "bold": "yes"} for i in range(40_000)]}}
+BIG_DOC = {
+    "type": "receipt",
+    "document": {
+        "blocks": [
+            {"type": "text", "text": f"line {i:05d} of a receipt far too long", "bold": "yes"} for i in range(40_000)
+        ]
+    },
+}
 NESTED = {"repeat": "a", "blocks": [{"type": "text", "text": "{x}"}]}
 for _ in range(2):
     NESTED = {"repeat": "a", "blocks": [NESTED]}
@@ -22,29 +28,79 @@ for _ in range(2):
 ATTACKS = [  # (what, body, status, title, in the detail)
     ("[ x 100,000", b"[" * 100_000, 400, "JSON beyond limits", "nested more than 32 levels deep"),
     ("objects 5,000 deep", b'{"a":' * 5000 + b"1" + b"}" * 5000, 400, "JSON beyond limits", "nested more than 32"),
-    ("4,301-digit integer", b'{"type": "text", "text": ' + b"9" * 4301 + b"}", 400, "JSON beyond limits",
-     "(4,301 characters) is too long (at most 40 characters)"),
+    (
+        "4,301-digit integer",
+        b'{"type": "text", "text": ' + b"9" * 4301 + b"}",
+        400,
+        "JSON beyond limits",
+        "(4,301 characters) is too long (at most 40 characters)",
+    ),
     ("1e400", b'{"type": "text", "text": 1e400}', 400, "JSON beyond limits", "number 1e400 is out of range"),
     ("NaN", b'{"type": "text", "text": NaN}', 400, "Malformed JSON", "NaN is not a JSON number"),
-    ("lone surrogate", b'{"type": "text", "text": "a\\ud800b"}', 400, "Malformed JSON",
-     "/text: a lone UTF-16 surrogate escape is not Unicode text"),
+    (
+        "lone surrogate",
+        b'{"type": "text", "text": "a\\ud800b"}',
+        400,
+        "Malformed JSON",
+        "/text: a lone UTF-16 surrogate escape is not Unicode text",
+    ),
     ("not UTF-8", b'{"type": "text", "text": "\xff"}', 400, "Malformed JSON", "the text is not UTF-8"),
     ("200,001 values", b"[" + b"0," * 200_000 + b"0]", 400, "JSON beyond limits", "200,001 values; at most 200,000"),
-    ("40,000 blocks, 3.2 MB", json.dumps(BIG_DOC).encode(), 400, "JSON beyond limits",
-     "240,004 values; at most 200,000"),
-    ("40,000 cut blocks", json.dumps({"type": "receipt", "document": {"blocks": [{"type": "cut"}] * 40_000}}).encode(),
-     422, "Invalid job", "/document/blocks: 40,000 items; at most 2,000 allowed here"),
-    ("2,000 bad blocks", json.dumps({"type": "receipt", "document": {"blocks": [{"type": "text", "text": 1}] * 2000}})
-     .encode(), 422, "Invalid job", "1,990 more invalid blocks"),
-    ("row of 100,000 cells", json.dumps({"type": "receipt", "document": {"blocks": [
-        {"type": "columns", "columns": [{"width": 10}], "rows": [["x"] * 100_000]}]}}).encode(), 422, "Invalid job",
-     "/document/blocks/0/rows/0: 100,000 items; at most 16 allowed here"),
-    ("template bomb", json.dumps({"type": "receipt", "document": {"blocks": [NESTED]},
-                                  "data": {"a": list(range(1000)), "x": "y"}}).encode(), 422, "Invalid job",
-     "repeat would make more than 2,000 items"),
-    ("template text bomb", json.dumps({"type": "receipt", "document": {"blocks": [
-        {"type": "text", "text": "{x}" * 100_000}]}, "data": {"x": "y" * 1000}}).encode(), 422, "Invalid job",
-     "more than 16,000,000 characters"),
+    (
+        "40,000 blocks, 3.2 MB",
+        json.dumps(BIG_DOC).encode(),
+        400,
+        "JSON beyond limits",
+        "240,004 values; at most 200,000",
+    ),
+    (
+        "40,000 cut blocks",
+        json.dumps({"type": "receipt", "document": {"blocks": [{"type": "cut"}] * 40_000}}).encode(),
+        422,
+        "Invalid job",
+        "/document/blocks: 40,000 items; at most 2,000 allowed here",
+    ),
+    (
+        "2,000 bad blocks",
+        json.dumps({"type": "receipt", "document": {"blocks": [{"type": "text", "text": 1}] * 2000}}).encode(),
+        422,
+        "Invalid job",
+        "1,990 more invalid blocks",
+    ),
+    (
+        "row of 100,000 cells",
+        json.dumps(
+            {
+                "type": "receipt",
+                "document": {"blocks": [{"type": "columns", "columns": [{"width": 10}], "rows": [["x"] * 100_000]}]},
+            }
+        ).encode(),
+        422,
+        "Invalid job",
+        "/document/blocks/0/rows/0: 100,000 items; at most 16 allowed here",
+    ),
+    (
+        "template bomb",
+        json.dumps(
+            {"type": "receipt", "document": {"blocks": [NESTED]}, "data": {"a": list(range(1000)), "x": "y"}}
+        ).encode(),
+        422,
+        "Invalid job",
+        "repeat would make more than 2,000 items",
+    ),
+    (
+        "template text bomb",
+        json.dumps(
+            {
+                "type": "receipt",
+                "document": {"blocks": [{"type": "text", "text": "{x}" * 100_000}]},
+                "data": {"x": "y" * 1000},
+            }
+        ).encode(),
+        422,
+        "Invalid job",
+        "more than 16,000,000 characters",
+    ),
 ]
 
 
@@ -69,8 +125,9 @@ def prints(service, vprinter, text: str) -> None:
 
 def test_each_attack_is_a_precise_4xx_and_a_good_job_prints_after_it(service, vprinter):
     for n, (what, body, status, title, detail) in enumerate(ATTACKS):
-        r = service.request("POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"},
-                            timeout=30)
+        r = service.request(
+            "POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"}, timeout=30
+        )
         check_problem(r, status, title, detail, what)
         prints(service, vprinter, f"GOOD AFTER {n}")
     # previews read bodies the same way
@@ -83,8 +140,9 @@ def _best_of(service, body: bytes, n: int = 3) -> float:
     times = []
     for _ in range(n):
         start = time.perf_counter()
-        r = service.request("POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"},
-                            timeout=30)
+        r = service.request(
+            "POST", "/api/v1/printers/default/jobs", body, {"Content-Type": "application/json"}, timeout=30
+        )
         times.append(time.perf_counter() - start)
         assert r.status < 500, r
     return min(times)
@@ -100,13 +158,20 @@ def test_refusals_cost_little_more_than_accepting_a_small_job(service, vprinter)
     assert worst[0] < max(50 * accept, 0.25), (worst, accept)
 
 
-@pytest.mark.parametrize("query, detail", [
-    ("before=" + "9" * 40, "before must be an integer from 1 to 9,223,372,036,854,775,807"),
-    ("before=-1", "before must be an integer"), ("before=0", "before must be an integer"),
-    ("before=1e3", "before must be an integer"), ("before=%D9%A3", "before must be an integer"),
-    ("limit=" + "9" * 5000, "limit must be an integer from 1 to 500"), ("limit=abc", "limit must be an integer"),
-    ("limit=501", "limit must be an integer from 1 to 500"), ("limit=", "limit must be an integer"),
-])
+@pytest.mark.parametrize(
+    "query, detail",
+    [
+        ("before=" + "9" * 40, "before must be an integer from 1 to 9,223,372,036,854,775,807"),
+        ("before=-1", "before must be an integer"),
+        ("before=0", "before must be an integer"),
+        ("before=1e3", "before must be an integer"),
+        ("before=%D9%A3", "before must be an integer"),
+        ("limit=" + "9" * 5000, "limit must be an integer from 1 to 500"),
+        ("limit=abc", "limit must be an integer"),
+        ("limit=501", "limit must be an integer from 1 to 500"),
+        ("limit=", "limit must be an integer"),
+    ],
+)
 def test_query_integers_out_of_range_are_400(service, query, detail):
     check_problem(service.request("GET", f"/api/v1/jobs?{query}"), 400, "Bad query", detail)
     assert service.request("GET", "/api/v1/jobs?limit=500&before=9223372036854775807").status == 200
@@ -117,13 +182,25 @@ def test_idempotency_key_bound_to_its_request(service, vprinter):
     again = service.submit(receipt("ORDER 1"), headers={"Idempotency-Key": "order-1"})
     assert (first.status, again.status) == (202, 200) and first.json["id"] == again.json["id"]
     other = service.submit(receipt("ORDER 2"), headers={"Idempotency-Key": "order-1"})
-    check_problem(other, 422, "Idempotency-Key reused",
-                  f"key 'order-1' was used for job {first.json['id']} with a different request")
+    check_problem(
+        other,
+        422,
+        "Idempotency-Key reused",
+        f"key 'order-1' was used for job {first.json['id']} with a different request",
+    )
     # the same key on another endpoint or with another content type is another request too
-    check_problem(service.request("POST", "/api/v1/printers/default/beep", headers={"Idempotency-Key": "order-1"}),
-                  422, "Idempotency-Key reused", "different request")
-    check_problem(service.submit(receipt("X"), headers={"Idempotency-Key": "ocpp:CP1:77"}), 400,
-                  "Bad Idempotency-Key", "keys starting with 'ocpp:' are the service's own")
+    check_problem(
+        service.request("POST", "/api/v1/printers/default/beep", headers={"Idempotency-Key": "order-1"}),
+        422,
+        "Idempotency-Key reused",
+        "different request",
+    )
+    check_problem(
+        service.submit(receipt("X"), headers={"Idempotency-Key": "ocpp:CP1:77"}),
+        400,
+        "Bad Idempotency-Key",
+        "keys starting with 'ocpp:' are the service's own",
+    )
     second = service.submit(receipt("ORDER 2"), headers={"Idempotency-Key": "order-2"})
     assert second.status == 202
     service.wait_state(second.json["id"])
@@ -146,8 +223,10 @@ def test_a_database_from_before_fingerprints_is_migrated(make_service, vprinter)
     svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=1"})
     with closing(sqlite3.connect(svc.db)) as db, db:  # made by the previous release: no request_digest column
         db.executescript(OLD_SCHEMA)
-        db.execute("INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, created, updated)"
-                   " VALUES ('00000000000000aa', 'default', 'raw', '{}', x'0a', 'done', 'old-key', 1, 1)")
+        db.execute(
+            "INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, created, updated)"
+            " VALUES ('00000000000000aa', 'default', 'raw', '{}', x'0a', 'done', 'old-key', 1, 1)"
+        )
     svc.start()
     with closing(sqlite3.connect(svc.db)) as db, db:
         assert "request_digest" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
@@ -155,14 +234,20 @@ def test_a_database_from_before_fingerprints_is_migrated(make_service, vprinter)
     assert old.status == 200 and old.json["id"] == "00000000000000aa"  # no fingerprint: as before
     new = svc.submit(receipt("AFTER MIGRATION"), headers={"Idempotency-Key": "new-key"})
     assert new.status == 202 and svc.wait_state(new.json["id"])["state"] == "done"
-    check_problem(svc.submit(receipt("OTHER"), headers={"Idempotency-Key": "new-key"}), 422,
-                  "Idempotency-Key reused", "different request")
+    check_problem(
+        svc.submit(receipt("OTHER"), headers={"Idempotency-Key": "new-key"}),
+        422,
+        "Idempotency-Key reused",
+        "different request",
+    )
 
 
 def test_a_job_the_database_refuses_is_a_503_and_the_next_one_prints(service, vprinter):
     with closing(sqlite3.connect(service.db)) as db, db:  # a storage failure for this one job only
-        db.execute("CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.idem_key = 'poison' "
-                   "BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END")
+        db.execute(
+            "CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.idem_key = 'poison' "
+            "BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END"
+        )
     r = service.submit(receipt("POISONED"), headers={"Idempotency-Key": "poison"})
     check_problem(r, 503, "Job not stored", "the job database refused it (injected storage failure)")
     prints(service, vprinter, "NEXT ONE")

@@ -88,7 +88,7 @@ def test_dropped_connection_mid_job_is_reprinted_marked(service, vprinter):
     vprinter.wait_idle()
     texts = printed_texts(vprinter)
     assert texts.count(MARK) == 1
-    after_mark = texts[texts.index(MARK) + 1:]
+    after_mark = texts[texts.index(MARK) + 1 :]
     assert after_mark == ["LONG"] + [f"LONG line {n}" for n in range(1, 40)]  # the whole job, once, after the mark
 
 

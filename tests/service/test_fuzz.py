@@ -57,8 +57,13 @@ def run(svc: Service, seed: int, bodies: int, frames: int, queries: int, printer
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     found = []
     for kind in kinds:
-        req = (fuzz.job_request(rng, job_seeds, printer) if kind == "job bodies" else
-               fuzz.frame_request(rng, frame_seeds) if kind == "ocpp frames" else fuzz.query_request(rng))
+        req = (
+            fuzz.job_request(rng, job_seeds, printer)
+            if kind == "job bodies"
+            else fuzz.frame_request(rng, frame_seeds)
+            if kind == "ocpp frames"
+            else fuzz.query_request(rng)
+        )
         r = send(svc, req)
         counts[kind][r.status] += 1
         if (f := finding(req, r)) is not None:
@@ -69,8 +74,13 @@ def run(svc: Service, seed: int, bodies: int, frames: int, queries: int, printer
 @pytest.fixture
 def fuzz_service(tmp_path):
     printers = [VirtualPrinter(tmp_path / name, idle_s=0.1).start() for name in ("good", "fuzzed")]
-    svc = Service(tmp_path, {"default": printers[0].uri + "?timeout=3&read_timeout=1",
-                             "fuzz": printers[1].uri + "?timeout=3&read_timeout=1"})
+    svc = Service(
+        tmp_path,
+        {
+            "default": printers[0].uri + "?timeout=3&read_timeout=1",
+            "fuzz": printers[1].uri + "?timeout=3&read_timeout=1",
+        },
+    )
     svc.config.write_text(svc.config.read_text() + '[ocpp]\nprinter = "default"\ngrace_s = 0.5\n')
     svc.start()
     yield svc, printers[0]
@@ -86,12 +96,17 @@ def test_fuzzed_requests_never_get_a_5xx_and_good_input_still_prints(fuzz_servic
     assert found == [], statuses
     assert statuses[202] + statuses[200] > 50 and sum(v for k, v in statuses.items() if 400 <= k < 500) > 200, statuses
     # good input after all of it
-    r = svc.submit({"type": "receipt", "document": {"blocks": [{"type": "text", "text": "STILL PRINTING"},
-                                                               {"type": "cut"}]}})
+    r = svc.submit(
+        {"type": "receipt", "document": {"blocks": [{"type": "text", "text": "STILL PRINTING"}, {"type": "cut"}]}}
+    )
     assert r.status == 202 and svc.wait_state(r.json["id"])["state"] == "done"
     for o in plain("v201-session.jsonl"):
-        assert svc.request("POST", "/api/v1/ocpp/frames", {"cp": "CS-AFTER-FUZZ", "dir": o["dir"],
-                                                           "frame": o["frame"]}).status == 202
+        assert (
+            svc.request(
+                "POST", "/api/v1/ocpp/frames", {"cp": "CS-AFTER-FUZZ", "dir": o["dir"], "frame": o["frame"]}
+            ).status
+            == 202
+        )
     end = time.monotonic() + 30
     while (row := _session(svc, "CS-AFTER-FUZZ")) is None or row["state"] != "printed":
         assert time.monotonic() < end, row

@@ -19,18 +19,37 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
 
 def test_page_shows_printers_queue_and_preview(service, vprinter, browser):
-    done = service.submit({"type": "receipt", "document": {"blocks": [
-        {"type": "text", "text": "PAGE TEST", "bold": True, "width": 2, "height": 2, "align": "center"},
-        {"type": "kv", "key": "Energy", "value": "23.456 kWh"}, {"type": "qr", "data": "https://example.com/r/1"},
-        {"type": "cut"}]}}).json["id"]
+    done = service.submit(
+        {
+            "type": "receipt",
+            "document": {
+                "blocks": [
+                    {"type": "text", "text": "PAGE TEST", "bold": True, "width": 2, "height": 2, "align": "center"},
+                    {"type": "kv", "key": "Energy", "value": "23.456 kWh"},
+                    {"type": "qr", "data": "https://example.com/r/1"},
+                    {"type": "cut"},
+                ]
+            },
+        }
+    ).json["id"]
     service.wait_state(done)
     # the page forbids eval (CSP); the test harness needs it for its wait_for_function probes
     page = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900}).new_page()

@@ -102,9 +102,15 @@ def test_configured_origin_gets_cors(make_service, vprinter):
     ok = svc.request("GET", "/api/v1/jobs", headers={"Origin": "https://kiosk.example:443"})
     assert ok.headers["access-control-allow-origin"] == "https://kiosk.example"
     # preflight for a JSON POST with the token and an idempotency key
-    pre = svc.request("OPTIONS", "/api/v1/printers/default/jobs", headers={
-        "Origin": app, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"})
+    pre = svc.request(
+        "OPTIONS",
+        "/api/v1/printers/default/jobs",
+        headers={
+            "Origin": app,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
     assert pre.status == 204, pre
     assert pre.headers["access-control-allow-origin"] == app
     assert "POST" in pre.headers["access-control-allow-methods"]
@@ -114,8 +120,11 @@ def test_configured_origin_gets_cors(make_service, vprinter):
     assert "*" not in pre.headers["access-control-allow-origin"] + pre.headers["access-control-allow-headers"]
     # any other origin: no preflight, no CORS headers, no printing
     for other in (EVIL, "http://pos.example:3001", "null"):
-        bad = svc.request("OPTIONS", "/api/v1/printers/default/jobs", headers={
-            "Origin": other, "Access-Control-Request-Method": "POST"})
+        bad = svc.request(
+            "OPTIONS",
+            "/api/v1/printers/default/jobs",
+            headers={"Origin": other, "Access-Control-Request-Method": "POST"},
+        )
         assert bad.status == 403 and "access-control-allow-origin" not in bad.headers, bad
         assert "access-control-allow-methods" not in bad.headers
         problem(post(svc, "jobs", "NO\n", "text/plain", Origin=other), 403)
@@ -126,28 +135,61 @@ def test_configured_origin_gets_cors(make_service, vprinter):
 
 
 def test_unconfigured_service_answers_no_preflight(service, vprinter):
-    pre = service.request("OPTIONS", "/api/v1/printers/default/jobs", headers={
-        "Origin": EVIL, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    pre = service.request(
+        "OPTIONS",
+        "/api/v1/printers/default/jobs",
+        headers={
+            "Origin": EVIL,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert not any(h.startswith("access-control-") for h in pre.headers), pre.headers
     read = service.request("GET", "/api/v1/printers", headers={"Origin": EVIL})
     assert read.status == 200 and "access-control-allow-origin" not in read.headers
 
 
 def test_foreign_host_is_misdirected(service, vprinter):
-    for host in ("evil.example", f"evil.example:{service.port}", "127.0.0.1.evil.example", "localhost.evil.example",
-                 "", "[::2]:80", "127.0.0.2"):
-        for method, path in (("GET", "/api/v1/jobs"), ("GET", "/healthz"), ("GET", "/"), ("GET", "/metrics"),
-                             ("GET", "/api/v1/printers")):
+    for host in (
+        "evil.example",
+        f"evil.example:{service.port}",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+        "",
+        "[::2]:80",
+        "127.0.0.2",
+    ):
+        for method, path in (
+            ("GET", "/api/v1/jobs"),
+            ("GET", "/healthz"),
+            ("GET", "/"),
+            ("GET", "/metrics"),
+            ("GET", "/api/v1/printers"),
+        ):
             p = problem(service.request(method, path, headers={"Host": host}), 421)
             assert "host name" in p["detail"]
         for action in ACTIONS:
             problem(post(service, action, "REBOUND\n", "text/plain", Host=host), 421)
         # even with an Origin that matches the (foreign) Host: the rebinding page's own origin
-        problem(post(service, "jobs", "REBOUND\n", "text/plain", Host=f"evil.example:{service.port}",
-                     Origin=f"http://evil.example:{service.port}"), 421)
+        problem(
+            post(
+                service,
+                "jobs",
+                "REBOUND\n",
+                "text/plain",
+                Host=f"evil.example:{service.port}",
+                Origin=f"http://evil.example:{service.port}",
+            ),
+            421,
+        )
     nothing_printed(service, vprinter)
-    for host in (f"localhost:{service.port}", "localhost", f"127.0.0.1:{service.port}", "LOCALHOST",
-                 f"[::1]:{service.port}"):
+    for host in (
+        f"localhost:{service.port}",
+        "localhost",
+        f"127.0.0.1:{service.port}",
+        "LOCALHOST",
+        f"[::1]:{service.port}",
+    ):
         r = service.request("GET", "/api/v1/jobs", headers={"Host": host})
         assert r.status == 200, (host, r)
         # the page at that address posting to itself
@@ -163,8 +205,14 @@ def test_configured_server_name_and_origin_by_flags(make_service, vprinter):
     assert r.status == 202 and r.headers["access-control-allow-origin"] == "https://pos.example", r
     r = svc.request("GET", "/api/v1/jobs", headers={"Host": f"printer.shop.lan:{svc.port}"})
     assert r.status == 200, r
-    r = post(svc, "jobs", "BY NAME\n", "text/plain", Host=f"printer.shop.lan:{svc.port}",
-             Origin=f"http://printer.shop.lan:{svc.port}")
+    r = post(
+        svc,
+        "jobs",
+        "BY NAME\n",
+        "text/plain",
+        Host=f"printer.shop.lan:{svc.port}",
+        Origin=f"http://printer.shop.lan:{svc.port}",
+    )
     assert r.status == 202, r
     problem(svc.request("GET", "/api/v1/jobs", headers={"Host": "other.shop.lan"}), 421)
 
@@ -201,10 +249,12 @@ def many_files():
 def hold(port: int, n: int) -> list[socket.socket]:
     """``n`` connections that stall: a third send nothing, a third part of a request line and
     headers, a third whole headers and part of a body."""
-    partial = (b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty",
-               b"GET /api/v1/jo",
-               b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
-               b"Content-Length: 100000\r\n\r\nHALF A BODY")
+    partial = (
+        b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty",
+        b"GET /api/v1/jo",
+        b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: 100000\r\n\r\nHALF A BODY",
+    )
     held = []
     for k in range(n):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -260,7 +310,7 @@ def _closed_within(s: socket.socket, seconds: float, trickle: bytes = b"") -> fl
     while time.monotonic() - start < seconds:
         if trickle:
             try:
-                s.sendall(trickle[k % len(trickle):k % len(trickle) + 1])
+                s.sendall(trickle[k % len(trickle) : k % len(trickle) + 1])
             except OSError:
                 return time.monotonic() - start
             k += 1
@@ -281,8 +331,10 @@ def test_slow_and_silent_clients_are_dropped(make_service, vprinter):
     trickler.sendall(b"GET /healthz HTTP/1.1\r\n")
     silent = socket.create_connection(("127.0.0.1", svc.port))
     slow_body = socket.create_connection(("127.0.0.1", svc.port))
-    slow_body.sendall(f"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n"
-                      "Content-Type: text/plain\r\nContent-Length: 100000\r\n\r\n".encode())
+    slow_body.sendall(
+        f"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n"
+        "Content-Type: text/plain\r\nContent-Length: 100000\r\n\r\n".encode()
+    )
     keepalive = socket.create_connection(("127.0.0.1", svc.port))
     keepalive.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n\r\n".encode())
     assert b"200 OK" in keepalive.recv(4096)
@@ -323,10 +375,12 @@ def test_oversize_headers_are_refused(service):
 def test_bad_settings_refuse_to_start(make_service, vprinter):
     from tests.service.test_api import _refused
 
-    for settings, words in (({"allowed_origins": ["*"]}, "allowed_origins"),
-                            ({"allowed_origins": ["http://a.example/path"]}, "no path"),
-                            ({"server_names": ["http://x.example"]}, "server_names"),
-                            ({"connection_limit": 3}, "connection_limit")):
+    for settings, words in (
+        ({"allowed_origins": ["*"]}, "allowed_origins"),
+        ({"allowed_origins": ["http://a.example/path"]}, "no path"),
+        ({"server_names": ["http://x.example"]}, "server_names"),
+        ({"connection_limit": 3}, "connection_limit"),
+    ):
         message = _refused(make_service({"default": vprinter.uri}, **settings))
         assert "exited 1" in message and words in message, message
 
@@ -349,8 +403,10 @@ def test_settings_from_file_environment_and_flags(tmp_path, monkeypatch):
     from escpos809_service.config import load_service_config
 
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[service]\nserver_names = ["Printer.Shop.LAN"]\nallowed_origins = ["http://pos.example:80"]\n'
-                   'connection_limit = 2000\nheader_timeout_s = 5\n')
+    cfg.write_text(
+        '[service]\nserver_names = ["Printer.Shop.LAN"]\nallowed_origins = ["http://pos.example:80"]\n'
+        "connection_limit = 2000\nheader_timeout_s = 5\n"
+    )
     monkeypatch.setenv("ESCPOS809_CONFIG", str(cfg))
     c = load_service_config()
     assert (c.server_names, c.allowed_origins) == (["printer.shop.lan"], ["http://pos.example"])

@@ -48,8 +48,7 @@ def test_a_printer_that_never_confirms_holds_the_jobs_for_a_person(tmp_path):
     prof.write_text('extends = "ocpp-809"\n[transport]\nconfirm_timeout_s = 0.3\n')
     store = JobStore(tmp_path / "jobs.db")
     with FakeTcpPrinter(confirms=False) as srv:
-        worker = Worker("p", f"tcp://127.0.0.1:{srv.port}", store, load(str(prof)), poll_s=0.1,
-                        backoff=(0.01, 0.05))
+        worker = Worker("p", f"tcp://127.0.0.1:{srv.port}", store, load(str(prof)), poll_s=0.1, backoff=(0.01, 0.05))
         ids = [store.submit("p", "raw", {"type": "raw"}, b"\x1b@JOB %d\n" % k)[0].id for k in range(3)]
         worker.start()
         try:

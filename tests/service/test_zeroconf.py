@@ -22,8 +22,9 @@ def test_service_advertises_api_and_printers(make_service, vprinter):
         types = ["_http._tcp.local.", "_escpos809._tcp.local.", "_pdl-datastream._tcp.local.", "_printer._tcp.local."]
         ServiceBrowser(zc, types, listener=Listener())
         end = time.monotonic() + 20
-        while time.monotonic() < end and not all(any("escpos809" in n or "OCPP-809" in n for n in seen.get(t, []))
-                                                 for t in types):
+        while time.monotonic() < end and not all(
+            any("escpos809" in n or "OCPP-809" in n for n in seen.get(t, [])) for t in types
+        ):
             time.sleep(0.1)
         ours = {t: [n for n in seen.get(t, []) if "escpos809" in n or "OCPP-809" in n] for t in types}
         assert all(ours.values()), seen
@@ -34,8 +35,10 @@ def test_service_advertises_api_and_printers(make_service, vprinter):
         assert http.port == svc.port and http.decoded_properties["path"] == "/api/v1"
         # only the network printer is advertised for raw printing, with Bonjour Printing keys (another
         # service on this machine's loopback may advertise too: ours are the ones on our ports)
-        infos = [zc.get_service_info("_pdl-datastream._tcp.local.", n, timeout=3000)
-                 for n in ours["_pdl-datastream._tcp.local."]]
+        infos = [
+            zc.get_service_info("_pdl-datastream._tcp.local.", n, timeout=3000)
+            for n in ours["_pdl-datastream._tcp.local."]
+        ]
         mine = [i for i in infos if i is not None and i.port == vprinter.port]
         assert len(mine) == 1
         pdl = mine[0]

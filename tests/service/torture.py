@@ -39,8 +39,20 @@ class EmulatorProcess:
         return f"tcp://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> EmulatorProcess:
-        args = [sys.executable, "-c", "from escpos809.cli import main; main()", "emulate", "--port", str(self.port),
-                "--status-port", "-1", "--discovery-port", "-1", "--out", str(self.out)]
+        args = [
+            sys.executable,
+            "-c",
+            "from escpos809.cli import main; main()",
+            "emulate",
+            "--port",
+            str(self.port),
+            "--status-port",
+            "-1",
+            "--discovery-port",
+            "-1",
+            "--out",
+            str(self.out),
+        ]
         if self.throttle:
             args.append("--throttle")
         with open(self.log, "a") as log:  # the child keeps its own copy of the descriptor
@@ -93,8 +105,9 @@ def paper_texts(out: Path) -> list[str]:
 
 
 def receipt(marker: str, lines: int) -> dict:
-    blocks = [{"type": "text", "text": marker}] + [{"type": "text", "text": f"{marker} line {i}"}
-                                                   for i in range(1, lines)]
+    blocks = [{"type": "text", "text": marker}] + [
+        {"type": "text", "text": f"{marker} line {i}"} for i in range(1, lines)
+    ]
     return {"type": "receipt", "document": {"blocks": blocks + [{"type": "cut"}]}}
 
 
@@ -106,21 +119,23 @@ class Outcome:
     accepted: int = 0
     kills: int = 0
     seconds: float = 0.0
-    lost: list[str] = field(default_factory=list)            # accepted, never on paper
-    repeated: list[str] = field(default_factory=list)        # on paper more than once
-    unmarked: list[str] = field(default_factory=list)        # a later copy without the REPRINT mark
-    not_done: list[str] = field(default_factory=list)        # the service never said done
-    resent: list[str] = field(default_factory=list)          # sent again (marked) after a kill
+    lost: list[str] = field(default_factory=list)  # accepted, never on paper
+    repeated: list[str] = field(default_factory=list)  # on paper more than once
+    unmarked: list[str] = field(default_factory=list)  # a later copy without the REPRINT mark
+    not_done: list[str] = field(default_factory=list)  # the service never said done
+    resent: list[str] = field(default_factory=list)  # sent again (marked) after a kill
     out_of_order: bool = False
 
     def ok(self) -> bool:
         return not (self.lost or self.unmarked or self.not_done or self.out_of_order)
 
     def summary(self) -> str:
-        return (f"{self.what}: {self.accepted} jobs accepted, {self.kills} kills, {self.seconds:.1f} s: "
-                f"{len(self.lost)} lost, {len(self.repeated)} reprinted (all marked: {not self.unmarked}), "
-                f"{len(self.not_done)} not done, in order: {not self.out_of_order}; {len(self.resent)} resent "
-                f"after a kill (marked)")
+        return (
+            f"{self.what}: {self.accepted} jobs accepted, {self.kills} kills, {self.seconds:.1f} s: "
+            f"{len(self.lost)} lost, {len(self.repeated)} reprinted (all marked: {not self.unmarked}), "
+            f"{len(self.not_done)} not done, in order: {not self.out_of_order}; {len(self.resent)} resent "
+            f"after a kill (marked)"
+        )
 
 
 def judge(outcome: Outcome, markers: list[str], texts: list[str]) -> Outcome:
@@ -139,8 +154,9 @@ def judge(outcome: Outcome, markers: list[str], texts: list[str]) -> Outcome:
     return outcome
 
 
-def _kill_at_random(rng: random.Random, kills: int, busy: threading.Event, kill, start,
-                    spread: tuple[float, float]) -> int:
+def _kill_at_random(
+    rng: random.Random, kills: int, busy: threading.Event, kill, start, spread: tuple[float, float]
+) -> int:
     done = 0
     for _ in range(kills):
         time.sleep(rng.uniform(*spread))
@@ -153,21 +169,24 @@ def _kill_at_random(rng: random.Random, kills: int, busy: threading.Event, kill,
     return done
 
 
-def service_kills(tmp: Path, jobs: int, kills: int, seed: int = 809, lines: int = 3,
-                  spread: tuple[float, float] = (0.3, 1.0)) -> Outcome:
+def service_kills(
+    tmp: Path, jobs: int, kills: int, seed: int = 809, lines: int = 3, spread: tuple[float, float] = (0.3, 1.0)
+) -> Outcome:
     """SIGKILL the service at random moments while a client submits ``jobs`` jobs."""
     return _run(tmp, jobs, kills, seed, lines, spread, kill_service=True)
 
 
-def printer_kills(tmp: Path, jobs: int, kills: int, seed: int = 809, lines: int = 3,
-                  spread: tuple[float, float] = (0.3, 1.0)) -> Outcome:
+def printer_kills(
+    tmp: Path, jobs: int, kills: int, seed: int = 809, lines: int = 3, spread: tuple[float, float] = (0.3, 1.0)
+) -> Outcome:
     """Pull the virtual printer's power (SIGKILL, then on again) at random moments while
     ``jobs`` jobs print."""
     return _run(tmp, jobs, kills, seed, lines, spread, kill_service=False)
 
 
-def _run(tmp: Path, jobs: int, kills: int, seed: int, lines: int, spread: tuple[float, float],
-         kill_service: bool) -> Outcome:
+def _run(
+    tmp: Path, jobs: int, kills: int, seed: int, lines: int, spread: tuple[float, float], kill_service: bool
+) -> Outcome:
     rng = random.Random(seed)
     outcome = Outcome("service killed" if kill_service else "printer power pulled")
     printer = EmulatorProcess(tmp / "paper").start()
@@ -199,10 +218,12 @@ def _run(tmp: Path, jobs: int, kills: int, seed: int, lines: int, spread: tuple[
         if kill_service:
             outcome.kills = _kill_at_random(rng, kills, busy, svc.kill, svc.start, spread)
         else:
+
             def watcher() -> None:
                 while feeder.is_alive() or _pending(svc, accepted):
                     time.sleep(0.2)
                 busy.clear()
+
             threading.Thread(target=watcher, daemon=True).start()
             outcome.kills = _kill_at_random(rng, kills, busy, printer.kill, printer.start, spread)
         feeder.join(300)
@@ -227,6 +248,6 @@ def _pending(svc: Service, accepted: dict[str, str]) -> bool:
     except OSError:
         return True
     text = r.body.decode()
-    return any(line.startswith("escpos809_queue_length") and not line.rstrip().endswith(" 0")
-               for line in text.splitlines())
-
+    return any(
+        line.startswith("escpos809_queue_length") and not line.rstrip().endswith(" 0") for line in text.splitlines()
+    )
