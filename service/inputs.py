@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import overload
 
 from flask import request
 
@@ -30,6 +31,10 @@ def content_type() -> str:
     return (request.mimetype or "").lower()
 
 
+@overload
+def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int: ...
+@overload
+def int_arg(args: Mapping[str, str], name: str, default: None, low: int, high: int) -> int | None: ...
 def int_arg(args: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:
     """A query parameter that must be a decimal integer from ``low`` to ``high``."""
     raw = args.get(name)

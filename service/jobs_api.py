@@ -9,6 +9,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TypedDict
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
@@ -21,12 +22,17 @@ from .app import current
 from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits
 from .printers_api import worker
 from .problems import Problem
-from .store import STATES, Job
+from .store import STATES, Job, JobView
 
 log = logging.getLogger(__name__)
 jobs_api = Blueprint("jobs", __name__)
 
 _JOB_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+class JobPage(TypedDict):
+    jobs: list[JobView]
+    next: str | None  # the next page's URL; None on the last page
 
 
 def _from_request(body: bytes) -> jobs.Built:
@@ -92,14 +98,14 @@ def _job_response(job: Job, status: int, warnings: list[str]) -> Response:
 
 
 @jobs_api.post("/api/v1/printers/<name>/jobs")
-def submit(name: str):
+def submit(name: str) -> Response:
     worker(name)
     body = request.get_data(cache=False)
     return _accept(name, lambda: _from_request(body), f"jobs {content_type()}", body)
 
 
 @jobs_api.post("/api/v1/printers/<name>/test")
-def test_print(name: str):
+def test_print(name: str) -> Response:
     w = worker(name)
     doc = {
         "blocks": [
@@ -119,13 +125,13 @@ def test_print(name: str):
 
 
 @jobs_api.post("/api/v1/printers/<name>/beep")
-def beep(name: str):
+def beep(name: str) -> Response:
     worker(name)
     return _accept(name, lambda: jobs.raw(vendor.beep(1, 2)), "beep")
 
 
 @jobs_api.post("/api/v1/printers/<name>/cut")
-def cut(name: str):
+def cut(name: str) -> Response:
     worker(name)
     return _accept(name, lambda: jobs.raw(commands.cut("partial", 3)), "cut")
 
@@ -139,7 +145,7 @@ def job_or_404(job_id: str) -> Job:
 
 
 @jobs_api.get("/api/v1/jobs")
-def list_jobs():
+def list_jobs() -> Response:
     args = request.args
     printer_name, state = args.get("printer"), args.get("state")
     if printer_name is not None:
@@ -150,22 +156,24 @@ def list_jobs():
     before = int_arg(args, "before", None, 1, MAX_SQL_INT)
     found = current().store.list(printer_name, state, limit + 1, before)
     page = found[:limit]
-    body = {"jobs": [j.to_dict() for j in page], "next": None}
+    body = JobPage(jobs=[j.to_dict() for j in page], next=None)
     if len(found) > limit:
+        # the list's own parameters only (None: left out): url_for reads others (_method,
+        # _scheme, _anchor …) as its own options
         body["next"] = url_for(
-            "jobs.list_jobs", **{k: v for k, v in args.items() if k != "before"}, before=page[-1].seq
+            "jobs.list_jobs", printer=printer_name, state=state, limit=args.get("limit"), before=page[-1].seq
         )
     return jsonify(body)
 
 
 @jobs_api.get("/api/v1/jobs/<job_id>")
-def job(job_id: str):
+def job(job_id: str) -> Response:
     return jsonify(job_or_404(job_id).to_dict())
 
 
 @jobs_api.post("/api/v1/jobs/<job_id>/cancel")
 @jobs_api.delete("/api/v1/jobs/<job_id>")
-def cancel(job_id: str):
+def cancel(job_id: str) -> Response:
     store = current().store
     j = job_or_404(job_id)
     if not store.cancel(j.id):
@@ -176,7 +184,7 @@ def cancel(job_id: str):
 
 
 @jobs_api.post("/api/v1/jobs/<job_id>/release")
-def release(job_id: str):
+def release(job_id: str) -> Response:
     store = current().store
     j = job_or_404(job_id)
     if not store.release(j.id):

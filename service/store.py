@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict, overload
 
 STATES = ("queued", "printing", "done", "failed", "held", "cancelled")
 
@@ -40,6 +41,24 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (printer, state, seq);
 _ADDED = (("request_digest", "TEXT"),)
 
 
+class JobView(TypedDict):
+    """A job as the API shows it (:meth:`Job.to_dict`)."""
+
+    id: str
+    printer: str
+    kind: str
+    state: str
+    hold_reason: str | None
+    reprint: bool
+    attempts: int
+    last_error: str | None
+    bytes: int
+    created: str
+    updated: str
+    started: str | None
+    finished: str | None
+
+
 @dataclass
 class Job:
     id: str
@@ -59,7 +78,7 @@ class Job:
     started: float | None
     finished: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JobView:
         """The API's view of a job (no bytes)."""
         iso = iso_time
         return {
@@ -79,6 +98,12 @@ class Job:
         }
 
 
+@overload
+def iso_time(t: float) -> str: ...
+@overload
+def iso_time(t: None) -> None: ...
+@overload
+def iso_time(t: float | None) -> str | None: ...
 def iso_time(t: float | None) -> str | None:
     if t is None:
         return None
@@ -91,7 +116,7 @@ _COLUMNS = (
 )
 
 
-def _job(row) -> Job:
+def _job(row: tuple[Any, ...]) -> Job:
     (
         id_,
         seq,
@@ -200,7 +225,7 @@ class JobStore:
             self._notify()
         return _job(row), created
 
-    def _update(self, job_id: str, where: str = "", **values) -> bool:
+    def _update(self, job_id: str, where: str = "", **values: object) -> bool:
         values["updated"] = time.time()
         sets = ", ".join(f"{k} = ?" for k in values)
         with self._lock:

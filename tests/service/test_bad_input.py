@@ -8,6 +8,7 @@ import json
 import sqlite3
 import time
 from contextlib import closing
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -175,6 +176,19 @@ def test_refusals_cost_little_more_than_accepting_a_small_job(service, vprinter)
 def test_query_integers_out_of_range_are_400(service, query, detail):
     check_problem(service.request("GET", f"/api/v1/jobs?{query}"), 400, "Bad query", detail)
     assert service.request("GET", "/api/v1/jobs?limit=500&before=9223372036854775807").status == 200
+
+
+def test_next_link_carries_only_the_lists_own_query(service):
+    """The query once went whole into ``url_for``, whose own keywords (_method, _scheme,
+    _external, _anchor) it then set: a 500, or a next link with another scheme, host or anchor."""
+    for i in range(2):
+        assert service.submit(receipt(f"LISTED {i}")).status == 202
+    for extra in ("_method=POST", "_scheme=https", "_external=1", "_anchor=x", "colour=red"):
+        r = service.request("GET", f"/api/v1/jobs?limit=1&printer=default&{extra}")
+        assert r.status == 200, (extra, r)
+        nxt = urlsplit(r.json["next"])
+        assert (nxt.scheme, nxt.netloc, nxt.path, nxt.fragment) == ("", "", "/api/v1/jobs", ""), (extra, nxt)
+        assert set(parse_qs(nxt.query)) == {"limit", "printer", "before"}, (extra, nxt)
 
 
 def test_idempotency_key_bound_to_its_request(service, vprinter):
