@@ -8,13 +8,19 @@ import binascii
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InvalidDocument
+
+if TYPE_CHECKING:
+    from jsonschema_rs import Validator as FastValidator
+
+    from .docerrors import Explainer, Found
 
 Align = Literal["left", "center", "right"]
 
@@ -172,12 +178,12 @@ def schema() -> dict:
     return json.loads(resources.files("escpos809.schema").joinpath("receipt.schema.json").read_text("utf-8"))
 
 
-def _json_path(parts) -> str:
+def _json_path(parts: Iterable[object]) -> str:
     return "/".join(str(p) for p in parts)
 
 
 @lru_cache(maxsize=1)
-def _fast_validator():
+def _fast_validator() -> FastValidator | None:
     """jsonschema-rs answers "valid?" a thousand times faster than jsonschema; jsonschema then
     explains what is wrong only for the documents that are not (the two agree: tests check)."""
     try:
@@ -188,13 +194,13 @@ def _fast_validator():
 
 
 @lru_cache(maxsize=1)
-def _explainer():
+def _explainer() -> Explainer | None:
     from .docerrors import Explainer
 
     return Explainer(schema()) if _fast_validator() is not None else None
 
 
-def _schema_errors(data: Any) -> list:
+def _schema_errors(data: Any) -> list[Found]:
     """The document's errors (:class:`~escpos809.docerrors.Found`), in path order; with
     jsonschema-rs at hand, only those of the first invalid blocks (the cost stays small)."""
     global _validator

@@ -3,10 +3,15 @@ zeroconf. ``create_app(config)`` builds the WSGI app; ``escpos809 serve`` runs i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .app import create_app
+
 __all__ = ["create_app"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:  # create_app is imported when first asked for (Flask is an extra)
     if name == "create_app":
         from .app import create_app
 

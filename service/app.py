@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from flask.json.provider import DefaultJSONProvider
@@ -72,7 +72,7 @@ class Service:
             else str(Path(self.config.database).with_name("ocpp.db"))
         )
 
-        def sink(key: str, doc: dict, summary: Summary, reprint: bool) -> str:
+        def sink(key: str, doc: dict[str, Any], summary: Summary, reprint: bool) -> str:
             built = jobs.receipt({"document": doc}, self.profile)
             job, _ = self.store.submit(printer, built.kind, built.payload, built.data, key)
             return job.id

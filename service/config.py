@@ -96,7 +96,7 @@ class ServiceConfig:
             return False
 
 
-def _names(key: str, value) -> list[str]:
+def _names(key: str, value: object) -> list[str]:
     """A list setting: a TOML array, or (environment) one string separated by commas or spaces."""
     if isinstance(value, str):
         return [v for v in value.replace(",", " ").split() if v]
@@ -105,7 +105,7 @@ def _names(key: str, value) -> list[str]:
     raise Escpos809Error(f"service.{key}: {value!r} is not a list of strings")
 
 
-def load_service_config(config: Config | None = None, **flags) -> ServiceConfig:
+def load_service_config(config: Config | None = None, **flags: object) -> ServiceConfig:
     """Config file, then environment (both from ``config``, read now if not given), then the
     flags given (None = not given)."""
     config = load() if config is None else config

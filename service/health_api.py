@@ -3,22 +3,22 @@ else it tells depends on who asks (:func:`~escpos809_service.websafety.visible_h
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from escpos809 import __version__
 
 from .app import current
-from .websafety import visible_health
+from .websafety import Health, visible_health
 
 health_api = Blueprint("health", __name__)
 
 
 @health_api.get("/healthz")
-def healthz():
+def healthz() -> tuple[Response, int]:
     svc = current()
     dead = [n for n, w in svc.workers.items() if not w.is_alive()]
     ok = svc.store.writable() and not dead
-    body = {
+    body: Health = {
         "status": "ok" if ok else "unhealthy",
         "version": __version__,
         "database": str(svc.config.database),

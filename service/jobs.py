@@ -51,7 +51,7 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def _b64(value, path: str) -> bytes:
+def _b64(value: object, path: str) -> bytes:
     if not isinstance(value, str):
         raise BadSubmission([(path, "must be a base64 string")])
     try:
@@ -84,7 +84,7 @@ def _document(doc: d.Document, profile: Profile, kind: str, payload: dict, prefi
     return Built(kind, payload, rendered.data, warnings)
 
 
-def from_json(body, profile: Profile) -> Built:
+def from_json(body: object, profile: Profile) -> Built:
     """A JSON submission: ``{"type": "receipt"|"text"|"image"|"raw", …}``."""
     if not isinstance(body, dict):
         raise BadSubmission([("", "the body must be a JSON object")])
@@ -101,7 +101,7 @@ def from_json(body, profile: Profile) -> Built:
         if not isinstance(cut, bool):
             raise BadSubmission([("/cut", "must be true or false")])
         return plain_text(text, profile, cut)
-    if kind == "image":
+    if kind == "image":  # the options go into the document as sent: its schema checks them
         opts = {k: body[k] for k in ("width", "dither", "threshold") if k in body}
         return image(_b64(body.get("image"), "/image"), profile, **opts)
     return raw(_b64(body.get("data"), "/data"))
@@ -141,8 +141,15 @@ def plain_text(text: str, profile: Profile, cut: bool = True) -> Built:
     return _from_doc(doc, profile, {"type": "text"}, "")
 
 
-def image(data: bytes, profile: Profile, width=None, dither="floyd-steinberg", threshold=128) -> Built:
-    block = {"type": "image", "base64": base64.b64encode(data).decode(), "dither": dither, "threshold": threshold}
+def image(
+    data: bytes, profile: Profile, width: int | None = None, dither: str = "floyd-steinberg", threshold: int = 128
+) -> Built:
+    block: dict[str, object] = {
+        "type": "image",
+        "base64": base64.b64encode(data).decode(),
+        "dither": dither,
+        "threshold": threshold,
+    }
     if width is not None:
         block["width"] = width
     # errors name the submission's fields, not the document made of them

@@ -5,7 +5,9 @@ others, nor the sessions already assembled."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from typing import TypedDict
+
+from flask import Blueprint, Response, jsonify, request
 
 from escpos809.errors import InvalidInput
 from escpos809.ocpp.intake import MAX_ITEMS, loads_items, parse_item
@@ -17,7 +19,27 @@ from .problems import Problem
 ocpp_api = Blueprint("ocpp", __name__)
 
 
-def _result(item, path: str) -> dict:
+class SessionRef(TypedDict):
+    cp: str
+    transaction: str
+
+
+class _ItemResult(TypedDict):
+    path: str  # JSON pointer of the item in an array body; "" for a single frame
+    accepted: bool
+    reason: str | None
+
+
+class ItemResult(_ItemResult, total=False):
+    """What became of one item; a frame that reached the assembler also says what it was."""
+
+    action: str | None
+    duplicate: bool
+    warnings: list[str]
+    sessions: list[SessionRef]
+
+
+def _result(item: object, path: str) -> ItemResult:
     try:
         parts = parse_item(item)
     except InvalidInput as exc:
@@ -37,7 +59,7 @@ def _result(item, path: str) -> dict:
 
 
 @ocpp_api.post("/api/v1/ocpp/frames")
-def ocpp_frames():
+def ocpp_frames() -> Response:
     """One frame (202, or 422 with the reason it was refused) or an array of them (200, a
     result per frame: one bad frame never stops the others)."""
     if content_type() != "application/json":
@@ -50,7 +72,8 @@ def ocpp_frames():
     if not isinstance(body, list):
         r = results[0]
         if not r["accepted"]:
-            raise Problem(422, "Frame refused", r["reason"], [("", r["reason"])])
+            why = r["reason"] or "refused"  # a refusal always says why; never a null detail
+            raise Problem(422, "Frame refused", why, [("", why)])
         resp = jsonify(r)
         resp.status_code = 202
         return resp
@@ -64,5 +87,5 @@ def ocpp_frames():
 
 
 @ocpp_api.get("/api/v1/ocpp/sessions")
-def ocpp_sessions():
+def ocpp_sessions() -> Response:
     return jsonify({"sessions": current().ocpp.sessions()})

@@ -13,7 +13,7 @@ ops_api = Blueprint("ops", __name__)
 
 
 @ops_api.get("/api/v1/openapi.json")
-def openapi_document():
+def openapi_document() -> Response:
     return jsonify(openapi())
 
 
@@ -24,7 +24,7 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, o
 
 
 @ops_api.get("/metrics")
-def metrics():
+def metrics() -> Response:
     """Prometheus text format: what a kiosk operator watches."""
     svc = current()
     counts = svc.store.counts()

@@ -4,6 +4,8 @@ that is rendered like a job and never stored."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response
 
@@ -12,12 +14,15 @@ from .app import current
 from .jobs_api import built_from_request, job_or_404
 from .problems import Problem
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
 preview_api = Blueprint("previews", __name__)
 #: dots of grey between the pages of a job with several cuts
 PAGE_GAP = 24
 
 
-def _png(images) -> Response:
+def _png(images: Sequence[Image]) -> Response:
     from PIL import Image
 
     if len(images) == 1:
@@ -34,7 +39,7 @@ def _png(images) -> Response:
     return Response(buf.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
-def _paper(data: bytes):
+def _paper(data: bytes) -> list[Image]:
     """What the virtual printer would print for these bytes."""
     from escpos809.render.image import preview_bytes
 
@@ -45,11 +50,11 @@ def _paper(data: bytes):
 
 
 @preview_api.get("/api/v1/jobs/<job_id>/preview.png")
-def job_preview(job_id: str):
+def job_preview(job_id: str) -> Response:
     j = job_or_404(job_id)
     return _png(_paper((jobs.reprint_mark(current().profile) if j.reprint else b"") + j.data))
 
 
 @preview_api.post("/api/v1/preview")
-def preview():
+def preview() -> Response:
     return _png(_paper(built_from_request().data))

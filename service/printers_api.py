@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, Response, jsonify, url_for
 
 from .app import current
 from .problems import Problem
+from .worker import PrinterView, Worker
 
 printers_api = Blueprint("printers", __name__)
 
 
-def worker(name: str):
+class PrinterListing(PrinterView):
+    queue: int  # jobs queued, printing or held
+    jobs_url: str
+
+
+def worker(name: str) -> Worker:
     """The worker of printer ``name``; 404 when no printer has that name."""
     w = current().workers.get(name)
     if w is None:
@@ -19,7 +25,7 @@ def worker(name: str):
     return w
 
 
-def _view(w) -> dict:
+def _view(w: Worker) -> PrinterListing:
     return {
         **w.state.to_dict(),
         "queue": current().store.queue_length(w.state.name),
@@ -28,10 +34,10 @@ def _view(w) -> dict:
 
 
 @printers_api.get("/api/v1/printers")
-def printers():
+def printers() -> Response:
     return jsonify({"printers": [_view(w) for w in current().workers.values()]})
 
 
 @printers_api.get("/api/v1/printers/<name>")
-def printer(name: str):
+def printer(name: str) -> Response:
     return jsonify(_view(worker(name)))

@@ -10,10 +10,17 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from escpos809.errors import Escpos809Error
 
 from .config import ServiceConfig
+
+if TYPE_CHECKING:
+    from .app import Service
+    from .httpserver import GuardedServer
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,7 +47,7 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter under load
 
 
-def _close(server, grace: float = 5.0) -> None:
+def _close(server: GuardedServer, grace: float = 5.0) -> None:
     """Stop accepting, let requests in progress answer, then close idle keep-alive connections
     (waitress's loop runs while any connection is open)."""
     server.close()
@@ -53,14 +60,14 @@ def _close(server, grace: float = 5.0) -> None:
         channel.close()
 
 
-def serve(config: ServiceConfig, ready=None) -> None:
+def serve(config: ServiceConfig, ready: Callable[[str], object] | None = None) -> None:
     """Serve until SIGTERM / SIGINT. ``ready(url)`` is called once the socket listens."""
     from .app import create_app
     from .discovery import Advertiser
     from .httpserver import create_server
 
     app = create_app(config)
-    service = app.extensions["escpos809"]
+    service: Service = app.extensions["escpos809"]
     try:
         server = create_server(app, config)  # waitress, tuned against idle and slow clients
     except OSError as exc:
@@ -78,7 +85,7 @@ def serve(config: ServiceConfig, ready=None) -> None:
     advertiser = Advertiser(config.host, port, config.printers, service.profile).start() if config.zeroconf else None
     stopping = threading.Event()
 
-    def stop(signum, _frame) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
         if stopping.is_set():
             return
         stopping.set()

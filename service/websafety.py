@@ -24,7 +24,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from werkzeug.datastructures import Headers
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_METHODS = "GET, POST, DELETE"
@@ -39,7 +46,7 @@ class BadSetting(ValueError):
     """A configured origin or server name that cannot be used."""
 
 
-def _ip(text: str):
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -149,7 +156,7 @@ class HostPolicy:
     the machine's addresses change with DHCP, so listing them at start would refuse the real
     clients later; a name is exactly what a rebinding attack forges, so names are listed."""
 
-    def __init__(self, bind_host: str, server_names=(), network_names: set[str] | None = None):
+    def __init__(self, bind_host: str, server_names: Iterable[str] = (), network_names: set[str] | None = None):
         self.names = {n.lower() for n in LOCAL_NAMES}
         self.any_ip = _wildcard(bind_host)
         if not _wildcard(bind_host):
@@ -175,19 +182,26 @@ class HostPolicy:
 class WebSafety:
     """The WSGI middleware (see the module's docstring)."""
 
-    def __init__(self, app, hosts: HostPolicy, allowed_origins=()):
+    def __init__(self, app: WSGIApplication, hosts: HostPolicy, allowed_origins: Iterable[str] = ()):
         self.app = app
         self.hosts = hosts
         self.origins = frozenset(normalize_origin(o) for o in allowed_origins)
 
     # -- the answers --------------------------------------------------------------------------------
     @staticmethod
-    def _problem(environ, start_response, status: int, title: str, detail: str, headers=()):
+    def _problem(
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        status: int,
+        title: str,
+        detail: str,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> Iterable[bytes]:
         from .api import problem
 
         return problem(status, title, detail)(environ, _adding(start_response, list(headers)))
 
-    def _preflight(self, environ, start_response, origin: str):
+    def _preflight(self, environ: WSGIEnvironment, start_response: StartResponse, origin: str) -> Iterable[bytes]:
         headers = [
             ("Access-Control-Allow-Origin", origin),
             ("Access-Control-Allow-Methods", CORS_METHODS),
@@ -200,7 +214,7 @@ class WebSafety:
         return [b""]
 
     # -- the checks ---------------------------------------------------------------------------------
-    def own_origin(self, environ) -> str | None:
+    def own_origin(self, environ: WSGIEnvironment) -> str | None:
         """The origin this request was sent to: scheme and Host (already checked)."""
         host = environ.get("HTTP_HOST")
         if not host:
@@ -210,7 +224,7 @@ class WebSafety:
         except BadSetting:
             return None
 
-    def foreign(self, environ) -> str | None:
+    def foreign(self, environ: WSGIEnvironment) -> str | None:
         """Why this browser request comes from another site, or None when it does not."""
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None:
@@ -228,9 +242,9 @@ class WebSafety:
             return f"Sec-Fetch-Site: {site}"
         return None
 
-    def __call__(self, environ, start_response):
-        host = environ.get("HTTP_HOST")
-        if not self.hosts.allows(host):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        host: str | None = environ.get("HTTP_HOST")
+        if host is not None and not self.hosts.allows(host):  # no Host (HTTP/1.0): no name to judge
             return self._problem(
                 environ,
                 start_response,
@@ -272,7 +286,7 @@ class WebSafety:
                     "in service.allowed_origins to allow it",
                     [("Vary", "Origin")],
                 )
-        extra = []
+        extra: list[tuple[str, str]] = []
         if allowed:
             extra = [("Access-Control-Allow-Origin", allowed), ("Access-Control-Expose-Headers", CORS_EXPOSE)]
         if self.origins:
@@ -280,11 +294,13 @@ class WebSafety:
         return self.app(environ, _adding(start_response, extra) if extra else start_response)
 
 
-def _adding(start_response, extra: list[tuple[str, str]]):
+def _adding(start_response: StartResponse, extra: list[tuple[str, str]]) -> StartResponse:
     if not extra:
         return start_response
 
-    def start(status, headers, exc_info=None):
+    def start(
+        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
         headers = list(headers)
         for name, value in extra:
             same = [i for i, (k, _) in enumerate(headers) if k.lower() == name.lower()]
@@ -299,7 +315,7 @@ def _adding(start_response, extra: list[tuple[str, str]]):
 
 
 # --- /healthz -------------------------------------------------------------------------------------------
-def token_given(headers, token: str | None) -> bool:
+def token_given(headers: Headers, token: str | None) -> bool:
     """The request carries the service token (Authorization: Bearer <token>)."""
     if not token:
         return False
@@ -307,7 +323,19 @@ def token_given(headers, token: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
-def visible_health(body: dict, headers, token: str | None) -> dict:
+class HealthStatus(TypedDict):
+    status: str  # "ok" or "unhealthy"
+
+
+class Health(HealthStatus, total=False):
+    """``/healthz``'s body; what a caller sees of it depends on :func:`visible_health`."""
+
+    version: str
+    database: str
+    workers: dict[str, str]  # printer name → "running" or "stopped"
+
+
+def visible_health(body: Health, headers: Headers, token: str | None) -> Health:
     """What ``/healthz`` shows this caller. With the token: everything. A service with a token,
     asked without it: the status alone (a load balancer needs no more). A loopback service
     without a token: status and the workers (printer names the API lists to anyone anyway),

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from escpos809.errors import Escpos809Error, JobNotConfirmed, JobUnconfirmed
 from escpos809.escpos.status import PrinterStatus, unknown
@@ -28,6 +29,19 @@ CONFIRM_POLL_S = 1.0
 MAX_INTERNAL_ATTEMPTS = 3
 
 
+class PrinterView(TypedDict):
+    """A printer as the API shows it (:meth:`PrinterState.to_dict`)."""
+
+    name: str
+    uri: str
+    state: str
+    status: dict[str, Any]  # PrinterStatus.to_dict()
+    last_seen: str | None
+    last_error: str | None
+    printed: int
+    failed: int
+
+
 @dataclass
 class PrinterState:
     """What the service knows of one printer, for the API, the page and the metrics."""
@@ -41,7 +55,7 @@ class PrinterState:
     printed: int = 0
     failed: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> PrinterView:
         return {
             "name": self.name,
             "uri": self.uri,

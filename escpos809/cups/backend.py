@@ -16,10 +16,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import CupsStatus, Escpos809Error, InvalidURI
 from .ppd import DEVICE_ID
+
+if TYPE_CHECKING:
+    from ..escpos.status import PrinterStatus
+    from ..printer import Printer
 
 SCHEME = "escpos809"
 MAKE_MODEL = "OCOM OCPP-809"
@@ -104,7 +108,7 @@ def _printer_uri(device_uri: str) -> str:
     return check_printer_uri(device_uri[len(prefix) :])
 
 
-def _open_printer(uri: str):
+def _open_printer(uri: str) -> Printer:
     from ..printer import Printer
     from ..transport import open_transport
 
@@ -112,7 +116,7 @@ def _open_printer(uri: str):
     return Printer(open_transport(uri, write_timeout=JOB_WRITE_TIMEOUT, connect_timeout=10.0))
 
 
-def _report_status(printer, log: Log, said: list[str]) -> list[str]:
+def _report_status(printer: Printer, log: Log, said: list[str]) -> list[str]:
     """Ask the printer; tell cupsd what changed since ``said``; return its problems."""
     st = printer.status(timeout=STATUS_TIMEOUT, strict=True)
     if not st.known:
@@ -121,7 +125,7 @@ def _report_status(printer, log: Log, said: list[str]) -> list[str]:
     return _reported(st, log, said)
 
 
-def _reported(st, log: Log, said: list[str]) -> list[str]:
+def _reported(st: PrinterStatus | None, log: Log, said: list[str]) -> list[str]:
     """Tell cupsd what changed since ``said`` (``st`` None: all clear); return the problems."""
     problems = st.problems() if st else []
     wanted = {REASONS[p] for p in problems if p in REASONS}
@@ -145,7 +149,7 @@ def _reported(st, log: Log, said: list[str]) -> list[str]:
     return problems
 
 
-def _wait_ready(printer, log: Log, wait: float) -> list[str]:
+def _wait_ready(printer: Printer, log: Log, wait: float) -> list[str]:
     """Poll until the printer can print or ``wait`` seconds pass; returns what is left."""
     said: list[str] = []
     deadline = time.monotonic() + wait
@@ -154,14 +158,14 @@ def _wait_ready(printer, log: Log, wait: float) -> list[str]:
     return problems
 
 
-def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
+def _confirm(printer: Printer, size: int, line_feeds: int, log: Log) -> bool:
     """After the job: ``GS r 1``, and wait until the printer confirms it printed the last byte.
     A printer that stops (paper out, cover open) holds the job: the wait goes on, the reason
     shown in ``lpstat -l -p``, until it prints or the job is cancelled. False: the printer or
     link cannot confirm (the job was delivered; a WARNING says why)."""
     said: list[str] = []
 
-    def report(st) -> bool:
+    def report(st: PrinterStatus) -> bool:
         if st.known and (said or not st.ready):  # quiet while it just prints
             _reported(st, log, said)
         return True
@@ -174,7 +178,7 @@ def _confirm(printer, size: int, line_feeds: int, log: Log) -> bool:
     return True
 
 
-def _send(printer, source: BinaryIO) -> tuple[int, int]:
+def _send(printer: Printer, source: BinaryIO) -> tuple[int, int]:
     """Send ``source`` in chunks; returns (bytes, line feeds) sent, for the confirmation budget."""
     sent = line_feeds = 0
     while chunk := source.read(READ_CHUNK):

@@ -11,13 +11,15 @@ CUPS ``LEVEL: text`` form.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from ..escpos import commands, vendor
 from ..profile import Profile, load_profile
 from .options import BUZZER, CUT_MODE, DRAWER, DRAWER_ACTIONS, FEED_LINES, KEEP_LENGTH
 from .raster import CUT_NONE, CUT_PAGE, Page, PageHeader, RasterError, read_pages
+
+Log = Callable[[str], None]  # one CUPS message line (``LEVEL: text``)
 
 
 def _stderr(line: str) -> None:
@@ -30,7 +32,7 @@ def _feed(rows: int) -> bytes:
     return commands.feed_dots(255) * full + (commands.feed_dots(rest) if rest else b"")
 
 
-def _row_fixer(h: PageHeader, width_bytes: int):
+def _row_fixer(h: PageHeader, width_bytes: int) -> tuple[Callable[[bytes], bytes], int] | None:
     """Rows cut to the printer's width, with the pad bits after ``cupsWidth`` cleared (an
     inverted white-is-1 page has them set)."""
     bits = min(h.width, width_bytes * 8)
@@ -95,7 +97,7 @@ def _drawer(h: PageHeader, before: bool) -> bytes:
     return commands.drawer_kick(pin=action[0])
 
 
-def encode_job(pages: Iterable[Page], profile: Profile, log=None) -> Iterator[bytes]:
+def encode_job(pages: Iterable[Page], profile: Profile, log: Log | None = None) -> Iterator[bytes]:
     """ESC/POS for a whole raster job, yielded page by page so the printer starts early."""
     log = log or (lambda line: None)
     last: PageHeader | None = None
@@ -138,7 +140,7 @@ def encode_job(pages: Iterable[Page], profile: Profile, log=None) -> Iterator[by
         yield tail
 
 
-def run(source: BinaryIO, sink: BinaryIO, profile: Profile | None = None, log=None) -> int:
+def run(source: BinaryIO, sink: BinaryIO, profile: Profile | None = None, log: Log | None = None) -> int:
     """Filter ``source`` to ``sink``; returns the filter's exit status."""
     say = log or _stderr
     profile = profile or load_profile()

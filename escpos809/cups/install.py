@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Escpos809Error, InvalidURI, PrinterPermissionDenied
-from .backend import SCHEME
+from .backend import SCHEME, Log
 from .ppd import ESCPOS_MIME, FILTER_NAME, generate
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -106,7 +106,7 @@ def _readable_tree(root: Path) -> bool:
     return all(world_usable(p) for p in pkg.rglob("*") if "__pycache__" not in p.parts)
 
 
-def _library(lay: Layout, log) -> Path:
+def _library(lay: Layout, log: Log) -> Path:
     """Where the wrappers import escpos809 from: this copy if lp can read it, else a copy."""
     root = _package_root()
     if _readable_tree(root):
@@ -142,7 +142,7 @@ def _install_file(path: Path, text: str, mode: int) -> None:
     tmp.replace(path)
 
 
-def install_files(lay: Layout, log=print) -> None:
+def install_files(lay: Layout, log: Log = print) -> None:
     """Backend (0755: cupsd runs it as lp), filter and the ESC/POS MIME type."""
     try:
         interpreter, lib = _interpreter(), _library(lay, log)

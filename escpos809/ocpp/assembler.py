@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from ..safejson import check_text, loads, shown
 from . import frames as F
 from . import ocmf
+from .frames import Payload
 from .session import FINAL, PROVISIONAL, STATION, W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, Session
 from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
 
@@ -37,14 +38,14 @@ class Assembler:
         self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         self.sessions: dict[tuple[str, str], Session] = {}
         self.alias: dict[tuple[str, str], tuple[str, str]] = {}
-        self.pending: dict[tuple[str, str], tuple[str, str, dict]] = {}  # (cp, id) → (dir, action, payload)
+        self.pending: dict[tuple[str, str], tuple[str, str, Payload]] = {}  # (cp, id) → (dir, action, payload)
         self.seen: dict[tuple[str, str, str], None] = {}  # (cp, dir, id) of CALLs
         self.versions: dict[str, str] = {}
-        self.starts: dict[tuple, tuple[str, str]] = {}  # 1.6 start identity → session key
+        self.starts: dict[tuple[object, ...], tuple[str, str]] = {}  # 1.6 start identity → session key
         self.connectors: dict[tuple[str, int], list[tuple[datetime, str]]] = {}
 
     # --- entry ------------------------------------------------------------------------------
-    def feed(self, cp: str, dir_text: str, frame, received_at: float, version: str | None = None) -> Result:
+    def feed(self, cp: str, dir_text: str, frame: object, received_at: float, version: str | None = None) -> Result:
         """One frame; never raises on bad input: the result says whether it was taken."""
         try:
             if not isinstance(cp, str) or not cp.strip():
@@ -72,7 +73,7 @@ class Assembler:
             return Result(False, f"{f.action or 'reply'} {f.msg_id}: {exc}", kind=f.kind, action=f.action)
         return res
 
-    def session(self, cp: str, tx) -> Session | None:
+    def session(self, cp: str, tx: object) -> Session | None:
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
         return self.sessions.get(key)
 
@@ -115,7 +116,7 @@ class Assembler:
             handler(cp, payload, f.payload, now, res)
 
     # --- sessions ---------------------------------------------------------------------------
-    def _get(self, cp: str, tx, version: str, now: float, res: Result) -> Session:
+    def _get(self, cp: str, tx: object, version: str, now: float, res: Result) -> Session:
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
         s = self.sessions.get(key)
         if s is None:
@@ -125,7 +126,7 @@ class Assembler:
             res.sessions.append(key)
         return s
 
-    def _time(self, s: Session | None, text, res: Result) -> datetime:
+    def _time(self, s: Session | None, text: object, res: Result) -> datetime:
         at, warnings = parse_time(text, self.tz)
         for w in warnings:
             res.warnings.append(w)
@@ -133,13 +134,15 @@ class Assembler:
                 s.warn(w)
         return at
 
-    def _readings(self, s: Session, meter_values, version: str, res: Result, offline: bool = False) -> None:
+    def _readings(
+        self, s: Session, meter_values: list[Payload] | None, version: str, res: Result, offline: bool = False
+    ) -> None:
         for mv in meter_values or []:
             at = self._time(s, mv["timestamp"], res)
             for sv in mv.get("sampledValue") or []:
                 self._sampled(s, at, sv, version, res, offline)
 
-    def _sampled(self, s: Session, at: datetime, sv: dict, version: str, res: Result, offline: bool) -> None:
+    def _sampled(self, s: Session, at: datetime, sv: Payload, version: str, res: Result, offline: bool) -> None:
         context = sv.get("context", "Sample.Periodic")
         signed = sv.get("signedMeterValue")
         if signed is not None or sv.get("format") == "SignedData":
@@ -163,7 +166,7 @@ class Assembler:
             return
         s.add_sample(at, wh)
 
-    def _close_open_on_connector(self, cp: str, connector, new_key, res: Result) -> None:
+    def _close_open_on_connector(self, cp: str, connector: int | None, new_key: tuple[str, str], res: Result) -> None:
         for key, s in self.sessions.items():
             if key != new_key and s.cp == cp and s.connector == connector and not s.ended and s.start is not None:
                 res.sessions.append(key)  # this frame ended it: the caller may print it now
@@ -174,11 +177,11 @@ class Assembler:
                     s.stop = max(s.samples)
 
     # --- 1.6 --------------------------------------------------------------------------------
-    def _call_StartTransaction(self, cp, d, p, now, res):
+    def _call_StartTransaction(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         # the session exists once the CSMS hands out the transactionId (CALLRESULT)
         self._time(None, p["timestamp"], res)
 
-    def _result_StartTransaction(self, cp, call, reply, now, res):
+    def _result_StartTransaction(self, cp: str, call: Payload, reply: Payload, now: float, res: Result) -> None:
         tx = str(int(reply["transactionId"]))
         identity = (cp, call.get("connectorId"), call.get("idTag"), call.get("timestamp"), str(call.get("meterStart")))
         first = self.starts.get(identity)
@@ -202,7 +205,7 @@ class Assembler:
         self._close_open_on_connector(cp, s.connector, (cp, s.tx), res)
         self._connector_states(s)
 
-    def _call_MeterValues(self, cp, d, p, now, res):
+    def _call_MeterValues(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         tx = p.get("transactionId")
         if tx is None:
             return  # 2.x MeterValues and 1.6 without a transaction: not a session's energy
@@ -211,7 +214,7 @@ class Assembler:
             s.connector = int(p["connectorId"])
         self._readings(s, p.get("meterValue"), "1.6", res)
 
-    def _call_StopTransaction(self, cp, d, p, now, res):
+    def _call_StopTransaction(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         s = self._get(cp, p["transactionId"], "1.6", now, res)
         s.stop = self._time(s, p["timestamp"], res)
         meter_stop = to_decimal(p["meterStop"])
@@ -227,7 +230,7 @@ class Assembler:
         if not s.ended:
             s.ended, s.ended_received = True, now
 
-    def _call_StatusNotification(self, cp, d, p, now, res):
+    def _call_StatusNotification(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         if "connectorStatus" in p:  # 2.x: Occupied / Available say nothing about charging
             return
         at = self._time(None, p["timestamp"], res) if p.get("timestamp") else datetime.fromtimestamp(now, timezone.utc)
@@ -243,7 +246,7 @@ class Assembler:
         if any(st in ("Charging", "SuspendedEV", "SuspendedEVSE") for _, st in states):
             s.charging_states = list(states)
 
-    def _call_DataTransfer(self, cp, d, p, now, res):
+    def _call_DataTransfer(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         if p.get("vendorId") != COSTMSG or p.get("messageId") not in ("FinalCost", "RunningCost"):
             return
         data = p.get("data")
@@ -258,7 +261,7 @@ class Assembler:
         s.price_text = data.get("priceText") or s.price_text
 
     # --- 2.0.1 / 2.1 ------------------------------------------------------------------------
-    def _call_TransactionEvent(self, cp, d, p, now, res):
+    def _call_TransactionEvent(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         version = self.versions.get(cp, "2.0.1")
         info = p["transactionInfo"]
         s = self._get(cp, info["transactionId"], version, now, res)
@@ -294,7 +297,7 @@ class Assembler:
             if not s.ended:
                 s.ended, s.ended_received = True, now
 
-    def _cost_details(self, s: Session, details: dict) -> None:
+    def _cost_details(self, s: Session, details: Payload) -> None:
         if details.get("failureToCalculate"):
             s.warn(f"station could not calculate the cost: {details.get('failureReason', 'no reason given')}")
             return
@@ -311,7 +314,7 @@ class Assembler:
             (details.get("totalCost") or {}).get("currency"),
         )
 
-    def _result_TransactionEvent(self, cp, call, reply, now, res):
+    def _result_TransactionEvent(self, cp: str, call: Payload, reply: Payload, now: float, res: Result) -> None:
         s = self.session(cp, call["transactionInfo"]["transactionId"])
         if s is None:
             return
@@ -328,13 +331,13 @@ class Assembler:
         if ended:
             s.ended_replied = True
 
-    def _call_CostUpdated(self, cp, d, p, now, res):
+    def _call_CostUpdated(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         s = self._get(cp, p["transactionId"], self.versions.get(cp, "2.0.1"), now, res)
         s.running_cost = Cost(to_decimal(p["totalCost"]), PROVISIONAL, "running cost (CostUpdated)")
         custom = p.get("customData") or {}
         s.qr_text = custom.get("qrCodeText") or s.qr_text
 
-    def _call_NotifySettlement(self, cp, d, p, now, res):
+    def _call_NotifySettlement(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         if not p.get("transactionId"):
             return
         s = self._get(cp, p["transactionId"], "2.1", now, res)
@@ -345,7 +348,7 @@ class Assembler:
         s.receipt_url = p.get("receiptUrl") or s.receipt_url
         s.receipt_id = p.get("receiptId") or s.receipt_id
 
-    def _result_NotifySettlement(self, cp, call, reply, now, res):
+    def _result_NotifySettlement(self, cp: str, call: Payload, reply: Payload, now: float, res: Result) -> None:
         s = self.session(cp, call.get("transactionId", ""))
         if s is None:
             return

@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
 from ..safejson import JsonRefused, Limits, check_text, loads, shown
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator  # jsonschema ships no types: Any to mypy
 
 CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
 UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
@@ -43,6 +46,8 @@ MAX_CP_CHARS = 128
 MAX_ID_CHARS = 128
 #: an action names a schema file and a handler: letters and digits only (OCPP's are CamelCase)
 ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+#: a message's payload: a JSON object as sent (numbers as Decimal), read field by field
+Payload = dict[str, Any]
 
 
 class FrameError(InvalidInput):
@@ -56,7 +61,7 @@ class Frame:
     kind: int
     msg_id: str
     action: str | None = None
-    payload: dict = field(default_factory=dict)
+    payload: Payload = field(default_factory=dict)
     error_code: str | None = None
     error_description: str | None = None
 
@@ -137,7 +142,7 @@ def direction(text: str) -> str:
     return d
 
 
-def guess_version(action: str, payload: dict) -> str | None:
+def guess_version(action: str, payload: Payload) -> str | None:
     """The OCPP version an action alone reveals (None: it exists in several)."""
     if action in ONLY_16:
         return "1.6"
@@ -149,7 +154,7 @@ def guess_version(action: str, payload: dict) -> str | None:
 
 
 @lru_cache(maxsize=512)
-def _validator(version: str, action: str, response: bool):
+def _validator(version: str, action: str, response: bool) -> Validator | None:
     """The ``ocpp`` package's JSON schema validator for a message, or None when there is none."""
     try:
         from importlib import resources
@@ -170,7 +175,7 @@ def _validator(version: str, action: str, response: bool):
     return cls(schema)
 
 
-def schema_warnings(version: str | None, action: str, payload: dict, response: bool = False) -> list[str]:
+def schema_warnings(version: str | None, action: str, payload: Payload, response: bool = False) -> list[str]:
     """What the official schema finds wrong, as warnings (at most three, with their paths)."""
     if version is None:
         return []

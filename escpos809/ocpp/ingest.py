@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .assembler import Assembler, Result
 from .config import OcppConfig
 from .receipt import Summary, document, summarize
 from .session import Session
-from .store import FAILED, PRINTED, PRINTING, FrameStore
+from .store import FAILED, PRINTED, PRINTING, FrameStore, ReceiptState
+
+if TYPE_CHECKING:
+    from ..profile import Profile
 
 log = logging.getLogger("escpos809.ocpp")
 RETRY_S = 5.0
@@ -33,11 +36,11 @@ KEEP_FRAMES_S = 90 * 86400
 
 
 class Sink(Protocol):
-    def __call__(self, key: str, doc: dict, summary: Summary, reprint: bool) -> str:
+    def __call__(self, key: str, doc: dict[str, Any], summary: Summary, reprint: bool) -> str:
         """Print (or queue) one receipt; returns a job reference; raises on failure."""
 
 
-def frame_text(frame) -> str:
+def frame_text(frame: object) -> str:
     """The frame as stored: received text unchanged; a parsed frame re-encoded with every
     Decimal written as its own digits (no trip through binary floats)."""
     if isinstance(frame, (bytes, bytearray)):
@@ -47,7 +50,7 @@ def frame_text(frame) -> str:
     return _dump(frame)
 
 
-def _dump(value) -> str:
+def _dump(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value) if value.is_finite() else "null"
     if isinstance(value, list):
@@ -77,7 +80,7 @@ class Ingest:
 
     # --- input ------------------------------------------------------------------------------
     def feed(
-        self, cp: str, direction: str, frame, received_at: float | None = None, version: str | None = None
+        self, cp: str, direction: str, frame: object, received_at: float | None = None, version: str | None = None
     ) -> Result:
         """One frame from any source. Garbage is refused with the reason; nothing raises."""
         now = self.clock() if received_at is None else float(received_at)
@@ -105,7 +108,7 @@ class Ingest:
             self.flush(now)
         return res
 
-    def _assemble(self, cp, direction, text, now, version) -> Result:
+    def _assemble(self, cp: str, direction: str, text: str, now: float, version: str | None) -> Result:
         """The assembler, with a bug that a frame finds turned into a refusal of that frame."""
         try:
             return self.asm.feed(cp, direction, text, now, version)
@@ -147,7 +150,7 @@ class Ingest:
                 state
                 and (
                     state["state"] == PRINTING
-                    or (state["state"] == FAILED and (state.get("error") or "").startswith(UNCONFIRMED))
+                    or (state["state"] == FAILED and (state["error"] or "").startswith(UNCONFIRMED))
                 )
             )
             with self._lock:
@@ -189,32 +192,34 @@ class Ingest:
         log.warning("receipt %r failed (retried in %g s): %s", key, wait, error)
         return False
 
-    def sessions(self) -> list[dict]:
+    def sessions(self) -> list[dict[str, Any]]:
         """Every session with its receipt state; one that cannot be summarised or looked up is
         listed as failed with the reason, never an error for the whole list."""
         with self._lock:
             return [self._session_row(s) for s in self.asm.sessions.values()]
 
-    def _session_row(self, s: Session) -> dict:
+    def _session_row(self, s: Session) -> dict[str, Any]:
+        """The session's summary (:meth:`Summary.to_json`) with its receipt's state, job and error."""
         key = (s.cp, s.tx)
         try:
             row = summarize(s, self.cfg).to_json()
         except Exception as exc:  # noqa: BLE001
             row = {"cp": s.cp, "transaction": s.tx, "summary_error": f"{type(exc).__name__}: {exc}"}
+        state: ReceiptState | None
         try:
             state = self.store.receipt(*key)
         except Exception as exc:  # noqa: BLE001
             state = {"state": FAILED, "job": None, "error": f"{type(exc).__name__}: {exc}"}
         if key in self._errors and not (state and state["state"] == PRINTED):
-            state = {"state": FAILED, "job": (state or {}).get("job"), "error": self._errors[key]}
+            state = {"state": FAILED, "job": state["job"] if state else None, "error": self._errors[key]}
         row["state"] = state["state"] if state else ("waiting" if s.ended else "open")
         row["job"] = state["job"] if state else None
-        row["error"] = state.get("error") if state else None
+        row["error"] = state["error"] if state else None
         return row
 
     # --- background: grace periods and retries ----------------------------------------------
     def start(self, interval: float = 1.0) -> Ingest:
-        def loop():
+        def loop() -> None:
             while not self._stop.wait(interval):
                 try:
                     self.flush()
@@ -232,11 +237,11 @@ class Ingest:
         self.store.close()
 
 
-def printer_sink(uri: str, profile=None) -> Sink:
+def printer_sink(uri: str, profile: Profile | None = None) -> Sink:
     """Print straight to a printer URI (the CLI's replay and tap)."""
     lock = threading.Lock()
 
-    def sink(key: str, doc: dict, summary: Summary, reprint: bool) -> str:
+    def sink(key: str, doc: dict[str, Any], summary: Summary, reprint: bool) -> str:
         from ..document import from_dict, marked_reprint
         from ..printer import Printer
 

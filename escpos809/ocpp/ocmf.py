@@ -140,7 +140,7 @@ def normalise_key(key: str | bytes | None) -> str | None:
     return decoded.hex().upper()
 
 
-def find(value, version: str) -> OcmfRecord | None:
+def find(value: object, version: str) -> OcmfRecord | None:
     """The OCMF record in a sampled value's ``value`` (1.6 forms) or ``signedMeterValue``
     (2.x); None when it holds no signed data."""
     key = None

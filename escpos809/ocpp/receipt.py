@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from . import ocmf
 from .config import OcppConfig
@@ -20,6 +21,16 @@ W_PENDING = "cost pending: no final cost from the CSMS yet"
 W_ESTIMATE = "cost estimated from the local tariff"
 W_PROVISIONAL = "cost provisional: the last running cost, not a final one"
 W_SIGNATURE = "signed meter data failed verification"
+
+
+class SignedData(TypedDict):
+    """One signed meter record of the session, as the receipt and the JSON show it."""
+
+    context: str  # the sampled value's context (Transaction.Begin, …)
+    pagination: str  # OCMF PG
+    meter_serial: str  # OCMF MS (or GS)
+    signature: str  # ocmf.verify(): valid, INVALID, no public key, unsupported …
+    record: str  # the OCMF record as received
 
 
 @dataclass
@@ -44,14 +55,14 @@ class Summary:
     id_token: str | None
     stop_reason: str | None
     qr: str | None
-    signed: list[dict] = field(default_factory=list)
+    signed: list[SignedData] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        def t(dt):
+    def to_json(self) -> dict[str, Any]:
+        def t(dt: datetime | None) -> str | None:
             return dt.isoformat() if dt else None
 
-        def n(v):
+        def n(v: Decimal | None) -> str | None:
             return str(v) if v is not None else None
 
         return {
@@ -142,7 +153,7 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
         energy, source = _eichrecht_energy(s, warnings), "signed meter readings (OCMF)"
     duration, charging = s.duration_s(), s.charging_s()
     idle = duration - charging if duration is not None and charging is not None else None
-    signed = []
+    signed: list[SignedData] = []
     for context, rec in s.signed:
         status = ocmf.verify(rec, cfg.key_for(s.cp, rec.meter_serial))
         signed.append(
@@ -217,11 +228,14 @@ def _kwh(wh: Decimal | None) -> str:
     return "-" if wh is None else f"{kwh(wh)} kWh"
 
 
-def document(summary: Summary, cfg: OcppConfig) -> dict:
+def document(summary: Summary, cfg: OcppConfig) -> dict[str, Any]:
     """The receipt as a layout document (escpos809.document)."""
     s, cur = summary, summary.currency
-    kv = lambda k, v, **kw: {"type": "kv", "key": k, "value": str(v)[:200], **kw}  # noqa: E731
-    blocks: list[dict] = [
+
+    def kv(k: str, v: object, **kw: object) -> dict[str, object]:
+        return {"type": "kv", "key": k, "value": str(v)[:200], **kw}
+
+    blocks: list[dict[str, object]] = [
         {"type": "text", "text": cfg.operator, "bold": True, "width": 2, "height": 2, "align": "center"}
     ]
     if cfg.address:

@@ -8,10 +8,30 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 from ..errors import Escpos809Error
 
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
+
+
+class ReceiptState(TypedDict):
+    """Where a session's receipt is."""
+
+    state: str  # PRINTING, PRINTED or FAILED
+    job: str | None  # the sink's reference once it took the receipt
+    error: str | None  # why the last attempt failed
+
+
+class ReceiptRow(ReceiptState):
+    """A row of the receipts table."""
+
+    cp: str
+    tx: str
+    attempts: int
+    summary: dict[str, Any] | None  # Summary.to_json() of the receipt being printed
+    updated: float
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -21,6 +41,23 @@ CREATE TABLE IF NOT EXISTS receipts (
   cp TEXT NOT NULL, tx TEXT NOT NULL, state TEXT NOT NULL, job TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   error TEXT, summary TEXT, updated REAL NOT NULL, PRIMARY KEY (cp, tx));
 """
+
+
+_RECEIPT = "cp, tx, state, job, attempts, error, summary, updated"
+
+
+def _receipt(row: tuple[Any, ...]) -> ReceiptRow:
+    cp, tx, state, job, attempts, error, summary, updated = row
+    return ReceiptRow(
+        cp=cp,
+        tx=tx,
+        state=state,
+        job=job,
+        error=error,
+        attempts=attempts,
+        summary=json.loads(summary) if summary else None,
+        updated=updated,
+    )
 
 
 class FrameStore:
@@ -44,26 +81,16 @@ class FrameStore:
                 (cp, direction, version, received, frame),
             )
 
-    def frames(self):
+    def frames(self) -> list[tuple[str, str, str | None, float, str]]:
+        """Every stored frame, oldest first: (cp, direction, version, received, frame text)."""
         with self._lock:
             rows = self._db.execute("SELECT cp, dir, version, received, frame FROM frames ORDER BY seq").fetchall()
         return rows
 
-    def receipt(self, cp: str, tx: str) -> dict | None:
+    def receipt(self, cp: str, tx: str) -> ReceiptRow | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT state, job, attempts, error, summary, updated FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)
-            ).fetchone()
-        if row is None:
-            return None
-        return {
-            "state": row[0],
-            "job": row[1],
-            "attempts": row[2],
-            "error": row[3],
-            "summary": json.loads(row[4]) if row[4] else None,
-            "updated": row[5],
-        }
+            row = self._db.execute(f"SELECT {_RECEIPT} FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)).fetchone()
+        return None if row is None else _receipt(row)
 
     def set_receipt(
         self,
@@ -72,7 +99,7 @@ class FrameStore:
         state: str,
         job: str | None = None,
         error: str | None = None,
-        summary: dict | None = None,
+        summary: dict[str, Any] | None = None,
     ) -> None:
         with self._lock:
             self._db.execute(
@@ -92,23 +119,10 @@ class FrameStore:
                 ),
             )
 
-    def receipts(self) -> list[dict]:
+    def receipts(self) -> list[ReceiptRow]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT cp, tx, state, job, attempts, error, summary FROM receipts ORDER BY updated"
-            ).fetchall()
-        return [
-            {
-                "cp": r[0],
-                "tx": r[1],
-                "state": r[2],
-                "job": r[3],
-                "attempts": r[4],
-                "error": r[5],
-                "summary": json.loads(r[6]) if r[6] else None,
-            }
-            for r in rows
-        ]
+            rows = self._db.execute(f"SELECT {_RECEIPT} FROM receipts ORDER BY updated").fetchall()
+        return [_receipt(r) for r in rows]
 
     def prune(self, older_than: float) -> int:
         """Drop frames received before ``older_than`` (their sessions are long printed)."""

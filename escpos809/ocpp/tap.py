@@ -15,11 +15,20 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .frames import DOWN, UP
+
+if TYPE_CHECKING:  # websockets is the ocpp extra's, imported when the tap runs
+    from websockets.asyncio.client import ClientConnection
+    from websockets.asyncio.connection import Connection
+    from websockets.asyncio.server import ServerConnection
+    from websockets.http11 import Request, Response
+    from websockets.typing import Subprotocol
 
 log = logging.getLogger("escpos809.ocpp.tap")
 SUBPROTOCOLS = ("ocpp2.1", "ocpp2.0.1", "ocpp1.6")
@@ -31,7 +40,7 @@ class Recorder:
 
     def __init__(self, record: Record, maxsize: int = 100_000):
         self.record = record
-        self.queue: queue.Queue = queue.Queue(maxsize)
+        self.queue: queue.Queue[tuple[str, str, str, float, str | None] | None] = queue.Queue(maxsize)
         self.dropped = 0
         self.failed = 0
         self._thread = threading.Thread(target=self._run, name="ocpp-recorder", daemon=True)
@@ -84,18 +93,26 @@ class Tap:
     recorder: Recorder | None = None
     host: str = "127.0.0.1"
     port: int = 0
-    stats: dict = field(default_factory=lambda: {"connections": 0, "frames_up": 0, "frames_down": 0})
+    stats: dict[str, int] = field(default_factory=lambda: {"connections": 0, "frames_up": 0, "frames_down": 0})
+    #: each station's connection to the CSMS, opened before the station's handshake is answered
+    #: (weak: it goes with the station's connection, whatever becomes of that handshake)
+    _upstreams: weakref.WeakKeyDictionary[ServerConnection, ClientConnection] = field(
+        default_factory=weakref.WeakKeyDictionary, init=False, repr=False, compare=False
+    )
 
-    async def _process_request(self, connection, request):
-        offered = [p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",")]
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        from websockets.asyncio.client import connect
+        from websockets.typing import Subprotocol
+
+        offered = [
+            Subprotocol(p.strip()) for h in request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",")
+        ]
         headers = {}
         if auth := request.headers.get("Authorization"):
             headers["Authorization"] = auth  # security profiles 1/2: the CSMS checks it, not the tap
-        from websockets.asyncio.client import connect
-
         url = upstream_url(self.upstream, request.path)
         try:
-            connection.upstream = await connect(
+            self._upstreams[connection] = await connect(
                 url,
                 subprotocols=offered or None,
                 additional_headers=headers,
@@ -109,18 +126,18 @@ class Tap:
             return connection.respond(status if status in (401, 403, 404) else 502, f"upstream: {exc}\n")
         return None
 
-    @staticmethod
-    def _select_subprotocol(connection, offered):
-        chosen = connection.upstream.subprotocol
+    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        chosen = self._upstreams[connection].subprotocol
         return chosen if chosen in offered else None
 
-    async def _handler(self, station) -> None:
-        upstream = station.upstream
+    async def _handler(self, station: ServerConnection) -> None:
+        upstream = self._upstreams.pop(station)
+        assert station.request is not None  # the handler runs once the handshake is done
         cp = station.request.path.rstrip("/").rsplit("/", 1)[-1]
         version = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}.get(station.subprotocol or "")
         self.stats["connections"] += 1
 
-        async def pump(src, dst, direction: str, counter: str) -> None:
+        async def pump(src: Connection, dst: Connection, direction: str, counter: str) -> None:
             async for message in src:
                 await dst.send(message)  # forward first
                 self.stats[counter] += 1
@@ -136,7 +153,7 @@ class Tap:
         for t in pending:
             t.cancel()
         # the side that ended first decides how the other one is closed
-        ended = station if tasks[0] in done else upstream
+        ended: Connection = station if tasks[0] in done else upstream
         other = upstream if ended is station else station
         code = ended.close_code or 1000
         await other.close(code if code not in (1005, 1006) else 1011, ended.close_reason or "")
@@ -176,7 +193,7 @@ class TapThread:
         self.error: BaseException | None = None
 
     def _run(self) -> None:
-        async def main():
+        async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             await self.tap.serve(ready=lambda port: self._ready.set(), stop=self._stop)

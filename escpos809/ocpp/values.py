@@ -37,7 +37,7 @@ class Reading:
     warnings: tuple[str, ...]
 
 
-def to_decimal(value) -> Decimal:
+def to_decimal(value: object) -> Decimal:
     """JSON numbers arrive as Decimal (parse_float=Decimal) or int; a float from an
     already-parsed object goes through its shortest repr, never binary expansion."""
     if isinstance(value, bool):
@@ -58,7 +58,7 @@ def to_decimal(value) -> Decimal:
     raise BadValue(f"{value!r} is not a number")
 
 
-def parse_value(value, version: str) -> Reading:
+def parse_value(value: object, version: str) -> Reading:
     """A sampled value → Decimal, with the unit if one was written into the text."""
     warnings: list[str] = []
     if isinstance(value, str):
@@ -81,7 +81,7 @@ def parse_value(value, version: str) -> Reading:
     return Reading(number, None, tuple(warnings))
 
 
-def energy_wh(value, unit: str | None, multiplier: int, version: str) -> tuple[Decimal, list[str]]:
+def energy_wh(value: object, unit: str | None, multiplier: int, version: str) -> tuple[Decimal, list[str]]:
     """An energy register value in Wh (unit default Wh; 2.x multiplier is a power of ten)."""
     r = parse_value(value, version)
     unit = r.unit_in_value or unit or "Wh"
@@ -91,7 +91,7 @@ def energy_wh(value, unit: str | None, multiplier: int, version: str) -> tuple[D
     return r.value * factor * (Decimal(10) ** multiplier), list(r.warnings)
 
 
-def parse_time(text, tz: ZoneInfo) -> tuple[datetime, list[str]]:
+def parse_time(text: object, tz: ZoneInfo) -> tuple[datetime, list[str]]:
     """ISO 8601 → aware UTC datetime; without an offset it is station-local (flagged)."""
     if not isinstance(text, str) or not text:
         raise BadValue(f"timestamp {text!r} is not a string")

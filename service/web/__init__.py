@@ -30,10 +30,10 @@ def _file(name: str) -> Response:
 
 
 @web.get("/")
-def index():
+def index() -> Response:
     return _file("index.html")
 
 
 @web.get("/static/<any('app.js', 'style.css'):name>")
-def static(name: str):
+def static(name: str) -> Response:
     return _file(name)
