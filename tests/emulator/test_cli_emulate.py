@@ -1,6 +1,5 @@
 """`escpos809 emulate` and `escpos809 demo` as real processes."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,37 +8,12 @@ import pytest
 from PIL import Image
 
 from escpos809.printer import Printer
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENV = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
+from tests.emulator.emulate import ENV, ROOT, emulate
 
 
 def test_emulate_prints_where_it_listens_and_where_paper_goes(tmp_path):
     out = tmp_path / "paper"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escpos809.cli",
-            "emulate",
-            "--port",
-            "0",
-            "--status-port",
-            "-1",
-            "--discovery-port",
-            "-1",
-            "--serial",
-            "--jobs",
-            "1",
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-    )
+    proc = emulate(out, "--serial", "--jobs", "1")
     try:
         first = proc.stdout.readline()
         assert first.startswith("virtual OCPP-809 printing on tcp://127.0.0.1:")

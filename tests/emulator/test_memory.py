@@ -5,16 +5,13 @@ the uncut paper is written in segments, the operations kept per job are capped a
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENV = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
+from tests.emulator.emulate import emulate
+
 MB = 8  # CI size; benchmarks/bench_virtual_printer.py streams 50 MB
 RSS_LIMIT_MB = 300  # the bound for any stream (the emulator once kept ~200 bytes per byte received)
 
@@ -35,29 +32,7 @@ def peak_rss_mb(pid: int) -> float:
 
 def stream_text(out: Path, megabytes: float) -> dict:
     """Stream text to a fresh ``escpos809 emulate``; its figures once the job is on disk."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escpos809.cli",
-            "emulate",
-            "--port",
-            "0",
-            "--status-port",
-            "-1",
-            "--discovery-port",
-            "-1",
-            "--jobs",
-            "1",
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-    )
+    proc = emulate(out, "--jobs", "1")
     try:
         port = int(proc.stdout.readline().rsplit(":", 1)[1])
         threading.Thread(target=proc.stdout.read, daemon=True).start()  # a full pipe would stop it

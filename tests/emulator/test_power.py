@@ -6,11 +6,9 @@ restart numbers jobs on."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,12 +18,10 @@ from PIL import Image
 
 from escpos809.emulator import VirtualPrinter
 from tests.conftest import h
+from tests.emulator.emulate import emulate
 from tests.emulator.test_mechanism import CUT, GS_R1, INIT, close, connect, recv_exactly
 
 zxingcpp = pytest.importorskip("zxingcpp")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENV = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
 
 
 def qr(text: str) -> bytes:
@@ -120,28 +116,7 @@ def test_power_loss_while_paused_drops_the_waiting_job(tmp_path):
 
 
 def start_emulate(out: Path, port: int = 0, *extra: str) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escpos809.cli",
-            "emulate",
-            "--port",
-            str(port),
-            "--status-port",
-            "-1",
-            "--discovery-port",
-            "-1",
-            "--out",
-            str(out),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-    )
+    proc = emulate(out, *extra, port=port)
     first = proc.stdout.readline()
     assert first.startswith("virtual OCPP-809 printing on tcp://127.0.0.1:"), first + proc.stderr.read()
     proc.stdout.readline()  # paper goes to ...
