@@ -131,7 +131,9 @@ class Printer:
         """Send one job and, when the printer :attr:`confirms`, a ``GS r 1`` behind it: the
         printer answers that only once it has processed the job's last byte. Take the answers
         in order with :meth:`wait_confirmation`; the next job may be sent before that (the
-        printer is kept fed while the previous confirmation is on its way)."""
+        printer is kept fed while the previous confirmation is on its way). Known limit: raw
+        bytes that carry a ``GS r`` of their own get an answer early; they are not searched for
+        one, since ``1D 72`` also occurs inside image data."""
         self.send(data)
         if self.confirms:
             self.transport.write(commands.transmit_status(1))
