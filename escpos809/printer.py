@@ -136,8 +136,12 @@ class Printer:
         one, since ``1D 72`` also occurs inside image data."""
         self.send(data)
         if self.confirms:
-            self.transport.write(commands.transmit_status(1))
-            self._awaiting += 1
+            self._request_confirmation()
+
+    def _request_confirmation(self) -> None:
+        """``GS r 1`` behind what was sent; its answer is owed until taken."""
+        self.transport.write(commands.transmit_status(1))
+        self._awaiting += 1
 
     def wait_confirmation(self, timeout: float) -> int | None:
         """The oldest outstanding job's confirmation: the ``GS r 1`` reply byte (paper sensor:
@@ -284,8 +288,7 @@ class Printer:
             self.unconfirmed_reason = "the printer answers nothing on this link (no reply to DLE EOT)"
         if self.unconfirmed_reason:
             return False
-        self.transport.write(commands.transmit_status(1))
-        self._awaiting += 1
+        self._request_confirmation()
         self.confirm(budget, wait_s=wait_s, on_status=on_status)
         return True
 

@@ -207,7 +207,12 @@ class Worker(threading.Thread):
         self.state.state = "printing"
         self.store.start(job.id)
         self.inflight.append(job)  # from the first byte on, it may be on paper
-        p.send_job((self._mark if job.reprint else b"") + job.data)
+        p.send_job(self._bytes(job))
+
+    def _bytes(self, job: Job) -> bytes:
+        """What goes to the printer for ``job``: its bytes, behind the REPRINT mark when it may
+        already be on paper."""
+        return (self._mark if job.reprint else b"") + job.data
 
     def _confirm(self, p: Printer, job: Job) -> str | None:
         """Wait until the printer confirms ``job`` (None). Paused (paper, cover), it holds the
@@ -228,7 +233,7 @@ class Worker(threading.Thread):
                 self.state.state = "printing"
             return not self._stopping.is_set()  # stopping: left in flight, reprinted after the restart
 
-        budget = p.confirm_budget((self._mark if job.reprint else b"") + job.data)
+        budget = p.confirm_budget(self._bytes(job))
         try:
             p.confirm(budget, poll_s=CONFIRM_POLL_S, on_status=waiting)
         except JobNotConfirmed as exc:

@@ -220,7 +220,7 @@ def _run(
         else:
 
             def watcher() -> None:
-                while feeder.is_alive() or _pending(svc, accepted):
+                while feeder.is_alive() or _pending(svc):
                     time.sleep(0.2)
                 busy.clear()
 
@@ -242,7 +242,7 @@ def _run(
     return judge(outcome, [m for m in markers if m in accepted], texts)
 
 
-def _pending(svc: Service, accepted: dict[str, str]) -> bool:
+def _pending(svc: Service) -> bool:
     try:
         r = svc.request("GET", "/metrics")
     except OSError:
