@@ -15,6 +15,7 @@ import click
 
 from ..errors import EXIT_CODES
 from . import cups, emulate, network, ocpp, printing, serve
+from . import everest as everest_cli
 from .common import CliError, Group
 
 __all__ = ["CliError", "Group", "cli", "main"]
@@ -63,6 +64,7 @@ for _command in (
     serve.serve,
     cups.cups,
     ocpp.ocpp,
+    everest_cli.everest,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,106 @@
+"""SQLite for the EVerest listener: each connector's state (so a restart knows that the
+``Finished`` it hears again was already taken) and one row per session's receipt (pending,
+printing, printed, failed), so a restart neither loses a session nor prints it twice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import Escpos809Error
+from .charge import Charge, Connector
+
+PENDING, PRINTING, PRINTED, FAILED = "pending", "printing", "printed", "failed"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS connectors (name TEXT PRIMARY KEY, state TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+  key TEXT PRIMARY KEY, connector TEXT NOT NULL, state TEXT NOT NULL, charge TEXT NOT NULL,
+  job TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, summary TEXT, updated REAL NOT NULL);
+"""
+
+
+class EverestStore:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise Escpos809Error(f"cannot open the EVerest session database {self.path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def load(self) -> tuple[dict[str, Connector], dict[str, Charge], set[str], dict[str, dict[str, Any]]]:
+        """(connectors, pending charges, printed keys, receipt rows by key) as stored."""
+        with self._lock:
+            conns = self._db.execute("SELECT state FROM connectors").fetchall()
+            rows = self._db.execute("SELECT key, state, charge, job, error, attempts FROM receipts").fetchall()
+        connectors = {c.name: c for c in (Connector.from_json(json.loads(s)) for (s,) in conns)}
+        pending = {k: Charge.from_json(json.loads(ch)) for k, state, ch, *_ in rows if state != PRINTED}
+        done = {k for k, state, *_ in rows if state == PRINTED}
+        info = {k: {"state": s, "job": j, "error": e, "attempts": a} for k, s, _, j, e, a in rows}
+        return connectors, pending, done, info
+
+    def save(self, connectors: list[Connector], ended: list[Charge], updated: list[Charge]) -> None:
+        """One message's changes in one transaction: a charge's end and its connector's
+        FINISHED state are on disk together or not at all."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for c in connectors:
+                    self._db.execute(
+                        "INSERT INTO connectors (name, state, updated) VALUES (?, ?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+                        (c.name, json.dumps(c.to_json()), now),
+                    )
+                for ch in ended:  # a key printed before stays printed (OR IGNORE)
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO receipts (key, connector, state, charge, updated) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (ch.key, ch.connector, PENDING, json.dumps(ch.to_json()), now),
+                    )
+                for ch in updated:
+                    self._db.execute(
+                        "UPDATE receipts SET charge = ?, updated = ? WHERE key = ? AND state != ?",
+                        (json.dumps(ch.to_json()), now, ch.key, PRINTED),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def receipt(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT state, job, error, attempts FROM receipts WHERE key = ?", (key,)).fetchone()
+        return None if row is None else dict(zip(("state", "job", "error", "attempts"), row, strict=True))
+
+    def set_receipt(
+        self, key: str, state: str, job: str | None = None, error: str | None = None, summary: dict | None = None
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE receipts SET state = ?, job = COALESCE(?, job), error = ?, "
+                "attempts = attempts + (? = 'printing'), summary = COALESCE(?, summary), updated = ? WHERE key = ?",
+                (state, job, error, state, json.dumps(summary) if summary else None, time.time(), key),
+            )
+
+    def receipts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, connector, state, job, error, attempts, summary FROM receipts ORDER BY updated"
+            ).fetchall()
+        names = ("key", "connector", "state", "job", "error", "attempts", "summary")
+        return [{**dict(zip(names, r, strict=True)), "summary": json.loads(r[6]) if r[6] else None} for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

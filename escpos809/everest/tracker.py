@@ -1,0 +1,180 @@
+"""EVerest messages → charging sessions, one connector at a time; pure (the listener stores
+what :class:`Effects` names). A session runs from plug-in (a ``session_info`` state that is
+not idle, or a ``SessionStarted`` / ``TransactionStarted`` event) to ``Finished`` (or
+``TransactionFinished``). EVerest republishes ``session_info`` every second, ``Finished``
+included: a connector that already ended its session ignores the repeats until it goes idle,
+and one that sees ``Finished`` without having seen the session (the listener was down) takes
+it only when its frozen energy and duration differ from the last session's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .charge import FINISHED, IDLE, OPEN, Charge, Connector
+from .payloads import ACTIVE_STATES, IDLE_STATES, Powermeter, SessionEvent, SessionInfo
+
+UNKNOWN = "unknown"  # a connector the listener has not heard from yet
+W_JOINED = "the listener joined mid-session: start time estimated, meter start unknown"
+W_NO_FINISHED = "the session went idle without Finished: it ended at the unplug"
+W_REGISTER_BACK = "the meter register went backwards during the session (meter reset?)"
+
+
+@dataclass
+class Effects:
+    """What one message changed: connectors to store, charges that ended (to store as
+    pending receipts) and pending charges that learned more."""
+
+    connectors: set[str] = field(default_factory=set)
+    ended: list[Charge] = field(default_factory=list)
+    updated: list[Charge] = field(default_factory=list)
+
+
+def _stamp(at: datetime) -> str:
+    return f"{at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+
+
+class Tracker:
+    def __init__(
+        self,
+        connectors: dict[str, Connector] | None = None,
+        pending: dict[str, Charge] | None = None,
+        done: set[str] | None = None,
+    ):
+        self.connectors = dict(connectors or {})
+        self.pending = dict(pending or {})  # ended, receipt not printed yet: key → charge
+        self.done = set(done or ())  # keys whose receipt printed
+
+    def _conn(self, name: str) -> Connector:
+        c = self.connectors.get(name)
+        if c is None:
+            c = self.connectors[name] = Connector(name, UNKNOWN)
+        return c
+
+    def _new(self, c: Connector, at: datetime, joined: bool, key: str | None = None) -> Charge:
+        ch = Charge(c.name, key or f"{c.name}@{_stamp(at)}", start=at, start_estimated=joined, meter_id=c.meter_id)
+        if joined:
+            ch.warn(W_JOINED)
+        else:
+            ch.register_start = ch.register_end = c.register
+        c.current, c.phase = ch, OPEN
+        return ch
+
+    def _end(self, c: Connector, ch: Charge, at: datetime | None, now: float, fx: Effects) -> None:
+        ch.stop = ch.stop or at
+        ch.ended_at = now
+        c.current, c.phase = None, FINISHED
+        c.last_fingerprint, c.last_uuid = ch.fingerprint(), ch.uuid
+        fx.connectors.add(c.name)
+        if ch.key not in self.done and ch.key not in self.pending:
+            self.pending[ch.key] = ch
+            fx.ended.append(ch)
+
+    # --- the API module ---------------------------------------------------------------------
+    def session_info(self, name: str, info: SessionInfo, now: float) -> Effects:
+        fx, c = Effects(), self._conn(name)
+        if info.state in IDLE_STATES:
+            if c.phase == OPEN and c.current is not None:
+                ch = c.current
+                if ch.charged_wh or any(s == "Charging" for _, s in ch.states) or ch.tx_start_wh is not None:
+                    ch.warn(W_NO_FINISHED)
+                    self._end(c, ch, info.at, now, fx)
+            if c.phase != IDLE:
+                c.phase, c.current = IDLE, None
+                fx.connectors.add(name)
+            return fx
+        if info.state in ACTIVE_STATES:
+            if c.phase != OPEN or c.current is None:
+                joined = c.phase == UNKNOWN
+                start = info.at - timedelta(seconds=info.duration_s) if joined else info.at
+                self._new(c, start, joined)
+                fx.connectors.add(name)
+            current = c.current
+            assert current is not None
+            current.charged_wh, current.duration_s = info.charged_wh, info.duration_s
+            current.add_state(info.at, info.state)
+            return fx
+        # Finished
+        if c.phase == OPEN and c.current is not None:
+            ch = c.current
+            ch.charged_wh, ch.duration_s = info.charged_wh, info.duration_s
+            ch.add_state(info.at, info.state)
+            self._end(c, ch, info.at, now, fx)
+        elif c.phase in (UNKNOWN, IDLE):
+            fingerprint = f"{info.charged_wh}:{info.duration_s}"
+            if info.charged_wh > 0 and fingerprint != c.last_fingerprint:
+                ch = self._new(c, info.at - timedelta(seconds=info.duration_s), True)
+                ch.charged_wh, ch.duration_s = info.charged_wh, info.duration_s
+                ch.add_state(info.at, info.state)
+                self._end(c, ch, info.at, now, fx)
+            elif c.phase != FINISHED:
+                c.phase = FINISHED
+                fx.connectors.add(name)
+        return fx
+
+    def powermeter(self, name: str, pm: Powermeter) -> Effects:
+        fx, c = Effects(), self._conn(name)
+        c.register, c.meter_id = pm.total_wh, pm.meter_id or c.meter_id
+        targets = [c.current] if c.phase == OPEN and c.current else []
+        if c.phase == FINISHED:  # a reading that arrives just after the end still belongs to it
+            targets = [ch for ch in self.pending.values() if ch.connector == name and ch.key not in self.done]
+        for ch in targets:
+            if ch.start_estimated:
+                continue
+            ch.meter_id = ch.meter_id or pm.meter_id
+            if ch.register_start is None:
+                ch.register_start = pm.total_wh
+                fx.connectors.add(name)
+            if ch.register_end is not None and pm.total_wh < ch.register_end:
+                ch.warn(W_REGISTER_BACK)
+            ch.register_end = pm.total_wh
+            if c.phase == FINISHED:
+                fx.updated.append(ch)
+        return fx
+
+    # --- the evse_manager's session events --------------------------------------------------
+    def session_event(self, name: str, ev: SessionEvent, now: float) -> Effects:
+        fx, c = Effects(), self._conn(name)
+        if ev.uuid in self.done:
+            return fx
+        pending = self.pending.get(ev.uuid)
+        ch = c.current if c.phase == OPEN else None
+        if ch is not None and ch.uuid not in (None, ev.uuid):
+            ch = None  # another session's event: the current one is not it
+        if ev.event in ("SessionStarted", "TransactionStarted") and pending is None:
+            if ch is None:
+                if c.phase == OPEN and c.current is not None:  # a new uuid: the old session ended unseen
+                    c.current.warn(W_NO_FINISHED)
+                    self._end(c, c.current, ev.at, now, fx)
+                ch = self._new(c, ev.at or datetime.fromtimestamp(now).astimezone(), False, ev.uuid)
+            ch.uuid, ch.key = ev.uuid, ev.uuid
+            fx.connectors.add(name)
+            if ev.event == "TransactionStarted":
+                ch.start, ch.start_estimated = ev.at or ch.start, False
+                ch.warnings = [w for w in ch.warnings if w != W_JOINED]
+                ch.tx_start_wh, ch.signed_start, ch.id_tag = ev.meter_wh, ev.signed, ev.id_tag
+                ch.meter_id = ev.meter_id or ch.meter_id
+        elif ev.event == "TransactionFinished":
+            target = pending or ch
+            if target is None:
+                return fx  # the start was never seen and session_info did not open it: nothing to bill
+            target.uuid = target.uuid or ev.uuid
+            target.tx_end_wh, target.signed_end, target.reason = ev.meter_wh, ev.signed, ev.reason
+            target.stop = ev.at or target.stop
+            if target is ch:
+                if ch.key != ev.uuid and ch.key not in self.pending:
+                    ch.key = ev.uuid
+                self._end(c, ch, ev.at, now, fx)
+            else:
+                fx.updated.append(target)
+        elif ev.event == "SessionFinished" and c.phase != IDLE:
+            if ch is not None and (ch.charged_wh or ch.tx_start_wh is not None):
+                ch.warn(W_NO_FINISHED)
+                self._end(c, ch, ev.at, now, fx)
+            c.phase, c.current = IDLE, None
+            fx.connectors.add(name)
+        return fx
+
+    def printed(self, key: str) -> None:
+        self.pending.pop(key, None)
+        self.done.add(key)
