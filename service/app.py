@@ -18,7 +18,8 @@ from .websafety import HostPolicy, WebSafety
 from .worker import Worker
 
 if TYPE_CHECKING:
-    from escpos809.ocpp.ingest import Ingest
+    from escpos809.everest.listener import Listener
+    from escpos809.ocpp.ingest import Ingest, Sink
     from escpos809.ocpp.receipt import Summary
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Service:
             for name, uri in config.printers.items()
         }
         self.ocpp = self._ocpp_ingest()
+        self.everest = self._everest_listener()
         self._stopped = threading.Event()
 
     def _ocpp_ingest(self) -> Ingest:
@@ -63,8 +65,6 @@ class Service:
         from escpos809.ocpp.config import OcppConfig
         from escpos809.ocpp.ingest import Ingest
 
-        from . import jobs
-
         cfg, printer = self.config.ocpp or OcppConfig(), self.config.ocpp_printer
         database = (
             ":memory:"
@@ -72,17 +72,41 @@ class Service:
             else str(Path(self.config.database).with_name("ocpp.db"))
         )
 
+        return Ingest(cfg, database, self._receipt_sink(printer))
+
+    def _receipt_sink(self, printer: str) -> Sink:
+        """Charging receipts into the job queue, the sink's key as the idempotency key."""
+        from . import jobs
+
         def sink(key: str, doc: dict[str, Any], summary: Summary, reprint: bool) -> str:
             built = jobs.receipt({"document": doc}, self.profile)
             job, _ = self.store.submit(printer, built.kind, built.payload, built.data, key)
             return job.id
 
-        return Ingest(cfg, database, sink)
+        return sink
+
+    def _everest_listener(self) -> Listener | None:
+        """[everest]: receipts of an EVerest charger's sessions (MQTT), state in everest.db
+        next to the jobs, receipts through the job queue (key everest:<session>)."""
+        if self.config.everest is None:
+            return None
+        from escpos809.everest.listener import Listener
+        from escpos809.ocpp.config import OcppConfig
+
+        database = (
+            ":memory:"
+            if str(self.config.database) == ":memory:"
+            else str(Path(self.config.database).with_name("everest.db"))
+        )
+        sink = self._receipt_sink(self.config.everest_printer)
+        return Listener(self.config.everest, self.config.ocpp or OcppConfig(), database, sink)
 
     def start(self) -> Service:
         for w in self.workers.values():
             w.start()
         self.ocpp.start()
+        if self.everest:
+            self.everest.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -98,6 +122,8 @@ class Service:
                     "printer %s: job %s still in flight at shutdown; it will be reprinted", w.state.name, w.current
                 )
         self.ocpp.close()
+        if self.everest:
+            self.everest.close()
         self.store.close()
 
 

@@ -15,6 +15,7 @@ DEFAULT_PORT = 8809
 
 
 if TYPE_CHECKING:
+    from escpos809.everest.config import EverestConfig
     from escpos809.ocpp.config import OcppConfig
 
 
@@ -38,6 +39,7 @@ class ServiceConfig:
     threads: int = 8
     require_status: bool = True  # a printer that can answer status must, before a job is sent
     ocpp: OcppConfig | None = None  # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
+    everest: EverestConfig | None = None  # [everest]: charging receipts from an EVerest charger (MQTT)
     # web safety (service/websafety.py): browser origins (scheme://host[:port]) that may change
     # state and get CORS; Host names answered besides the bind address and localhost
     allowed_origins: list[str] = field(default_factory=list)
@@ -52,6 +54,11 @@ class ServiceConfig:
     def ocpp_printer(self) -> str:
         """The printer charging receipts go to: [ocpp] printer, else the first one."""
         return self.ocpp.printer if self.ocpp and self.ocpp.printer else next(iter(self.printers), "default")
+
+    @property
+    def everest_printer(self) -> str:
+        """The printer EVerest receipts go to: [everest] printer, else the OCPP receipts' one."""
+        return self.everest.printer if self.everest and self.everest.printer else self.ocpp_printer
 
     def check(self) -> None:
         """Refuse settings that would be unsafe or cannot work, with a message that says why."""
@@ -69,6 +76,10 @@ class ServiceConfig:
         if self.ocpp and self.ocpp.printer and self.ocpp.printer not in self.printers:
             raise Escpos809Error(
                 f"[ocpp] printer {self.ocpp.printer!r} is not one of the [printers] ({', '.join(self.printers)})"
+            )
+        if self.everest and self.everest.printer and self.everest.printer not in self.printers:
+            raise Escpos809Error(
+                f"[everest] printer {self.everest.printer!r} is not one of the [printers] ({', '.join(self.printers)})"
             )
         from .websafety import BadSetting, check_server_name, normalize_origin
 
@@ -155,6 +166,10 @@ def load_service_config(config: Config | None = None, **flags: object) -> Servic
     from escpos809.ocpp.config import load_ocpp_config
 
     cfg.ocpp = load_ocpp_config(config.table("ocpp"))
+    if config.table("everest"):
+        from escpos809.everest.config import load_everest_config
+
+        cfg.everest = load_everest_config(config.table("everest"))
     if cfg.profile is None and file.get("profile"):
         cfg.profile = str(file["profile"])
     cfg.check()

@@ -212,6 +212,7 @@ class Listener:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
@@ -227,6 +228,13 @@ class Listener:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("EVerest broker %s lost (%s): reconnecting", self.cfg.broker, reason)
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, properties: Any = None) -> None:
+        failed = [str(r) for r in reasons if r.is_failure]
+        if failed:
+            log.error("EVerest broker %s refused subscriptions: %s", self.cfg.broker, ", ".join(failed))
+        else:
+            log.info("EVerest subscribed (%d topics)", len(reasons))
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         try:  # paho stops its loop on an exception from a callback

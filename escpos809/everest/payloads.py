@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import InvalidInput
-from ..safejson import JsonRefused, Limits, loads
+from ..safejson import JsonRefused, Limits, kind_of, loads
 
 #: one EVerest message; a session_info is ~300 bytes, a session_event with OCMF a few kB
 MAX_PAYLOAD = 64 * 1024
@@ -85,8 +85,17 @@ def _json(payload: bytes) -> Any:
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        raise PayloadError(f"{what} is missing")
     if not isinstance(value, dict):
-        raise PayloadError(f"{what} must be a JSON object, not {type(value).__name__}")
+        raise PayloadError(f"{what} must be a JSON object, not {kind_of(value)}")
+    return value
+
+
+def _top(payload: bytes, what: str) -> dict[str, Any]:
+    value = _json(payload)
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} must be a JSON object, not {kind_of(value)}")
     return value
 
 
@@ -139,7 +148,7 @@ def connectors(payload: bytes) -> list[str]:
 
 
 def session_info(payload: bytes) -> SessionInfo:
-    obj = _object(_json(payload), "session_info")
+    obj = _top(payload, "session_info")
     state = obj.get("state")
     if state not in STATES:
         raise PayloadError(f"session_info: state {str(state)[:40]!r} is not one of EVerest's states")
@@ -168,7 +177,7 @@ def _meter(obj: dict[str, Any], what: str) -> Powermeter:
 
 
 def powermeter(payload: bytes) -> Powermeter:
-    return _meter(_object(_json(payload), "powermeter"), "powermeter")
+    return _meter(_top(payload, "powermeter"), "powermeter")
 
 
 def _signed(value: Any) -> str | None:
@@ -183,7 +192,7 @@ def _signed(value: Any) -> str | None:
 
 def session_event(payload: bytes) -> SessionEvent:
     """A framework variable message ``{"data": SessionEvent}`` (or the bare event)."""
-    obj = _object(_json(payload), "session_event")
+    obj = _top(payload, "session_event")
     if "data" in obj and "event" not in obj:
         obj = _object(obj["data"], "session_event data")
     uuid, event = _text(obj, "uuid", 100), _text(obj, "event", 40)

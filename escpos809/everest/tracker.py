@@ -110,6 +110,13 @@ class Tracker:
             elif c.phase != FINISHED:
                 c.phase = FINISHED
                 fx.connectors.add(name)
+        else:  # ended by TransactionFinished a moment ago: EVerest's final figures arrive now
+            for ch in self.pending.values():
+                if ch.connector == name and (ch.charged_wh, ch.duration_s) != (info.charged_wh, info.duration_s):
+                    ch.charged_wh, ch.duration_s = info.charged_wh, info.duration_s
+                    c.last_fingerprint = ch.fingerprint()
+                    fx.updated.append(ch)
+                    fx.connectors.add(name)
         return fx
 
     def powermeter(self, name: str, pm: Powermeter) -> Effects:
