@@ -87,6 +87,7 @@ class Connector:
     current: Charge | None = None
     last_fingerprint: str | None = None  # of the charge that ended last
     last_uuid: str | None = None  # of the charge that ended last
+    last_key: str | None = None  # … and its receipt key
     register: Decimal | None = None  # the latest powermeter reading
     meter_id: str | None = None
 
@@ -97,6 +98,7 @@ class Connector:
             "current": self.current.to_json() if self.current else None,
             "last_fingerprint": self.last_fingerprint,
             "last_uuid": self.last_uuid,
+            "last_key": self.last_key,
             "register": None if self.register is None else str(self.register),
             "meter_id": self.meter_id,
         }
@@ -109,6 +111,7 @@ class Connector:
             Charge.from_json(data["current"]) if data.get("current") else None,
             data.get("last_fingerprint"),
             data.get("last_uuid"),
+            data.get("last_key"),
             None if data.get("register") is None else Decimal(data["register"]),
             data.get("meter_id"),
         )

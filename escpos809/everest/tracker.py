@@ -64,7 +64,7 @@ class Tracker:
         ch.stop = ch.stop or at
         ch.ended_at = now
         c.current, c.phase = None, FINISHED
-        c.last_fingerprint, c.last_uuid = ch.fingerprint(), ch.uuid
+        c.last_fingerprint, c.last_uuid, c.last_key = ch.fingerprint(), ch.uuid, ch.key
         fx.connectors.add(c.name)
         if ch.key not in self.done and ch.key not in self.pending:
             self.pending[ch.key] = ch
@@ -111,8 +111,9 @@ class Tracker:
                 c.phase = FINISHED
                 fx.connectors.add(name)
         else:  # ended by TransactionFinished a moment ago: EVerest's final figures arrive now
-            for ch in self.pending.values():
-                if ch.connector == name and (ch.charged_wh, ch.duration_s) != (info.charged_wh, info.duration_s):
+            last = self.pending.get(c.last_key or "")
+            for ch in [last] if last is not None else []:
+                if (ch.charged_wh, ch.duration_s) != (info.charged_wh, info.duration_s):
                     ch.charged_wh, ch.duration_s = info.charged_wh, info.duration_s
                     c.last_fingerprint = ch.fingerprint()
                     fx.updated.append(ch)
@@ -124,7 +125,8 @@ class Tracker:
         c.register, c.meter_id = pm.total_wh, pm.meter_id or c.meter_id
         targets = [c.current] if c.phase == OPEN and c.current else []
         if c.phase == FINISHED:  # a reading that arrives just after the end still belongs to it
-            targets = [ch for ch in self.pending.values() if ch.connector == name and ch.key not in self.done]
+            last = self.pending.get(c.last_key or "")
+            targets = [last] if last is not None else []
         for ch in targets:
             if ch.start_estimated:
                 continue
