@@ -37,7 +37,10 @@ class Broker:
 
     def start(self) -> Broker:
         conf = self.root / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n{self.extra}")
+        # user: as root mosquitto would drop to "mosquitto", who cannot read the test's files
+        user = "user root\n" if os.geteuid() == 0 else ""
+        base = f"listener {self.port} 127.0.0.1\n{user}persistence false\n"
+        conf.write_text(base + (self.extra or "allow_anonymous true\n"))
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
         end = time.monotonic() + 10
@@ -167,15 +170,16 @@ class Listener:
 
     def __init__(self, tmp: Path, broker: Broker, printer: str, *extra: str):
         self.tmp, self.broker, self.printer, self.extra = tmp, broker, printer, extra
+        self.broker_url = broker.url
         self.config = tmp / "escpos809.toml"
         self.config.write_text(CONFIG)
         self.log = tmp / "everest.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> Listener:
+    def start(self, wait_s: float = 20) -> Listener:
         env = {**os.environ, "ESCPOS809_CONFIG": str(self.config)}
         env.pop("ESCPOS809_PRINTER", None)
-        args = ["--broker", self.broker.url, "--printer", self.printer, "--db", str(self.tmp / "everest.db")]
+        args = ["--broker", self.broker_url, "--printer", self.printer, "--db", str(self.tmp / "everest.db")]
         args += ["--settle", "0.3", *self.extra]
         mark = self.log.read_text() if self.log.exists() else ""
         with open(self.log, "ab") as log:
@@ -184,6 +188,7 @@ class Listener:
             )
         wait_for(
             lambda: self.text()[len(mark) :].count("connected") or self.proc.poll() is not None,
+            timeout=wait_s,
             what="the listener to connect",
         )
         if self.proc.poll() is not None:
