@@ -42,6 +42,8 @@ TABLE = {
     "BadValue": (7, 422, "Unreadable value", F),
     "OcmfError": (7, 422, "Unreadable OCMF record", F),
     "OcppConfigError": (7, 500, "Internal error", F),
+    "PayloadError": (7, 422, "Unusable EVerest message", F),
+    "EverestConfigError": (7, 500, "Internal error", F),
     "RasterError": (7, 422, "Invalid CUPS raster", F),
     "CupsError": (1, 500, "Internal error", F),
     "BadSubmission": (7, 422, "Invalid job", F),
