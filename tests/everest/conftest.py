@@ -187,7 +187,8 @@ class Listener:
                 [sys.executable, "-m", "escpos809.cli", "everest", *args], stderr=log, stdout=log, env=env, cwd=ROOT
             )
         wait_for(
-            lambda: self.text()[len(mark) :].count("connected") or self.proc.poll() is not None,
+            # subscribed, not only connected: what is published next reaches it
+            lambda: self.text()[len(mark) :].count("EVerest subscribed") or self.proc.poll() is not None,
             timeout=wait_s,
             what="the listener to connect",
         )

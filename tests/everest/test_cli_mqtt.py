@@ -66,7 +66,7 @@ def test_one_receipt_across_listener_and_broker_restarts(tmp_path, broker, vprin
     pub.close()
     broker.stop()
     broker.start()
-    wait_for(lambda: listener.text().count("connected") >= 3, timeout=30, what="the reconnect")
+    wait_for(lambda: listener.text().count("EVerest subscribed") >= 4, timeout=30, what="the resubscription")
     pub = Publisher(broker)
     for _ in range(FINISHED_REPEATS):
         pub.play([finished])
