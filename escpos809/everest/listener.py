@@ -113,8 +113,8 @@ class Listener:
             self.skipped += 1
             log.exception("EVerest %s: the message could not be handled", topic[:200])
             return f"{type(exc).__name__}: {exc}"
-        if fx.ended:
-            self.flush(now)
+        # no printing here: this runs on the MQTT thread, and a printer that waits for paper
+        # must not stall the broker's keep-alive; the receipt timer prints (flush)
         return None
 
     def _connectors(self, names: list[str]) -> None:

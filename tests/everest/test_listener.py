@@ -39,7 +39,10 @@ def listener(tmp_path, paper: Paper, **cfg) -> Listener:
 
 
 def feed(lst: Listener, lines: list[dict]) -> list[str | None]:
-    return [lst.handle(x["topic"], payload_bytes(x)) for x in lines]
+    """The lines as MQTT messages, then one turn of the receipt timer."""
+    out = [lst.handle(x["topic"], payload_bytes(x)) for x in lines]
+    lst.flush()
+    return out
 
 
 def test_repeated_finished_prints_once_also_after_a_restart(tmp_path):
