@@ -162,3 +162,35 @@ def test_bad_broker_url_is_refused(tmp_path, broker_url):
     )
     assert r.returncode == 7
     assert r.stderr.startswith("escpos809: [everest] broker") and r.stderr.count("\n") == 1
+
+
+def test_listener_killed_mid_receipt_prints_it_after_restart_marked(tmp_path, broker, vprinter):  # noqa: F811
+    """SIGKILL while the receipt waits for paper: after the restart it prints, once, marked
+    REPRINT (it may have gone out before the kill; the store said "printing")."""
+    import signal
+    import sqlite3
+
+    from tests.everest.conftest import paper_texts
+
+    seq = sample("session_info.jsonl")
+    listener = Listener(tmp_path, broker, vprinter.uri).start()
+    pub = Publisher(broker)
+    pub.connectors(seq[0], listener)
+    vprinter.faults.paper_out = True
+    pub.play(seq[1:])
+
+    def printing() -> bool:
+        with sqlite3.connect(tmp_path / "everest.db") as db:
+            return db.execute("SELECT state FROM receipts").fetchall() == [("printing",)]
+
+    wait_for(printing, what="the receipt to wait for paper")
+    listener.stop(signal.SIGKILL)
+    vprinter.faults.paper_out = False
+    listener.start()
+    pub.play([seq[-2]] * 3)
+    wait_for(lambda: receipts(vprinter.out_dir), what="the receipt after the restart")
+    pub.close()
+    listener.stop()
+    assert len(receipts(vprinter.out_dir)) == 1
+    lines = paper_texts(vprinter.out_dir)
+    assert lines.index("*** REPRINT ***") < lines.index("CHARGING RECEIPT")
