@@ -34,6 +34,11 @@ def _stamp(at: datetime) -> str:
     return f"{at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
 
 
+def _charged(ch: Charge) -> bool:
+    """Whether a session is worth a receipt: energy, a Charging state or a transaction."""
+    return bool(ch.charged_wh) or any(s == "Charging" for _, s in ch.states) or ch.tx_start_wh is not None
+
+
 class Tracker:
     def __init__(
         self,
@@ -76,7 +81,7 @@ class Tracker:
         if info.state in IDLE_STATES:
             if c.phase == OPEN and c.current is not None:
                 ch = c.current
-                if ch.charged_wh or any(s == "Charging" for _, s in ch.states) or ch.tx_start_wh is not None:
+                if _charged(ch):
                     ch.warn(W_NO_FINISHED)
                     self._end(c, ch, info.at, now, fx)
             if c.phase != IDLE:
@@ -99,7 +104,11 @@ class Tracker:
             ch = c.current
             ch.charged_wh, ch.duration_s = info.charged_wh, info.duration_s
             ch.add_state(info.at, info.state)
-            self._end(c, ch, info.at, now, fx)
+            if _charged(ch):
+                self._end(c, ch, info.at, now, fx)
+            else:  # plugged in, never charged, no transaction (a plug-in timeout): no receipt
+                c.current, c.phase = None, FINISHED
+                fx.connectors.add(name)
         elif c.phase in (UNKNOWN, IDLE):
             fingerprint = f"{info.charged_wh}:{info.duration_s}"
             if info.charged_wh > 0 and fingerprint != c.last_fingerprint:
@@ -177,7 +186,7 @@ class Tracker:
             else:
                 fx.updated.append(target)
         elif ev.event == "SessionFinished" and c.phase != IDLE:
-            if ch is not None and (ch.charged_wh or ch.tx_start_wh is not None):
+            if ch is not None and _charged(ch):
                 ch.warn(W_NO_FINISHED)
                 self._end(c, ch, ev.at, now, fx)
             c.phase, c.current = IDLE, None

@@ -174,3 +174,14 @@ def test_config_defaults_and_credentials(tmp_path):
     assert cfg.credentials() == ("user", "s3cret")
     assert load_everest_config({"broker": "mqtt://h"}).port == 1883
     assert cfg.tolerance(Decimal(100_000)) == Decimal(500)  # 0.5 % beats 10 Wh
+
+
+def test_a_plug_in_that_never_charged_prints_nothing(tmp_path):
+    paper, seq = Paper(), copy.deepcopy(sample("session_info.jsonl"))
+    timeout = seq[:6]  # connectors, Unplugged, Preparing, AuthRequired: never Charging
+    finished = copy.deepcopy(seq[-2])
+    finished["payload"].update(charged_energy_wh=0, charging_duration_s=0)
+    lst = listener(tmp_path, paper)
+    feed(lst, timeout + [finished] * 3 + [seq[1]])
+    lst.close()
+    assert paper.receipts == []
