@@ -185,3 +185,17 @@ def test_a_plug_in_that_never_charged_prints_nothing(tmp_path):
     feed(lst, timeout + [finished] * 3 + [seq[1]])
     lst.close()
     assert paper.receipts == []
+
+
+def test_service_config_takes_the_everest_table(tmp_path):
+    from escpos809.config import load
+    from escpos809.errors import Escpos809Error
+    from escpos809_service.config import load_service_config
+
+    conf = tmp_path / "c.toml"
+    conf.write_text('[printers]\nfront = "tcp://127.0.0.1:9100"\n[everest]\nbroker = "mqtt://127.0.0.1:1883"\n')
+    cfg = load_service_config(load({"ESCPOS809_CONFIG": str(conf)}))
+    assert cfg.everest is not None and cfg.everest.host == "127.0.0.1" and cfg.everest_printer == "front"
+    conf.write_text(conf.read_text() + 'printer = "back"\n')
+    with pytest.raises(Escpos809Error, match=r"\[everest\] printer 'back' is not one of the \[printers\]"):
+        load_service_config(load({"ESCPOS809_CONFIG": str(conf)}))
