@@ -41,53 +41,58 @@ def once_only(tmp: Path, sessions: int, connectors: int, repeats: int, garbage: 
     vp = VirtualPrinter(tmp / "paper", idle_s=0.1).start()
     broker = Broker(tmp).start()
     names = [f"evse_{i + 1}" for i in range(connectors)]
-    lst = Listener(tmp, broker, vp.uri).start()
-    pub = Publisher(broker)
-    pub.connectors({"topic": "everest_api/connectors", "payload": names}, lst)
-    bad = sample("bad_payloads.jsonl")
-    sent_bad = finished_sent = 0
-    t0 = time.monotonic()
-    rounds = (sessions + connectors - 1) // connectors
-    done = 0
-    for rnd in range(rounds):
-        for i, name in enumerate(names):
-            if done == sessions:
-                break
-            seq = session(name, rnd * 7200 + i)
-            pub.play(seq)
-            for _ in range(repeats):
-                pub.play([seq[-2]])
-            finished_sent += repeats + 1
-            for k in range(garbage // max(1, sessions)):
-                line = copy.deepcopy(bad[k % len(bad)])
-                line["topic"] = line["topic"].replace("/evse_manager/", f"/{name}/")
-                pub.send(line["topic"], payload_bytes(line))
-                sent_bad += 1
-            done += 1
-        wait_for(lambda n=done: len(receipts(vp.out_dir)) >= n, timeout=60, what="the round's receipts")
-        if rnd % 2 == 0:  # restart the listener; it must not print the round again
-            lst.stop()
-            lst.start()
-        else:  # restart the broker under it
-            before = lst.text().count("EVerest subscribed")
+    lst = Listener(tmp, broker, vp.uri)
+    pub = None
+    try:
+        lst.start()
+        pub = Publisher(broker)
+        pub.connectors({"topic": "everest_api/connectors", "payload": names}, lst)
+        bad = sample("bad_payloads.jsonl")
+        sent_bad = finished_sent = 0
+        t0 = time.monotonic()
+        rounds = (sessions + connectors - 1) // connectors
+        done = 0
+        for rnd in range(rounds):
+            for i, name in enumerate(names):
+                if done == sessions:
+                    break
+                seq = session(name, rnd * 7200 + i)
+                pub.play(seq)
+                for _ in range(repeats):
+                    pub.play([seq[-2]])
+                finished_sent += repeats + 1
+                for k in range(garbage // max(1, sessions)):
+                    line = copy.deepcopy(bad[k % len(bad)])
+                    line["topic"] = line["topic"].replace("/evse_manager/", f"/{name}/")
+                    pub.send(line["topic"], payload_bytes(line))
+                    sent_bad += 1
+                done += 1
+            wait_for(lambda n=done: len(receipts(vp.out_dir)) >= n, timeout=60, what="the round's receipts")
+            if rnd % 2 == 0:  # restart the listener; it must not print the round again
+                lst.stop()
+                lst.start()
+            else:  # restart the broker under it
+                before = lst.text().count("EVerest subscribed")
+                pub.close()
+                broker.stop()
+                broker.start()
+                pub = Publisher(broker)
+                wait_for(lambda b=before: lst.text().count("EVerest subscribed") > b, timeout=60, what="resubscription")
+            for i, name in enumerate(names[: min(connectors, sessions - rnd * connectors)]):
+                for _ in range(repeats):  # EVerest still says Finished after the restart
+                    pub.play([session(name, rnd * 7200 + i)[-2]])
+                finished_sent += repeats
+        # a last session proves the repeats after the last restart were heard and passed over
+        final = session(names[0], rounds * 7200)
+        pub.play(final)
+        wait_for(lambda: len(receipts(vp.out_dir)) >= sessions + 1, timeout=60, what="the final receipt")
+        elapsed = time.monotonic() - t0
+    finally:
+        if pub is not None:
             pub.close()
-            broker.stop()
-            broker.start()
-            pub = Publisher(broker)
-            wait_for(lambda b=before: lst.text().count("EVerest subscribed") > b, timeout=60, what="resubscription")
-        for i, name in enumerate(names[: min(connectors, sessions - rnd * connectors)]):
-            for _ in range(repeats):  # EVerest still says Finished after the restart
-                pub.play([session(name, rnd * 7200 + i)[-2]])
-            finished_sent += repeats
-    # a last session proves the repeats after the last restart were heard and passed over
-    final = session(names[0], rounds * 7200)
-    pub.play(final)
-    wait_for(lambda: len(receipts(vp.out_dir)) >= sessions + 1, timeout=60, what="the final receipt")
-    elapsed = time.monotonic() - t0
-    pub.close()
-    lst.stop()
-    broker.stop()
-    vp.stop()
+        lst.stop()
+        broker.stop()
+        vp.stop()
     printed = receipts(vp.out_dir)
     keys = [next(line for line in r if line.startswith("Transaction")) for r in printed]
     return {

@@ -208,3 +208,18 @@ class Listener:
                 self.proc.kill()
                 self.proc.wait(5)
         return self.proc.returncode if self.proc else 0
+
+
+@pytest.fixture
+def listeners():
+    """``make(tmp, broker, printer, *flags)`` → a :class:`Listener` (not started); every one
+    made is stopped after the test, whatever happened in it."""
+    made: list[Listener] = []
+
+    def make(*args: object) -> Listener:
+        made.append(Listener(*args))  # type: ignore[arg-type]
+        return made[-1]
+
+    yield make
+    for lst in made:
+        lst.stop()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.everest.conftest import Listener, Publisher, receipts, sample, wait_for
+from tests.everest.conftest import Publisher, receipts, sample, wait_for
 from tests.service.conftest import vprinter  # noqa: F401 - fixture
 
 FINISHED_REPEATS = 5
@@ -36,11 +36,11 @@ def kv(receipt: list[str], key: str) -> str:
     raise AssertionError(f"no {key!r} line in {receipt}")
 
 
-def test_one_receipt_across_listener_and_broker_restarts(tmp_path, broker, vprinter):  # noqa: F811
+def test_one_receipt_across_listener_and_broker_restarts(tmp_path, broker, vprinter, listeners):  # noqa: F811
     seq = sample("session_info.jsonl")
     finished = seq[-2]
     assert finished["payload"]["state"] == "Finished"
-    listener = Listener(tmp_path, broker, vprinter.uri).start()
+    listener = listeners(tmp_path, broker, vprinter.uri).start()
     pub = Publisher(broker)
     pub.connectors(seq[0], listener)
     pub.play(seq[1:])
@@ -83,9 +83,9 @@ def test_one_receipt_across_listener_and_broker_restarts(tmp_path, broker, vprin
     assert listener.text().count("receipts printed") == 2
 
 
-def test_bad_payloads_are_skipped_with_the_reason(tmp_path, broker, vprinter):  # noqa: F811
+def test_bad_payloads_are_skipped_with_the_reason(tmp_path, broker, vprinter, listeners):  # noqa: F811
     seq, bad = sample("session_info.jsonl"), sample("bad_payloads.jsonl")
-    listener = Listener(tmp_path, broker, vprinter.uri).start()
+    listener = listeners(tmp_path, broker, vprinter.uri).start()
     pub = Publisher(broker)
     pub.connectors(seq[0], listener)
     pub.play(seq[1:8])
@@ -120,9 +120,9 @@ def test_bad_payloads_are_skipped_with_the_reason(tmp_path, broker, vprinter):  
     assert f"{len(bad) + 1} messages skipped" in log
 
 
-def test_session_events_are_preferred_and_a_disagreement_is_printed(tmp_path, broker, vprinter):  # noqa: F811
+def test_session_events_are_preferred_and_a_disagreement_is_printed(tmp_path, broker, vprinter, listeners):  # noqa: F811
     seq = sample("session_events.jsonl")
-    listener = Listener(tmp_path, broker, vprinter.uri).start()
+    listener = listeners(tmp_path, broker, vprinter.uri).start()
     pub = Publisher(broker)
     pub.connectors(seq[0], listener)
     pub.play(seq[1:])
@@ -164,7 +164,7 @@ def test_bad_broker_url_is_refused(tmp_path, broker_url):
     assert r.stderr.startswith("escpos809: [everest] broker") and r.stderr.count("\n") == 1
 
 
-def test_listener_killed_mid_receipt_prints_it_after_restart_marked(tmp_path, broker, vprinter):  # noqa: F811
+def test_listener_killed_mid_receipt_prints_it_after_restart_marked(tmp_path, broker, vprinter, listeners):  # noqa: F811
     """SIGKILL while the receipt waits for paper: after the restart it prints, once, marked
     REPRINT (it may have gone out before the kill; the store said "printing")."""
     import signal
@@ -173,7 +173,7 @@ def test_listener_killed_mid_receipt_prints_it_after_restart_marked(tmp_path, br
     from tests.everest.conftest import paper_texts
 
     seq = sample("session_info.jsonl")
-    listener = Listener(tmp_path, broker, vprinter.uri).start()
+    listener = listeners(tmp_path, broker, vprinter.uri).start()
     pub = Publisher(broker)
     pub.connectors(seq[0], listener)
     vprinter.faults.paper_out = True

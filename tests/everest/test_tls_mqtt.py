@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.everest.conftest import Broker, Listener, payload_bytes, receipts, sample, wait_for
+from tests.everest.conftest import Broker, payload_bytes, receipts, sample, wait_for
 from tests.service.conftest import vprinter  # noqa: F401 - fixture
 
 
@@ -80,10 +80,10 @@ def _publisher(port: int, d: Path) -> mqtt.Client:
     return c
 
 
-def test_mqtts_with_client_certificate_and_password(tmp_path, tls_broker, vprinter):  # noqa: F811
+def test_mqtts_with_client_certificate_and_password(tmp_path, tls_broker, vprinter, listeners):  # noqa: F811
     b, d = tls_broker
     tls = ["--ca", str(d / "ca.crt"), "--cert", str(d / "client.crt"), "--key", str(d / "client.key")]
-    lst = Listener(tmp_path, b, vprinter.uri, "--username", "printer", "--password-file", str(d / "pw"), *tls)
+    lst = listeners(tmp_path, b, vprinter.uri, "--username", "printer", "--password-file", str(d / "pw"), *tls)
     lst.broker_url = f"mqtts://localhost:{b.port}"
     lst.start()
     pub = _publisher(b.port, d)
@@ -100,11 +100,11 @@ def test_mqtts_with_client_certificate_and_password(tmp_path, tls_broker, vprint
     assert len(receipts(vprinter.out_dir)) == 1
 
 
-def test_wrong_password_is_refused_and_said(tmp_path, tls_broker, vprinter):  # noqa: F811
+def test_wrong_password_is_refused_and_said(tmp_path, tls_broker, vprinter, listeners):  # noqa: F811
     b, d = tls_broker
     (d / "bad").write_text("nope\n")
     tls = ["--ca", str(d / "ca.crt"), "--cert", str(d / "client.crt"), "--key", str(d / "client.key")]
-    lst = Listener(tmp_path, b, vprinter.uri, "--username", "printer", "--password-file", str(d / "bad"), *tls)
+    lst = listeners(tmp_path, b, vprinter.uri, "--username", "printer", "--password-file", str(d / "bad"), *tls)
     lst.broker_url = f"mqtts://localhost:{b.port}"
     with pytest.raises(AssertionError, match="timed out"):
         lst.start(wait_s=3)
