@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -88,6 +87,21 @@ class ImageBlock:
 
 
 @dataclass(frozen=True)
+class PdfBlock:
+    """Pages of a PDF (``pdf.py`` renders them), each trimmed of blank margins and cut off."""
+
+    data: bytes | None = None  # the PDF file
+    path: str | None = None
+    pages: str | None = None  # "1-3,5,8-"; None: every page
+    scale: int | str = "fit"  # "fit" (the paper's width), "actual" (its own size) or a percentage
+    dither: str = "floyd-steinberg"
+    threshold: int = 128
+    cut: str = "partial"  # after each page: "partial", "full" or "none"
+    align: Align = "center"
+    type: str = "pdf"
+
+
+@dataclass(frozen=True)
 class QR:
     data: str
     size: int = 6
@@ -143,7 +157,7 @@ class Raw:
     type: str = "raw"
 
 
-Block = Text | Columns | Rule | KeyValue | ImageBlock | QR | Barcode | Feed | Cut | Beep | Drawer | Raw
+Block = Text | Columns | Rule | KeyValue | ImageBlock | PdfBlock | QR | Barcode | Feed | Cut | Beep | Drawer | Raw
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,7 @@ def marked_reprint(doc: Document) -> Document:
 MAX_BLOCKS = 2000
 
 _validator = None
+_FILE_BLOCKS = ("image", "pdf", "raw")  # one of two sources: path or base64 (raw: hex or base64)
 _UNEXPECTED = re.compile(r"'([^']+)'")
 
 
@@ -229,8 +244,8 @@ def validate(data: Any) -> list[tuple[str, str]]:
             if not names:
                 continue
             msg = f"unknown field{'s' if len(names) > 1 else ''} {', '.join(names)}"
-        elif e.validator == "oneOf" and isinstance(e.instance, dict) and e.instance.get("type") in ("image", "raw"):
-            keys = ("path", "base64") if e.instance["type"] == "image" else ("hex", "base64")
+        elif e.validator == "oneOf" and isinstance(e.instance, dict) and e.instance.get("type") in _FILE_BLOCKS:
+            keys = ("hex", "base64") if e.instance["type"] == "raw" else ("path", "base64")
             msg = f"{e.instance['type']} needs exactly one of {keys[0]!r} or {keys[1]!r}"
         elif e.validator == "if":
             continue
@@ -288,6 +303,9 @@ def _block(b: dict, path: str) -> Block:
         return ImageBlock(
             data, b.get("path"), b.get("width"), b.get("dither", "floyd-steinberg"), b.get("threshold", 128), **common
         )
+    if t == "pdf":
+        opts = {k: b[k] for k in ("path", "pages", "scale", "dither", "threshold", "cut") if k in b}
+        return PdfBlock(_bytes(b, path, "not valid base64") if "base64" in b else None, **opts, **common)
     if t == "qr":
         return QR(b["data"], b.get("size", 6), b.get("ec", "M"), b.get("native", True), **common)
     if t == "barcode":
@@ -303,51 +321,6 @@ def _block(b: dict, path: str) -> Block:
     return Raw(_bytes(b, path, "not valid raw data"))
 
 
-def _content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[str, str]]:
-    """What the schema cannot see: QR capacity in bytes, barcode data rules, image files and sizes."""
-    from .escpos import codes
-    from .raster import MAX_SOURCE_PIXELS
-
-    out = []
-    for i, b in enumerate(blocks):
-        path = f"blocks/{i}"
-        try:
-            if isinstance(b, QR):
-                codes.qr_code(b.data, size=b.size, ec=b.ec)
-            elif isinstance(b, Barcode):
-                codes.barcode(b.kind, b.data, height=b.height, width=b.width, hri=b.hri)
-            elif isinstance(b, ImageBlock):
-                from PIL import Image, UnidentifiedImageError
-
-                src: bytes | Path
-                if b.data is not None:
-                    src = b.data
-                elif b.path is not None:
-                    src = base / b.path if base and not Path(b.path).is_absolute() else Path(b.path)
-                else:
-                    continue  # a PIL image (Python API only): no file or bytes to read
-                try:
-                    with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
-                        if img.width * img.height > MAX_SOURCE_PIXELS:
-                            out.append(
-                                (path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels")
-                            )
-                except FileNotFoundError:  # src is a path: bytes are never "not found"
-                    out.append((f"{path}/path", f"no such image file {src!s}"))
-                except (UnidentifiedImageError, OSError) as exc:
-                    out.append(
-                        (
-                            path,
-                            "not a readable image (PNG, JPEG, GIF, BMP, …)"
-                            if isinstance(src, bytes)
-                            else f"cannot read image {src}: {exc}",
-                        )
-                    )
-        except ValueError as exc:
-            out.append((f"{path}/data", str(exc)))
-    return out
-
-
 def from_dict(data: Any, base: Path | None = None) -> Document:
     """Validate a parsed JSON document and build the dataclasses; raises InvalidDocument.
     ``base`` is the folder relative image paths are read from."""
@@ -355,7 +328,9 @@ def from_dict(data: Any, base: Path | None = None) -> Document:
     if errors:
         raise InvalidDocument(errors)
     blocks = tuple(_block(b, f"blocks/{i}") for i, b in enumerate(data["blocks"]))
-    if errors := _content_errors(blocks, base):
+    from .doccheck import content_errors
+
+    if errors := content_errors(blocks, base):
         raise InvalidDocument(errors)
     return Document(blocks, data.get("font", "A"), data.get("allow_raw", False), base)
 
@@ -386,7 +361,7 @@ def to_dict(doc: Document) -> dict:
         style = d.pop("style", None)
         if style:
             d.update({k: v for k, v in style.items() if v != getattr(Style(), k)})
-        if isinstance(b, (ImageBlock, Raw)) and b.data is not None:
+        if isinstance(b, (ImageBlock, PdfBlock, Raw)) and b.data is not None:
             d.pop("data")
             d["base64"] = base64.b64encode(b.data).decode("ascii")
         if isinstance(b, Columns):

@@ -255,6 +255,26 @@ class Layout:
                 *rasterize(img, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold), align=b.align
             )
 
+    def pdf(self, doc: d.Document, b: d.PdfBlock) -> list[LayoutOp]:
+        """Each page with ink as an image, a cut after each (unless ``cut`` is none)."""
+        from . import pdf
+        from .raster import dither_mode, rasterize
+
+        if b.data is not None:
+            data = b.data
+        elif b.path is not None:
+            p = Path(b.path)
+            data = (doc.base / p if doc.base and not p.is_absolute() else p).read_bytes()
+        else:
+            raise ValueError("a pdf block needs data or a path")
+        prof = self.profile
+        out: list[LayoutOp] = []
+        for page in pdf.render(data, b.pages, b.scale, prof.dpi, prof.width_dots):
+            out.append(Raster(*rasterize(page, prof.width_dots, None, dither_mode(b.dither), b.threshold), b.align))
+            if b.cut != "none":
+                out.append(CutOp(b.cut, 3))
+        return out
+
     def qr_image(self, b: d.QR) -> Raster:
         from PIL import Image
 
@@ -285,6 +305,7 @@ _BLOCK_LAYOUT: dict[type, _BlockLayout] = {
     d.KeyValue: Layout._key_value,
     d.Columns: Layout._columns,
     d.ImageBlock: lambda self, doc, b: [self.image(doc, b)],
+    d.PdfBlock: Layout.pdf,
     d.QR: Layout._qr,
     d.Barcode: lambda self, doc, b: [BarcodeOp(b.kind, b.data, b.height, b.width, b.hri, b.align)],
     d.Feed: lambda self, doc, b: [FeedOp(b.lines, b.dots)],

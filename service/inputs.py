@@ -44,3 +44,14 @@ def int_arg(args: Mapping[str, str], name: str, default: int | None, low: int, h
         shown = raw if len(raw) <= 24 else raw[:20] + "…"
         raise Problem(400, "Bad query", f"{name} must be an integer from {low} to {high:,}; got {shown!r}")
     return int(raw)
+
+
+def pdf_query(args: Mapping[str, str], names: tuple[str, ...]) -> dict[str, object]:
+    """The options of an ``application/pdf`` body, sent as query parameters: the numbers as
+    integers (the block's schema checks them all, and names a bad one by its field)."""
+    out: dict[str, object] = {k: args[k] for k in names if k in args}
+    for name in ("scale", "threshold"):
+        digits = str(out.get(name, "")).removesuffix("%")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 6:
+            out[name] = int(digits)
+    return out

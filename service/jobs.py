@@ -15,7 +15,9 @@ from escpos809.escpos import commands
 from escpos809.profile import Profile
 from escpos809.receipt import render
 
-KINDS = ("receipt", "text", "image", "raw")
+KINDS = ("receipt", "text", "image", "raw", "pdf")
+#: a PDF submission's options: the pdf block's own (receipt.schema.json checks them)
+PDF_OPTIONS = ("pages", "scale", "dither", "threshold", "cut")
 #: Content types accepted as a whole body, besides application/json.
 BODY_KINDS = {
     "text/plain": "text",
@@ -25,6 +27,7 @@ BODY_KINDS = {
     "image/bmp": "image",
     "application/vnd.escpos": "raw",
     "application/octet-stream": "raw",
+    "application/pdf": "pdf",
 }
 
 
@@ -73,11 +76,13 @@ def _no_paths(doc: dict) -> None:
             raise BadSubmission(bad)
 
 
-def _document(doc: d.Document, profile: Profile, kind: str, payload: dict, prefix: str = "") -> Built:
+def _document(
+    doc: d.Document, profile: Profile, kind: str, payload: dict, prefix: str = "", where: Callable[[str], str] = str
+) -> Built:
     try:
         rendered = render(doc, profile)
     except InvalidDocument as exc:
-        raise BadSubmission.of(exc, prefix) from None
+        raise BadSubmission.of(exc, prefix, where) from None
     except ValueError as exc:  # InvalidData, and the builders' range checks
         raise BadSubmission([(prefix, str(exc))]) from None
     warnings = [f"printed as '?': {''.join(sorted(set(rendered.replaced)))}"] if rendered.replaced else []
@@ -104,6 +109,8 @@ def from_json(body: object, profile: Profile) -> Built:
     if kind == "image":  # the options go into the document as sent: its schema checks them
         opts = {k: body[k] for k in ("width", "dither", "threshold") if k in body}
         return image(_b64(body.get("image"), "/image"), profile, **opts)
+    if kind == "pdf":
+        return pdf(_b64(body.get("pdf"), "/pdf"), profile, **{k: body[k] for k in PDF_OPTIONS if k in body})
     return raw(_b64(body.get("data"), "/data"))
 
 
@@ -115,7 +122,7 @@ def _from_doc(
         parsed = d.from_dict(doc)
     except InvalidDocument as exc:
         raise BadSubmission.of(exc, prefix, where) from None
-    return _document(parsed, profile, payload["type"], {**payload, "document": doc}, prefix)
+    return _document(parsed, profile, payload["type"], {**payload, "document": doc}, prefix, where)
 
 
 def receipt(body: dict, profile: Profile) -> Built:
@@ -162,6 +169,19 @@ def image(
     )
 
 
+def pdf(data: bytes, profile: Profile, source: str = "/pdf", **options: object) -> Built:
+    """A PDF's pages, each cut off; ``options`` are the pdf block's (pages, scale, …), and its
+    errors name them as fields of the submission (the PDF itself as ``source``)."""
+    block = {"type": "pdf", "base64": base64.b64encode(data).decode(), **options}
+    return _from_doc(
+        {"blocks": [block]},
+        profile,
+        {"type": "pdf"},
+        "",
+        lambda p: source if p in ("/blocks/0", "/blocks/0/base64") else p.replace("/blocks/0", ""),
+    )
+
+
 def raw(data: bytes) -> Built:
     if not data:
         raise BadSubmission([("/data", "no bytes to print")])
@@ -178,6 +198,8 @@ def from_body(content_type: str, body: bytes, profile: Profile) -> Built:
             raise BadSubmission([("", f"text/plain bodies must be UTF-8: {exc}")]) from None
     if kind == "image":
         return image(body, profile)
+    if kind == "pdf":
+        return pdf(body, profile, "")
     return raw(body)
 
 

@@ -19,7 +19,7 @@ from escpos809.safejson import loads
 
 from . import idempotency, jobs
 from .app import current
-from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits
+from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits, pdf_query
 from .printers_api import worker
 from .problems import Problem
 from .store import STATES, Job, JobView
@@ -41,6 +41,8 @@ def _from_request(body: bytes) -> jobs.Built:
     ctype = content_type()
     if ctype == "application/json":
         return jobs.from_json(loads(body, job_limits(current().config.max_body_bytes)), profile)
+    if ctype == "application/pdf":  # its options as query parameters
+        return jobs.pdf(body, profile, "", **pdf_query(request.args, jobs.PDF_OPTIONS))
     if ctype in jobs.BODY_KINDS:
         return jobs.from_body(ctype, body, profile)
     accepted = ", ".join(["application/json", *jobs.BODY_KINDS])

@@ -33,8 +33,17 @@ _SUBMISSION_BODY = {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "application/vnd.escpos": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+#: how an application/pdf body prints (the pdf block's options, receipt.schema.json)
+_PDF_QUERY = [
+    {"name": "pages", "in": "query", "schema": {"type": "string"}, "description": "e.g. 1-3,5,8- (default all)"},
+    {"name": "scale", "in": "query", "schema": {"type": "string"}, "description": "fit, actual or a percentage"},
+    {"name": "dither", "in": "query", "schema": {"enum": ["floyd-steinberg", "threshold"]}},
+    {"name": "threshold", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 255}},
+    {"name": "cut", "in": "query", "schema": {"enum": ["partial", "full", "none"]}, "description": "after each page"},
+]
 
 
 @lru_cache(maxsize=1)
@@ -67,9 +76,10 @@ def openapi() -> dict:
             },
             "/api/v1/printers/{name}/jobs": {
                 "post": {
-                    "summary": "Submit a job: a receipt document, text, an image or raw ESC/POS",
+                    "summary": "Submit a job: a receipt document, text, an image, a PDF or raw ESC/POS",
                     "parameters": [
                         _NAME,
+                        *_PDF_QUERY,
                         {
                             "name": "Idempotency-Key",
                             "in": "header",
@@ -171,6 +181,7 @@ def openapi() -> dict:
             "/api/v1/preview": {
                 "post": {
                     "summary": "Render a submission to PNG without printing",
+                    "parameters": _PDF_QUERY,
                     "requestBody": _SUBMISSION_BODY,
                     "responses": {
                         "200": {"description": "PNG", "content": {"image/png": {}}},
@@ -293,6 +304,19 @@ def openapi() -> dict:
                                 "width": {"type": "integer"},
                                 "dither": {"enum": ["floyd-steinberg", "threshold"]},
                                 "threshold": {"type": "integer"},
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["type", "pdf"],
+                            "properties": {
+                                "type": {"const": "pdf"},
+                                "pdf": {"type": "string", "contentEncoding": "base64"},
+                                "pages": {"type": "string"},
+                                "scale": {"oneOf": [{"enum": ["fit", "actual"]}, {"type": "integer"}]},
+                                "dither": {"enum": ["floyd-steinberg", "threshold"]},
+                                "threshold": {"type": "integer"},
+                                "cut": {"enum": ["partial", "full", "none"]},
                             },
                         },
                         {

@@ -11,6 +11,7 @@ import click
 
 from ..errors import InvalidData, PrinterOffline, PrinterTimeout
 from .common import CliError, command_config
+from .pdfsource import pdf_document, pdf_options, pdf_refusals
 
 NOT_READY, UNKNOWN_STATUS = PrinterOffline.exit_code, PrinterTimeout.exit_code
 
@@ -220,9 +221,12 @@ def _warn_replaced(replaced: list[str]) -> None:
     show_default=True,
     help="Seconds to wait for a printer that stops mid-job (paper out, cover open) before giving up.",
 )
-def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check, confirm, wait_s) -> None:
-    """Print a receipt (.json), an image (.png, .jpg, …), a text file (- for stdin),
-    raw ESC/POS bytes (--raw) or a QR code (--qr DATA).
+@pdf_options
+def print_cmd(
+    printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mode, check, confirm, wait_s, pages, scale
+) -> None:
+    """Print a receipt (.json), a PDF (.pdf: a cut after each page), an image (.png, .jpg, …),
+    a text file (- for stdin), raw ESC/POS bytes (--raw) or a QR code (--qr DATA).
 
     Exit 0 once the printer confirms the job printed; 4 when it stopped mid-job (the job waits
     in it), 5 when it took the job but never confirmed it or stopped answering."""
@@ -239,6 +243,8 @@ def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mo
         doc = None
     elif suffix == ".json":
         doc = _load_receipt(source, data_file)
+    elif suffix == ".pdf":
+        doc = pdf_document(source, pages, scale, cut_mode if do_cut else "none")
     elif suffix in IMAGE_SUFFIXES:
         from ..document import from_dict  # the same checks as an image block in a receipt
 
@@ -250,13 +256,14 @@ def print_cmd(printer, source, qr_data, data_file, raw, encoding, do_cut, cut_mo
         except (UnicodeDecodeError, LookupError) as exc:
             raise InvalidData(f"{source} is not {encoding} text ({exc}); use --encoding or --raw") from None
         doc = Document((Text(text.removesuffix("\n")),))
-    if doc is not None and do_cut and suffix != ".json":
+    if doc is not None and do_cut and suffix not in (".json", ".pdf"):
         doc = Document(doc.blocks + (Cut(cut_mode, 0),))
     if payload is None:
         from ..receipt import render
 
         assert doc is not None  # every branch but --raw made a document
-        rendered = render(doc, printer.profile)
+        draw = functools.partial(render, doc, printer.profile)
+        rendered = pdf_refusals(draw, source) if suffix == ".pdf" else draw()
         payload = rendered.data
         _warn_replaced(rendered.replaced)
     with printer:
@@ -302,12 +309,17 @@ def _print_confirmed(printer, data: bytes, confirm: bool, wait_s: float) -> None
 )
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="Template data (JSON).")
 @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
-def preview(source, output, data_file, profile) -> None:
-    """Draw a JSON receipt as the printer would print it."""
+@pdf_options
+def preview(source, output, data_file, profile, pages, scale) -> None:
+    """Draw a JSON receipt or a PDF as the printer would print it."""
     from ..profile import load_profile
     from ..receipt import preview as draw
 
-    pages = draw(_load_receipt(source, data_file), load_profile(profile))
+    prof = load_profile(profile)
+    if Path(source).suffix.lower() == ".pdf":
+        pages = pdf_refusals(functools.partial(draw, pdf_document(source, pages, scale, "partial"), prof), source)
+    else:
+        pages = draw(_load_receipt(source, data_file), prof)
     out = Path(output)
     for n, page in enumerate(pages, 1):
         path = out if n == 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")

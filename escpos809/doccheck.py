@@ -1,0 +1,79 @@
+"""What the schema cannot see in a valid document: QR capacity in bytes, barcode data rules,
+image and PDF files (readable, within size limits, the pages asked for there)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .document import QR, Barcode, Block, ImageBlock, PdfBlock
+
+
+def _source(b: ImageBlock | PdfBlock, base: Path | None) -> bytes | Path | None:
+    """The block's file: its bytes, or its path (relative to ``base``); None for a PIL image."""
+    if b.data is not None:
+        return b.data
+    if b.path is not None:
+        return base / b.path if base and not Path(b.path).is_absolute() else Path(b.path)
+    return None
+
+
+def _image_errors(b: ImageBlock, path: str, base: Path | None) -> list[tuple[str, str]]:
+    from PIL import Image, UnidentifiedImageError
+
+    from .raster import MAX_SOURCE_PIXELS
+
+    src = _source(b, base)
+    if src is None:
+        return []  # a PIL image (Python API only): no file or bytes to read
+    try:
+        with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
+            if img.width * img.height > MAX_SOURCE_PIXELS:
+                return [(path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels")]
+    except FileNotFoundError:  # src is a path: bytes are never "not found"
+        return [(f"{path}/path", f"no such image file {src!s}")]
+    except (UnidentifiedImageError, OSError) as exc:
+        if isinstance(src, bytes):
+            return [(path, "not a readable image (PNG, JPEG, GIF, BMP, …)")]
+        return [(path, f"cannot read image {src}: {exc}")]
+    return []
+
+
+def _pdf_errors(b: PdfBlock, path: str, base: Path | None) -> list[tuple[str, str]]:
+    from . import pdf
+
+    src = _source(b, base)
+    try:
+        data = src if isinstance(src, bytes) else src.read_bytes() if src is not None else b""
+    except FileNotFoundError:
+        return [(f"{path}/path", f"no such PDF file {b.path}")]
+    except OSError as exc:
+        return [(f"{path}/path", f"cannot read PDF {b.path}: {exc.strerror or exc}")]
+    try:
+        pdf.check(data, b.pages, b.scale)
+    except pdf.PagesError as exc:
+        return [(f"{path}/pages", str(exc))]
+    except ValueError as exc:
+        return [(path, str(exc))]
+    return []
+
+
+def content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[str, str]]:
+    """Every block's content problems as (JSON path, message)."""
+    from .escpos import codes
+
+    out: list[tuple[str, str]] = []
+    for i, b in enumerate(blocks):
+        path = f"blocks/{i}"
+        try:
+            if isinstance(b, QR):
+                codes.qr_code(b.data, size=b.size, ec=b.ec)
+            elif isinstance(b, Barcode):
+                codes.barcode(b.kind, b.data, height=b.height, width=b.width, hri=b.hri)
+            elif isinstance(b, ImageBlock):
+                out += _image_errors(b, path, base)
+            elif isinstance(b, PdfBlock):
+                out += _pdf_errors(b, path, base)
+        except ValueError as exc:
+            out.append((f"{path}/data", str(exc)))
+    return out
