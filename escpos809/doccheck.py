@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from .document import QR, Barcode, Block, ImageBlock, PdfBlock
+if TYPE_CHECKING:  # document.py calls this module: blocks are told apart by their type name
+    from .document import QR, Barcode, Block, ImageBlock, PdfBlock
 
 
 def _source(b: ImageBlock | PdfBlock, base: Path | None) -> bytes | Path | None:
@@ -66,14 +68,16 @@ def content_errors(blocks: tuple[Block, ...], base: Path | None) -> list[tuple[s
     for i, b in enumerate(blocks):
         path = f"blocks/{i}"
         try:
-            if isinstance(b, QR):
-                codes.qr_code(b.data, size=b.size, ec=b.ec)
-            elif isinstance(b, Barcode):
-                codes.barcode(b.kind, b.data, height=b.height, width=b.width, hri=b.hri)
-            elif isinstance(b, ImageBlock):
-                out += _image_errors(b, path, base)
-            elif isinstance(b, PdfBlock):
-                out += _pdf_errors(b, path, base)
+            if b.type == "qr":
+                qr = cast("QR", b)
+                codes.qr_code(qr.data, size=qr.size, ec=qr.ec)
+            elif b.type == "barcode":
+                bc = cast("Barcode", b)
+                codes.barcode(bc.kind, bc.data, height=bc.height, width=bc.width, hri=bc.hri)
+            elif b.type == "image":
+                out += _image_errors(cast("ImageBlock", b), path, base)
+            elif b.type == "pdf":
+                out += _pdf_errors(cast("PdfBlock", b), path, base)
         except ValueError as exc:
             out.append((f"{path}/data", str(exc)))
     return out

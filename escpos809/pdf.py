@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .errors import InvalidInput
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -26,6 +28,9 @@ MAX_JOB_DOTS = 80_000
 MIN_PERCENT, MAX_PERCENT = 10, 400
 #: grey levels darker than this are ink; lighter ones are a margin (JPEG noise, paper tints)
 INK_BELOW = 240
+#: white kept around the ink when margins are trimmed (PDF units: 2 mm), so a code at the edge of
+#: what is printed keeps a quiet zone
+KEEP_MARGIN = 72 * 2 / 25.4
 #: PDFium is not thread-safe (not even for two documents): the service renders one at a time
 _PDFIUM = threading.Lock()
 
@@ -34,24 +39,30 @@ _POINTS_PER_INCH = 72
 
 
 def scale_of(value: object) -> Scale:
-    """``fit``, ``actual``, or a percentage (``150``, ``"150"``, ``"150%"``); ValueError otherwise."""
+    """``fit``, ``actual``, or a percentage (``150``, ``"150"``, ``"150%"``); PdfRefused otherwise."""
     if value in ("fit", "actual"):
         return "fit" if value == "fit" else "actual"
     text = str(value).removesuffix("%") if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
     if text.isascii() and text.isdigit() and len(text) <= 4 and MIN_PERCENT <= int(text) <= MAX_PERCENT:
         return int(text)
     shown = repr(value)[:30]
-    raise ValueError(f"scale must be fit, actual or a percentage from {MIN_PERCENT} to {MAX_PERCENT}; got {shown}")
+    raise PdfRefused(f"scale must be fit, actual or a percentage from {MIN_PERCENT} to {MAX_PERCENT}; got {shown}")
 
 
-class PagesError(ValueError):
+class PdfRefused(InvalidInput):
+    """A PDF that cannot print as asked: not a PDF, broken, encrypted, sizes beyond the limits."""
+
+    http_title = "Invalid PDF"
+
+
+class PagesError(PdfRefused):
     """``pages`` names pages the PDF cannot give (syntax, missing pages, too many)."""
 
 
 def page_numbers(spec: str | None, count: int) -> list[int]:
     """The pages (0-based, in the order given) that ``spec`` names in a PDF of ``count`` pages:
     ``None`` or ``"all"`` is every page, else ``"1-3,5,8-"`` (1-based, ``8-`` = 8 to the end).
-    ValueError for bad syntax, pages the PDF lacks, or more than :data:`MAX_PAGES`."""
+    PdfRefused for bad syntax, pages the PDF lacks, or more than :data:`MAX_PAGES`."""
     if spec is None or spec.strip() == "all":
         if count > MAX_PAGES:
             raise PagesError(f"the PDF has {count:,} pages; at most {MAX_PAGES} print in one job: choose some pages")
@@ -91,13 +102,13 @@ def _open(data: bytes):  # -> pypdfium2.PdfDocument (its types are not checked)
     import pypdfium2 as pdfium
 
     if not data.lstrip()[:5] == b"%PDF-":
-        raise ValueError("not a PDF (it does not start with %PDF-)")
+        raise PdfRefused("not a PDF (it does not start with %PDF-)")
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise ValueError("the PDF is encrypted (it needs a password); save an unprotected copy") from None
-        raise ValueError(f"the PDF cannot be read ({str(exc)[:120]})") from None
+            raise PdfRefused("the PDF is encrypted (it needs a password); save an unprotected copy") from None
+        raise PdfRefused(f"the PDF cannot be read ({str(exc)[:120]})") from None
 
 
 def _base_scale(scale: Scale, width_pt: float, dpi: int, width_dots: int) -> float:
@@ -108,17 +119,17 @@ def _base_scale(scale: Scale, width_pt: float, dpi: int, width_dots: int) -> flo
 
 
 def _sizes(doc, pages: list[int], scale: Scale, dpi: int, width_dots: int) -> list[tuple[float, float, float]]:
-    """(width, height, dots per unit) of each page as the PDF gives it; ValueError for a page
-    of no size or one too long to print even before trimming."""
+    """(width, height, dots per unit) of each page as the PDF gives it; PdfRefused for a page
+    of no size or one too long to print even before trimming (PdfRefused)."""
     out = []
     for i in pages:
         width_pt, height_pt = doc[i].get_size()
         if not (width_pt >= 1 and height_pt >= 1):
-            raise ValueError(f"page {i + 1} has no size ({width_pt:g} x {height_pt:g} units)")
+            raise PdfRefused(f"page {i + 1} has no size ({width_pt:g} x {height_pt:g} units)")
         s = _base_scale(scale, width_pt, dpi, width_dots)
-        if height_pt * s > MAX_PAGE_DOTS * 4:  # trimming could shorten it, but not this much
+        if height_pt * s > MAX_PAGE_DOTS * 2:  # trimming may shorten it, but not this much
             mm = height_pt / _POINTS_PER_INCH * 25.4
-            raise ValueError(f"page {i + 1} is {mm:,.0f} mm long; at most {_mm(MAX_PAGE_DOTS, dpi)} print per page")
+            raise PdfRefused(f"page {i + 1} is {mm:,.0f} mm long; at most {_mm(MAX_PAGE_DOTS, dpi)} print per page")
         out.append((width_pt, height_pt, s))
     return out
 
@@ -128,14 +139,14 @@ def _mm(dots: int, dpi: int) -> str:
 
 
 def check(data: bytes, pages: str | None, scale: object, dpi: int = 203, width_dots: int = 576) -> None:
-    """Refuse (ValueError, one line) a PDF that cannot print: not a PDF, broken, encrypted,
+    """Refuse (PdfRefused, one line) a PDF that cannot print: not a PDF, broken, encrypted,
     pages it lacks, too many pages, a page of no size or absurd length. Reads no page content."""
     sc = scale_of(scale)
     with _PDFIUM:
         doc = _open(data)
         try:
             if len(doc) == 0:
-                raise ValueError("the PDF has no pages")
+                raise PdfRefused("the PDF has no pages")
             _sizes(doc, page_numbers(pages, len(doc)), sc, dpi, width_dots)
         finally:
             doc.close()
@@ -153,17 +164,17 @@ def _ink(doc, index: int, size: tuple[float, float, float], width_dots: int) -> 
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if not len(rows):
         return None
-    # one look-pixel of slack on each side: the quick render's rounding must not cut ink off
+    # one look-pixel of slack: the quick render's rounding must not cut ink off
     return (
-        max(0.0, (cols[0] - 1) / look),
-        max(0.0, (rows[0] - 1) / look),
-        min(width_pt, (cols[-1] + 2) / look),
-        min(height_pt, (rows[-1] + 2) / look),
+        max(0.0, (cols[0] - 1) / look - KEEP_MARGIN),
+        max(0.0, (rows[0] - 1) / look - KEEP_MARGIN),
+        min(width_pt, (cols[-1] + 2) / look + KEEP_MARGIN),
+        min(height_pt, (rows[-1] + 2) / look + KEEP_MARGIN),
     )
 
 
 def _plans(
-    doc, chosen: list[int], sizes: list[tuple[float, float, float]], scale: Scale, width_dots: int
+    doc, chosen: list[int], sizes: list[tuple[float, float, float]], scale: Scale, dpi: int, width_dots: int
 ) -> list[_Page]:
     """The pages with ink, each cut to its ink from top to bottom, all to the ink of the widest
     from left to right (so the pages keep one scale and their columns line up: a short last
@@ -174,7 +185,7 @@ def _plans(
     left, right = min(box[0] for _, _, box in inks), max(box[2] for _, _, box in inks)
     plans = []
     for i, (width_pt, height_pt, base), (_, top, _, bottom) in inks:
-        s = min(width_dots / (right - left), base * MAX_PERCENT / 100) if scale == "fit" else base
+        s = min(width_dots / (right - left), _base_scale(MAX_PERCENT, 1, dpi, width_dots)) if scale == "fit" else base
         page_right = min(right, width_pt)
         crop = (left, height_pt - bottom, width_pt - page_right, top)
         plans.append(_Page(i, s, crop, max(1, round((page_right - left) * s)), max(1, round((bottom - top) * s))))
@@ -184,17 +195,17 @@ def _plans(
 def render(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int) -> list[Image.Image]:
     """Each chosen page that has ink, trimmed to it, as a grey (``L``) image at ``dpi``: as wide
     as the paper (``fit``), or at its own size times the scale. Every page's size is checked
-    before the first is drawn: ValueError for one wider or longer than the paper takes, or a
+    before the first is drawn: PdfRefused for one wider or longer than the paper takes, or a
     job too long, and for what :func:`check` refuses. Blank pages print nothing."""
     sc = scale_of(scale)
     with _PDFIUM:
         doc = _open(data)
         try:
             if len(doc) == 0:
-                raise ValueError("the PDF has no pages")
+                raise PdfRefused("the PDF has no pages")
             chosen = page_numbers(pages, len(doc))
             sizes = _sizes(doc, chosen, sc, dpi, width_dots)
-            plans = _plans(doc, chosen, sizes, sc, width_dots)
+            plans = _plans(doc, chosen, sizes, sc, dpi, width_dots)
             _check_plans(plans, sc, dpi, width_dots)
             return [_draw(doc, p) for p in plans]
         finally:
@@ -203,21 +214,21 @@ def render(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: 
 
 def _check_plans(plans: list[_Page], scale: Scale, dpi: int, width_dots: int) -> None:
     if not plans:
-        raise ValueError("the chosen pages are blank: nothing to print")
+        raise PdfRefused("the chosen pages are blank: nothing to print")
     for p in plans:
         if p.width > width_dots:
             fits = int(100 * width_dots / p.width * (100 if scale == "actual" else int(scale)) / 100)
-            raise ValueError(
+            raise PdfRefused(
                 f"page {p.index + 1} is {p.width} dots wide at scale {scale}; the paper takes {width_dots}: "
                 f"print it with scale fit or at most {fits} %"
             )
         if p.height > MAX_PAGE_DOTS:
-            raise ValueError(
+            raise PdfRefused(
                 f"page {p.index + 1} would print {_mm(p.height, dpi)} long; at most {_mm(MAX_PAGE_DOTS, dpi)} per page"
             )
     total = sum(p.height for p in plans)
     if total > MAX_JOB_DOTS:
-        raise ValueError(f"the pages would print {_mm(total, dpi)} of paper; at most {_mm(MAX_JOB_DOTS, dpi)} a job")
+        raise PdfRefused(f"the pages would print {_mm(total, dpi)} of paper; at most {_mm(MAX_JOB_DOTS, dpi)} a job")
 
 
 def _draw(doc, p: _Page) -> Image.Image:

@@ -47,6 +47,8 @@ TABLE = {
     "RasterError": (7, 422, "Invalid CUPS raster", F),
     "CupsError": (1, 500, "Internal error", F),
     "BadSubmission": (7, 422, "Invalid job", F),
+    "PdfRefused": (7, 422, "Invalid PDF", F),
+    "PagesError": (7, 422, "Invalid PDF", F),
     "Problem": (1, 500, "Internal error", F),  # its HTTP status and title are given per refusal
 }
 #: exceptions that are not the project's errors, and why

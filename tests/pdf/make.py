@@ -1,0 +1,88 @@
+"""PDFs made by the tests themselves (reportlab draws them; no file is fetched): text pages,
+a QR code drawn as vector shapes, encrypted, broken, absurdly long or with many pages."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import pdfencrypt
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+RECEIPT = (80 * mm, 200 * mm)  # a receipt-shaped page: 80 mm wide
+
+
+def _canvas(size=A4, **kw) -> tuple[io.BytesIO, canvas.Canvas]:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=size, invariant=True, **kw)  # invariant: the same bytes every run
+    return buf, c
+
+
+def text_pages(*texts: str, size=A4, font_size: float = 18) -> bytes:
+    """One page per text, each line of it from the top left margin down."""
+    buf, c = _canvas(size)
+    for text in texts:
+        c.setFont("Helvetica", font_size)
+        y = size[1] - 30 * mm
+        for line in text.split("\n"):
+            c.drawString(20 * mm, y, line)
+            y -= font_size * 1.4
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def with_qr(title: str, data: str, size=A4) -> bytes:
+    """A title and a QR code of ``data`` (vector squares, as an invoice would carry it)."""
+    buf, c = _canvas(size)
+    c.setFont("Helvetica-Bold", 22)
+    c.drawString(20 * mm, size[1] - 30 * mm, title)
+    qr = QrCodeWidget(data)
+    d = Drawing(60 * mm, 60 * mm)
+    d.add(qr)
+    x0, y0, x1, y1 = qr.getBounds()
+    d.scale(60 * mm / (x1 - x0), 60 * mm / (y1 - y0))
+    renderPDF.draw(d, c, 20 * mm, size[1] - 100 * mm)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def encrypted(text: str = "secret") -> bytes:
+    """A page that needs the user password "user" to open."""
+    buf, c = _canvas(encrypt=pdfencrypt.StandardEncryption("user", "owner", strength=128))
+    c.drawString(72, 700, text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def blank_pages(count: int, size=A4) -> bytes:
+    buf, c = _canvas(size)
+    for _ in range(count):
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def long_page(length_mm: float, width_mm: float = 80, ink_every_mm: float = 100) -> bytes:
+    """One page ``length_mm`` long with a mark every ``ink_every_mm`` (so trimming keeps it all)."""
+    size = (width_mm * mm, length_mm * mm)
+    buf, c = _canvas(size)
+    y = 0.0
+    while y <= length_mm - 5:
+        c.rect(5 * mm, y * mm, (width_mm - 10) * mm, 2 * mm, fill=1)
+        y += ink_every_mm
+    c.rect(5 * mm, (length_mm - 3) * mm, (width_mm - 10) * mm, 2 * mm, fill=1)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def broken(pdf: bytes) -> bytes:
+    """The first third of a PDF: the header is right, the rest (xref, trailer) is gone."""
+    return pdf[: len(pdf) // 3]
