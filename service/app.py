@@ -136,6 +136,7 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     """The WSGI application. ``start=False`` leaves the printer workers stopped (for tests)."""
     from .api import BLUEPRINTS
     from .web import web
+    from .web.designer import designer
 
     config = config or ServiceConfig(printers={"default": "virtual://default"})
     config.check()
@@ -144,7 +145,7 @@ def create_app(config: ServiceConfig | None = None, start: bool = True) -> Flask
     app.json = _JSONProvider(app)
     service = Service(config)
     app.extensions["escpos809"] = service
-    for blueprint in (*BLUEPRINTS, web):
+    for blueprint in (*BLUEPRINTS, web, designer):
         app.register_blueprint(blueprint)
     # Host and Origin checks, CORS for configured origins: before anything else runs
     # (Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method)

@@ -189,6 +189,22 @@ def openapi() -> dict:
                     },
                 }
             },
+            "/api/v1/examples": {
+                "get": {
+                    "summary": "Receipts to start from (the receipt designer's list)",
+                    "responses": {"200": {"description": "name, title and whether each is a template"}},
+                }
+            },
+            "/api/v1/examples/{name}": {
+                "get": {
+                    "summary": "One example: its document, and its template data if it is a template",
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "{name, title, document, data?}"},
+                        "404": _problem("unknown example"),
+                    },
+                }
+            },
             "/api/v1/ocpp/frames": {
                 "post": {
                     "summary": "Feed OCPP-J frames; finished charging sessions print a receipt",

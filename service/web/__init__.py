@@ -13,6 +13,9 @@ _FILES = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    "designer.html": "text/html; charset=utf-8",  # the receipt designer (designer.py)
+    "designer.js": "text/javascript; charset=utf-8",
+    "designer.css": "text/css; charset=utf-8",
 }
 
 
