@@ -24,6 +24,10 @@ MAX_PAGES = 100
 MAX_PAGE_DOTS = 16_000
 #: the whole job's printed length in dots: about 10 m of paper
 MAX_JOB_DOTS = 80_000
+#: drawing objects on one page: an invoice has hundreds; 200,000 tiny squares take PDFium
+#: seconds to draw, time the service's one PDF renderer would be held (objects nested in a form
+#: XObject count as one: a limit on the time itself would need PDFium's progressive rendering)
+MAX_PAGE_OBJECTS = 20_000
 #: ``scale`` as a percentage of the PDF's own size; ``fit`` never enlarges beyond the highest
 MIN_PERCENT, MAX_PERCENT = 10, 400
 #: grey levels darker than this are ink; lighter ones are a margin (JPEG noise, paper tints)
@@ -121,9 +125,14 @@ def _base_scale(scale: Scale, width_pt: float, dpi: int, width_dots: int) -> flo
 def _sizes(doc, pages: list[int], scale: Scale, dpi: int, width_dots: int) -> list[tuple[float, float, float]]:
     """(width, height, dots per unit) of each page as the PDF gives it; PdfRefused for a page
     of no size or one too long to print even before trimming (PdfRefused)."""
+    import pypdfium2.raw as pdfium_c
+
     out = []
     for i in pages:
-        width_pt, height_pt = doc[i].get_size()
+        page = doc[i]
+        width_pt, height_pt = page.get_size()
+        if (objects := pdfium_c.FPDFPage_CountObjects(page)) > MAX_PAGE_OBJECTS:
+            raise PdfRefused(f"page {i + 1} draws {objects:,} objects; at most {MAX_PAGE_OBJECTS:,} print on a page")
         if not (width_pt >= 1 and height_pt >= 1):
             raise PdfRefused(f"page {i + 1} has no size ({width_pt:g} x {height_pt:g} units)")
         s = _base_scale(scale, width_pt, dpi, width_dots)

@@ -83,6 +83,16 @@ def long_page(length_mm: float, width_mm: float = 80, ink_every_mm: float = 100)
     return buf.getvalue()
 
 
+def busy(squares: int) -> bytes:
+    """One page of ``squares`` tiny filled squares: small to send, slow to draw."""
+    buf, c = _canvas()
+    for i in range(squares):
+        c.rect(50 + i % 400, 50 + (i // 400) % 700, 0.5, 0.5, stroke=0, fill=1)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
 def broken(pdf: bytes) -> bytes:
     """The first third of a PDF: the header is right, the rest (xref, trailer) is gone."""
     return pdf[: len(pdf) // 3]

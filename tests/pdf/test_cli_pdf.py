@@ -124,3 +124,33 @@ def test_preview_draws_what_prints(printer, tmp_path):
     for mine, paper in zip(["p.png", "p-2.png"], sorted(job.glob("page-*.png")), strict=True):
         a, b = Image.open(tmp_path / mine).convert("1"), Image.open(paper).convert("1")
         assert a.size == b.size and a.tobytes() == b.tobytes()  # the same renderer: the same dots
+
+
+def test_killed_while_rendering_prints_nothing(printer, tmp_path):
+    """Every page is rendered before the printer is opened: a print killed mid-render leaves
+    no job, not half of one (the same file, left alone, prints in full)."""
+    import signal
+    import time
+
+    uri, out = printer
+    pdf = tmp_path / "slow.pdf"
+    pdf.write_bytes(make.busy(19_000))
+    slow = [str(pdf)] + ["--pages", ",".join(["1"] * 12)]  # 12 slow pages
+    before = len(jobs(out))
+    start = time.monotonic()
+    assert cli("print", *slow, "--printer", uri).returncode == 0
+    took = time.monotonic() - start
+    assert len(jobs(out)) == before + 1
+    env = {**os.environ, "ESCPOS809_CONFIG": "/nonexistent.toml"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "escpos809.cli", "print", *slow, "--printer", uri],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(took * 0.6)  # well into the rendering, which is most of the run
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    time.sleep(0.5)
+    assert len(jobs(out)) == before + 1  # no new job: not a byte reached the printer

@@ -144,6 +144,7 @@ def test_blank_pages_print_nothing():
         (make.long_page(5000), {}, "blocks/0", "page 1 is 5,000 mm long; at most 2,002 mm print per page"),
         (make.long_page(2500), {}, "blocks/0", "page 1 would print 2,"),  # past the slack: its trimmed length
         (make.text_pages("WIDE " * 12), {"scale": 200}, "blocks/0", "at scale 200; the paper takes 576"),
+        (make.busy(20_001), {}, "blocks/0", "page 1 draws 20,001 objects; at most 20,000"),
     ],
 )
 def test_refused_with_the_reason(data, opts, path, message):
@@ -159,6 +160,10 @@ def test_a_job_too_long_is_refused_before_any_page_is_drawn(monkeypatch):
     monkeypatch.setattr(pdf, "MAX_JOB_DOTS", 100)
     assert "of paper; at most" in refusal(data)[1]
     assert drawn == []
+
+
+def test_a_busy_page_within_the_limit_prints():
+    assert isinstance(ops(make.busy(20_000))[0], Raster)
 
 
 def test_pages_pick_and_order():
