@@ -36,6 +36,9 @@ _SUBMISSION_BODY = {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+#: the receipt designer's examples: a list of {name, title, template}, or one {name, title, document, data?}
+_EXAMPLE = {"200": {"description": "the examples, or one"}, "404": _problem("unknown example")}
+_EXAMPLE_NAME = {**_NAME, "description": "example name"}
 #: how an application/pdf body prints (the pdf block's options, receipt.schema.json)
 _PDF_QUERY = [
     {"name": "pages", "in": "query", "schema": {"type": "string"}, "description": "e.g. 1-3,5,8- (default all)"},
@@ -189,21 +192,9 @@ def openapi() -> dict:
                     },
                 }
             },
-            "/api/v1/examples": {
-                "get": {
-                    "summary": "Receipts to start from (the receipt designer's list)",
-                    "responses": {"200": {"description": "name, title and whether each is a template"}},
-                }
-            },
+            "/api/v1/examples": {"get": {"summary": "Receipts to start from", "responses": _EXAMPLE}},
             "/api/v1/examples/{name}": {
-                "get": {
-                    "summary": "One example: its document, and its template data if it is a template",
-                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {
-                        "200": {"description": "{name, title, document, data?}"},
-                        "404": _problem("unknown example"),
-                    },
-                }
+                "get": {"summary": "One example", "parameters": [_EXAMPLE_NAME], "responses": _EXAMPLE}
             },
             "/api/v1/ocpp/frames": {
                 "post": {
