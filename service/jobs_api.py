@@ -103,7 +103,10 @@ def _job_response(job: Job, status: int, warnings: list[str]) -> Response:
 def submit(name: str) -> Response:
     worker(name)
     body = request.get_data(cache=False)
-    return _accept(name, lambda: _from_request(body), f"jobs {content_type()}", body)
+    kind = f"jobs {content_type()}"
+    if content_type() == "application/pdf":  # its options come in the query: part of what was asked
+        kind += "?" + request.query_string.decode("latin-1")
+    return _accept(name, lambda: _from_request(body), kind, body)
 
 
 @jobs_api.post("/api/v1/printers/<name>/test")

@@ -36,6 +36,16 @@ def test_a_pdf_body_prints_its_pages_with_a_cut_each(service, vprinter):
     assert len(vprinter.jobs[-1].pages) == 2
 
 
+def test_the_query_is_part_of_an_idempotent_pdf_request(service):
+    body = make.text_pages("One", "Two")
+    key = {**PDF, "Idempotency-Key": "pdf-1"}
+    first = service.request("POST", "/api/v1/printers/default/jobs?pages=1", body, headers=key)
+    again = service.request("POST", "/api/v1/printers/default/jobs?pages=1", body, headers=key)
+    assert first.status == 202 and again.status == 200 and again.json["id"] == first.json["id"]
+    other = service.request("POST", "/api/v1/printers/default/jobs?pages=2", body, headers=key)
+    assert problem(other, 422)["title"] == "Idempotency-Key reused"
+
+
 def test_json_pdf_and_a_pdf_block_in_a_receipt(service, vprinter):
     qr = base64.b64encode(make.with_qr("TICKET", "https://example.com/t/55")).decode()
     r = service.submit({"type": "pdf", "pdf": qr, "scale": 90})
