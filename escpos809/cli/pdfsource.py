@@ -27,6 +27,7 @@ def pdf_options(func):
 
     func = click.option(
         "--scale",
+        metavar="fit|actual|PERCENT",
         default="fit",
         show_default=True,
         callback=scale,

@@ -199,7 +199,13 @@ def _warn_replaced(replaced: list[str]) -> None:
 )
 @click.option("--raw", is_flag=True, help="Send the file's bytes unchanged (ESC/POS prepared elsewhere).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a text file.")
-@click.option("--cut/--no-cut", "do_cut", default=True, show_default=True, help="Feed and cut after text, image or QR.")
+@click.option(
+    "--cut/--no-cut",
+    "do_cut",
+    default=True,
+    show_default=True,
+    help="Feed and cut after text, image or QR (after each page of a PDF).",
+)
 @click.option("--cut-mode", type=click.Choice(["full", "partial"]), default="partial", show_default=True)
 @click.option(
     "--check/--no-check",
