@@ -24,8 +24,9 @@ from PIL import Image
 
 from escpos809.cups.filter import run
 from escpos809.cups.ppd import generate
-from escpos809.demo import receipt
+from escpos809.demo import document
 from escpos809.profile import load_profile
+from escpos809.receipt import render
 from escpos809.render.image import preview_bytes
 
 RUNS = 50
@@ -33,7 +34,7 @@ PAGE_ROWS = 1598  # 200 mm at 8 dots/mm (gstoraster's height for X80MMY200MM)
 
 
 def page_image(profile) -> Image.Image:
-    [paper] = preview_bytes(receipt(profile), profile)[:1]
+    [paper] = preview_bytes(render(document(), profile).data, profile)[:1]
     page = Image.new("L", (profile.width_dots, PAGE_ROWS), 255)
     page.paste(paper.crop((0, 0, paper.width, min(paper.height, PAGE_ROWS))), (0, 0))
     return page

@@ -5,13 +5,19 @@ Nothing heavy happens at import: transports, Pillow and pyusb load when first us
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 __all__ = ["Printer", "PrinterStatus", "load_profile", "open_transport", "__version__"]
 
 
-@lru_cache(maxsize=1)
+_VERSION: list[str] = []  # looked up once (functools is not imported: the CUPS filter starts per job)
+
+
 def _version() -> str:
+    if not _VERSION:
+        _VERSION.append(_read_version())
+    return _VERSION[0]
+
+
+def _read_version() -> str:
     """The version written once, in pyproject.toml: the installed distribution's metadata, or
     (a source checkout on the path, not installed) pyproject.toml itself. Looked up on first
     use of ``__version__``: importing importlib.metadata costs tens of milliseconds."""

@@ -14,20 +14,36 @@ these where they are defined; ``tests/test_errors.py`` holds the whole table.
 
 from __future__ import annotations
 
-from enum import IntEnum
+
+class CupsStatus(int):
+    """CUPS backend exit statuses (``cups/backend.h``), and what cupsd does with each.
+
+    An ``int`` with a name rather than an ``enum.IntEnum``: the CUPS filter and backend start
+    once per job and importing :mod:`enum` costs them several milliseconds."""
+
+    OK: CupsStatus  # job done
+    FAILED: CupsStatus  # the queue's error policy decides (install sets retry-job)
+    AUTH_REQUIRED: CupsStatus
+    HOLD: CupsStatus  # job held until a person releases it
+    STOP: CupsStatus  # queue stopped with the message, job kept
+    CANCEL: CupsStatus
+    RETRY: CupsStatus  # job retried after JobRetryInterval
+    RETRY_CURRENT: CupsStatus
+
+    @property
+    def name(self) -> str:
+        return _CUPS_STATUS_NAMES[int(self)]
+
+    def __repr__(self) -> str:
+        return f"<CupsStatus.{self.name}: {int(self)}>"
 
 
-class CupsStatus(IntEnum):
-    """CUPS backend exit statuses (``cups/backend.h``), and what cupsd does with each."""
-
-    OK = 0  # job done
-    FAILED = 1  # the queue's error policy decides (install sets retry-job)
-    AUTH_REQUIRED = 2
-    HOLD = 3  # job held until a person releases it
-    STOP = 4  # queue stopped with the message, job kept
-    CANCEL = 5
-    RETRY = 6  # job retried after JobRetryInterval
-    RETRY_CURRENT = 7
+_CUPS_STATUS_NAMES = ("OK", "FAILED", "AUTH_REQUIRED", "HOLD", "STOP", "CANCEL", "RETRY", "RETRY_CURRENT")
+#: every status, in value order (0-7)
+CUPS_STATUSES = tuple(CupsStatus(value) for value in range(len(_CUPS_STATUS_NAMES)))
+for _status in CUPS_STATUSES:
+    setattr(CupsStatus, _status.name, _status)
+del _status
 
 
 class Escpos809Error(Exception):

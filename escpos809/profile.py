@@ -2,49 +2,82 @@
 
 A profile is a TOML file (see ``profiles/ocpp-809.toml``). A user profile may say
 ``extends = "ocpp-809"`` and give only what differs; tables are merged key by key.
+
+This module is on the path of every CUPS job (the raster filter starts once per job), so it
+imports no :mod:`dataclasses`, :mod:`typing` or :mod:`importlib.resources` at run time, and a
+built-in profile, once checked, is kept as a :mod:`marshal` file beside it
+(``profiles/__pycache__``, like a ``.pyc``): loading it then needs no TOML parser.
 """
 
 from __future__ import annotations
 
+import marshal
+import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from .errors import ProfileError
+from .record import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
 
 DEFAULT_PROFILE = "ocpp-809"
+BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profiles")
 
 _QR_FORMS = ("epson", "legacy")
 
 
-@dataclass(frozen=True)
-class Font:
-    name: str
-    width: int
-    height: int
+def __getattr__(name: str) -> Any:
+    if name == "tomllib":  # ``from .profile import tomllib``: the parser, imported when asked for
+        return _tomllib()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
-class UsbId:
-    vid: int
-    pid: int
-    name: str = ""
-    out_ep: int | None = None
-    in_ep: int | None = None
+def _tomllib() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
 
 
-@dataclass(frozen=True)
-class Profile:
+class Font(Record):
+    __slots__ = ("name", "width", "height")
+
+    def __init__(self, name: str, width: int, height: int):
+        self.name, self.width, self.height = name, width, height
+
+
+class UsbId(Record):
+    __slots__ = ("vid", "pid", "name", "out_ep", "in_ep")
+
+    def __init__(self, vid: int, pid: int, name: str = "", out_ep: int | None = None, in_ep: int | None = None):
+        self.vid, self.pid, self.name, self.out_ep, self.in_ep = vid, pid, name, out_ep, in_ep
+
+
+class Profile(Record):
     """Facts about one printer model, loaded from TOML."""
 
+    __slots__ = (
+        "id",
+        "name",
+        "width_dots",
+        "dpi",
+        "speed_mm_s",
+        "fonts",
+        "band_rows",
+        "max_bytes_per_row",
+        "codepages",
+        "preferred_codepages",
+        "chinese_codec",
+        "commands",
+        "transport",
+        "network",
+        "usb_ids",
+    )
     id: str
     name: str
     width_dots: int
@@ -59,7 +92,31 @@ class Profile:
     commands: Mapping[str, Any]
     transport: Mapping[str, Any]
     network: Mapping[str, Any]
-    usb_ids: tuple[UsbId, ...] = field(default=())
+    usb_ids: tuple[UsbId, ...]
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        width_dots: int,
+        dpi: int,
+        speed_mm_s: int,
+        fonts: Mapping[str, Font],
+        band_rows: int,
+        max_bytes_per_row: int,
+        codepages: Mapping[int, str],
+        preferred_codepages: tuple[int, ...],
+        chinese_codec: str,
+        commands: Mapping[str, Any],
+        transport: Mapping[str, Any],
+        network: Mapping[str, Any],
+        usb_ids: tuple[UsbId, ...] = (),
+    ):
+        self.id, self.name, self.width_dots, self.dpi, self.speed_mm_s = id, name, width_dots, dpi, speed_mm_s
+        self.fonts, self.band_rows, self.max_bytes_per_row = fonts, band_rows, max_bytes_per_row
+        self.codepages, self.preferred_codepages, self.chinese_codec = codepages, preferred_codepages, chinese_codec
+        self.commands, self.transport, self.network, self.usb_ids = commands, transport, network, usb_ids
 
     def columns(self, font: str = "A", width_multiplier: int = 1) -> int:
         """Characters per line for a font at a width multiplier (48 / 64 at 576 dots)."""
@@ -81,7 +138,7 @@ class Profile:
 def _merge(base: dict, over: Mapping) -> dict:
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -89,37 +146,41 @@ def _merge(base: dict, over: Mapping) -> dict:
 
 
 def _read_toml(text: str, origin: str) -> dict:
+    tomllib = _tomllib()
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {origin}: {exc}") from None
 
 
-def _builtin_text(name: str) -> str:
-    try:
-        return resources.files("escpos809.profiles").joinpath(f"{name}.toml").read_text("utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"no built-in profile {name!r}; built-in: {', '.join(builtin_profiles())}") from None
+def _builtin_path(name: str) -> str:
+    return os.path.join(BUILTIN_DIR, f"{name}.toml")
 
 
 def builtin_profiles() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("escpos809.profiles").iterdir() if p.name.endswith(".toml"))
+    return sorted(n[:-5] for n in os.listdir(BUILTIN_DIR) if n.endswith(".toml"))
 
 
-def _raw(source: str, depth: int = 0) -> dict:
+def _raw(source: str, depth: int = 0, files: list[str] | None = None) -> dict:
+    """The merged TOML of ``source`` and what it extends; the files read go into ``files``."""
     if depth > 4:
         raise ProfileError(f"profile {source}: 'extends' chain too deep")
-    path = Path(source)
-    if source.endswith(".toml") or path.is_file():
-        try:
-            data = _read_toml(path.read_text("utf-8"), str(path))
-        except OSError as exc:
-            raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
+    if source.endswith(".toml") or os.path.isfile(source):
+        path, origin = source, source
+    elif os.path.isfile(_builtin_path(source)):
+        path, origin = _builtin_path(source), source
     else:
-        data = _read_toml(_builtin_text(source), source)
+        raise ProfileError(f"no built-in profile {source!r}; built-in: {', '.join(builtin_profiles())}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = _read_toml(f.read(), origin)
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
+    if files is not None:
+        files.append(path)
     parent = data.pop("extends", None)
     if parent:
-        data = _merge(_raw(parent, depth + 1), data)
+        data = _merge(_raw(parent, depth + 1, files), data)
     return data
 
 
@@ -182,11 +243,93 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
 
 
 _cache: dict[str, Profile] = {}
+_CACHE_FORMAT = 1
+
+
+def _cache_path(name: str) -> str:
+    return os.path.join(BUILTIN_DIR, "__pycache__", f"{name}.{sys.implementation.cache_tag}.profile")
+
+
+def _stamp(files: list[str]) -> tuple:
+    return tuple((f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files)
+
+
+def _fields(p: Profile) -> tuple:
+    """The checked profile as plain values (what :mod:`marshal` can store)."""
+    return (
+        *(getattr(p, k) for k in Profile.__slots__[:5]),
+        {k: (f.width, f.height) for k, f in p.fonts.items()},
+        p.band_rows,
+        p.max_bytes_per_row,
+        dict(p.codepages),
+        p.preferred_codepages,
+        p.chinese_codec,
+        dict(p.commands),
+        dict(p.transport),
+        dict(p.network),
+        tuple((u.vid, u.pid, u.name, u.out_ep, u.in_ep) for u in p.usb_ids),
+    )
+
+
+def _from_fields(v: tuple) -> Profile:
+    return Profile(
+        **dict(zip(Profile.__slots__[:5], v[:5], strict=True)),
+        fonts={k: Font(k, w, h) for k, (w, h) in v[5].items()},
+        band_rows=v[6],
+        max_bytes_per_row=v[7],
+        codepages=v[8],
+        preferred_codepages=v[9],
+        chinese_codec=v[10],
+        commands=v[11],
+        transport=v[12],
+        network=v[13],
+        usb_ids=tuple(UsbId(*u) for u in v[14]),
+    )
+
+
+def _cached_builtin(name: str) -> Profile | None:
+    """The built-in profile ``name`` from its marshal file, if that is current."""
+    try:
+        with open(_cache_path(name), "rb") as f:
+            form, stamp, fields = marshal.load(f)
+        if form == _CACHE_FORMAT and _stamp([s[0] for s in stamp]) == stamp:
+            return _from_fields(fields)
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
+        pass  # none yet, stale or unreadable: parse the TOML
+    return None
+
+
+def _store_builtin(name: str, profile: Profile, files: list[str]) -> None:
+    """Keep the checked profile for the next process; skipped where the package is read-only."""
+    path = _cache_path(name)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps((_CACHE_FORMAT, _stamp(files), _fields(profile)))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except (OSError, ValueError):  # read-only install, or a value marshal cannot store
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _load(key: str) -> Profile:
+    builtin = not key.endswith(".toml") and not os.path.isfile(key) and os.path.isfile(_builtin_path(key))
+    if builtin and (cached := _cached_builtin(key)) is not None:
+        return cached
+    files: list[str] = []
+    profile = profile_from_dict(_raw(key, files=files), key)
+    if builtin:
+        _store_builtin(key, profile, files)
+    return profile
 
 
 def load_profile(source: str | Path | None = None) -> Profile:
     """Load a built-in profile by name (default ``ocpp-809``) or a user's TOML file by path."""
     key = str(source or DEFAULT_PROFILE)
     if key not in _cache:
-        _cache[key] = profile_from_dict(_raw(key), key)
+        _cache[key] = _load(key)
     return _cache[key]

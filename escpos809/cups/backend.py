@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..errors import CupsStatus, Escpos809Error, InvalidURI
+from ..errors import CUPS_STATUSES, Escpos809Error, InvalidURI
 from .ppd import DEVICE_ID
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ SCHEME = "escpos809"
 MAKE_MODEL = "OCOM OCPP-809"
 
 # cups/backend.h; each error class carries the one its failure exits with
-OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = CupsStatus
+OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = CUPS_STATUSES
 #: what cupsd does next, said after the error so the person reading it knows
 _AFTERWARDS = {HOLD: "; the job is held", RETRY: "; the job is retried (unconfirmed: it may print again)"}
 

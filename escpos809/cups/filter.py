@@ -11,15 +11,20 @@ CUPS ``LEVEL: text`` form.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
 
 from ..escpos import commands, vendor
 from ..profile import Profile, load_profile
 from .options import BUZZER, CUT_MODE, DRAWER, DRAWER_ACTIONS, FEED_LINES, KEEP_LENGTH
 from .raster import CUT_NONE, CUT_PAGE, Page, PageHeader, RasterError, read_pages
 
-Log = Callable[[str], None]  # one CUPS message line (``LEVEL: text``)
+# cupsd starts this filter once per job: it imports only what it uses, and typing not at all
+# (tests/cups/test_startup.py keeps the list)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import BinaryIO
+
+    Log = Callable[[str], None]  # one CUPS message line (``LEVEL: text``)
 
 
 def _stderr(line: str) -> None:

@@ -106,7 +106,7 @@ def _readable_tree(root: Path) -> bool:
     return all(world_usable(p) for p in pkg.rglob("*") if "__pycache__" not in p.parts)
 
 
-def _library(lay: Layout, log: Log) -> Path:
+def _library(lay: Layout, log: Log, interpreter: str) -> Path:
     """Where the wrappers import escpos809 from: this copy if lp can read it, else a copy."""
     root = _package_root()
     if _readable_tree(root):
@@ -117,19 +117,51 @@ def _library(lay: Layout, log: Log) -> Path:
     shutil.copytree(root / "escpos809", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for p in [lay.lib_dir, *lay.lib_dir.rglob("*")]:
         p.chmod(0o755 if p.is_dir() else 0o644)
+    _prepare_library(interpreter, lay.lib_dir)
     log(f"copied the package to {lay.lib_dir} (the lp user cannot read {root})")
     return lay.lib_dir
 
 
-def _wrapper(interpreter: str, lib: Path, module: str, what: str) -> str:
+def _site_dirs(interpreter: str) -> list[str]:
+    """The interpreter's site-packages directories (pyserial and pyusb live there), asked of
+    it once at install time: the wrappers run it with ``-S``, without the site module."""
+    code = "import sys; print('\\n'.join(p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))))"
+    try:
+        out = subprocess.run([interpreter, "-I", "-c", code], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line for line in out.splitlines() if line]
+
+
+def _wrapper(interpreter: str, lib: Path, site_dirs: list[str], module: str, what: str) -> str:
+    """The script cupsd starts for every job. ``-I`` keeps the user's environment and the
+    current directory out; ``-S`` skips the site module and the ``.pth`` files it would run
+    (an editable install's finder alone costs more than the filter): the package comes first
+    on the path, the site directories last, as they were found at install time. The flags
+    are written ``-IS``: a shebang line passes one argument."""
     return (
-        f"#!{interpreter} -s\n"
+        f"#!{interpreter} -IS\n"
         f"# {what} installed by `escpos809 cups install`; remove with `escpos809 cups uninstall`.\n"
         "import sys\n"
         f"sys.path.insert(0, {str(lib)!r})\n"
+        f"sys.path += {site_dirs!r}\n"
         f"from escpos809.cups.{module} import main\n"
         "sys.exit(main())\n"
     )
+
+
+def _prepare_library(interpreter: str, lib: Path) -> None:
+    """Compile the copied package and check the built-in profiles once, with the wrappers'
+    interpreter, so that the ``lp`` user (who cannot write there) finds the bytecode and the
+    profiles' marshal files instead of compiling and parsing TOML on every job."""
+    load = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from escpos809.profile import builtin_profiles as b, load_profile"
+    )
+    for args in (
+        ["-m", "compileall", "-q", str(lib / "escpos809")],
+        ["-c", f"{load}\n[load_profile(n) for n in b()]", str(lib)],
+    ):
+        subprocess.run([interpreter, "-I", "-S", *args], capture_output=True, timeout=120)
 
 
 def _install_file(path: Path, text: str, mode: int) -> None:
@@ -145,9 +177,10 @@ def _install_file(path: Path, text: str, mode: int) -> None:
 def install_files(lay: Layout, log: Log = print) -> None:
     """Backend (0755: cupsd runs it as lp), filter and the ESC/POS MIME type."""
     try:
-        interpreter, lib = _interpreter(), _library(lay, log)
-        _install_file(lay.backend, _wrapper(interpreter, lib, "backend", "CUPS backend"), 0o755)
-        _install_file(lay.filter, _wrapper(interpreter, lib, "filter", "CUPS raster filter"), 0o755)
+        interpreter = _interpreter()
+        lib, site_dirs = _library(lay, log, interpreter), _site_dirs(interpreter)
+        _install_file(lay.backend, _wrapper(interpreter, lib, site_dirs, "backend", "CUPS backend"), 0o755)
+        _install_file(lay.filter, _wrapper(interpreter, lib, site_dirs, "filter", "CUPS raster filter"), 0o755)
         types_new = not lay.types.exists()
         _install_file(lay.types, f"# escpos809: ready-made ESC/POS, passed through the queue\n{ESCPOS_MIME}\n", 0o644)
     except PermissionError as exc:

@@ -6,20 +6,19 @@ option the PPD offers is always one the filter understands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..record import Record
 from .raster import CUT_JOB, CUT_NONE, CUT_PAGE
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(Record):
+    __slots__ = ("name", "text", "value")
     name: str
     text: str
     value: int
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Record):
+    __slots__ = ("keyword", "text", "field", "choices", "default")
     keyword: str
     text: str
     field: str  # "CutMedia" or "cupsInteger<n>"

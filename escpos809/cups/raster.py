@@ -9,11 +9,14 @@ version 2 compresses rows with a line-repeat byte and PackBits-like runs of pixe
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
 
 from ..errors import InvalidInput
+from ..record import Record
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: the CUPS filter imports no typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import BinaryIO
 
 HEADER_SIZE = 1796
 #: sync word → (byte order, compressed)
@@ -42,9 +45,26 @@ class RasterError(InvalidInput):
     http_title = "Invalid CUPS raster"
 
 
-@dataclass(frozen=True)
-class PageHeader:
+class PageHeader(Record):
     """The fields of ``cups_page_header2_t`` this driver uses (byte offsets in comments)."""
+
+    __slots__ = (
+        "media_type",
+        "advance_media",
+        "cut_media",
+        "hw_resolution",
+        "num_copies",
+        "page_size",
+        "width",
+        "height",
+        "bits_per_color",
+        "bits_per_pixel",
+        "bytes_per_line",
+        "color_order",
+        "color_space",
+        "integers",
+        "page_size_name",
+    )
 
     media_type: str  # 128
     advance_media: int  # 260
@@ -113,8 +133,8 @@ class PageHeader:
         return self.color_space in _ADDITIVE
 
 
-@dataclass
-class Page:
+class Page(Record):
+    __slots__ = ("header", "rows")
     header: PageHeader
     rows: list[bytes]  # packed rows, 1 = black, MSB leftmost, ``bytes_per_line`` each
 

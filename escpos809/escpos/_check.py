@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypeVar
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING; typing itself is not imported on the CUPS filter's path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TypeVar
 
-_K = TypeVar("_K", str, int)  # an option's name: matched case-insensitively when it is a string
-_V = TypeVar("_V")
+    _K = TypeVar("_K", str, int)  # an option's name: matched case-insensitively when it is a string
+    _V = TypeVar("_V")
 
 
 def in_range(name: str, value: int, low: int, high: int) -> int:

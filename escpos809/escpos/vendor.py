@@ -8,11 +8,15 @@ printer, so callers send one chosen variant, never several.
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
-
 from ..errors import InvalidData
+from ..record import Record
 from ._check import choice, in_range
+
+# the CUPS filter imports this module for the buzzer on every job: ipaddress waits until
+# an address is built, and the records here are Records, not dataclasses
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ipaddress
 
 ESC = b"\x1b"
 US_PREFIX = b"\x1f\x1b\x1f"
@@ -55,6 +59,8 @@ def status_port_request() -> bytes:
 
 
 def _ip(name: str, value: str | ipaddress.IPv4Address) -> bytes:
+    import ipaddress
+
     try:
         return ipaddress.IPv4Address(value).packed
     except (ipaddress.AddressValueError, ValueError):
@@ -102,10 +108,10 @@ FOUND = b"XP0001FOUND"
 SAVE = b"XP0001SAVE"
 
 
-@dataclass(frozen=True)
-class NetSettings:
-    """A printer's network settings as discovery reports them."""
+class NetSettings(Record):
+    """A printer's network settings as discovery reports them: (mac, ip, mask, gateway, dhcp)."""
 
+    __slots__ = ("mac", "ip", "mask", "gateway", "dhcp")
     mac: str
     ip: str
     mask: str
@@ -122,6 +128,12 @@ def _mac(value: str) -> bytes:
     if len(raw) != 6 or any(len(p) != 2 for p in parts):
         raise InvalidData(f"MAC {value!r} is not six hex octets like 00:11:22:33:44:55")
     return raw
+
+
+def _ip4(raw: bytes) -> str:
+    import ipaddress
+
+    return str(ipaddress.IPv4Address(raw))
 
 
 def _fmt_mac(raw: bytes) -> str:
@@ -151,7 +163,7 @@ def parse_discovery_reply(packet: bytes) -> NetSettings:
     """Decode an ``XP0001FOUND`` reply; raises InvalidData on anything else."""
     if not packet.startswith(FOUND) or len(packet) < 34:
         raise InvalidData(f"not an XP0001FOUND reply ({len(packet)} bytes)")
-    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off : off + 4]))  # noqa: E731
+    ip4 = lambda off: _ip4(packet[off : off + 4])  # noqa: E731
     return NetSettings(_fmt_mac(packet[11:17]), ip4(19), ip4(23), ip4(27), bool(packet[33]))
 
 
@@ -173,5 +185,5 @@ def parse_save_request(packet: bytes) -> NetSettings:
     """Decode an ``XP0001SAVE`` packet; raises InvalidData on anything else."""
     if not packet.startswith(SAVE) or len(packet) < 33:
         raise InvalidData(f"not an XP0001SAVE packet ({len(packet)} bytes)")
-    ip4 = lambda off: str(ipaddress.IPv4Address(packet[off : off + 4]))  # noqa: E731
+    ip4 = lambda off: _ip4(packet[off : off + 4])  # noqa: E731
     return NetSettings(_fmt_mac(packet[10:16]), ip4(18), ip4(22), ip4(26), bool(packet[32]))
