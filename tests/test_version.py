@@ -32,11 +32,11 @@ def test_source_checkout_without_metadata_reads_pyproject(monkeypatch):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "version", missing)
-    escpos809._version.cache_clear()
+    escpos809._VERSION.clear()
     try:
         assert escpos809.__version__ == VERSION
     finally:
-        escpos809._version.cache_clear()
+        escpos809._VERSION.clear()
 
 
 def test_typed_marker_ships_with_the_package():

@@ -26,6 +26,11 @@ from .common import CliError
 @click.option("--drop-after", type=click.IntRange(min=0), help="Drop each connection after N bytes.")
 @click.option("--slow", type=click.IntRange(min=1), help="Slow link: accept at most N bytes per second.")
 @click.option(
+    "--baud",
+    type=click.IntRange(min=10),
+    help="Pace the link as a serial line at this rate, 8N1 (--baud 115200 = --slow 11520).",
+)
+@click.option(
     "--map",
     "address_map",
     multiple=True,
@@ -63,6 +68,7 @@ def emulate(
     silent,
     drop_after,
     slow,
+    baud,
     address_map,
     jobs,
     receive_buffer,
@@ -109,6 +115,10 @@ def emulate(
         silent,
     )
     vp.drop_after, vp.slow_bps = drop_after, slow
+    if baud:
+        from ..emulator.link import baud_to_bytes_per_s
+
+        vp.slow_bps = baud_to_bytes_per_s(baud)
     try:
         vp.start()
     except OSError as exc:

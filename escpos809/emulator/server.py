@@ -23,6 +23,7 @@ from typing import Any
 
 from ..profile import Profile, load_profile
 from .interpreter import Interpreter
+from .link import LinkPace
 from .mechanism import Mechanism, ReceiveBuffer, Session, reset_connection
 from .ports import FIND, FOUND, SAVE, PortsMixin
 from .recorder import Job, Recorder
@@ -75,7 +76,8 @@ class VirtualPrinter(PortsMixin):
         self.network.ip = host if host != "0.0.0.0" else self.network.ip
         self.buffer = ReceiveBuffer(receive_buffer)
         self.drop_after: int | None = None  # fault: close the connection after N bytes
-        self.slow_bps: int | None = None  # fault: slow link, bytes per second
+        self.slow_bps: int | None = None  # fault: slow link, bytes per second (a serial line: link.py)
+        self._pace: LinkPace | None = None
         self.jobs: list[Job] = []
         self.events: deque[tuple[float, str, str | None, dict[str, Any]]] = deque(maxlen=20_000)
         self.power_log: list[tuple[float, str, dict[str, Any]]] = []  # (monotonic, power_off | power_on, details)
@@ -392,7 +394,7 @@ class VirtualPrinter(PortsMixin):
                 if room <= 0:
                     continue  # full: leave the bytes in the socket (the host's writes block)
                 try:
-                    data = conn.recv(min(room, 4096))
+                    data = conn.recv(min(room, 4096, self._link().slice() if self.slow_bps else 4096))
                 except TimeoutError:
                     continue
                 except OSError:
@@ -414,10 +416,15 @@ class VirtualPrinter(PortsMixin):
                 self.buffer.end(session)
             conn.close()
 
+    def _link(self) -> LinkPace:
+        if self._pace is None or self._pace.bytes_per_s != self.slow_bps:
+            self._pace = LinkPace(self.slow_bps or 1)
+        return self._pace
+
     def _arrived(self, session: Session, scanner: RealtimeScanner, data: bytes) -> bool:
         """Bytes from the host: real-time requests answered now, the rest to the buffer."""
         if self.slow_bps:
-            time.sleep(len(data) / self.slow_bps)
+            self._link().arrived(len(data))
         session.bytes += len(data)
         self.note("data", session.source, n=len(data))
         for n in scanner.scan(data):
