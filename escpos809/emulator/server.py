@@ -392,10 +392,12 @@ class VirtualPrinter(PortsMixin):
             while not self._stop.is_set() and session.epoch == self.epoch:
                 room = self.buffer.wait_room(0.1)
                 if room <= 0:
+                    self._link().stood_still()
                     continue  # full: leave the bytes in the socket (the host's writes block)
                 try:
                     data = conn.recv(min(room, 4096, self._link().slice() if self.slow_bps else 4096))
                 except TimeoutError:
+                    self._link().stood_still()
                     continue
                 except OSError:
                     break
