@@ -33,11 +33,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from reference_receipt import escpos809_document, logo  # noqa: E402
 
 from escpos809 import document as d  # noqa: E402
+from escpos809.emulator.interpreter import Interpreter  # noqa: E402
 from escpos809.emulator.link import baud_to_bytes_per_s  # noqa: E402
 from escpos809.printer import Printer  # noqa: E402
 from escpos809.profile import load_profile  # noqa: E402
 from escpos809.receipt import render  # noqa: E402
-from escpos809.render.image import preview_bytes  # noqa: E402
 from escpos809_service.worker import PIPELINE  # noqa: E402
 from tests.emulator.emulate import emulate  # noqa: E402
 
@@ -51,9 +51,14 @@ def receipts(profile) -> dict[str, bytes]:
 
 
 def paper_s(data: bytes, profile) -> float:
-    """The receipt's paper at the profile's speed, as the virtual printer's interpreter lays it out."""
-    dots = sum(page.height for page in preview_bytes(data, profile))
-    return dots / (profile.speed_mm_s * profile.dpi / 25.4)
+    """The receipt's paper time as the throttled virtual printer counts it: the height of every
+    operation its interpreter makes of the bytes, at the profile's speed."""
+    ops: list = []
+    interp = Interpreter(profile.width_dots, profile.font_cells, dict(profile.codepages))
+    interp.sink = ops.append
+    interp.feed(data)
+    interp.finish()
+    return sum(op.height for op in ops) / (profile.speed_mm_s * profile.dpi / 25.4)
 
 
 def start_printer(out: Path, baud: int, buffer: int) -> tuple[subprocess.Popen, str]:

@@ -18,7 +18,6 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import Escpos809Error
-from .profile import tomllib
 
 SYSTEM_CONFIG = Path("/etc/escpos809/config.toml")
 ENV_PREFIX = "ESCPOS809_"
@@ -78,6 +77,8 @@ class Config:
 
 def read_file(path: Path) -> dict[str, Any]:
     """One config file, parsed; a broken one is a one-line error naming it."""
+    from .profile import tomllib  # only when there is a file: the parser costs every command start
+
     try:
         return tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -121,9 +121,12 @@ def rasterize(
     width: int | None = None,
     dither: Dither = "floyd-steinberg",
     threshold: int = 128,
+    parallel: bool | None = None,
 ) -> tuple[int, int, bytes]:
     """:func:`to_mono` then :func:`pack`, with large images split into horizontal strips that
-    are dithered and packed on several cores (Pillow and numpy release the GIL).
+    are dithered and packed on several cores (Pillow and numpy release the GIL). ``parallel``:
+    None decides by :data:`PARALLEL_MIN_PIXELS`; True or False forces it (the benchmark
+    measures both).
 
     Floyd–Steinberg carries error only downwards and rightwards, so each strip starts
     :data:`STRIP_LEAD_ROWS` rows above its cut and drops them: the error entering its first
@@ -132,7 +135,9 @@ def rasterize(
     _check(dither, threshold)
     gray = _prepare(image, max_width, width)
     pool = _pool()
-    if pool is None or gray.mode == "1" or gray.width * gray.height < PARALLEL_MIN_PIXELS:
+    if parallel is None:
+        parallel = gray.width * gray.height >= PARALLEL_MIN_PIXELS
+    if pool is None or gray.mode == "1" or not parallel:
         return pack(_binarize(gray, dither, threshold))
     strips = _workers()
     cuts = [gray.height * i // strips for i in range(strips + 1)]

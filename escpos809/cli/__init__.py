@@ -9,8 +9,6 @@ Each command imports the library it needs when it runs, so that ``escpos809 --he
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from ..errors import EXIT_CODES
@@ -46,6 +44,9 @@ def _show_version(ctx: click.Context, param, value: bool) -> None:
 def cli() -> None:
     """Drive an OCOM OCPP-809 (ESC/POS) receipt printer."""
     # library warnings are reported by the commands themselves; show only errors as one line
+    # (logging is imported here, not at the top: `escpos809 --help` does not need it)
+    import logging
+
     logging.basicConfig(level=logging.ERROR, format="escpos809: %(message)s")
 
 

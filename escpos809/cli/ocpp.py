@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 import click
@@ -132,6 +131,8 @@ def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
     import threading
 
     from ..ocpp.tap import Recorder, Tap
+
+    import logging
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not upstream.startswith(("ws://", "wss://")):
