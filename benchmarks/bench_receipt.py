@@ -101,8 +101,9 @@ def main() -> None:
         f"  bytes on the wire   escpos809 {len(ours):>6,}   python-escpos {len(theirs):>6,}   "
         f"(peers.md: receipt-printer-encoder 6,971-7,049, receiptline 12,941)"
     )
+    ours_ms, theirs_ms = build["escpos809"], build["python-escpos"]
     print(
-        f"  median build        escpos809 {build['escpos809']:6.2f} ms  python-escpos {build['python-escpos']:6.2f} ms  "
+        f"  median build        escpos809 {ours_ms:6.2f} ms  python-escpos {theirs_ms:6.2f} ms  "
         f"ratio {build['python-escpos'] / build['escpos809']:4.1f}x  ({args.rounds} interleaved rounds)"
     )
 

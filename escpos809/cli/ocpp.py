@@ -127,12 +127,11 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
 @click.option("--log-level", default="INFO", show_default=True)
 def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
     """Sit between charge points and the CSMS; forward everything, print each session's receipt."""
+    import logging
     import signal
     import threading
 
     from ..ocpp.tap import Recorder, Tap
-
-    import logging
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not upstream.startswith(("ws://", "wss://")):
