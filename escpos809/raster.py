@@ -16,8 +16,11 @@ from .escpos.commands import raster_image
 Dither = Literal["floyd-steinberg", "threshold"]
 #: Refuse sources beyond this many pixels before decoding work is spent on them.
 MAX_SOURCE_PIXELS = 40_000_000
-#: Below this many pixels one Pillow call is quicker than handing strips to threads.
-PARALLEL_MIN_PIXELS = 200_000
+#: Below this many pixels one Pillow call is quicker than handing strips to threads. Measured
+#: with benchmarks/bench_receipt.py on a 2-core machine others were using (576-dot photos,
+#: strips / one thread): 1.03-1.11 up to 2,000 rows, 0.8-1.04 at 2,500-4,000 (even, within the
+#: noise), 0.65 at 8,000 rows (4.6 M pixels). Receipt logos and QR images stay far below.
+PARALLEL_MIN_PIXELS = 3_000_000
 #: Rows each strip dithers above its cut and throws away, so the error carried into the
 #: strip's first kept row is settled and the cut leaves no visible seam.
 STRIP_LEAD_ROWS = 16

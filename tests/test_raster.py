@@ -76,7 +76,7 @@ def test_oversized_and_empty_images_refused():
 
 @pytest.fixture
 def two_strips(monkeypatch):
-    """Force the parallel path (as on a multi-core machine) with two strips."""
+    """Two strips on any machine (``rasterize(parallel=True)`` takes the strip path)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from escpos809 import raster
@@ -91,7 +91,7 @@ def test_parallel_threshold_equals_single_pass(two_strips):
     from escpos809.raster import rasterize
 
     img = Image.linear_gradient("L").resize((571, 900))  # odd width: padding per strip
-    assert rasterize(img, 576, dither="threshold") == pack(to_mono(img, 576, dither="threshold"))
+    assert rasterize(img, 576, dither="threshold", parallel=True) == pack(to_mono(img, 576, dither="threshold"))
 
 
 def test_parallel_dithering_has_no_seam(two_strips):
@@ -101,7 +101,7 @@ def test_parallel_dithering_has_no_seam(two_strips):
 
     # 10-row bands of alternating grey: a strip placed off by a row shows as a band mismatch
     img = Image.fromarray(np.repeat(np.resize(np.repeat([64, 192], 10), 1000), 576).reshape(1000, 576).astype(np.uint8))
-    width_bytes, rows, data = rasterize(img, 576)
+    width_bytes, rows, data = rasterize(img, 576, parallel=True)  # below the size where strips pay
     single = pack(to_mono(img, 576))
     assert (width_bytes, rows, len(data)) == (single[0], single[1], len(single[2]))
     assert data[: 500 * 72] == single[2][: 500 * 72]  # the first strip is the single pass
