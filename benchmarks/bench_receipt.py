@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fresh_process import ENV, note, warm  # noqa: E402
 from PIL import Image  # noqa: E402
 from reference_receipt import build_escpos809, build_python_escpos, logo  # noqa: E402
 
@@ -56,7 +57,7 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int) -> dict[str, 
 
 def import_ms(modules: str) -> float:
     code = f"import time; t = time.perf_counter(); import {modules}; print(time.perf_counter() - t)"
-    return float(subprocess.check_output([sys.executable, "-c", code])) * 1000
+    return float(subprocess.check_output([sys.executable, "-c", code], env=ENV)) * 1000
 
 
 def photo(rows: int = 2000) -> Image.Image:
@@ -109,6 +110,11 @@ def main() -> None:
 
     # per pair: [ours, theirs] times of each run, the pair's order alternating run by run
     runs: dict[tuple[str, str], list[tuple[float, float]]] = {pair: [] for pair in IMPORT_PAIRS}
+    for pair in IMPORT_PAIRS:
+        for modules in pair:
+            warm([sys.executable, "-c", f"import {modules}"])
+    if note():
+        print(f"  {note()}")
     for r in range(args.import_runs):
         for pair in IMPORT_PAIRS:
             got = {m: import_ms(m) for m in (pair if r % 2 == 0 else pair[::-1])}

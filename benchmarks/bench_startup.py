@@ -30,9 +30,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from tests.emulator.emulate import ENV, emulate  # noqa: E402
+from fresh_process import ENV, note, warm  # noqa: E402
+
+from tests.emulator.emulate import emulate  # noqa: E402
 
 SCRIPT = str(Path(sys.executable).with_name("escpos809"))
 
@@ -81,6 +83,8 @@ def main() -> None:
         f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}: others' work shares the cores, "
         f"figures on a busy machine; medians of {runs} interleaved runs"
     )
+    if note():
+        print(note())
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         vp = emulate(tmp / "paper")
@@ -97,6 +101,9 @@ def main() -> None:
                 "escpos809 print (text, confirmed)": lambda: timed([SCRIPT, "print", "-p", uri, str(text)]),
                 "escpos809 serve -> first /healthz": lambda: serve_to_healthz(tmp),
             }
+            for cmd in ([SCRIPT, "--help"], [SCRIPT, "status", "-p", uri], [SCRIPT, "print", "-p", uri, str(text)]):
+                warm(cmd)
+            serve_to_healthz(tmp)  # bytecode for the service, untimed
             times: dict[str, list[float]] = {k: [] for k in cmds}
             for r in range(runs):
                 names = list(cmds)

@@ -18,7 +18,6 @@ from ..escpos import codes, vendor
 from ..escpos import commands as c
 from ..escpos.codepages import TextEncoder
 from ..profile import Profile
-from ..raster import raster_bands
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +197,8 @@ class _Job:
 
     def raster(self, index: int, op: L.Raster) -> None:
         self.align(op.align)
+        from ..raster import raster_bands  # here: raster.py loads Pillow and numpy, text receipts need neither
+
         self.out += raster_bands(op.width_bytes, op.rows, op.data, self.profile.band_rows)
 
     def qr(self, index: int, op: L.QrCode) -> None:
