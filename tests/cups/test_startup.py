@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from escpos809.cups.install import install_files, layout
+from escpos809.profile import load_profile
 
 from .test_filter import ESC_AT_FS_DOT, header, stream
 
@@ -70,6 +71,7 @@ print(json.dumps({"code": code, "modules": modules}))
 
 
 def _run_filter(tmp_path: Path) -> tuple[int, set[str], bytes]:
+    load_profile()  # the kept built-in profile exists, as `cups install` leaves it
     page = tmp_path / "page.ras"
     page.write_bytes(stream(b"3SaR", (header(height=2, ints={2: 1, 3: 2}), b"\xff" * 72 + bytes(72))))
     out = tmp_path / "out.bin"
