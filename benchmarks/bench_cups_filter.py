@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from fresh_process import ENV, warm
 from PIL import Image
 
 from escpos809.cups.filter import run
@@ -88,7 +89,7 @@ def process_ms(cmds: dict[str, tuple[list[str], bytes | None]], runs: int) -> di
     for _ in range(runs):
         for name, (cmd, stdin) in cmds.items():
             t = time.perf_counter()
-            proc = subprocess.run(cmd, input=stdin, capture_output=True)
+            proc = subprocess.run(cmd, input=stdin, capture_output=True, env=ENV)
             times[name].append(time.perf_counter() - t)
             if proc.returncode != 0:
                 raise SystemExit(f"{name} failed: {proc.stderr.decode(errors='replace')}")
@@ -125,6 +126,8 @@ def main() -> None:
             "pass": ([interpreter, "-c", "pass"], None),
             "system": (["/usr/bin/python3", "-c", "pass"], None),
         }
+        for cmd, _ in cmds.values():
+            warm(cmd)
         proc = process_ms(cmds, runs)
     print(
         f"filter process (as cupsd starts it, {lay.filter.name} from `cups install`, page on stdin): "

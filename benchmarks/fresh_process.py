@@ -25,4 +25,4 @@ def note() -> str:
 
 def warm(cmd: list[str]) -> None:
     """Run ``cmd`` once, untimed, so its modules' bytecode is written."""
-    subprocess.run(cmd, capture_output=True, env=ENV)
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=ENV)
