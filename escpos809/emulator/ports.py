@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .link import LinkPace
 from .mechanism import ReceiveBuffer, Session
 from .state import Faults, Network, RealtimeScanner
 
@@ -46,6 +47,7 @@ class PortsMixin:
     _listener: socket.socket | None
     _status_listener: socket.socket | None
     _rebind_to: str | None
+    slow_bps: int | None
 
     if TYPE_CHECKING:  # the printer's own helpers
 
@@ -56,6 +58,8 @@ class PortsMixin:
         def _open_session(self, source: str, reply_to: socket.socket | int | None) -> Session: ...
 
         def _arrived(self, session: Session, scanner: RealtimeScanner, data: bytes) -> bool: ...
+
+        def _link(self) -> LinkPace: ...
 
     # --- status port --------------------------------------------------------------------------------
     def _serve_status(self) -> None:
@@ -132,6 +136,7 @@ class PortsMixin:
                 session = None  # the power went: that burst is over
             room = self.buffer.room()
             if room <= 0:  # full: leave the bytes in the line (the host's writes block)
+                self._link().stood_still()
                 self.buffer.wait_room(0.05)
                 last = time.monotonic()
                 continue
@@ -141,7 +146,7 @@ class PortsMixin:
                 break
             if ready:
                 try:
-                    data = os.read(master, min(room, 4096))
+                    data = os.read(master, min(room, self._link().slice() if self.slow_bps else 4096))
                 except OSError:
                     data = b""
                 if data and self._powered:  # bytes sent to a printer that is off are lost
@@ -150,6 +155,8 @@ class PortsMixin:
                     self._arrived(session, scanner, data)
                     last = time.monotonic()
                     continue
+            else:
+                self._link().stood_still()
             if session is not None and time.monotonic() - last > self.idle_s:
                 self.buffer.end(session)
                 session = None

@@ -46,3 +46,16 @@ def test_emulate_takes_baud(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_serial_port_is_paced_too(tmp_path):
+    data = b"".join(b"serial line %02d paced at 57,600 baud\n" % i for i in range(60))
+    with VirtualPrinter(tmp_path / "paper", serial=True, receive_buffer=4096) as vp:
+        vp.slow_bps = baud_to_bytes_per_s(57_600)
+        start = time.monotonic()
+        with Printer(f"serial://{vp.serial_path}?baudrate=57600", read_timeout=2) as p:
+            assert p.print_job(data)
+        took = time.monotonic() - start
+        arrivals = [d["n"] for _, kind, _, d in vp.events if kind == "data"]
+    assert took >= (len(data) + 3) / 5_760 * 0.97, took
+    assert max(arrivals) <= LinkPace(5_760).slice()
