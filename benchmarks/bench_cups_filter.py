@@ -37,6 +37,11 @@ from escpos809.profile import load_profile
 from escpos809.receipt import render
 from escpos809.render.image import preview_bytes
 
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND_SETUP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from escpos809.cups import backend; "
+    "backend._open_printer(backend._printer_uri('escpos809:tcp://127.0.0.1:9'))"
+)
 PAGE_ROWS = 1598  # 200 mm at 8 dots/mm (gstoraster's height for X80MMY200MM)
 
 
@@ -125,6 +130,8 @@ def main() -> None:
             "filter": ([str(lay.filter), "1", "user", "title", "1", ""], raster),
             "pass": ([interpreter, "-c", "pass"], None),
             "system": (["/usr/bin/python3", "-c", "pass"], None),
+            # the backend as its wrapper starts it, up to the connection (no printer needed)
+            "backend": ([interpreter, "-IS", "-c", BACKEND_SETUP, str(ROOT)], None),
         }
         for cmd, _ in cmds.values():
             warm(cmd)
@@ -137,6 +144,10 @@ def main() -> None:
         f"  bare {interpreter} -c pass {proc['pass']:.1f} ms: ratio {proc['filter'] / proc['pass']:.2f}x; "
         f"/usr/bin/python3 -c pass {proc['system']:.1f} ms: "
         f"ratio {proc['filter'] / proc['system']:.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"backend: its modules and printer set-up, before it connects: {proc['backend']:.1f} ms "
+        f"({proc['backend'] / proc['system']:.1f}x /usr/bin/python3 -c pass; then it waits for the paper)"
     )
     print(f"filter in-process (encoding only): {ms:.2f} ms median (min {min(times) * 1000:.2f} ms)")
     print(
