@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from .common import CliError, command_config
@@ -40,6 +38,7 @@ def everest(
     """Listen to EVerest over MQTT and print one receipt per charging session (plug-in, charge,
     Finished). Receipt text, time zone and tariff come from [ocpp]; broker settings from
     [everest]. Runs until SIGTERM or Ctrl-C."""
+    import logging  # here, not at the top: `escpos809 --help` loads every command module
     import signal
     import threading
 
