@@ -47,15 +47,25 @@ def _tomllib() -> Any:
 class Font(Record):
     __slots__ = ("name", "width", "height")
 
+    name: str
+    width: int
+    height: int
+
     def __init__(self, name: str, width: int, height: int):
-        self.name, self.width, self.height = name, width, height
+        super().__init__(name, width, height)
 
 
 class UsbId(Record):
     __slots__ = ("vid", "pid", "name", "out_ep", "in_ep")
 
+    vid: int
+    pid: int
+    name: str
+    out_ep: int | None
+    in_ep: int | None
+
     def __init__(self, vid: int, pid: int, name: str = "", out_ep: int | None = None, in_ep: int | None = None):
-        self.vid, self.pid, self.name, self.out_ep, self.in_ep = vid, pid, name, out_ep, in_ep
+        super().__init__(vid, pid, name, out_ep, in_ep)
 
 
 class Profile(Record):
@@ -113,10 +123,23 @@ class Profile(Record):
         network: Mapping[str, Any],
         usb_ids: tuple[UsbId, ...] = (),
     ):
-        self.id, self.name, self.width_dots, self.dpi, self.speed_mm_s = id, name, width_dots, dpi, speed_mm_s
-        self.fonts, self.band_rows, self.max_bytes_per_row = fonts, band_rows, max_bytes_per_row
-        self.codepages, self.preferred_codepages, self.chinese_codec = codepages, preferred_codepages, chinese_codec
-        self.commands, self.transport, self.network, self.usb_ids = commands, transport, network, usb_ids
+        super().__init__(
+            id,
+            name,
+            width_dots,
+            dpi,
+            speed_mm_s,
+            fonts,
+            band_rows,
+            max_bytes_per_row,
+            codepages,
+            preferred_codepages,
+            chinese_codec,
+            commands,
+            transport,
+            network,
+            usb_ids,
+        )
 
     def columns(self, font: str = "A", width_multiplier: int = 1) -> int:
         """Characters per line for a font at a width multiplier (48 / 64 at 576 dots)."""

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 class Record:
     """Fields are the ``__slots__``, given positionally or by name, all required; subclasses
-    with defaults or checks write their own ``__init__``. Read-only by convention."""
+    with defaults or typed parameters write their own ``__init__`` and call this one. Read-only
+    once made, as a frozen dataclass: setting a field raises AttributeError."""
 
     __slots__: tuple[str, ...] = ()
 
@@ -33,6 +34,12 @@ class Record:
             raise TypeError(f"{type(self).__name__}: missing {sorted(missing)}, unknown {sorted(unknown)}")
         for name in names:
             object.__setattr__(self, name, given[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only (cannot delete {name!r})")
 
     def _values(self) -> tuple:
         return tuple(getattr(self, k) for k in self.__slots__)
