@@ -197,3 +197,12 @@ def test_json_refusals_carry_their_path_to_the_problem_body(service_app):
     raised[:] = [err.value]
     body = app.test_client().post("/api/v1/fail").get_json()
     assert body["errors"] == [{"path": "/text", "message": str(err.value)}]
+
+
+def test_cups_statuses_are_named_ints_from_backend_h():
+    from escpos809.errors import CUPS_STATUSES
+
+    assert [int(s) for s in CUPS_STATUSES] == list(range(8))  # CUPS_BACKEND_OK … RETRY_CURRENT
+    assert (CupsStatus.OK, CupsStatus.STOP, CupsStatus.RETRY, CupsStatus.RETRY_CURRENT) == (0, 4, 6, 7)
+    assert CupsStatus.HOLD.name == "HOLD" and repr(CupsStatus.HOLD) == "<CupsStatus.HOLD: 3>"
+    assert all(isinstance(s, CupsStatus) and isinstance(s, int) for s in CUPS_STATUSES)
