@@ -110,6 +110,7 @@ def _library(lay: Layout, log: Log, interpreter: str) -> Path:
     """Where the wrappers import escpos809 from: this copy if lp can read it, else a copy."""
     root = _package_root()
     if _readable_tree(root):
+        _prepare_library(interpreter, root, compile_all=False)  # the built-in profiles kept, if it may write
         return root
     dest = lay.lib_dir / "escpos809"
     if dest.exists():
@@ -150,17 +151,18 @@ def _wrapper(interpreter: str, lib: Path, site_dirs: list[str], module: str, wha
     )
 
 
-def _prepare_library(interpreter: str, lib: Path) -> None:
-    """Compile the copied package and check the built-in profiles once, with the wrappers'
+def _prepare_library(interpreter: str, lib: Path, compile_all: bool = True) -> None:
+    """Compile the package and check the built-in profiles once, with the wrappers'
     interpreter, so that the ``lp`` user (who cannot write there) finds the bytecode and the
-    profiles' marshal files instead of compiling and parsing TOML on every job."""
+    profiles' marshal files instead of compiling and parsing TOML on every job. A package used
+    in place (not copied) is not compiled here: Python and pip did that."""
     load = (
         "import sys; sys.path.insert(0, sys.argv[1]); from escpos809.profile import builtin_profiles as b, load_profile"
     )
-    for args in (
-        ["-m", "compileall", "-q", str(lib / "escpos809")],
-        ["-c", f"{load}\n[load_profile(n) for n in b()]", str(lib)],
-    ):
+    steps = [["-c", f"{load}\n[load_profile(n) for n in b()]", str(lib)]]
+    if compile_all:
+        steps.insert(0, ["-m", "compileall", "-q", str(lib / "escpos809")])
+    for args in steps:
         subprocess.run([interpreter, "-I", "-S", *args], capture_output=True, timeout=120)
 
 

@@ -119,3 +119,20 @@ def test_the_installed_wrappers_start_python_without_site(tmp_path):
     page = stream(b"3SaR", (header(height=1), b"\xff" * 72))
     proc = subprocess.run([str(lay.filter), "1", "user", "title", "1", ""], input=page, capture_output=True)
     assert proc.returncode == 0 and proc.stdout.startswith(ESC_AT_FS_DOT), proc.stderr
+
+
+def test_a_copied_package_is_compiled_and_its_profiles_kept_for_lp(tmp_path, monkeypatch):
+    """When lp cannot read this checkout, install copies the package; lp cannot write in the
+    copy, so the bytecode and the checked profiles are made there at install time."""
+    from escpos809.cups import install
+
+    monkeypatch.setattr(install, "_readable_tree", lambda root: False)
+    lay = layout(str(tmp_path / "bin"), str(tmp_path / "etc"), str(tmp_path / "lib"))
+    install_files(lay, log=lambda line: None)
+    copy = tmp_path / "lib" / "escpos809"
+    assert f"sys.path.insert(0, {str(tmp_path / 'lib')!r})" in lay.filter.read_text()
+    assert (copy / "cups" / "__pycache__").is_dir() and list((copy / "cups" / "__pycache__").glob("filter.*.pyc"))
+    assert list((copy / "profiles" / "__pycache__").glob("ocpp-809.*.profile"))
+    page = stream(b"3SaR", (header(height=1), b"\xff" * 72))
+    proc = subprocess.run([str(lay.filter), "1", "user", "title", "1", ""], input=page, capture_output=True)
+    assert proc.returncode == 0 and proc.stdout.startswith(ESC_AT_FS_DOT), proc.stderr
