@@ -11,10 +11,12 @@ the figure is the driver's time against that (target: within 3 %).
 
 Two receipts, so both limits are met: the reference receipt (peers.md §6, with its logo:
 the wire is the limit) and the same receipt without the logo (text: the paper is the limit).
-Two ways to send: as the print service does (``Printer.send_job``, the next receipt on its
-way while the last one's confirmation comes back, ``service.worker.PIPELINE`` in flight) and
-one confirmed job at a time (``Printer.print_job``, as ``escpos809 print`` does per call),
-which leaves the printer waiting between receipts.
+Three ways to send: as the print service does (``Printer.send_job``, the next receipt on its
+way while the last one's confirmation comes back, ``service.worker.PIPELINE`` in flight); the
+peer, python-escpos 3.1's Network printer, which writes everything and confirms nothing (one
+``GS r 1`` at the end marks the paper done); and one confirmed job at a time
+(``Printer.print_job``, as ``escpos809 print`` does per call), which leaves the printer
+waiting between receipts.
 """
 
 from __future__ import annotations
@@ -84,6 +86,26 @@ def pipelined(uri: str, data: bytes, count: int, profile) -> float:
         return time.perf_counter() - t
 
 
+def python_escpos(uri: str, data: bytes, count: int, profile) -> float:
+    """The peer: python-escpos 3.1's Network printer writes every receipt without waiting (it
+    confirms nothing); one GS r 1 after the last says when the paper is done."""
+    from escpos.printer import Network
+
+    host, port = uri.removeprefix("tcp://").rsplit(":", 1)
+    p = Network(host, int(port), timeout=120)
+    p.open()
+    try:
+        t = time.perf_counter()
+        for _ in range(count):
+            p._raw(data)
+        p._raw(b"\x1dr\x01")
+        if not p.device.recv(1):
+            raise SystemExit("the virtual printer closed the connection")
+        return time.perf_counter() - t
+    finally:
+        p.close()
+
+
 def one_at_a_time(uri: str, data: bytes, count: int, profile) -> float:
     """Each receipt sent and confirmed before the next is sent."""
     with Printer(uri, profile, write_timeout=120, read_timeout=5) as p:
@@ -97,6 +119,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--receipts", type=int, default=100)
     ap.add_argument("--one-at-a-time", type=int, default=10, help="receipts for the unpipelined comparison")
+    ap.add_argument("--peer-receipts", type=int, default=100, help="receipts python-escpos sends (0: skip it)")
     ap.add_argument("--baud", type=int, default=115_200)
     ap.add_argument("--buffer", type=int, default=4096)
     args = ap.parse_args()
@@ -117,18 +140,27 @@ def main() -> None:
                     f"{name}: {len(data):,} bytes = {wire * 1000:.0f} ms on the wire, "
                     f"{paper * 1000:.0f} ms of paper ({'wire' if wire > paper else 'paper'}-bound)"
                 )
+                per_receipt: dict[str, float] = {}
                 for label, how, count in (
                     (f"pipelined ({PIPELINE} in flight)", pipelined, args.receipts),
+                    ("python-escpos (no confirmations)", python_escpos, args.peer_receipts),
                     ("one at a time", one_at_a_time, args.one_at_a_time),
                 ):
                     if not count:
                         continue
                     best = count * max(wire, paper)
                     took = how(uri, data, count, profile)
+                    per_receipt[label] = took / count
                     print(
-                        f"  {label:<24} {count:>4} receipts in {took:7.2f} s; max(wire, paper) {best:7.2f} s; "
+                        f"  {label:<34} {count:>4} receipts in {took:7.2f} s; max(wire, paper) {best:7.2f} s; "
                         f"{took / best - 1:+6.1%} (target within +3 %)"
                     )
+                ours, peer = (
+                    per_receipt.get(f"pipelined ({PIPELINE} in flight)"),
+                    per_receipt.get("python-escpos (no confirmations)"),
+                )
+                if ours and peer:
+                    print(f"  per receipt: escpos809 pipelined / python-escpos {ours / peer:.3f}x (1.0: as fast)")
         finally:
             proc.terminate()
             try:

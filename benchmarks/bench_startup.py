@@ -5,7 +5,7 @@
 Each command runs as a new process, as a user or a script starts it, interleaved with a bare
 ``python -c pass`` of the same interpreter (and of /usr/bin/python3), medians of ``--runs``:
 
-- ``escpos809 --help``;
+- ``escpos809 --help``, and the peer's ``python-escpos --help`` (python-escpos 3.1);
 - ``escpos809 status`` and ``escpos809 print`` (a text file, confirmed) against a virtual
   printer (``escpos809 emulate``, started once, not timed);
 - ``escpos809 serve`` until its first ``/healthz`` answers (a memory:// printer, no zeroconf).
@@ -37,6 +37,7 @@ from fresh_process import ENV, note, warm  # noqa: E402
 from tests.emulator.emulate import emulate  # noqa: E402
 
 SCRIPT = str(Path(sys.executable).with_name("escpos809"))
+PEER = str(Path(sys.executable).with_name("python-escpos"))  # python-escpos 3.1's command line
 
 
 def free_port() -> int:
@@ -97,12 +98,14 @@ def main() -> None:
                 f"{sys.executable} -c pass": lambda: timed([sys.executable, "-c", "pass"]),
                 "/usr/bin/python3 -c pass": lambda: timed(["/usr/bin/python3", "-c", "pass"]),
                 "escpos809 --help": lambda: timed([SCRIPT, "--help"]),
+                "python-escpos --help (the peer)": lambda: timed([PEER, "--help"]),
                 "escpos809 status": lambda: timed([SCRIPT, "status", "-p", uri]),
                 "escpos809 print (text, confirmed)": lambda: timed([SCRIPT, "print", "-p", uri, str(text)]),
                 "escpos809 serve -> first /healthz": lambda: serve_to_healthz(tmp),
             }
-            for cmd in ([SCRIPT, "--help"], [SCRIPT, "status", "-p", uri], [SCRIPT, "print", "-p", uri, str(text)]):
-                warm(cmd)
+            for args in (["--help"], ["status", "-p", uri], ["print", "-p", uri, str(text)]):
+                warm([SCRIPT, *args])
+            warm([PEER, "--help"])
             serve_to_healthz(tmp)  # bytecode for the service, untimed
             times: dict[str, list[float]] = {k: [] for k in cmds}
             for r in range(runs):
@@ -116,6 +119,8 @@ def main() -> None:
     bare, system = med[f"{sys.executable} -c pass"], med["/usr/bin/python3 -c pass"]
     for name, ms in med.items():
         print(f"  {name:<52} {ms:7.1f} ms   {ms / bare:5.1f}x venv python   {ms / system:5.1f}x /usr/bin/python3")
+    peer = med["python-escpos --help (the peer)"] / med["escpos809 --help"]
+    print(f"  --help: python-escpos / escpos809 {peer:.1f}x")
 
 
 if __name__ == "__main__":
