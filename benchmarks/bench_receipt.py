@@ -105,7 +105,7 @@ def main() -> None:
     ours_ms, theirs_ms = build["escpos809"], build["python-escpos"]
     print(
         f"  median build        escpos809 {ours_ms:6.2f} ms  python-escpos {theirs_ms:6.2f} ms  "
-        f"ratio {build['python-escpos'] / build['escpos809']:4.1f}x  ({args.rounds} interleaved rounds)"
+        f"ratio {theirs_ms / ours_ms:4.1f}x  ({args.rounds} interleaved rounds)"
     )
 
     # per pair: [ours, theirs] times of each run, the pair's order alternating run by run
