@@ -9,8 +9,8 @@ import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..paper.codes import qr_modules
-from .state import BARCODE_NAMES, BarcodeSettings, Faults, Network, QRSettings, Style
+from ..paper.codes import barcode_row, qr_modules
+from .state import BARCODE_LENGTHS, BARCODE_NAMES, BarcodeSettings, Faults, Network, QRSettings, Style
 
 if TYPE_CHECKING:
     from ..paper.ops import Op
@@ -164,26 +164,6 @@ class CodeHandlers:
         self._op("unknown", bytes=bytes(buf[i : i + n]).hex(" "), reason=why)
         return n
 
-    def _column_image(self, buf: bytearray, i: int) -> int:
-        if i + 5 > len(buf):
-            return NEED_MORE
-        m, cols = buf[i + 2], buf[i + 3] + 256 * buf[i + 4]
-        per_col = 3 if m in (32, 33) else 1
-        total = 5 + cols * per_col
-        if i + total > len(buf):
-            return NEED_MORE
-        self._flush_line()
-        self._op(
-            "column_image",
-            height=8 * per_col,
-            mode=m,
-            columns=cols,
-            data=bytes(buf[i + 5 : i + total]),
-            align=self.style.align,
-            left=self.style.left_margin,
-        )
-        return total
-
     def _raster(self, buf: bytearray, i: int) -> int:
         if i + 8 > len(buf):
             return NEED_MORE
@@ -314,15 +294,31 @@ class CodeHandlers:
             n = buf[i + 3]
             if i + 4 + n > len(buf):
                 return NEED_MORE
+            if n not in BARCODE_LENGTHS.get(BARCODE_NAMES[m], range(1, 256)):
+                # the firmware reads no further: the data bytes print as characters
+                self._op("warning", message=f"GS k {m} n={n}: a length the symbology does not take")
+                return 4
             data, used = bytes(buf[i + 4 : i + 4 + n]), 4 + n
         else:
             return self._bad(buf, i, 3, f"GS k {m}: unknown symbology")
         kind = BARCODE_NAMES[m]
+        if m <= 6 and len(data) not in BARCODE_LENGTHS.get(kind, range(1, 256)):
+            self._op("warning", message=f"GS k {m}: {len(data)} data bytes, a length {kind} does not take")
+            return used
         text = decode_code128(data) if kind == "code128" else data.decode("latin-1")
         bc = self._barcode
         hri_h = self.fonts["B" if bc.hri_font else "A"][1]
         height = bc.height + hri_h * ((bc.hri in (1, 3)) + (bc.hri in (2, 3)))
         self._flush_line()
+        row = barcode_row(kind, text, bc.width)
+        room = min(self.style.print_width, self.width_dots - self.style.left_margin)
+        if row is None or len(row) > room:
+            # print801 Command_1D6B: a barcode it cannot make, or wider than the print area,
+            # only feeds the bar height
+            why = "data the symbology cannot carry" if row is None else f"{len(row)} dots wide, the area is {room}"
+            self._op("warning", message=f"GS k {m} ({kind}) {text!r}: {why}; the printer feeds blank paper")
+            self._op("feed", height=bc.height, dots=bc.height)
+            return used
         self._op(
             "barcode",
             height=height,

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..paper.ops import Cell, Op
 from .handlers import NEED_MORE, CodeHandlers, Handler, decode_code128
+from .lines import LineHandlers
 from .state import (
     BARCODE_NAMES,
     XPRINTER_CODEPAGES,
@@ -49,7 +50,7 @@ _ZERO_TO_TWO = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}  # ESC - n, ESC a n: 0-2 
 _StyleKey = tuple[str, bool, int, int, int, bool, bool]
 
 
-class Interpreter(CodeHandlers):
+class Interpreter(LineHandlers, CodeHandlers):
     """Feed it bytes as they arrive; it appends :class:`Op` s to ``ops`` (or hands them to
     ``sink``) and answers requests through ``reply`` (bytes back to the host)."""
 
@@ -90,7 +91,8 @@ class Interpreter(CodeHandlers):
         self._line: list[Cell] = []
         self._line_align = 0
         self._line_dots = 0
-        self._line_h = 0  # tallest cell in the line buffer
+        self._line_h = 0  # tallest cell (or image) in the line buffer
+        self._line_images: list[dict[str, Any]] = []  # ESC * columns waiting in the line
         self._tabs: list[int] = self._default_tabs()
         self._barcode = BarcodeSettings()
         self._qr = QRSettings()
@@ -208,15 +210,24 @@ class Interpreter(CodeHandlers):
             return
         cell_h = self._line_h
         height = max(cell_h, self.style.line_spacing) if advance is None else cell_h + advance
+        turned = {"upside_down": True, "rows": cell_h} if self.style.upside_down else {}
+        text = any(not c.advance for c in self._line)
+        images = bool(self._line_images)
+        if images:  # before the line is reset: they are placed in it
+            self._images_of_line(cell_h, 0 if text else height, turned)
         line, self._line, self._line_dots, self._line_h = self._line, [], 0, 0
-        self._op(
-            "text",
-            height=height,
-            cells=line,
-            align=self._line_align,
-            left=self.style.left_margin,
-            area=self.style.print_width,
-        )
+        if text:
+            self._op(
+                "text",
+                height=height,
+                cells=line,
+                align=self._line_align,
+                left=self.style.left_margin,
+                area=self.style.print_width,
+                **turned,
+            )
+        elif not images:  # only blanks (ESC $ then LF): paper moves
+            self._op("feed", height=height, dots=height)
 
     def _cell(self, ch: str, double_byte: bool = False) -> Cell:
         """The (shared, immutable) cell for ``ch`` in the current style."""
@@ -352,7 +363,14 @@ class Interpreter(CodeHandlers):
             (ESC, ord("M")): fixed(1, lambda n: setattr(s, "font", {0: "A", 1: "B", 48: "A", 49: "B"}.get(n, s.font))),
             (ESC, ord("t")): fixed(1, self._codepage),
             (ESC, ord("2")): fixed(0, lambda: setattr(s, "line_spacing", 32)),
-            (ESC, ord("3")): fixed(1, lambda n: setattr(s, "line_spacing", n)),
+            (ESC, ord("3")): fixed(1, lambda n: setattr(s, "line_spacing", n * s.unit_y)),
+            (ESC, ord("1")): fixed(1, lambda n: setattr(s, "line_spacing", n)),
+            (ESC, ord("$")): fixed(2, self._absolute),
+            (ESC, ord("\\")): fixed(2, self._relative),
+            (ESC, ord("f")): self._esc_f,
+            (ESC, ord("K")): self._k_image,
+            (ESC, 0x13): self._k_image,
+            (GS, ord("P")): fixed(2, self._motion_units),
             (ESC, ord("d")): fixed(1, self._feed_lines),
             (ESC, ord("J")): fixed(1, lambda n: self._flush_line(advance=n)),
             (ESC, ord("p")): fixed(3, self._drawer),
@@ -363,7 +381,7 @@ class Interpreter(CodeHandlers):
             (ESC, ord("m")): fixed(0, lambda: self._cut("partial", None, "ESC m")),
             (ESC, ord("D")): self._tab_stops,
             (ESC, ord(" ")): fixed(1, lambda n: None),
-            (ESC, ord("{")): fixed(1, lambda n: None),
+            (ESC, ord("{")): self._upside_down,
             (ESC, ord("V")): fixed(1, lambda n: None),
             (ESC, ord("R")): fixed(1, lambda n: None),
             (ESC, ord("*")): self._column_image,
@@ -380,9 +398,14 @@ class Interpreter(CodeHandlers):
             (GS, ord("H")): fixed(1, lambda n: setattr(self._barcode, "hri", n & 3)),
             (GS, ord("f")): fixed(1, lambda n: setattr(self._barcode, "hri_font", n & 1)),
             (GS, ord("a")): fixed(1, self._set_asb),
-            (GS, ord("L")): fixed(2, lambda lo, hi: setattr(s, "left_margin", min(lo + 256 * hi, self.width_dots))),
+            (GS, ord("L")): fixed(
+                2, lambda lo, hi: setattr(s, "left_margin", min((lo + 256 * hi) * s.unit_x, self.width_dots))
+            ),
             (GS, ord("W")): fixed(
-                2, lambda lo, hi: setattr(s, "print_width", min(lo + 256 * hi, self.width_dots) or self.width_dots)
+                2,
+                lambda lo, hi: setattr(
+                    s, "print_width", min((lo + 256 * hi) * s.unit_x, self.width_dots) or self.width_dots
+                ),
             ),
             (GS, ord("r")): fixed(1, self._transmit_status),
             (FS, ord("&")): fixed(0, lambda: setattr(s, "chinese", True)),

@@ -40,6 +40,15 @@ BARCODE_NAMES = {
     73: "code128",
 }
 
+#: data lengths each symbology takes (print801 ``Command_1D6B``); others take 1-255 (Code 128: 2-255)
+BARCODE_LENGTHS = {
+    "upca": (11, 12),
+    "upce": (6, 7, 8, 11, 12),
+    "ean13": (12, 13),
+    "ean8": (7, 8),
+    "code128": tuple(range(2, 256)),
+}
+
 
 @dataclass
 class Faults:
@@ -107,6 +116,9 @@ class Style:
     print_width: int = 576
     codepage: int = 0
     chinese: bool = True  # Xprinter-family units power on in GB18030 mode (§1)
+    unit_x: int = 1  # GS P motion units, dots
+    unit_y: int = 1
+    upside_down: bool = False  # ESC { 1
 
 
 @dataclass

@@ -7,5 +7,5 @@ neither of them.
 * :mod:`.ops` — operations (one per printed line, image, code, cut or signal) and their cells;
 * :mod:`.draw` — operations → pages of dots (1-bit PNG);
 * :mod:`.glyphs` — the fonts it ships or depends on, and character cells drawn from them;
-* :mod:`.codes` — QR symbols and barcode module patterns (:mod:`.code93` for Code 93).
+* :mod:`.codes` — QR symbols (qrcode), barcodes and PDF417 / Data Matrix (zint) at the printer's sizes.
 """

@@ -2,7 +2,7 @@
 
 Text uses a real monospace font drawn into the printer's cells (12x24 font A, 9x17 font B) and
 scaled by dot doubling like the printer; QR codes are drawn from the ``qrcode`` package's matrix
-and barcodes from ``python-barcode``'s module patterns, so a decoder can read them back.
+and barcodes and other symbols from zint (:mod:`.codes`), so a decoder can read them back.
 
 Drawing never loses a page: an operation that cannot be drawn is skipped and reported (which
 one, why) through the ``warnings`` list the caller passes in; the rest of the page is drawn.
@@ -21,14 +21,14 @@ import numpy as np
 from PIL import Image
 
 from . import glyphs
-from .codes import barcode_modules, make_qr
+from .codes import barcode_row, make_qr, matrix
 from .glyphs import describe, glyph, missing_glyphs
 from .ops import Cell, Op
 
 log = logging.getLogger(__name__)
 
 CUT_MARGIN = 24
-DRAWN = ("text", "raster", "qr", "barcode", "column_image")  # the kinds that put dots on paper
+DRAWN = ("text", "raster", "qr", "barcode", "column_image", "symbol")  # the kinds that put dots on paper
 
 
 _ARRAYS: dict[tuple, dict[Cell, np.ndarray]] = {}
@@ -44,6 +44,11 @@ def _cell_array(cell: Cell, fonts_key: tuple) -> np.ndarray:
         cache.clear()
     fonts = dict(fonts_key)
     bw, bh = fonts[cell.font]
+    if cell.advance:
+        a = np.full((bh * cell.height, cell.advance), 255, dtype=np.uint8)
+        a.setflags(write=False)
+        cache[cell] = a
+        return a
     if cell.double_byte:
         bw = bh
     img = glyph(cell.char, bw, bh, cell.bold, cell.double_byte)
@@ -135,16 +140,32 @@ def _draw_raster(page: np.ndarray, op: Op, top: int, paper: int) -> None:
 
 
 def _draw_column_image(page: np.ndarray, op: Op, top: int, paper: int) -> None:
-    """``ESC *``: columns of 1 (8-dot) or 3 (24-dot) bytes, MSB on top; single density (m = 0,
-    32) doubles each column's width."""
+    """Column-format image (``ESC *``, ``ESC K``, ``GS /``): columns of ``per_col`` bytes, MSB on
+    top, each column ``sx`` dots wide and each bit ``sy`` dots tall (the firmware draws ``ESC *``
+    single density twice as wide and its 8-dot modes three times as tall: print801
+    ``Command_1B2A``). ``x``: where the image starts in its line of ``line_width`` dots."""
     a = op.args
-    per_col = 3 if a["mode"] in (32, 33) else 1
+    per_col, sx, sy = a["per_col"], a["sx"], a["sy"]
     cols = len(a["data"]) // per_col
     if not cols:
         return
     bits = np.unpackbits(np.frombuffer(a["data"][: cols * per_col], dtype=np.uint8).reshape(cols, per_col), axis=1)
-    img = _dots(bits.T, 2 if a["mode"] in (0, 32) else 1)
-    _blit(page, img, _x(a.get("align", 0), a.get("left", 0), paper, img.shape[1], paper), top)
+    img = _dots(bits.T, sx, sy)
+    x = _x(a["align"], a["left"], a["area"], a["line_width"], paper) + a["x"]
+    _blit(page, img, x, top + a["drop"])
+
+
+def _draw_symbol(page: np.ndarray, op: Op, top: int, paper: int) -> None:
+    """A 2D symbol drawn from zint's matrix (PDF417, Data Matrix, micro QR): ``module_w`` x
+    ``module_h`` dots a module."""
+    a = op.args
+    raw = a["raw"]
+    data = bytes(raw) if isinstance(raw, (bytes, bytearray)) else raw.encode("utf-8")
+    mods = matrix(a["symbology"], data, **a["options"])
+    img = _dots(mods, a["module_w"], a["module_h"])
+    if img.shape[1] > paper - a["left"]:
+        raise ValueError(f"{img.shape[1]} dots wide: more than the print area (the printer prints an error line)")
+    _blit(page, img, _x(a["align"], a["left"], paper, img.shape[1], paper), top)
 
 
 def _draw_qr(page: np.ndarray, op: Op, top: int, paper: int) -> None:
@@ -160,21 +181,22 @@ def _draw_qr(page: np.ndarray, op: Op, top: int, paper: int) -> None:
 
 def _draw_barcode(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
     a = op.args
-    pattern = barcode_modules(a["type"], a["data"])
-    module, bar_h = a["module"], a["bar_height"]
+    row = barcode_row(a["type"], a["data"], a["module"])
+    bar_h = a["bar_height"]
     hri_font = a["hri_font"]
     hri_h = fonts[hri_font][1]
     # the printer prints a blank for a character it has no HRI glyph for (control characters)
     label = [Cell(ch if ch.isprintable() else " ", font=hri_font) for ch in a["data"]]
-    if pattern is None:  # symbology we cannot draw: a box with the data, never silence
-        width = min(paper, max(len(a["data"]) * 11 * module, 40))
+    if row is None:  # data the symbology cannot carry: a box with the data, never silence
+        width = min(paper, max(len(a["data"]) * 11 * a["module"], 40))
         bars = np.full((bar_h, width), 255, dtype=np.uint8)
         bars[[0, -1], :] = 0
         bars[:, [0, -1]] = 0
     else:
-        quiet = "0" * 10
-        row = np.frombuffer((quiet + pattern + quiet).encode("ascii"), dtype=np.uint8) == ord("1")
-        bars = _dots(np.tile(row, (bar_h, 1)), module)
+        if len(row) > paper - a["left"]:
+            # print801 Command_1D6B: a barcode wider than the print area only feeds its height
+            raise ValueError(f"{len(row)} dots wide: more than the print area (the printer feeds blank paper)")
+        bars = _dots(np.tile(row, (bar_h, 1)))
     x = _x(a["align"], a["left"], paper, bars.shape[1], paper)
     y = top
     if a["hri"] in ("above", "both"):
@@ -243,6 +265,8 @@ def paint(
                 _draw_qr(page, op, top, width)
             elif op.kind == "column_image":
                 _draw_column_image(page, op, top, width)
+            elif op.kind == "symbol":
+                _draw_symbol(page, op, top, width)
             else:
                 _draw_barcode(page, op, top, fonts, width)
         except Exception as exc:  # noqa: BLE001 - one bad operation must not lose the page
@@ -257,6 +281,9 @@ def paint(
                     }
                 )
             continue
+        if op.args.get("upside_down"):  # ESC { 1: the printer turns each line half round
+            strip = page[top : top + op.args["rows"]]
+            strip[:] = strip[::-1, ::-1].copy()
         lost = _missing_in(op) if glyphs.MISSING else None
         if lost:
             lost_on_page.update(lost)

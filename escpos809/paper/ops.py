@@ -21,10 +21,15 @@ class Cell(NamedTuple):
     height: int = 1  # height multiplier 1-8
     inverse: bool = False
     double_byte: bool = False  # CJK: two cells wide
+    #: a blank this many dots wide (ESC $, ESC \\, the place of an ESC * image in its line), not a
+    #: character: neither reversed nor underlined, whatever the style
+    advance: int = 0
 
     def dots(self, fonts: dict[str, tuple[int, int]]) -> tuple[int, int]:
         """(width, height) of the cell in dots, given each font's (width, height)."""
         w, h = fonts[self.font]
+        if self.advance:
+            return self.advance, h * self.height
         if self.double_byte:
             w = h  # a GB18030 character is square: 24x24 in font A
         return w * self.width, h * self.height

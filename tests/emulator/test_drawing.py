@@ -31,7 +31,7 @@ def draw(data: bytes) -> tuple[list, list[Image.Image], list[dict]]:
 
 
 @pytest.mark.parametrize("hri", [1, 2, 3])
-@pytest.mark.parametrize("data", [b"", b"{B", b"{A\x01\x02AB\x1e", b"{C\x0c\x22\x38", b"{B\x7f\x00x\x85"])
+@pytest.mark.parametrize("data", [b"{A\x01\x02AB\x1e", b"{C\x0c\x22\x38", b"{B\x7f\x00x\x85"])
 def test_code128_hri_edge_cases_render(hri, data):
     ops, pages, warnings = draw(bytes([0x1D, 0x48, hri, 0x1D, 0x6B, 73, len(data)]) + data + b"after\n")
     assert warnings == [] and len(pages) == 1
@@ -40,6 +40,19 @@ def test_code128_hri_edge_cases_render(hri, data):
     assert pages[0].height == bc.height + 32  # the barcode and the line after it, nothing lost
     ink = np.array(pages[0])[bc.height :] < 128
     assert ink.any()  # "after" is drawn
+
+
+@pytest.mark.parametrize(
+    ("data", "kinds", "height"),
+    [
+        (b"", ["warning", "text"], 32),  # n < 2: the firmware stops at n (print801 Command_1D6B)
+        (b"{B", ["warning", "feed", "text"], 162 + 32),  # nothing to encode: the bar height fed blank
+    ],
+)
+def test_code128_without_data_is_what_the_firmware_does(data, kinds, height):
+    ops, pages, warnings = draw(bytes([0x1D, 0x48, 2, 0x1D, 0x6B, 73, len(data)]) + data + b"after\n")
+    assert [op.kind for op in ops] == kinds and warnings == []
+    assert pages[0].height == height and ops[-1].text == "after"
 
 
 @pytest.mark.parametrize("text", ["ABC-123", "Hello, World"])
@@ -62,11 +75,10 @@ def test_a_qr_reads_back_whatever_holds_its_bytes(kind):
 
 
 def test_control_characters_and_unlayoutable_text_render():
-    # CR, 1C, 1D and U+0085 make the text engine fail (raqm); they reach the HRI through GS k data,
-    # and a GB18030 pair can decode to a private-use character, which no font has: drawn as a
-    # replacement mark and named, never silently
+    # a GB18030 pair can decode to a private-use character, which no font has: drawn as a
+    # replacement mark and named, never silently; CODE39 data it cannot carry feeds blank paper
     ops, pages, warnings = draw(h("1C 26 AA A1 0A 1D 48 02 1D 6B 04") + b"\x0d\x1c\x1d\x85A\x00")
-    assert [op.kind for op in ops] == ["text", "barcode"] and ops[0].text == "\ue000"
+    assert [op.kind for op in ops] == ["text", "warning", "feed"] and ops[0].text == "\ue000"
     assert [(w["op"], w["missing_glyphs"]) for w in warnings] == [(0, ["U+E000"])] and len(pages) == 1
 
 
