@@ -9,8 +9,9 @@ import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..paper.codes import barcode_row, qr_modules
+from ..paper.codes import barcode_row
 from .state import BARCODE_LENGTHS, BARCODE_NAMES, BarcodeSettings, Faults, Network, QRSettings, Style
+from .symbols import GS_K_2D
 
 if TYPE_CHECKING:
     from ..paper.ops import Op
@@ -53,6 +54,8 @@ class CodeHandlers:
         def _flush_line(self, advance: int | None = None) -> None: ...
 
         def _add_char(self, ch: str, double_byte: bool = False) -> None: ...
+
+        def _gs_k_2d(self, buf: bytearray, i: int) -> int: ...
 
     # --- one-shot commands (fixed parameters) -----------------------------------------------------------
     def _init(self) -> None:
@@ -193,92 +196,6 @@ class CodeHandlers:
         )
         return 8 + size
 
-    def _gs_paren(self, buf: bytearray, i: int) -> int:
-        if i + 5 > len(buf):
-            return NEED_MORE
-        fn_class = buf[i + 2]
-        # the legacy Xprinter QR form has no pL/pH: 30 then a function 67/69/80/81. The Epson
-        # form can also start with 30 (pL = 48: 45 bytes of data) but then pH follows, and pH
-        # 0x67 or more would mean a 26 KB body, beyond any QR code: the two never overlap
-        if fn_class == ord("k") and buf[i + 3] == 0x30 and buf[i + 4] in (0x67, 0x69, 0x80, 0x81):
-            return self._legacy_qr(buf, i)
-        length = buf[i + 3] + 256 * buf[i + 4]
-        if i + 5 + length > len(buf):
-            return NEED_MORE
-        body = bytes(buf[i + 5 : i + 5 + length])
-        if fn_class == ord("k") and len(body) >= 2 and body[0] == 0x31:
-            self._qr_fn(body[1], body[2:])
-        else:
-            self._op("unknown", bytes=bytes(buf[i : i + 5]).hex(" "), reason=f"GS ( {chr(fn_class)!r} not supported")
-        return 5 + length
-
-    def _qr_fn(self, fn: int, args: bytes) -> None:
-        q = self._qr
-        if fn == 0x41 and args:
-            q.model = {0x31: 1, 0x32: 2}.get(args[0], q.model)
-        elif fn == 0x43 and args:
-            if 1 <= args[0] <= 16:
-                q.size = args[0]
-        elif fn == 0x45 and args:
-            q.ec = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(args[0], q.ec)
-        elif fn == 0x50 and args:
-            q.data = args[1:]
-        elif fn == 0x51:
-            self._print_qr()
-        elif fn == 0x52:
-            self.reply(b"\x37\x30\x00")  # size query: a plausible, inert reply
-        else:
-            self._op("unknown", bytes=f"1d 28 6b .. .. 31 {fn:02x}", reason="QR function not supported")
-
-    def _legacy_qr(self, buf: bytearray, i: int) -> int:
-        if i + 5 > len(buf):
-            return NEED_MORE
-        sub = buf[i + 4]
-        if sub in (0x67, 0x69):
-            if i + 6 > len(buf):
-                return NEED_MORE
-            if sub == 0x67 and 1 <= buf[i + 5] <= 16:
-                self._qr.size = buf[i + 5]
-            if sub == 0x69:
-                self._qr.ec = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}.get(buf[i + 5], self._qr.ec)
-            return 6
-        if sub == 0x80:
-            if i + 7 > len(buf):
-                return NEED_MORE
-            n = buf[i + 5] + 256 * buf[i + 6]
-            if i + 7 + n > len(buf):
-                return NEED_MORE
-            self._qr.data = bytes(buf[i + 7 : i + 7 + n])
-            return 7 + n
-        if sub == 0x81:
-            self._print_qr()
-            return 5
-        return self._bad(buf, i, 5, "unknown legacy QR function")
-
-    def _print_qr(self) -> None:
-        q = self._qr
-        if not q.data:
-            self._op("warning", message="QR print without stored data")
-            return
-        modules = qr_modules(q.data, q.ec)
-        if modules is None:
-            self._op("warning", message="QR data does not fit a QR code")
-            return
-        self._flush_line()
-        # ``raw``: the bytes the symbol holds (``data`` is their text, for reading the log)
-        self._op(
-            "qr",
-            height=modules * q.size,
-            data=q.data.decode("utf-8", "replace"),
-            raw=q.data,
-            size=q.size,
-            ec=q.ec,
-            model=q.model,
-            modules=modules,
-            align=self.style.align,
-            left=self.style.left_margin,
-        )
-
     def _barcode_cmd(self, buf: bytearray, i: int) -> int:
         if i + 3 > len(buf):
             return NEED_MORE
@@ -299,8 +216,10 @@ class CodeHandlers:
                 self._op("warning", message=f"GS k {m} n={n}: a length the symbology does not take")
                 return 4
             data, used = bytes(buf[i + 4 : i + 4 + n]), 4 + n
+        elif m in GS_K_2D:
+            return self._gs_k_2d(buf, i)
         else:
-            return self._bad(buf, i, 3, f"GS k {m}: unknown symbology")
+            return self._bad(buf, i, 3, f"GS k {m}: not in the firmware; what follows m prints")
         kind = BARCODE_NAMES[m]
         if m <= 6 and len(data) not in BARCODE_LENGTHS.get(kind, range(1, 256)):
             self._op("warning", message=f"GS k {m}: {len(data)} data bytes, a length {kind} does not take")

@@ -28,6 +28,7 @@ from .state import (
     RealtimeScanner,
     Style,
 )
+from .symbols import SymbolHandlers
 
 __all__ = [
     "Interpreter",
@@ -50,7 +51,7 @@ _ZERO_TO_TWO = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}  # ESC - n, ESC a n: 0-2 
 _StyleKey = tuple[str, bool, int, int, int, bool, bool]
 
 
-class Interpreter(LineHandlers, CodeHandlers):
+class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
     """Feed it bytes as they arrive; it appends :class:`Op` s to ``ops`` (or hands them to
     ``sink``) and answers requests through ``reply`` (bytes back to the host)."""
 
@@ -96,6 +97,8 @@ class Interpreter(LineHandlers, CodeHandlers):
         self._tabs: list[int] = self._default_tabs()
         self._barcode = BarcodeSettings()
         self._qr = QRSettings()
+        self._pdf417: dict[str, int | bytes] = {}
+        self._type_2d = 2  # GS Z: the power-on value is not in the source we have (unsure)
 
     # --- input ------------------------------------------------------------------------------------
     @property
@@ -371,6 +374,8 @@ class Interpreter(LineHandlers, CodeHandlers):
             (ESC, ord("K")): self._k_image,
             (ESC, 0x13): self._k_image,
             (GS, ord("P")): fixed(2, self._motion_units),
+            (ESC, ord("Z")): self._esc_z,
+            (GS, ord("Z")): fixed(1, lambda n: setattr(self, "_type_2d", n if n < 3 else self._type_2d)),
             (ESC, ord("d")): fixed(1, self._feed_lines),
             (ESC, ord("J")): fixed(1, lambda n: self._flush_line(advance=n)),
             (ESC, ord("p")): fixed(3, self._drawer),
