@@ -46,6 +46,7 @@ class CodeHandlers:
     _tabs: list[int]
     _barcode: BarcodeSettings
     _qr: QRSettings
+    _cut_mode: int
 
     if TYPE_CHECKING:  # the interpreter's own helpers
 
@@ -145,8 +146,16 @@ class CodeHandlers:
                 return NEED_MORE
             self._cut("full" if m == 65 else "partial", buf[i + 3], f"GS V {m} {buf[i + 3]}")
             return 4
-        self._op("unknown", bytes=bytes(buf[i : i + 3]).hex(" "))
-        return 3
+        if m == 0x63:  # the driver's cut mode: GS V c mode feed (print801 Command_1D56)
+            if i + 5 > len(buf):
+                return NEED_MORE
+            self._cut_mode = buf[i + 3]
+            return 5
+        if m == 0x6D:  # cut as the driver set it: 3 feeds only, 4 partial, 5 full
+            if self._cut_mode in (4, 5):
+                self._cut("partial" if self._cut_mode == 4 else "full", None, "GS V m")
+            return 3
+        return 3  # any other m: the firmware reads it and does nothing
 
     def _tab_stops(self, buf: bytearray, i: int) -> int:
         end = buf.find(b"\x00", i + 2, i + 2 + 33)

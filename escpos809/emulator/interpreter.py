@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..paper.ops import Cell, Op
-from .handlers import NEED_MORE, CodeHandlers, Handler, decode_code128
+from .extras import MACRO_MAX, ExtraHandlers
+from .handlers import NEED_MORE, CodeHandlers, decode_code128
 from .lines import LineHandlers
 from .state import (
     BARCODE_NAMES,
@@ -29,6 +30,7 @@ from .state import (
     Style,
 )
 from .symbols import SymbolHandlers
+from .table import build_table
 
 __all__ = [
     "Interpreter",
@@ -46,12 +48,11 @@ __all__ = [
 ESC, GS, FS, DLE, US = 0x1B, 0x1D, 0x1C, 0x10, 0x1F
 _PRINTABLE = re.compile(rb"[\x20-\x7e]+")
 _CELL_CACHE_MAX = 65536
-_ZERO_TO_TWO = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}  # ESC - n, ESC a n: 0-2 as numbers or digits
 # what a cell's look depends on: font, bold, underline, width, height, inverse, double_byte
 _StyleKey = tuple[str, bool, int, int, int, bool, bool]
 
 
-class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
+class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
     """Feed it bytes as they arrive; it appends :class:`Op` s to ``ops`` (or hands them to
     ``sink``) and answers requests through ``reply`` (bytes back to the host)."""
 
@@ -77,7 +78,7 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
         self.style = Style(print_width=width_dots)
         self._cells: dict[_StyleKey, dict[str, Cell]] = {}
         self._cell_count = 0
-        self._table = self._build_table()
+        self._table = build_table(self)
         self.reset()
 
     def reset(self) -> None:
@@ -96,6 +97,11 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
         self._line_images: list[dict[str, Any]] = []  # ESC * columns waiting in the line
         self._tabs: list[int] = self._default_tabs()
         self._barcode = BarcodeSettings()
+        self._disabled = False  # ESC = 2
+        self._cut_mode = 4  # GS V c: the driver cut form's mode (4 = partial)
+        self._macro: bytearray | None = None  # GS : … being defined
+        self._macro_stored = b""
+        self._download: tuple[int, int, bytes] | None = None  # GS * x y data
         self._qr = QRSettings()
         self._pdf417: dict[str, int | bytes] = {}
         self._type_2d = 2  # GS Z: the power-on value is not in the source we have (unsure)
@@ -148,7 +154,13 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
         i = 0
         try:
             while i < len(buf) and not self.paused:
-                if self._skip:
+                start = i
+                if self._disabled:
+                    n = self._while_disabled(buf, i)
+                    if n == NEED_MORE:
+                        break
+                    i += n
+                elif self._skip:
                     n = min(self._skip, len(buf) - i)
                     self._skip -= n
                     i += n
@@ -161,6 +173,8 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
                     if n == NEED_MORE:
                         break
                     i += n
+                if self._macro is not None and len(self._macro) <= MACRO_MAX + 2:
+                    self._macro += buf[start:i]
         finally:
             del buf[:i]
 
@@ -295,7 +309,7 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
                 return NEED_MORE
             pair = bytes(buf[i : i + 2])
             try:
-                self._add_char(pair.decode("gb18030"), double_byte=True)
+                self._add_char(pair.decode("big5" if self.style.big5 else "gb18030"), double_byte=True)
                 return 2
             except UnicodeDecodeError:
                 self._add_char("?")
@@ -341,88 +355,6 @@ class Interpreter(LineHandlers, SymbolHandlers, CodeHandlers):
             self._op("unknown", bytes=f"{b:02x}")
             return 1
         return self._text_byte(buf, i)
-
-    # --- command table ------------------------------------------------------------------------------
-    def _build_table(self) -> dict[tuple[int, int], Handler]:
-        def fixed(nargs: int, apply: Callable[..., object]) -> Handler:
-            """A command of ``nargs`` parameter bytes, handed to ``apply`` (its result unused)."""
-
-            def handler(buf: bytearray, i: int) -> int:
-                if i + 2 + nargs > len(buf):
-                    return NEED_MORE
-                apply(*buf[i + 2 : i + 2 + nargs])
-                return 2 + nargs
-
-            return handler
-
-        s = self.style
-        t: dict[tuple[int, int], Handler] = {
-            (ESC, ord("@")): fixed(0, self._init),
-            (ESC, ord("!")): fixed(1, self._print_mode),
-            (ESC, ord("E")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),
-            (ESC, ord("G")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),
-            (ESC, ord("-")): fixed(1, lambda n: setattr(s, "underline", _ZERO_TO_TWO.get(n, s.underline))),
-            (ESC, ord("a")): fixed(1, lambda n: setattr(s, "align", _ZERO_TO_TWO.get(n, s.align))),
-            (ESC, ord("M")): fixed(1, lambda n: setattr(s, "font", {0: "A", 1: "B", 48: "A", 49: "B"}.get(n, s.font))),
-            (ESC, ord("t")): fixed(1, self._codepage),
-            (ESC, ord("2")): fixed(0, lambda: setattr(s, "line_spacing", 32)),
-            (ESC, ord("3")): fixed(1, lambda n: setattr(s, "line_spacing", n * s.unit_y)),
-            (ESC, ord("1")): fixed(1, lambda n: setattr(s, "line_spacing", n)),
-            (ESC, ord("$")): fixed(2, self._absolute),
-            (ESC, ord("\\")): fixed(2, self._relative),
-            (ESC, ord("f")): self._esc_f,
-            (ESC, ord("K")): self._k_image,
-            (ESC, 0x13): self._k_image,
-            (GS, ord("P")): fixed(2, self._motion_units),
-            (ESC, ord("Z")): self._esc_z,
-            (GS, ord("Z")): fixed(1, lambda n: setattr(self, "_type_2d", n if n < 3 else self._type_2d)),
-            (ESC, ord("d")): fixed(1, self._feed_lines),
-            (ESC, ord("J")): fixed(1, lambda n: self._flush_line(advance=n)),
-            (ESC, ord("p")): fixed(3, self._drawer),
-            (ESC, ord("B")): fixed(2, self._beep),
-            (ESC, ord("C")): fixed(3, self._alarm),
-            (ESC, ord("v")): fixed(0, self._send_asb),
-            (ESC, ord("i")): fixed(0, lambda: self._cut("partial", None, "ESC i")),
-            (ESC, ord("m")): fixed(0, lambda: self._cut("partial", None, "ESC m")),
-            (ESC, ord("D")): self._tab_stops,
-            (ESC, ord(" ")): fixed(1, lambda n: None),
-            (ESC, ord("{")): self._upside_down,
-            (ESC, ord("V")): fixed(1, lambda n: None),
-            (ESC, ord("R")): fixed(1, lambda n: None),
-            (ESC, ord("*")): self._column_image,
-            (GS, ord("!")): fixed(1, self._char_size),
-            (GS, ord("B")): fixed(1, lambda n: setattr(s, "inverse", bool(n & 1))),
-            (GS, ord("V")): self._gs_cut,
-            (GS, ord("v")): self._raster,
-            (GS, ord("(")): self._gs_paren,
-            (GS, ord("k")): self._barcode_cmd,
-            (GS, ord("h")): fixed(1, lambda n: setattr(self._barcode, "height", n or 162)),
-            (GS, ord("w")): fixed(
-                1, lambda n: setattr(self._barcode, "width", n if 2 <= n <= 6 else self._barcode.width)
-            ),
-            (GS, ord("H")): fixed(1, lambda n: setattr(self._barcode, "hri", n & 3)),
-            (GS, ord("f")): fixed(1, lambda n: setattr(self._barcode, "hri_font", n & 1)),
-            (GS, ord("a")): fixed(1, self._set_asb),
-            (GS, ord("L")): fixed(
-                2, lambda lo, hi: setattr(s, "left_margin", min((lo + 256 * hi) * s.unit_x, self.width_dots))
-            ),
-            (GS, ord("W")): fixed(
-                2,
-                lambda lo, hi: setattr(
-                    s, "print_width", min((lo + 256 * hi) * s.unit_x, self.width_dots) or self.width_dots
-                ),
-            ),
-            (GS, ord("r")): fixed(1, self._transmit_status),
-            (FS, ord("&")): fixed(0, lambda: setattr(s, "chinese", True)),
-            (FS, ord(".")): fixed(0, lambda: setattr(s, "chinese", False)),
-            (FS, ord("-")): fixed(1, lambda n: None),
-            (FS, ord("!")): fixed(1, lambda n: None),
-            (FS, ord("p")): fixed(2, lambda n, m: self._op("nv_logo", image=n, mode=m)),
-            (DLE, 0x04): fixed(1, lambda n: self._op("status_request", n=n)),
-            (DLE, 0x05): fixed(1, lambda n: None),
-            (US, 0x1B): self._vendor,
-        }
-        return t
 
 
 def read_bytes(

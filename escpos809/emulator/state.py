@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# code page n -> Python codec, the Xprinter/Zjiang table (§3); pages without a codec print as '?'
+from .charsets import KATAKANA
+
+# code page n -> Python codec, the Xprinter/Zjiang table (§3); pages without a codec print as '?'.
+# 6 "West Europe", 7 "Greek" and 23 "PT151/1251" as receipt-printer-encoder 4 maps them for
+# Xprinter (ISO-8859-1, Windows-1253, Windows-1251): the Xprinter tables name no codec (unsure)
 XPRINTER_CODEPAGES = {
     0: "cp437",
+    1: KATAKANA,
+    6: "latin-1",
+    7: "cp1253",
+    23: "cp1251",
     2: "cp850",
     3: "cp860",
     4: "cp863",
@@ -119,6 +127,7 @@ class Style:
     unit_x: int = 1  # GS P motion units, dots
     unit_y: int = 1
     upside_down: bool = False  # ESC { 1
+    big5: bool = False  # FS C 1: double-byte characters are BIG5, not GB18030
 
 
 @dataclass
