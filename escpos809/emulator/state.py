@@ -8,14 +8,44 @@ from dataclasses import dataclass
 from .charsets import KATAKANA
 
 # code page n -> Python codec, the Xprinter/Zjiang table (§3); pages without a codec print as '?'.
+# EXTRA_CODEPAGES: pages the printer has that the model profile does not list (the encoder never
+# sends them; the virtual printer adds them to the profile's table).
 # 6 "West Europe", 7 "Greek" and 23 "PT151/1251" as receipt-printer-encoder 4 maps them for
 # Xprinter (ISO-8859-1, Windows-1253, Windows-1251): the Xprinter tables name no codec (unsure)
-XPRINTER_CODEPAGES = {
-    0: "cp437",
+EXTRA_CODEPAGES = {
     1: KATAKANA,
     6: "latin-1",
     7: "cp1253",
     23: "cp1251",
+    # the extended Xprinter pages (§3 "50-89"; escpos-printer-db NT-80-V-UL, which python-escpos
+    # uses for this family); the pages without a Python codec are left out
+    50: "cp437",
+    52: "cp437",
+    53: "cp858",
+    54: "cp852",
+    55: "cp860",
+    56: "cp861",
+    57: "cp863",
+    58: "cp865",
+    59: "cp866",
+    60: "cp855",
+    61: "cp857",
+    62: "cp862",
+    63: "cp864",
+    64: "cp737",
+    66: "cp869",
+    71: "cp1252",
+    72: "cp1250",
+    73: "cp1251",
+    90: "cp1253",
+    91: "cp1254",
+    92: "cp1256",
+    93: "cp720",
+    94: "cp1258",
+    95: "cp775",
+}
+XPRINTER_CODEPAGES = {
+    0: "cp437",
     2: "cp850",
     3: "cp860",
     4: "cp863",
@@ -28,6 +58,7 @@ XPRINTER_CODEPAGES = {
     28: "cp864",
     32: "cp1255",
     33: "cp1256",
+    **EXTRA_CODEPAGES,
 }
 BARCODE_NAMES = {
     0: "upca",
