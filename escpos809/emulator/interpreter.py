@@ -95,6 +95,7 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         self._line_dots = 0
         self._line_h = 0  # tallest cell (or image) in the line buffer
         self._line_images: list[dict[str, Any]] = []  # ESC * columns waiting in the line
+        self._overprinted = False  # the line went back (ESC $): its parts are drawn over each other
         self._tabs: list[int] = self._default_tabs()
         self._barcode = BarcodeSettings()
         self._disabled = False  # ESC = 2
@@ -228,6 +229,8 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         cell_h = self._line_h
         height = max(cell_h, self.style.line_spacing) if advance is None else cell_h + advance
         turned = {"upside_down": True, "rows": cell_h} if self.style.upside_down else {}
+        if self._overprinted:  # ESC $ / ESC \ went back in this line: drawn over its first part
+            turned["overprint"], self._overprinted = True, False
         text = any(not c.advance for c in self._line)
         images = bool(self._line_images)
         if images:  # before the line is reset: they are placed in it

@@ -37,6 +37,7 @@ class LineHandlers:
     _line_h: int
     _line_align: int
     _line_images: list[dict[str, Any]]
+    _overprinted: bool
 
     if TYPE_CHECKING:
 
@@ -66,8 +67,16 @@ class LineHandlers:
         """Put the print position ``target`` dots from the start of the line."""
         if target >= self._line_dots:
             self._gap(target - self._line_dots)
-        else:  # back over what is printed already: the firmware overprints, we cannot
-            self._op("warning", message=f"{command}: position {target} is behind the print position {self._line_dots}")
+            return
+        # back over the line: the firmware writes on into the same line buffer, over what is
+        # there (receiptline draws a table's rules first, then goes back for the cells). What the
+        # line holds so far becomes an operation of no height; the rest overprints it.
+        s = self.style
+        self._op(
+            "text", cells=self._line, align=self._line_align, left=s.left_margin, area=s.print_width, overprint=True
+        )
+        self._line, self._line_dots, self._overprinted = [], 0, True
+        self._gap(target)
 
     def _absolute(self, lo: int, hi: int) -> None:
         """``ESC $ nL nH``: from the paper's left edge, in horizontal motion units; ignored

@@ -69,12 +69,17 @@ def _x(align: int, left: int, area: int, width: int, paper: int) -> int:
     return left + {0: 0, 1: max(0, (area - width) // 2), 2: max(0, area - width)}.get(align, 0)
 
 
-def _blit(page: np.ndarray, a: np.ndarray, x: int, y: int) -> None:
-    """Put ``a`` on the page at (x, y), clipped to the page (what PIL's paste does)."""
+def _blit(page: np.ndarray, a: np.ndarray, x: int, y: int, over: bool = False) -> None:
+    """Put ``a`` on the page at (x, y), clipped to the page (what PIL's paste does); ``over``:
+    keep the dots already there (a head heats a dot once: overprinting adds, never erases)."""
     h, w = a.shape
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, page.shape[1]), min(y + h, page.shape[0])
     if x0 < x1 and y0 < y1:
-        page[y0:y1, x0:x1] = a[y0 - y : y1 - y, x0 - x : x1 - x]
+        part = a[y0 - y : y1 - y, x0 - x : x1 - x]
+        if over:
+            np.minimum(page[y0:y1, x0:x1], part, out=page[y0:y1, x0:x1])
+        else:
+            page[y0:y1, x0:x1] = part
 
 
 def _draw_cells(
@@ -86,6 +91,7 @@ def _draw_cells(
     top: int,
     fonts: dict[str, tuple[int, int]],
     paper: int,
+    over: bool = False,
 ) -> None:
     if not cells:
         return  # an empty line (HRI of an empty barcode): nothing to draw
@@ -98,7 +104,7 @@ def _draw_cells(
     line_h, w = arrays[0].shape
     width = w * len(arrays)
     x = _x(align, left, area, width, paper)
-    if x >= 0 and x + width <= page.shape[1] and 0 <= top and top + line_h <= page.shape[0]:
+    if not over and x >= 0 and x + width <= page.shape[1] and 0 <= top and top + line_h <= page.shape[0]:
         try:  # the usual case: cells of one size, inside the page: straight into it
             np.concatenate(arrays, axis=1, out=page[top : top + line_h, x : x + width])
             return
@@ -112,12 +118,12 @@ def _draw_cells(
     for a in arrays:
         line[line_h - a.shape[0] :, x0 : x0 + a.shape[1]] = a
         x0 += a.shape[1]
-    _blit(page, line, x, top)
+    _blit(page, line, x, top, over)
 
 
 def _draw_text(page: np.ndarray, op: Op, top: int, fonts, paper: int) -> None:
     a = op.args
-    _draw_cells(page, a["cells"], a["align"], a["left"], a["area"], top, fonts, paper)
+    _draw_cells(page, a["cells"], a["align"], a["left"], a["area"], top, fonts, paper, a.get("overprint", False))
 
 
 def _dots(bits: np.ndarray, sx: int = 1, sy: int = 1) -> np.ndarray:
