@@ -4,14 +4,14 @@ import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
 import receiptline from 'receiptline';
 import { PNG } from 'pngjs';
 
-// a 200 x 60 test picture as RGBA: a frame and a diagonal (any misplaced column shows)
+// a 200 x 64 test picture as RGBA: a frame and a diagonal (any misplaced column shows)
 function picture() {
-  const width = 200, height = 60, data = new Uint8ClampedArray(width * height * 4).fill(255);
+  const width = 200, height = 64, data = new Uint8ClampedArray(width * height * 4).fill(255);
   const black = (x, y) => { data.fill(0, (y * width + x) * 4, (y * width + x) * 4 + 3); };
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const frame = (x >= 4 && x < 196 && y >= 4 && y < 56) && (x < 8 || x >= 192 || y < 8 || y >= 52);
-      if (frame || Math.abs(y - Math.round(x * 59 / 199)) <= 1) black(x, y);
+      const frame = (x >= 4 && x < 196 && y >= 4 && y < 60) && (x < 8 || x >= 192 || y < 8 || y >= 56);
+      if (frame || Math.abs(y - Math.round(x * 63 / 199)) <= 1) black(x, y);
     }
   }
   return { width, height, data };
@@ -50,7 +50,7 @@ const SYMBOLOGIES = {
 for (const [symbology, value] of Object.entries(SYMBOLOGIES)) {
   // the Xprinter model has no GS1 DataBar: an Epson one sends it (GS k 75-78)
   const model = symbology.startsWith('gs1-databar') ? { printerModel: 'epson-tm-t88vi' } : {};
-  rpe[`rpe-barcode-${symbology}`] = () => encoder(model).initialize().barcode(value, symbology, { height: 60, width: 3, text: 'below' }).encode();
+  rpe[`rpe-barcode-${symbology}`] = () => encoder(model).initialize().align('center').barcode(value, symbology, { height: 60, width: 3, text: 'below' }).encode();
 }
 
 const rl = {
@@ -66,8 +66,12 @@ const out = {};
 for (const [name, make] of Object.entries(rpe)) {
   try { out[name] = Buffer.from(make()).toString('hex'); } catch (e) { out[name] = `error: ${e.message}`; }
 }
+// 'generic' (ESC/POS Generic: GS v 0 images) is receiptline's choice for printers like this one;
+// 'escpos' (Epson's) sends commands the firmware lacks (FS ( A, GS 8 L): printed as well
 for (const [name, doc] of Object.entries(rl)) {
-  const bytes = receiptline.transform(doc, { command: 'escpos', encoding: 'multilingual', cpl: 48, cutting: true });
-  out[name] = Buffer.from(bytes, 'binary').toString('hex');
+  for (const command of ['generic', 'escpos']) {
+    const bytes = receiptline.transform(doc, { command, encoding: 'multilingual', cpl: 48, cutting: true, gradient: false });
+    out[name.replace('rl-', `rl-${command}-`)] = Buffer.from(bytes, 'binary').toString('hex');
+  }
 }
 process.stdout.write(JSON.stringify(out));
