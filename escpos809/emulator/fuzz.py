@@ -56,6 +56,13 @@ COMMANDS: tuple[tuple[int, int, int], ...] = (
     (DLE, 0x04, 1),
     (DLE, 0x05, 1),
     (US, 0x1B, 8),
+    # the rest of the firmware's table (emulator/table.py, lines, symbols, extras)
+    *((ESC, c, n) for c, n in ((0x24, 2), (0x5C, 2), (0x66, 2), (0x4B, 3), (0x13, 3), (0x5A, 6), (0x3D, 1))),
+    *((ESC, c, n) for c, n in ((0x26, 5), (0x63, 2), (0x75, 1), (0x57, 1), (0x58, 2), (0x6C, 1), (0x31, 1))),
+    *((ESC, c, n) for c, n in ((0x25, 1), (0x3F, 1), (0x4C, 0), (0x54, 1), (0x55, 1), (0x72, 1), (0x0C, 0))),
+    *((GS, c, n) for c, n in ((0x50, 2), (0x5A, 1), (0x3A, 0), (0x5E, 3), (0x2A, 4), (0x2F, 1), (0x51, 8))),
+    *((GS, c, n) for c, n in ((0x49, 1), (0x67, 4), (0x53, 0), (0x23, 1), (0x24, 2), (0x44, 1), (0x45, 1))),
+    *((FS, c, n) for c, n in ((0x32, 2), (0x3F, 2), (0x43, 1), (0x50, 1), (0x53, 2), (0x57, 1), (0x71, 5))),
 )
 
 
@@ -69,7 +76,7 @@ def _params(rng: random.Random, n: int) -> bytes:
 
 def _structured(rng: random.Random) -> bytes:
     """A well-formed-looking command with random content (QR, barcode, raster, column image)."""
-    kind = rng.randrange(6)
+    kind = rng.randrange(7)
     if kind == 0:  # QR: store (random data, sometimes empty) and print
         data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
         n = len(data) + 3
@@ -94,6 +101,16 @@ def _structured(rng: random.Random) -> bytes:
         cols = rng.randrange(0, 8)
         per = 3 if m in (32, 33) else 1
         return bytes([ESC, 0x2A, m, cols, 0]) + rng.randbytes(cols * per)
+    if kind == 5:  # PDF417 (GS ( k cn 48) or a vendor 2D symbol: store and print
+        data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 30)))
+        n = len(data) + 3
+        if rng.random() < 0.5:
+            return (
+                bytes([GS, 0x28, 0x6B, n & 0xFF, n >> 8, 0x30, 0x50, 0x30])
+                + data
+                + bytes([GS, 0x28, 0x6B, 3, 0, 0x30, rng.choice((0x51, 0x45, 0x41)), 0x30])
+            )
+        return bytes([GS, 0x5A, rng.randrange(4), ESC, 0x5A, 0, 0x4C, rng.randrange(10), len(data), 0]) + data
     sub = rng.choice((0x91, 0x22, 0xB0, 0xB1, 0xB2, 0xE0, 0x77))
     return bytes([US, 0x1B, US, sub]) + rng.randbytes(rng.randrange(0, 20))
 
