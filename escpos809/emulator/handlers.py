@@ -58,6 +58,8 @@ class CodeHandlers:
 
         def _gs_k_2d(self, buf: bytearray, i: int) -> int: ...
 
+        def _line_dots_pending(self) -> bool: ...
+
     # --- one-shot commands (fixed parameters) -----------------------------------------------------------
     def _init(self) -> None:
         self._flush_line()
@@ -86,7 +88,11 @@ class CodeHandlers:
             self._op("warning", message=f"ESC t {n}: code page without a known character table")
 
     def _feed_lines(self, n: int) -> None:
-        self._flush_line()
+        """``ESC d n``: like n LFs. A line in the buffer prints with its own line feed, then n - 1
+        more follow (print801 ``Command_1B64``: "n - 1, compatible with Epson")."""
+        if self._line_dots_pending():
+            self._flush_line()
+            n = max(n - 1, 0)
         if n:
             self._op("feed", height=n * self.style.line_spacing, dots=n * self.style.line_spacing)
 

@@ -249,6 +249,10 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         elif not images:  # only blanks (ESC $ then LF): paper moves
             self._op("feed", height=height, dots=height)
 
+    def _line_dots_pending(self) -> bool:
+        """Whether the line buffer holds anything to print."""
+        return bool(self._line)
+
     def _cell(self, ch: str, double_byte: bool = False) -> Cell:
         """The (shared, immutable) cell for ``ch`` in the current style."""
         s = self.style

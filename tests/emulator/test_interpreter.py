@@ -52,7 +52,8 @@ def test_alignment_feeds_and_wrapping():
     texts = [op for op in it.ops if op.kind == "text"]
     assert [len(op.text) for op in texts] == [48, 2]  # 48 columns of font A, then wrap
     assert texts[0].args["align"] == 1
-    assert [op.args.get("dots") for op in it.ops if op.kind == "feed"] == [96, 16]
+    # ESC d 3 after "xx": the line prints with its own feed, then 2 more (print801 Command_1B64)
+    assert [op.args.get("dots") for op in it.ops if op.kind == "feed"] == [64, 16]
 
 
 def test_cut_modes_as_sent():
