@@ -226,3 +226,35 @@ def test_barcode_wider_than_the_paper_feeds_blank():
 def test_read_bytes_keeps_its_contract():
     ops, y = read_bytes(h("1B 40 1C 2E") + b"hi\n")
     assert kinds(ops) == ["init", "text"] and y == 32
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        h("1D 28 6B FF FF 30 50 30") + b"A" * 65532 + h("1D 28 6B 03 00 30 51 30"),  # PDF417 of 64 KB
+        h("1D 6B 62 00 00 FF FF") + b"7" * 65535,  # Data Matrix of 64 KB
+        h("1D 5A 02 1B 5A 00 4C 08 FF FF") + b"x" * 65535,  # vendor QR of 64 KB
+    ],
+)
+def test_symbols_too_big_print_the_error_line(data):
+    ops, _, _ = printed(data)
+    assert texts(ops) == ["BarCode2D Data/Parameter Error"]
+
+
+def test_macro_is_bounded_and_runs_255_times():
+    body = (b"y" * 40 + b"\n") * 60  # 2460 bytes: the firmware keeps 2048
+    ops, _, _ = printed(h("1D 3A") + body + h("1D 3A 1D 5E FF 00 00"))
+    # the defining pass prints all 60 lines; each of the 255 runs, the first 2048 bytes: 49 lines
+    # of 40 and 39 more
+    assert sum(len(t) for t in texts(ops)) == 60 * 40 + 255 * (49 * 40 + 39)
+
+
+def test_a_disabled_printer_drops_a_megabyte_without_holding_it():
+    it = Interpreter()
+    it.feed(h("1B 3D 02"))
+    for _ in range(16):
+        it.feed(b"z" * 65536)
+        assert it.pending <= 1
+    it.feed(h("1B 3D 01") + b"back\n")
+    it.finish()
+    assert [op.text for op in it.ops if op.kind == "text"] == ["back"]
