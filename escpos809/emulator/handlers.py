@@ -220,7 +220,7 @@ class CodeHandlers:
             if end == -1:
                 return NEED_MORE if len(buf) - i < 260 else self._bad(buf, i, 3, "GS k without NUL")
             data, used = bytes(buf[i + 3 : end]), end + 1 - i
-        elif 65 <= m <= 73:
+        elif m >= 65 and m in BARCODE_NAMES:  # a variant may add 74-78 (GS1) here: paper.codes draws them
             if i + 4 > len(buf):
                 return NEED_MORE
             n = buf[i + 3]

@@ -78,6 +78,10 @@ BARCODE_NAMES = {
     72: "code93",
     73: "code128",
 }
+#: GS k m of Epson's GS1 symbologies, not in print801 (they stay unknown there); the names
+#: paper.codes draws, for a firmware variant that has them (data: 13 digits for 75-77; the
+#: GS1-128 / Expanded data forms of 74 and 78 are not converted for zint yet)
+EPSON_GS1 = {75: "databar", 76: "databar", 77: "databar-limited"}
 
 #: data lengths each symbology takes (print801 ``Command_1D6B``); others take 1-255 (Code 128: 2-255)
 BARCODE_LENGTHS = {

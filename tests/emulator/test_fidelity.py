@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import zxingcpp
+from PIL import ImageOps
 
+from escpos809.emulator import state
 from escpos809.emulator.interpreter import Interpreter, read_bytes
 from escpos809.paper.codes import WIDE_DOTS, barcode_row, upce_from_upca
 from escpos809.paper.draw import render_pages
@@ -258,3 +261,15 @@ def test_a_disabled_printer_drops_a_megabyte_without_holding_it():
     it.feed(h("1B 3D 01") + b"back\n")
     it.finish()
     assert [op.text for op in it.ops if op.kind == "text"] == ["back"]
+
+
+def test_a_variant_with_gs1_databar_draws_it(monkeypatch):
+    """GS k 75 stays unknown on print801; a firmware variant that adds it gets it drawn."""
+    data = h("1D 77 03 1D 6B 4B 0D") + b"0950110153000"
+    assert "unknown" in kinds(printed(data)[0])
+    monkeypatch.setitem(state.BARCODE_NAMES, 75, state.EPSON_GS1[75])
+    ops, _, pages = printed(data)
+    assert kinds(ops) == ["barcode"]
+    assert [r.text for r in zxingcpp.read_barcodes(ImageOps.expand(pages[0], border=32, fill=255))] == [
+        "09501101530003"
+    ]
