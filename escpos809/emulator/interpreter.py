@@ -21,6 +21,7 @@ from .handlers import NEED_MORE, CodeHandlers, decode_code128
 from .lines import LineHandlers
 from .state import (
     BARCODE_NAMES,
+    EXTRA_CODEPAGES,
     XPRINTER_CODEPAGES,
     BarcodeSettings,
     Faults,
@@ -66,7 +67,8 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
     ):
         self.width_dots = width_dots
         self.fonts = fonts or {"A": (12, 24), "B": (9, 17)}
-        self.codepages = codepages or XPRINTER_CODEPAGES
+        # the pages the model profile lists, and those the printer has beyond them (EXTRA_CODEPAGES)
+        self.codepages = {**EXTRA_CODEPAGES, **codepages} if codepages else XPRINTER_CODEPAGES
         self.reply = reply or (lambda data: None)
         self.chinese_after_init = chinese_after_init
         self.faults = Faults()

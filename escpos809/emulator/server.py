@@ -27,7 +27,7 @@ from .link import LinkPace
 from .mechanism import Mechanism, ReceiveBuffer, Session, reset_connection
 from .ports import FIND, FOUND, SAVE, PortsMixin
 from .recorder import Job, Recorder
-from .state import EXTRA_CODEPAGES, RealtimeScanner
+from .state import RealtimeScanner
 
 __all__ = ["VirtualPrinter", "Job", "RECEIVE_BUFFER", "FIND", "FOUND", "SAVE"]
 
@@ -70,8 +70,7 @@ class VirtualPrinter(PortsMixin):
         self.serial_wanted, self.throttle = serial, throttle
         self.address_map = dict(address_map or {})
         self.reboot_s, self.idle_s = reboot_s, idle_s
-        pages = {**EXTRA_CODEPAGES, **self.profile.codepages}
-        self.interp = Interpreter(self.profile.width_dots, self.profile.font_cells, pages)
+        self.interp = Interpreter(self.profile.width_dots, self.profile.font_cells, dict(self.profile.codepages))
         self.faults = self.interp.faults
         self.network = self.interp.network
         self.network.ip = host if host != "0.0.0.0" else self.network.ip
