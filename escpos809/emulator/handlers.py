@@ -132,7 +132,11 @@ class CodeHandlers:
             self.reply(reply)
 
     def _cut(self, mode: str, feed: int | None, command: str) -> None:
-        self._flush_line()
+        if self._line_dots_pending():
+            # print801 (Command_1B69, 1B6D, 1D56, 1D53): "the cutter command is valid only at the
+            # start of a line"; the line stays in the buffer
+            self._op("warning", message=f"{command} ignored: not at the start of a line (no cut)")
+            return
         if feed:
             self._op("feed", height=feed, dots=feed)
         self._op("cut", mode=mode, feed=feed, command=command)

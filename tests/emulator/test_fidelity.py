@@ -272,3 +272,9 @@ def test_a_variant_with_gs1_databar_draws_it(monkeypatch):
     assert kinds(ops) == ["barcode"]
     found = [r.text for r in zxingcpp.read_barcodes(ImageOps.expand(pages[0], border=32, fill=255))]
     assert found == ["(01)09501101530003"]  # the check digit (3) added, as GS1 specifies
+
+
+@pytest.mark.parametrize("cut", ["1D 56 00", "1D 56 41 10", "1B 69", "1B 6D"])
+def test_a_cut_counts_only_at_the_start_of_a_line(cut):
+    ops, _, _ = printed(b"pending" + h(cut) + b"\n" + h(cut))
+    assert [k for k in kinds(ops) if k != "feed"] == ["warning", "text", "cut"] and texts(ops) == ["pending"]
