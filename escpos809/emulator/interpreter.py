@@ -286,11 +286,19 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         self._line.append(cell)
         self._line_dots += w
         self._line_h = max(self._line_h, h)
+        if s.right_space and not double_byte:  # ESC SP: blank after each character, scaled with it
+            self._gap(min(s.right_space * s.width, self._line_room() - self._line_dots))
 
     def _add_run(self, text: str) -> int:
         """Single-byte characters in one style, a line at a time; returns how many were taken
         (fewer when the paper runs out at a wrap: the rest waits in the buffer)."""
         s = self.style
+        if s.right_space:  # character spacing: one at a time (rare; the fast path has none)
+            for k, ch in enumerate(text):
+                self._add_char(ch)
+                if self.paused:
+                    return k + 1
+            return len(text)
         w = self.fonts[s.font][0] * s.width
         limit = min(s.print_width, self.width_dots - s.left_margin)
         i, n = 0, len(text)

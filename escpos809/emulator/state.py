@@ -163,6 +163,7 @@ class Style:
     unit_y: int = 1
     upside_down: bool = False  # ESC { 1
     big5: bool = False  # FS C 1: double-byte characters are BIG5, not GB18030
+    right_space: int = 0  # ESC SP n: dots after each character
 
 
 @dataclass

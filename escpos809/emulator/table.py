@@ -24,7 +24,6 @@ _ZERO_TO_TWO = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}  # ESC - n, ESC a n: 0-2 
 #: (prefix, command) -> parameter bytes read, for commands with no visible effect here
 IGNORED: dict[tuple[int, int], int] = {
     (ESC, 0x0C): 0,  # ESC FF: print in page mode (the firmware never enters page mode)
-    (ESC, ord(" ")): 1,  # right character spacing (not drawn: characters keep their cell width)
     (ESC, ord("%")): 1,  # select user-defined characters (the built-in glyphs are drawn)
     (ESC, ord("?")): 1,  # cancel a user-defined character
     (ESC, ord("L")): 0,  # page mode: disabled in this firmware (Command_1B4C commented out)
@@ -67,6 +66,8 @@ def build_table(it: Interpreter) -> dict[tuple[int, int], Handler]:
     s = it.style
     t: dict[tuple[int, int], Handler] = {
         (ESC, ord("@")): fixed(0, it._init),
+        # ESC SP n: right spacing, n motion units, at most 255 dots (print801 Command_1B20)
+        (ESC, ord(" ")): fixed(1, lambda n: setattr(s, "right_space", min(n * s.unit_x, 255))),
         (ESC, ord("!")): fixed(1, it._print_mode),
         (ESC, ord("E")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),
         (ESC, ord("G")): fixed(1, lambda n: setattr(s, "bold", bool(n & 1))),

@@ -278,3 +278,19 @@ def test_a_variant_with_gs1_databar_draws_it(monkeypatch):
 def test_a_cut_counts_only_at_the_start_of_a_line(cut):
     ops, _, _ = printed(b"pending" + h(cut) + b"\n" + h(cut))
     assert [k for k in kinds(ops) if k != "feed"] == ["warning", "text", "cut"] and texts(ops) == ["pending"]
+
+
+def test_right_spacing_follows_each_character():
+    # ESC SP 6: 6 dots after each character of font A (12 dots), doubled with double width
+    ops, _, _ = printed(h("1B 20 06") + b"ab" + h("1D 21 10") + b"c\n")
+    [line] = [op for op in ops if op.kind == "text"]
+    assert [(c.char, c.advance) for c in line.args["cells"]] == [
+        ("a", 0),
+        (" ", 6),
+        ("b", 0),
+        (" ", 6),
+        ("c", 0),
+        (" ", 12),
+    ]
+    wrapped, _, _ = printed(h("1B 20 0C") + b"x" * 30 + b"\n")  # 24 dots a character: 24 a line
+    assert [len(t.replace(" ", "")) for t in texts(wrapped)] == [24, 6]
