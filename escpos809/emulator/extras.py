@@ -280,6 +280,13 @@ class ExtraHandlers:
         if 1 <= h & 0x0F <= 8:
             self.style.height = h & 0x0F
 
+    def _hz_size(self, w: int, h: int) -> None:
+        """The double-byte characters' width and height, 1-8 (0 or more: that one kept)."""
+        if 1 <= w <= 8:
+            self.style.hz_width = w
+        if 1 <= h <= 8:
+            self.style.hz_height = h
+
     def _left_chars(self, n: int) -> None:
         """``ESC l n``: left margin of n characters of font A, at the start of a line only."""
         if not self._line:

@@ -80,7 +80,8 @@ class CodeHandlers:
     def _char_size(self, n: int) -> None:
         if n & 0x88:
             return  # the firmware ignores n with bit 3 or 7 set (§2)
-        self.style.width, self.style.height = (n >> 4) + 1, (n & 0x07) + 1
+        s = self.style
+        s.width, s.height = s.hz_width, s.hz_height = (n >> 4) + 1, (n & 0x07) + 1
 
     def _codepage(self, n: int) -> None:
         self.style.codepage = n

@@ -258,10 +258,12 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
     def _cell(self, ch: str, double_byte: bool = False) -> Cell:
         """The (shared, immutable) cell for ``ch`` in the current style."""
         s = self.style
-        cells = self._style_cells((s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte))
+        # GB18030 / BIG5 characters have their own size (GS !, FS !, FS W …): ESC ! leaves it
+        w, h = (s.hz_width, s.hz_height) if double_byte else (s.width, s.height)
+        cells = self._style_cells((s.font, s.bold, s.underline, w, h, s.inverse, double_byte))
         cell = cells.get(ch)
         if cell is None:
-            cell = cells[ch] = Cell(ch, s.font, s.bold, s.underline, s.width, s.height, s.inverse, double_byte)
+            cell = cells[ch] = Cell(ch, s.font, s.bold, s.underline, w, h, s.inverse, double_byte)
             self._cell_count += 1
         return cell
 

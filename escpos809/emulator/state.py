@@ -164,6 +164,8 @@ class Style:
     upside_down: bool = False  # ESC { 1
     big5: bool = False  # FS C 1: double-byte characters are BIG5, not GB18030
     right_space: int = 0  # ESC SP n: dots after each character
+    hz_width: int = 1  # double-byte characters' size: GS ! sets it with the single-byte one,
+    hz_height: int = 1  # FS ! / FS W / FS U / FS V / FS X alone; ESC ! not (print801 Command_1B21)
 
 
 @dataclass

@@ -37,14 +37,9 @@ IGNORED: dict[tuple[int, int], int] = {
     (GS, ord("D")): 1,  # driver mode
     (GS, ord("E")): 1,  # print density
     (GS, ord("U")): 2,  # GP driver compatibility
-    (FS, ord("!")): 1,  # Chinese character modes
     (FS, ord("-")): 1,  # Chinese underline
     (FS, ord("?")): 2,  # cancel a user-defined Chinese character
     (FS, ord("S")): 2,  # Chinese left / right spacing
-    (FS, ord("U")): 1,  # Chinese width magnification
-    (FS, ord("V")): 1,  # Chinese height magnification
-    (FS, ord("W")): 1,  # Chinese double size
-    (FS, ord("X")): 2,  # Chinese magnification
     (DLE, 0x05): 1,  # real-time request (answered on arrival)
 }
 
@@ -116,6 +111,12 @@ def build_table(it: Interpreter) -> dict[tuple[int, int], Handler]:
         ),
         (GS, ord("r")): fixed(1, it._transmit_status),
         (FS, ord("&")): fixed(0, lambda: setattr(s, "chinese", True)),
+        # the double-byte characters' size (print801 fs.c Command_1C21, 1C55-1C58)
+        (FS, ord("!")): fixed(1, lambda n: it._hz_size(2 if n & 0x04 else 1, 2 if n & 0x08 else 1)),
+        (FS, ord("W")): fixed(1, lambda n: it._hz_size((n & 1) + 1, (n & 1) + 1)),
+        (FS, ord("U")): fixed(1, lambda n: it._hz_size(n & 0x0F, 0)),
+        (FS, ord("V")): fixed(1, lambda n: it._hz_size(0, n & 0x0F)),
+        (FS, ord("X")): fixed(2, lambda w, h: it._hz_size(w & 0x0F, h & 0x0F)),
         (FS, ord(".")): fixed(0, lambda: setattr(s, "chinese", False)),
         (FS, ord("p")): fixed(2, lambda n, m: it._op("nv_logo", image=n, mode=m)),
         (DLE, 0x04): fixed(1, lambda n: it._op("status_request", n=n)),

@@ -294,3 +294,19 @@ def test_right_spacing_follows_each_character():
     ]
     wrapped, _, _ = printed(h("1B 20 0C") + b"x" * 30 + b"\n")  # 24 dots a character: 24 a line
     assert [len(t.replace(" ", "")) for t in texts(wrapped)] == [24, 6]
+
+
+@pytest.mark.parametrize(
+    ("size", "ascii_size", "cjk_size"),
+    [
+        ("1B 21 30", (2, 2), (1, 1)),  # ESC ! double width + height: single-byte characters only
+        ("1D 21 11", (2, 2), (2, 2)),  # GS !: both
+        ("1C 21 0C", (1, 1), (2, 2)),  # FS ! double width + height: double-byte characters only
+        ("1C 57 01", (1, 1), (2, 2)),  # FS W 1
+        ("1C 58 03 02", (1, 1), (3, 2)),  # FS X n1 n2
+    ],
+)
+def test_double_byte_characters_have_their_own_size(size, ascii_size, cjk_size):
+    ops, _, _ = printed(h(size) + b"A" + h("B3 E4") + b"\n")  # "A" and 充 (GB18030 B3E4)
+    [line] = [op for op in ops if op.kind == "text"]
+    assert [(c.char, (c.width, c.height)) for c in line.args["cells"]] == [("A", ascii_size), ("充", cjk_size)]
