@@ -123,6 +123,7 @@ class _Job:
             "invert": False,
             "font": "A",
             "size": (1, 1),
+            "hz_size": (1, 1),  # GB18030 characters: GS ! sizes them, ESC ! does not (print801)
             "align": "left",
             **codes.BARCODE_DEFAULTS,
         }
@@ -173,6 +174,8 @@ class _Job:
             if st[name] != value:
                 out += build(value)
                 st[name] = value
+                if name == "size":
+                    st["hz_size"] = value
 
     def text(self, text: str, runs: list[tuple[int, int]] | None = None) -> None:
         enc = self.encoder.encode(text, self.page)
@@ -184,6 +187,10 @@ class _Job:
                 pos = end
             self.text(text[pos:])
             return
+        if b"\x1c&" in enc.data and self.st["hz_size"] != self.st["size"] and self.st["size"] is not None:
+            # double-byte text after an ESC ! size: only GS ! sizes it (print801 Command_1B21)
+            self.out += c.char_size(*self.st["size"])
+            self.st["hz_size"] = self.st["size"]
         self.page = enc.codepage
         self.replaced += enc.replaced
         self.out += _with_tabs(enc.data, runs, self.stops) if runs else enc.data

@@ -222,3 +222,17 @@ def test_an_image_block_with_nothing_to_draw_is_an_invalid_document():
         with pytest.raises(InvalidDocument) as exc:
             make(d.Document(blocks=(d.Text("x"), d.ImageBlock())))
         assert exc.value.errors == [("blocks/1", "an image block needs data, a path or an image")]
+
+
+def test_a_big_chinese_heading_is_big_on_the_printer():
+    """ESC ! does not size GB18030 characters on the firmware (print801 Command_1B21): a
+    heading styled through it gets GS ! before its Chinese text, as the preview draws it."""
+    from escpos809 import document, receipt
+    from escpos809.emulator.interpreter import read_bytes
+
+    doc = document.from_dict(
+        {"version": 1, "blocks": [{"type": "text", "text": "充电 Receipt", "bold": True, "width": 2, "height": 2}]}
+    )
+    ops, _ = read_bytes(receipt.render(doc).data)
+    [line] = [op for op in ops if op.kind == "text"]
+    assert {(c.width, c.height) for c in line.args["cells"]} == {(2, 2)}
