@@ -53,6 +53,8 @@ from .common import CliError
     help="How long the plug stays out after SIGUSR1 (power loss: connections reset, unprinted data lost).",
 )
 @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
+@click.option("--firmware", metavar="NAME", help="Firmware variant of the clone to be (see --list-firmware).")
+@click.option("--list-firmware", is_flag=True, help="List the firmware variants and exit.")
 def emulate(
     host,
     port,
@@ -74,6 +76,8 @@ def emulate(
     receive_buffer,
     power_off_s,
     profile,
+    firmware,
+    list_firmware,
 ) -> None:
     """Run the virtual OCPP-809: print to it over TCP or serial, see the paper as PNG files.
 
@@ -86,7 +90,13 @@ def emulate(
     import time
 
     from ..emulator import VirtualPrinter, paper_dir
+    from ..emulator.firmware import builtin_firmware, load_firmware
     from ..profile import load_profile
+
+    if list_firmware:
+        for name in builtin_firmware():
+            click.echo(f"{name:10} {load_firmware(name).description}")
+        return
 
     mapping = {}
     for item in address_map:
@@ -105,6 +115,7 @@ def emulate(
         throttle=throttle,
         address_map=mapping,
         receive_buffer=receive_buffer,
+        firmware=load_firmware(firmware) if firmware else None,
     )
     f = vp.faults
     f.paper_mm, f.near_end_mm, f.cover_open, f.cutter_error, f.silent = (
@@ -123,7 +134,7 @@ def emulate(
         vp.start()
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror} (use --port 0 for any free port)", 1) from None
-    click.echo(f"virtual OCPP-809 printing on {vp.uri}")
+    click.echo(f"virtual OCPP-809 printing on {vp.uri}" + (f" (firmware {firmware})" if firmware else ""))
     if vp.status_port is not None:
         click.echo(f"status port tcp://{host}:{vp.status_port} (ESC v)")
     if vp.discovery_port is not None:

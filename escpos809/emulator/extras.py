@@ -16,6 +16,7 @@ from .state import Faults, Style
 
 if TYPE_CHECKING:
     from ..paper.ops import Op
+    from .firmware import Firmware
     from .interpreter import Interpreter
 
 NEED_MORE = -1
@@ -51,6 +52,7 @@ class ExtraHandlers:
     fonts: dict[str, tuple[int, int]]
     style: Style
     faults: Faults
+    firmware: Firmware
     reply: Callable[[bytes], None]
     _line: list[Any]
     _disabled: bool
@@ -248,7 +250,8 @@ class ExtraHandlers:
     def _printer_id(self, n: int) -> None:
         """``GS I n``: the ID bytes (2 = type: bit 0 double-byte codes, bit 1 cutter)."""
         reply = bytes([0x02 | self.style.chinese]) if n in (2, 50) else PRINTER_IDS.get(n)
-        if reply is not None and not self.faults.silent:
+        reply = self.firmware.printer_id(n) or reply  # a firmware variant's own ids first
+        if reply is not None and not self.faults.silent and self.firmware.answers_to("gs-i"):
             self.reply(reply)
 
     def _counters(self, buf: bytearray, i: int) -> int:

@@ -15,6 +15,7 @@ from .symbols import GS_K_2D
 
 if TYPE_CHECKING:
     from ..paper.ops import Op
+    from .firmware import Firmware
 
 NEED_MORE = -1
 RASTER_MAX_X, RASTER_MAX_Y = 256, 2303  # the firmware's documented limits (§5)
@@ -37,6 +38,7 @@ class CodeHandlers:
     codepages: dict[int, str]
     reply: Callable[[bytes], None]
     chinese_after_init: bool
+    firmware: Firmware
     faults: Faults
     network: Network
     style: Style
@@ -119,12 +121,14 @@ class CodeHandlers:
 
     def _send_asb(self) -> None:
         """``ESC v``: the automatic-status-back bytes, in buffer order."""
-        if not self.faults.silent:
+        if not self.faults.silent and self.firmware.answers_to("esc-v"):
             self.reply(self.faults.asb_bytes())
 
     def _transmit_status(self, n: int) -> None:
         # buffer-ordered: reached only once everything before it has been processed; a
         # mechanism that prints slower than it parses answers it later, through the hook
+        if not self.firmware.answers_to("gs-r"):
+            return  # a firmware that ignores GS r (on this link) does nothing at all
         if self.on_transmit_status is not None:
             self.on_transmit_status(n)
             return
@@ -140,7 +144,10 @@ class CodeHandlers:
             return
         if feed:
             self._op("feed", height=feed, dots=feed)
-        self._op("cut", mode=mode, feed=feed, command=command)
+        key = {"ESC i": "esc_i", "ESC m": "esc_m"}.get(command, f"gs_v_{mode}" if command.startswith("GS V") else "")
+        mode = self.firmware.cut_mode(key, mode)  # e.g. a unit that only partial-cuts
+        if mode != "none":
+            self._op("cut", mode=mode, feed=feed, command=command)
 
     def _gs_cut(self, buf: bytearray, i: int) -> int:
         if i + 2 >= len(buf):
@@ -201,6 +208,12 @@ class CodeHandlers:
             return 8
         if i + 8 + size > len(buf):
             return NEED_MORE
+        if y > self.firmware.max_band_rows:
+            # a band taller than this firmware's buffer: it prints the rows that fit, the rest
+            # is lost (a real one garbles them; the paper shows a band cut short either way)
+            self._op("warning", message=f"GS v 0 band of {y} rows; this firmware prints {self.firmware.max_band_rows}")
+            size, y = x * self.firmware.max_band_rows, self.firmware.max_band_rows
+            self._skip = x * (buf[i + 6] + 256 * buf[i + 7]) - size
         data = bytes(buf[i + 8 : i + 8 + size])
         self._flush_line()
         scale = _RASTER_SCALE.get(m, (1, 1))

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..paper.ops import Cell, Op
 from .extras import MACRO_MAX, ExtraHandlers
+from .firmware import Firmware
 from .handlers import NEED_MORE, CodeHandlers, decode_code128
 from .lines import LineHandlers
 from .state import (
@@ -64,13 +65,19 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         codepages: dict[int, str] | None = None,
         reply: Callable[[bytes], None] | None = None,
         chinese_after_init: bool = True,
+        firmware: Firmware | None = None,
     ):
         self.width_dots = width_dots
         self.fonts = fonts or {"A": (12, 24), "B": (9, 17)}
-        # the pages the model profile lists, and those the printer has beyond them (EXTRA_CODEPAGES)
-        self.codepages = {**EXTRA_CODEPAGES, **codepages} if codepages else XPRINTER_CODEPAGES
         self.reply = reply or (lambda data: None)
-        self.chinese_after_init = chinese_after_init
+        # without a firmware variant: the pages the model profile lists and those the printer has
+        # beyond them (EXTRA_CODEPAGES), and the profile's Chinese-mode setting, as before
+        self.firmware = firmware or Firmware(
+            codepages={**EXTRA_CODEPAGES, **codepages} if codepages else XPRINTER_CODEPAGES,
+            chinese_at_power_on=chinese_after_init,
+        )
+        self.codepages = dict(self.firmware.codepages)
+        self.chinese_after_init = self.firmware.chinese_at_power_on
         self.faults = Faults()
         self.network = Network()
         self.ops: list[Op] = []
@@ -91,7 +98,7 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         self._skip = 0  # data bytes of a command to read past (an oversize image)
         self._scanner = RealtimeScanner()
         # the handlers hold this Style object: reset it in place
-        vars(self.style).update(vars(Style(print_width=self.width_dots)))
+        vars(self.style).update(vars(Style(print_width=self.width_dots, chinese=self.chinese_after_init)))
         self._line: list[Cell] = []
         self._line_align = 0
         self._line_dots = 0
@@ -136,7 +143,7 @@ class Interpreter(LineHandlers, SymbolHandlers, ExtraHandlers, CodeHandlers):
         """Take bytes into the receive buffer without printing them yet; real-time requests
         among them are answered now."""
         for n in self._scanner.scan(data):
-            if not self.faults.silent:
+            if not self.faults.silent and self.firmware.answers_to("dle-eot"):
                 self.reply(bytes([self.status_byte(n)]))
         self._buf += data
 

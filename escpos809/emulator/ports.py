@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .firmware import Firmware
 from .link import LinkPace
 from .mechanism import ReceiveBuffer, Session
 from .state import Faults, Network, RealtimeScanner
@@ -37,6 +38,7 @@ class PortsMixin:
     reboot_s: float
     idle_s: float
     faults: Faults
+    firmware: Firmware
     network: Network
     buffer: ReceiveBuffer
     serial_path: str | None
@@ -85,7 +87,7 @@ class PortsMixin:
                         break
                     buf, quiet_since = buf + chunk, time.monotonic()
                     while (i := buf.find(b"\x1bv")) != -1:
-                        if not self.faults.silent:
+                        if not self.faults.silent and self.firmware.answers_to("esc-v"):
                             conn.sendall(self.faults.asb_bytes())
                         buf = buf[i + 2 :]
                     buf = buf[-1:]

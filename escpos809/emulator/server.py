@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..profile import Profile, load_profile
+from .firmware import Firmware
 from .interpreter import Interpreter
 from .link import LinkPace
 from .mechanism import Mechanism, ReceiveBuffer, Session, reset_connection
@@ -62,6 +63,7 @@ class VirtualPrinter(PortsMixin):
         reboot_s: float = 0.3,
         idle_s: float = 0.4,
         receive_buffer: int = RECEIVE_BUFFER,
+        firmware: Firmware | None = None,
     ):
         self.profile = profile or load_profile()
         self.out_dir = Path(out_dir)
@@ -70,7 +72,10 @@ class VirtualPrinter(PortsMixin):
         self.serial_wanted, self.throttle = serial, throttle
         self.address_map = dict(address_map or {})
         self.reboot_s, self.idle_s = reboot_s, idle_s
-        self.interp = Interpreter(self.profile.width_dots, self.profile.font_cells, dict(self.profile.codepages))
+        self.interp = Interpreter(
+            self.profile.width_dots, self.profile.font_cells, dict(self.profile.codepages), firmware=firmware
+        )
+        self.firmware = self.interp.firmware
         self.faults = self.interp.faults
         self.network = self.interp.network
         self.network.ip = host if host != "0.0.0.0" else self.network.ip
@@ -430,7 +435,7 @@ class VirtualPrinter(PortsMixin):
         session.bytes += len(data)
         self.note("data", session.source, n=len(data))
         for n in scanner.scan(data):
-            if not self.faults.silent:
+            if not self.faults.silent and self.firmware.answers_to("dle-eot"):
                 session.send(bytes([self.faults.status_byte(n)]))
                 self.note("status", session.source, n=n)
         return self.buffer.put(session, data)

@@ -18,6 +18,7 @@ from .state import BarcodeSettings, QRSettings, Style
 
 if TYPE_CHECKING:
     from ..paper.ops import Op
+    from .firmware import Firmware
 
 NEED_MORE = -1
 _EC = {0x30: "L", 0x31: "M", 0x32: "Q", 0x33: "H"}
@@ -51,6 +52,7 @@ class SymbolHandlers:
     width_dots: int
     style: Style
     reply: Callable[[bytes], None]
+    firmware: Firmware
     _qr: QRSettings
     _pdf417: dict[str, int | bytes]
     _barcode: BarcodeSettings
@@ -138,7 +140,7 @@ class SymbolHandlers:
         elif fn == 80 and args[0] == 48:
             q.data = args[1:]
         elif fn == 81 and args[0] == 48:
-            self._print_qr()
+            self._print_qr_form("epson")
 
     def _pdf417_fn(self, fn: int, args: bytes) -> None:
         p = self._pdf417
@@ -171,8 +173,15 @@ class SymbolHandlers:
                 return NEED_MORE
             self._qr.data = bytes(buf[i + 7 : i + 7 + n])
             return 7 + n
-        self._print_qr()  # 0x81
+        self._print_qr_form("legacy")  # 0x81
         return 5
+
+    def _print_qr_form(self, form: str) -> None:
+        """Print the stored QR code if this firmware has the command ``form`` (a variant's)."""
+        if form in self.firmware.qr_forms:
+            self._print_qr()
+        else:  # modelled as ignored; a real unit may take the bytes for something else
+            self._op("warning", message=f"QR print ({form} form): not in this firmware, nothing printed")
 
     def _print_qr(self) -> None:
         q = self._qr
