@@ -230,7 +230,8 @@ class Layout:
         return self._lines(table(b, self.columns(span)), span, "left")
 
     def _qr(self, doc: d.Document, b: d.QR) -> list[LayoutOp]:
-        return [QrCode(b.data, b.size, b.ec, b.align) if b.native else self.qr_image(b)]
+        native = b.native and self.profile.qr_form != "image"  # a unit without native QR
+        return [QrCode(b.data, b.size, b.ec, b.align) if native else self.qr_image(b)]
 
     def image(self, doc: d.Document, b: d.ImageBlock) -> Raster:
         from PIL import Image

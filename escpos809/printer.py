@@ -306,7 +306,17 @@ class Printer:
         self.send(commands.align("center") + data + commands.align("left") if center else data)
 
     def qr(self, data: str | bytes, size: int = 6, ec: str = "M", center: bool = True) -> None:
-        """Native QR code (``GS ( k``, the profile's form)."""
+        """Native QR code (``GS ( k``, the profile's form); an image where the profile says the
+        unit has none (``commands.qr = "image"``)."""
+        if self.profile.qr_form == "image":
+            from .document import QR
+            from .layout import Layout
+            from .raster import raster_bands
+
+            text = data if isinstance(data, str) else data.decode("utf-8")
+            r = Layout(self.profile).qr_image(QR(text, size, ec))
+            self._placed(raster_bands(r.width_bytes, r.rows, r.data, self.profile.band_rows), center)
+            return
         self._placed(codes.qr_code(data, size, ec, form=self.profile.qr_form) + commands.LF, center)
 
     def barcode(self, kind: str, data: str, center: bool = True, **kw) -> None:

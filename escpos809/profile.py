@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_PROFILE = "ocpp-809"
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profiles")
 
-_QR_FORMS = ("epson", "legacy")
+_QR_FORMS = ("epson", "legacy", "image")  # image: no native QR, sent as a GS v 0 raster
 
 
 def __getattr__(name: str) -> Any:
@@ -230,6 +230,8 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
         paper, raster, cps = data["paper"], data["raster"], data["codepages"]
         fonts = {k: Font(k, int(v["width"]), int(v["height"])) for k, v in data["fonts"].items()}
         codepages = _int_keys(cps["table"], origin)
+        for n in cps.get("absent", []):  # pages a unit lacks (a child profile cannot unset keys)
+            codepages.pop(int(n), None)
         preferred = tuple(int(n) for n in cps.get("preferred", sorted(codepages)))
         profile = Profile(
             id=data["model"]["id"],
@@ -263,6 +265,14 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
     if profile.qr_form not in _QR_FORMS:
         raise ProfileError(f"profile {origin}: commands.qr must be one of {_QR_FORMS}")
     return profile
+
+
+def profile_from_text(text: str, origin: str = "<text>") -> Profile:
+    """A profile from TOML text (its ``extends`` resolved as for a file): what a file with this
+    text would load as."""
+    data = _read_toml(text, origin)
+    parent = data.pop("extends", None)
+    return profile_from_dict(_merge(_raw(parent), data) if parent else data, origin)
 
 
 _cache: dict[str, Profile] = {}

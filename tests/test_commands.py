@@ -68,6 +68,11 @@ from tests.conftest import h
         (c.transmit_status(49), "1D 72 31"),
         (c.transmit_status(2), "1D 72 02"),
         (c.transmit_status(50), "1D 72 32"),
+        # GS I n (print801 FW gs.c Command_1D49: 1-3 / 49-51 one byte back, 65-69 a string)
+        (c.printer_id(1), "1D 49 01"),
+        (c.printer_id(51), "1D 49 33"),
+        (c.printer_id(66), "1D 49 42"),
+        (c.printer_id(69), "1D 49 45"),
         # §9 buzzer and alarm
         (vendor.beep(3, 2), "1B 42 03 02"),
         (vendor.beep(9, 9), "1B 42 09 09"),

@@ -55,3 +55,29 @@ def test_bad_profiles_are_reported(tmp_path, body, message):
 def test_missing_profile_file():
     with pytest.raises(ProfileError, match="cannot read profile"):
         load_profile("/nonexistent/profile.toml")
+
+
+def test_probe_written_profile_drops_pages_and_takes_image_qr(tmp_path):
+    f = tmp_path / "probed.toml"
+    f.write_text(
+        'extends = "ocpp-809"\n[codepages]\nabsent = [19]\ntable = { 6 = "cp1251" }\n'
+        'preferred = [16, 0, 6]\n[commands]\nqr = "image"\n'
+    )
+    p = load_profile(str(f))
+    assert 19 not in p.codepages and p.codepages[6] == "cp1251" and p.codepages[16] == "cp1252"
+    assert p.preferred_codepages == (16, 0, 6) and p.qr_form == "image"
+    bad = tmp_path / "still-prefers-19.toml"  # (load_profile caches by path)
+    bad.write_text('extends = "ocpp-809"\n[codepages]\nabsent = [19]\n')
+    with pytest.raises(ProfileError, match=r"preferred code pages \[19\] not in the table"):
+        load_profile(str(bad))
+
+
+def test_image_qr_profile_sends_a_raster_not_gs_paren_k(tmp_path):
+    from escpos809.document import QR, Document
+    from escpos809.receipt import render
+
+    f = tmp_path / "noqr.toml"
+    f.write_text('extends = "ocpp-809"\n[commands]\nqr = "image"\n')
+    data = render(Document((QR("https://example.com/r/1"),)), load_profile(str(f))).data
+    assert b"\x1d(k" not in data and b"\x1dv0" in data
+    assert b"\x1d(k" in render(Document((QR("https://example.com/r/1"),)), load_profile()).data

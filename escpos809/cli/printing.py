@@ -349,7 +349,7 @@ def demo(printer_uri, profile, out_dir) -> None:
 
     if out_dir:
         os.environ["ESCPOS809_PAPER_DIR"] = str(out_dir)
-    p = Printer(printer_uri or "virtual://demo", profile)
+    p = Printer(printer_uri or "virtual://demo", command_config().setting("profile", profile))
     rendered = render(document(), p.profile)
     _warn_replaced(rendered.replaced)
     with p:

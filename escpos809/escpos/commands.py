@@ -182,6 +182,18 @@ def transmit_status(n: int = 1) -> bytes:
     return GS + b"r" + bytes([choice("transmit status", n, {1: 1, 2: 2, 49: 49, 50: 50})])
 
 
+#: ``GS I n`` ids: one byte for 1-3 / 49-51, a ``5F``-headed NUL-terminated string for 65-69
+PRINTER_ID_BYTE = {1: "model", 2: "type", 3: "rom", 49: "model", 50: "type", 51: "rom"}
+PRINTER_ID_TEXT = {65: "firmware", 66: "maker", 67: "name", 68: "serial", 69: "fonts"}
+
+
+def printer_id(n: int) -> bytes:
+    """``GS I n`` (``1D 49 n``): model / type / ROM-version ids (n = 1-3, 49-51, one byte back) or
+    firmware / maker / name / serial / fonts (65-69, ``5F`` + text + ``00`` back); print801 FW
+    ``gs.c`` ``Command_1D49`` (H for that firmware, unknown on OCOM units)."""
+    return GS + b"I" + bytes([choice("printer id", n, {k: k for k in (*PRINTER_ID_BYTE, *PRINTER_ID_TEXT)})])
+
+
 def automatic_status_back(
     online: bool = False, error: bool = False, paper: bool = False, drawer: bool = False
 ) -> bytes:
