@@ -14,6 +14,7 @@ import click
 from ..errors import EXIT_CODES
 from . import cups, emulate, network, ocpp, printing, serve
 from . import everest as everest_cli
+from . import probe as probe_cli
 from .common import CliError, Group
 
 __all__ = ["CliError", "Group", "cli", "main"]
@@ -66,6 +67,7 @@ for _command in (
     cups.cups,
     ocpp.ocpp,
     everest_cli.everest,
+    probe_cli.probe,
 ):
     cli.add_command(_command)
 
