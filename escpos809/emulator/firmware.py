@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ProfileError
 from ..profile import tomllib
-from .state import XPRINTER_CODEPAGES
+from .state import BARCODE_NAMES, EPSON_GS1, XPRINTER_CODEPAGES
 
 DEFAULT_FIRMWARE = "default"
 STATUS_REQUESTS = ("dle-eot", "gs-r", "esc-v", "gs-i")
@@ -43,6 +43,8 @@ class Firmware:
         )
     )
     ids: Mapping[str, Any] = field(default_factory=dict)
+    #: GS k m -> symbology this firmware draws (print801's set; a variant may add Epson's GS1 DataBar)
+    barcodes: Mapping[int, str] = field(default_factory=lambda: MappingProxyType(dict(BARCODE_NAMES)))
 
     def answers_to(self, request: str) -> bool:
         """Whether this firmware replies to ``request`` (one of :data:`STATUS_REQUESTS`)."""
@@ -104,6 +106,9 @@ def firmware_from_dict(data: Mapping[str, Any], origin: str = "<dict>") -> Firmw
             answers=frozenset(answers),
             cuts=MappingProxyType(cuts),
             ids=MappingProxyType(dict(data.get("ids", {}))),
+            barcodes=MappingProxyType(
+                {**BARCODE_NAMES, **(EPSON_GS1 if data.get("barcodes", {}).get("gs1_databar") else {})}
+            ),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"firmware {origin}: missing or invalid entry {exc}") from None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..paper.codes import barcode_row
-from .state import BARCODE_LENGTHS, BARCODE_NAMES, BarcodeSettings, Faults, Network, QRSettings, Style
+from .state import BARCODE_LENGTHS, BarcodeSettings, Faults, Network, QRSettings, Style
 from .symbols import GS_K_2D
 
 if TYPE_CHECKING:
@@ -238,13 +238,13 @@ class CodeHandlers:
             if end == -1:
                 return NEED_MORE if len(buf) - i < 260 else self._bad(buf, i, 3, "GS k without NUL")
             data, used = bytes(buf[i + 3 : end]), end + 1 - i
-        elif m >= 65 and m in BARCODE_NAMES:  # a variant may add 74-78 (GS1) here: paper.codes draws them
+        elif m >= 65 and m in self.firmware.barcodes:  # a variant may add 75-77 (GS1 DataBar)
             if i + 4 > len(buf):
                 return NEED_MORE
             n = buf[i + 3]
             if i + 4 + n > len(buf):
                 return NEED_MORE
-            if n not in BARCODE_LENGTHS.get(BARCODE_NAMES[m], range(1, 256)):
+            if n not in BARCODE_LENGTHS.get(self.firmware.barcodes[m], range(1, 256)):
                 # the firmware reads no further: the data bytes print as characters
                 self._op("warning", message=f"GS k {m} n={n}: a length the symbology does not take")
                 return 4
@@ -253,7 +253,7 @@ class CodeHandlers:
             return self._gs_k_2d(buf, i)
         else:
             return self._bad(buf, i, 3, f"GS k {m}: not in the firmware; what follows m prints")
-        kind = BARCODE_NAMES[m]
+        kind = self.firmware.barcodes[m]
         if m <= 6 and len(data) not in BARCODE_LENGTHS.get(kind, range(1, 256)):
             self._op("warning", message=f"GS k {m}: {len(data)} data bytes, a length {kind} does not take")
             return used

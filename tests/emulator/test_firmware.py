@@ -102,3 +102,10 @@ def test_bad_firmware_is_reported(data, message):
 def test_unknown_variant():
     with pytest.raises(ProfileError, match="no firmware variant 'nope'; built-in: default"):
         load_firmware("nope")
+
+
+def test_gs1_databar_only_where_the_variant_has_it():
+    databar = h("1D 77 03 1D 6B 4B 0D") + b"0950110153000"  # GS k 75, 13 digits
+    assert "barcode" not in [op.kind for op in _run("default", databar)[0]]
+    bars = [op for op in _run("epson", databar)[0] if op.kind == "barcode"]
+    assert [op.args["type"] for op in bars] == ["databar"]
