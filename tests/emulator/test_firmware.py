@@ -109,3 +109,13 @@ def test_gs1_databar_only_where_the_variant_has_it():
     assert "barcode" not in [op.kind for op in _run("default", databar)[0]]
     bars = [op for op in _run("epson", databar)[0] if op.kind == "barcode"]
     assert [op.args["type"] for op in bars] == ["databar"]
+
+
+def test_emulate_lists_and_refuses_variants():
+    from tests.probe.paper import cli
+
+    listed = cli("emulate", "--list-firmware")
+    assert listed.returncode == 0 and [ln.split()[0] for ln in listed.stdout.splitlines()] == builtin_firmware()
+    bad = cli("emulate", "--firmware", "nope", "--port", "0")
+    assert bad.returncode == 7
+    assert bad.stderr == "escpos809: no firmware variant 'nope'; built-in: default, epson, sprt, zjiang\n"
