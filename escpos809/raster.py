@@ -155,13 +155,16 @@ def rasterize(
     return (gray.width + 7) // 8, gray.height, data
 
 
-def raster_bands(width_bytes: int, rows: int, data: bytes, band_rows: int) -> bytes:
-    """Split packed rows into ``GS v 0`` bands of at most ``band_rows`` rows."""
+def raster_bands(width_bytes: int, rows: int, data: bytes, band_rows: int, mode: int = 0) -> bytes:
+    """Split packed rows into ``GS v 0`` bands of at most ``band_rows`` rows (``mode``: 0
+    normal, 1 double width, 2 double height, 3 both)."""
     if band_rows < 1:
         raise ValueError("band_rows must be >= 1")
     step = width_bytes * band_rows
     return b"".join(
-        raster_image(width_bytes, min(band_rows, rows - start), data[start * width_bytes : start * width_bytes + step])
+        raster_image(
+            width_bytes, min(band_rows, rows - start), data[start * width_bytes : start * width_bytes + step], mode
+        )
         for start in range(0, rows, band_rows)
     )
 

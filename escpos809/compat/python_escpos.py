@@ -41,6 +41,7 @@ from ..escpos import commands
 from ..escpos.status import PrinterStatus
 from ..printer import Printer
 from ..profile import Profile
+from ..raster import raster_bands
 from ..transport import Transport
 from .capabilities import Ocpp809Capabilities
 
@@ -190,21 +191,29 @@ class Escpos809(Escpos):
         """python-escpos ``image()``: ``graphics`` is printed as ``GS v 0`` (the firmware's
         ``GS ( L`` does nothing), ``GS v 0`` goes in the profile's band height, ``ESC *``
         bands with a line height of 24 dots."""
-        if impl == "bitImageColumn":
-            self._column_image(EscposImage(img_source), high_density_vertical, high_density_horizontal, center)
-            return
-        bands = min(fragment_height, self.printer.profile.band_rows)
-        super().image(img_source, high_density_vertical, high_density_horizontal, "bitImageRaster", bands, center)
-
-    def _column_image(self, im: EscposImage, hdv: bool, hdh: bool, center: bool) -> None:
+        im = EscposImage(img_source)
         width = self.printer.profile.width_dots
         if im.width > width:
             raise ImageWidthError(f"{im.width} > {width}")
         if center:
             im.center(width)
+        if impl == "bitImageColumn":
+            self._raw(self._column_image(im, high_density_vertical, high_density_horizontal))
+        else:
+            self._raw(self._raster_image(im, high_density_vertical, high_density_horizontal, fragment_height))
+
+    def _raster_image(self, im: EscposImage, hdv: bool, hdh: bool, fragment_height: int) -> bytes:
+        # python-escpos splits tall images by cropping the image *before* centring (black
+        # margins on every fragment after the first): the bands are cut here, after it
+        band = max(1, min(fragment_height, self.printer.profile.band_rows))
+        mode = (0 if hdh else 1) + (0 if hdv else 2)
+        return raster_bands(im.width_bytes, im.height, im.to_raster_format(), band, mode)
+
+    @staticmethod
+    def _column_image(im: EscposImage, hdv: bool, hdh: bool) -> bytes:
         header = b"\x1b*" + bytes([(1 if hdh else 0) + (32 if hdv else 0), im.width & 0xFF, im.width >> 8])
         bands = b"".join(header + blob + commands.LF for blob in im.to_column_format(hdv))
-        self._raw(commands.line_spacing(_COLUMN_BAND_DOTS) + bands + commands.line_spacing(None))
+        return commands.line_spacing(_COLUMN_BAND_DOTS) + bands + commands.line_spacing(None)
 
     def qr(
         self,
