@@ -78,6 +78,7 @@ class Escpos809(Escpos):
         kwargs.pop("profile", None)  # python-escpos profile names describe other printers
         super().__init__(profile=Ocpp809Capabilities(self.printer.profile), **kwargs)
         self._sw_impl: str | None = None
+        self._single_byte = False  # FS . sent on this connection
 
     # --- connection ----------------------------------------------------------------------------
     def open(self, raise_not_found: bool = True) -> None:
@@ -97,23 +98,38 @@ class Escpos809(Escpos):
         if getattr(self, "_device", False):
             self.printer.close()
         self._device = False
+        self._single_byte = False
+
+    def _link(self) -> Printer:
+        """The printer, its link open (python-escpos's ``device`` leaves it unopened after a failure)."""
+        if not self.device:
+            self.open()
+        return self.printer
+
+    def _for_print(self) -> Printer:
+        """The printer, ready for print data: this family powers on in Chinese (GB18030) mode and
+        python-escpos code rarely starts with ``hw("INIT")``, so each connection's first print
+        data follows an ``FS .`` (status requests alone send none: they make no job)."""
+        printer = self._link()
+        if not self._single_byte:
+            self._single_byte = True
+            if printer.profile.commands.get("chinese_mode_at_power_on", True):
+                printer.send(commands.cancel_chinese_mode())
+        return printer
 
     def _raw(self, msg: bytes) -> None:
-        if not self.device:
-            self.open()  # python-escpos's device property left it unopened after a failure
         if msg in (HW_INIT, HW_RESET):
             # HW_RESET (ESC ? LF NUL) is no reset on this firmware: initialise instead
-            self.printer.initialize()  # ESC @ FS .; the text encoder forgets its page
+            printer, self._single_byte = self._link(), True
+            printer.initialize()  # ESC @ FS .; the text encoder forgets its page
             if self.magic.disabled and self.magic.encoding:  # a page forced with charcode()
-                self.printer.send(commands.select_codepage(self.magic.encoder.get_sequence(self.magic.encoding)))
+                printer.send(commands.select_codepage(self.magic.encoder.get_sequence(self.magic.encoding)))
             return
-        self.printer.send(bytes(msg))
+        self._for_print().send(bytes(msg))
 
     def _read(self) -> bytes:
         """Whatever the printer answered within the reply timeout (b"" when nothing)."""
-        if not self.device:
-            self.open()
-        return self.printer.transport.read(16)
+        return self._link().transport.read(16)
 
     # --- text ----------------------------------------------------------------------------------
     def text(self, txt: str) -> None:
@@ -122,9 +138,7 @@ class Escpos809(Escpos):
         if self.magic.disabled:
             super().text(txt)
             return
-        if not self.device:
-            self.open()
-        self.printer.text(str(txt))
+        self._for_print().text(str(txt))
 
     def set(self, *args: Any, smooth: bool | None = None, density: int | None = None, **kwargs: Any) -> None:
         """python-escpos ``set()`` without ``GS b`` (smooth) and ``GS |`` (density), which this
@@ -156,9 +170,7 @@ class Escpos809(Escpos):
 
     def status(self, timeout: float | None = None) -> PrinterStatus:
         """escpos809's full status (``DLE EOT 1-4``): check ``known`` first."""
-        if not self.device:
-            self.open()
-        return self.printer.status(timeout)
+        return self._link().status(timeout)
 
     def is_online(self) -> bool:
         """True only when the printer says it is online; silence is False."""
@@ -240,9 +252,7 @@ class Escpos809(Escpos):
             raise UnsupportedCommand(f"QR model {model} is not supported by this printer (model 2 only)")
         if content == "":
             return
-        if not self.device:
-            self.open()
-        self.printer.qr(content, size=size, ec=_EC[ec], center=center)
+        self._for_print().qr(content, size=size, ec=_EC[ec], center=center)
 
     def barcode(self, code: str, bc: str, *args: Any, force_software: bool | str = False, **kwargs: Any) -> None:
         """python-escpos ``barcode()``. Types the firmware's ``GS k`` lacks (GS1-128, GS1
