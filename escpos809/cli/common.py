@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -49,6 +50,28 @@ class Group(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise CliError(f"{where}{exc.strerror or exc}", Escpos809Error.exit_code) from None
+
+
+#: The printer URI forms every ``--printer`` help names (escpos809.transport.uri).
+PRINTER_URI_FORMS = (
+    "tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0, lp:///dev/usb/lp0, "
+    "virtual://NAME (the built-in virtual printer), memory://"
+)
+
+
+def printer_option(
+    then: str,
+    *,
+    forms: str = PRINTER_URI_FORMS,
+    multiple: bool = False,
+    metavar: str = "URI",
+    dest: str = "printer_uri",
+) -> Callable:
+    """The one ``--printer`` / ``-p`` option: its help lists the URI ``forms``, then says
+    ``then`` (what the command does with it, or without it)."""
+    return click.option(
+        "--printer", "-p", dest, metavar=metavar, multiple=multiple, help=f"Printer URI: {forms}. {then}"
+    )
 
 
 def command_config():

@@ -6,7 +6,7 @@ import functools
 
 import click
 
-from .common import CliError
+from .common import CliError, printer_option
 
 
 @click.group()
@@ -34,8 +34,10 @@ def _cups_dirs(func):
 @cups.command("install")
 @_cups_dirs
 @click.option("--queue", "-q", metavar="NAME", help="Also add this queue (needs --printer).")
-@click.option(
-    "--printer", "-p", "printer_uri", metavar="URI", help="The printer the queue sends to (tcp://…, usb://…)."
+@printer_option(
+    "The printer the queue sends to.",
+    forms="tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0, lp:///dev/usb/lp0 (not virtual:// or memory://: "
+    "they print nowhere a person sees it)",
 )
 @click.option("--raw", is_flag=True, help="A raw queue (ESC/POS only, no PPD or filter).")
 @click.option("--location", metavar="TEXT", help="Queue location shown by CUPS.")

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import PrinterNotFound
-from .common import CliError, command_config
+from .common import CliError, command_config, printer_option
 
 
 @click.command("usb-list")
@@ -42,7 +42,7 @@ def usb_list(profile: str | None) -> None:
     show_default=True,
     help="Which one of the family's commands to send.",
 )
-@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Current connection (usb, serial or tcp).")
+@printer_option("The printer's current connection.")
 @click.option("--mac", help="xp-udp: the printer's MAC (default: found by discovery).")
 @click.option("--udp-target", default="255.255.255.255", show_default=True, help="xp-udp / discovery address.")
 @click.option("--udp-port", default=9000, show_default=True)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import CliError, command_config
+from .common import CliError, command_config, printer_option
 
 
 @click.group()
@@ -54,13 +54,7 @@ def _say_printed(printed: list, as_json: bool) -> None:
 
 @ocpp.command("replay")
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--printer",
-    "-p",
-    "printer_uri",
-    metavar="URI",
-    help="Where receipts print (default: [ocpp] printer, $ESCPOS809_PRINTER, else the virtual printer).",
-)
+@printer_option("Where receipts print (default: [ocpp] printer, $ESCPOS809_PRINTER, else the virtual printer).")
 @click.option(
     "--db",
     "database",
@@ -120,7 +114,7 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
 @click.option(
     "--upstream", required=True, metavar="URL", help="The CSMS, e.g. ws://csms:9000 (the station's path is kept)."
 )
-@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Where receipts print.")
+@printer_option("Where receipts print.")
 @click.option(
     "--db", "database", type=click.Path(dir_okay=False), help="Session database (default: state dir ocpp.db)."
 )

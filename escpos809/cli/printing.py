@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import InvalidData, PrinterOffline, PrinterTimeout
-from .common import CliError, command_config
+from .common import CliError, command_config, printer_option
 from .pdfsource import pdf_document, pdf_options, pdf_refusals
 
 NOT_READY, UNKNOWN_STATUS = PrinterOffline.exit_code, PrinterTimeout.exit_code
@@ -19,14 +19,7 @@ NOT_READY, UNKNOWN_STATUS = PrinterOffline.exit_code, PrinterTimeout.exit_code
 def printer_options(func):
     """--printer / --profile / --timeout, shared by every command that talks to a printer."""
 
-    @click.option(
-        "--printer",
-        "-p",
-        "printer_uri",
-        metavar="URI",
-        help="Printer URI (tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0, lp:///dev/usb/lp0, "
-        "memory://). Default: $ESCPOS809_PRINTER, then the config file.",
-    )
+    @printer_option("Default: $ESCPOS809_PRINTER, then the config file.")
     @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
     @click.option("--timeout", type=click.FloatRange(min=0.1), help="Write / reply timeout in seconds.")
     @functools.wraps(func)
@@ -334,9 +327,7 @@ def preview(source, output, data_file, profile, pages, scale) -> None:
 
 
 @click.command()
-@click.option(
-    "--printer", "-p", "printer_uri", metavar="URI", help="A real printer; default: the built-in virtual one."
-)
+@printer_option("Default: the built-in virtual printer.")
 @click.option("--profile", metavar="NAME|FILE", help="Model profile (default ocpp-809).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where the virtual printer's paper goes.")
 def demo(printer_uri, profile, out_dir) -> None:

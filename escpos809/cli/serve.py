@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import InvalidData
-from .common import CliError, command_config
+from .common import CliError, command_config, printer_option
 
 
 @click.command()
@@ -13,13 +13,11 @@ from .common import CliError, command_config
 @click.option("--port", type=click.IntRange(0, 65535), help="HTTP port (default 8809; 0 = any free port).")
 @click.option("--db", "database", type=click.Path(dir_okay=False), help="Job database (SQLite).")
 @click.option("--token", envvar="ESCPOS809_SERVICE_TOKEN", help="Bearer token clients must send.")
-@click.option(
-    "--printer",
-    "-p",
-    "printers",
+@printer_option(
+    "A printer to serve as NAME=URI (repeatable); default: the config's [printers], else virtual://default.",
     multiple=True,
     metavar="NAME=URI",
-    help="A printer to serve (repeatable); default: the config's [printers], else virtual://default.",
+    dest="printers",
 )
 @click.option(
     "--on-restart",
