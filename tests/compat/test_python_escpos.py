@@ -9,11 +9,13 @@ import json
 
 import pytest
 from escpos.constants import QR_ECLEVEL_M
+from escpos.exceptions import ImageWidthError
 from escpos.printer import Network
 from PIL import Image, ImageDraw
 
 from escpos809.compat.python_escpos import Escpos809
 from escpos809.errors import Escpos809Error, InvalidURI, UnsupportedCommand
+from tests.emulator.emulate import emulate
 
 GREETING = "Grüße € ñ ç Ø"
 URL = "https://charge.example.com/r/2024/000123?s=ABCDEFGHJKLMNPQRS"
@@ -268,3 +270,46 @@ def test_capabilities_profile_in_printer_db_format():
     assert caps.get_columns("a") == 48 and caps.get_columns("b") == 64 and caps.get_font("b") == 1
     assert caps.get_code_pages()["CP858"] == "19" and caps.get_code_pages()["CP1252"] == "16"
     assert not caps.supports("graphics") and caps.supports("bitImageRaster") and caps.supports("qrCode")
+
+
+# --- attacks ----------------------------------------------------------------------------------------
+
+
+def test_text_cannot_smuggle_commands_or_crash():
+    p = memory()
+    p.text("a\x1b@\x1dV\x00b\ud800c\U0001f600\n")  # ESC @, GS V 0, a lone surrogate, an emoji
+    out = written(p)
+    assert out == b"a?@?V?b?c?\n"  # control bytes and what no page carries print as '?'
+
+
+def test_bad_arguments_are_python_escpos_errors():
+    p = memory()
+    with pytest.raises(ValueError):
+        p.qr("x", native=True, size=0)
+    with pytest.raises(ValueError):
+        p.qr("x", native=True, ec=9)
+    with pytest.raises(ValueError):
+        p.line_spacing(300, 180)
+    with pytest.raises(ImageWidthError):
+        p.image(Image.new("1", (577, 8), 0))
+    assert p.printer.transport.written == b""  # nothing half-sent
+
+
+def test_tall_image_goes_in_bands():
+    p = memory()
+    p.image(Image.new("1", (576, 3000), 0), impl="bitImageRaster", fragment_height=960)
+    out = written(p)
+    assert out.count(b"\x1dv0") == 125 and len(out) == 3000 * 72 + 125 * 8
+
+
+def test_printer_lost_mid_job_raises_instead_of_hanging(tmp_path):
+    proc = emulate(tmp_path, "--drop-after", "5000")
+    try:
+        uri = proc.stdout.readline().split()[-1]
+        p = Escpos809(uri + "?timeout=5")
+        with pytest.raises(Escpos809Error):
+            for _ in range(50):  # the printer hangs up after 5000 bytes
+                p.image(Image.new("1", (576, 240), 0))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

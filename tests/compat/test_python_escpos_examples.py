@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,17 @@ def test_examples_receipt(paper):
     assert total["align"] == 2
     assert any(len(t) == disclaimer_width for t in texts)  # font B: 64 columns
     assert len(job.kinds("raster")) >= 2  # both pictures
+
+
+def test_readme_after_example(paper):
+    """README "Existing python-escpos code": the "after" code as written there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## Existing python-escpos code", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    after = code.split("# after\n", 1)[1].replace('"tcp://192.168.1.50"', repr(paper.uri))
+    with paper.job() as job:
+        scope: dict = {}
+        exec(after + "p.close()\n", scope)
+    assert job.texts == ["Grüße € ñ ç Ø"] and job.unknown == [] and job.cuts == ["full"]
+    assert [q["align"] for q in job.kinds("qr")] == [1]
+    assert sorted(job.codes()) == [("EAN13", "4006381333931"), ("QRCode", "https://example.com/r/1")]
