@@ -37,7 +37,7 @@ from escpos.exceptions import ImageWidthError
 from escpos.image import EscposImage
 
 from ..errors import Escpos809Error, UnsupportedCommand
-from ..escpos import commands
+from ..escpos import codes, commands
 from ..escpos.status import PrinterStatus
 from ..printer import Printer
 from ..profile import Profile
@@ -79,6 +79,7 @@ class Escpos809(Escpos):
         super().__init__(profile=Ocpp809Capabilities(self.printer.profile), **kwargs)
         self._sw_impl: str | None = None
         self._single_byte = False  # FS . sent on this connection
+        self._align = 0  # the ESC a last sent (0 after power-on and ESC @), restored after centring
 
     # --- connection ----------------------------------------------------------------------------
     def open(self, raise_not_found: bool = True) -> None:
@@ -120,12 +121,19 @@ class Escpos809(Escpos):
     def _raw(self, msg: bytes) -> None:
         if msg in (HW_INIT, HW_RESET):
             # HW_RESET (ESC ? LF NUL) is no reset on this firmware: initialise instead
-            printer, self._single_byte = self._link(), True
+            printer, self._single_byte, self._align = self._link(), True, 0
             printer.initialize()  # ESC @ FS .; the text encoder forgets its page
             if self.magic.disabled and self.magic.encoding:  # a page forced with charcode()
                 printer.send(commands.select_codepage(self.magic.encoder.get_sequence(self.magic.encoding)))
             return
+        if len(msg) == 3 and msg[:2] == b"\x1ba":  # python-escpos sends ESC a n on its own
+            self._align = {48: 0, 49: 1, 50: 2}.get(msg[2], msg[2])
         self._for_print().send(bytes(msg))
+
+    def _centred(self, data: bytes) -> bytes:
+        """``data`` centred with ``ESC a 1`` (not padded to the paper's width: fewer bytes),
+        the alignment in force before restored after it."""
+        return commands.align("center") + data + bytes([0x1B, ord("a"), self._align])
 
     def _read(self) -> bytes:
         """Whatever the printer answered within the reply timeout (b"" when nothing)."""
@@ -202,21 +210,20 @@ class Escpos809(Escpos):
     ) -> None:
         """python-escpos ``image()``: ``graphics`` is printed as ``GS v 0`` (the firmware's
         ``GS ( L`` does nothing), ``GS v 0`` goes in the profile's band height, ``ESC *``
-        bands with a line height of 24 dots."""
+        bands with a line height of 24 dots; ``center`` centres with ``ESC a 1``."""
         im = EscposImage(img_source)
         width = self.printer.profile.width_dots
         if im.width > width:
             raise ImageWidthError(f"{im.width} > {width}")
-        if center:
-            im.center(width)
         if impl == "bitImageColumn":
-            self._raw(self._column_image(im, high_density_vertical, high_density_horizontal))
+            data = self._column_image(im, high_density_vertical, high_density_horizontal)
         else:
-            self._raw(self._raster_image(im, high_density_vertical, high_density_horizontal, fragment_height))
+            data = self._raster_image(im, high_density_vertical, high_density_horizontal, fragment_height)
+        self._for_print().send(self._centred(data) if center else data)
 
     def _raster_image(self, im: EscposImage, hdv: bool, hdh: bool, fragment_height: int) -> bytes:
         # python-escpos splits tall images by cropping the image *before* centring (black
-        # margins on every fragment after the first): the bands are cut here, after it
+        # margins on every fragment after the first): the bands are cut here, from the whole
         band = max(1, min(fragment_height, self.printer.profile.band_rows))
         mode = (0 if hdh else 1) + (0 if hdv else 2)
         return raster_bands(im.width_bytes, im.height, im.to_raster_format(), band, mode)
@@ -252,7 +259,8 @@ class Escpos809(Escpos):
             raise UnsupportedCommand(f"QR model {model} is not supported by this printer (model 2 only)")
         if content == "":
             return
-        self._for_print().qr(content, size=size, ec=_EC[ec], center=center)
+        data = codes.qr_code(content, size=size, ec=_EC[ec], form=self.printer.profile.qr_form) + commands.LF
+        self._for_print().send(self._centred(data) if center else data)
 
     def barcode(self, code: str, bc: str, *args: Any, force_software: bool | str = False, **kwargs: Any) -> None:
         """python-escpos ``barcode()``. Types the firmware's ``GS k`` lacks (GS1-128, GS1

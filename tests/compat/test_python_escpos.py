@@ -235,6 +235,24 @@ def test_graphics_become_raster_bands_of_the_profile_height():
     )
 
 
+def test_centring_keeps_the_alignment_in_force():
+    p = memory()
+    p.set(align="right")
+    p.image(Image.new("1", (8, 1), 0), center=True)
+    p.qr("x", native=True, center=True)
+    p.text("r\n")
+    qr = bytes.fromhex("1D 28 6B 04 00 31 41 32 00 1D 28 6B 03 00 31 43 03 1D 28 6B 03 00 31 45 30")
+    qr += bytes.fromhex("1D 28 6B 04 00 31 50 30 78 1D 28 6B 03 00 31 51 30 0A")
+    assert written(p) == (
+        bytes.fromhex("1B 61 02")
+        + bytes.fromhex("1B 61 01 1D 76 30 00 01 00 01 00 FF 1B 61 02")  # ESC a 1, GS v 0 1x1 byte, ESC a 2
+        + bytes.fromhex("1B 61 01")
+        + qr
+        + bytes.fromhex("1B 61 02")
+        + b"r\n"
+    )
+
+
 def test_column_images_use_a_24_dot_line_height():
     img = Image.new("1", (2, 24), 0)
     p = memory()
