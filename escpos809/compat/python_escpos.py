@@ -15,7 +15,8 @@ python-escpos 3.1 gets wrong on this printer family (../shared/reference/ocpp809
 - ``cut(mode, feed=False)`` sends the mode asked for (stock: always a partial feed-cut);
 - no commands the firmware lacks: ``GS b`` (smooth), ``GS |`` (density), ``GS ( L``
   (graphics: printed as ``GS v 0``), ``ESC +`` / ``ESC A`` (line spacing: sent as ``ESC 3``);
-- ``ESC *`` images with the line height of their 24-dot bands (stock: 16, stripes);
+- ``ESC *`` images with the line height of their 24-dot bands (stock: 16, which leaves
+  stripes on firmware that feeds exactly the line spacing; print801's feeds the band anyway);
   ``GS v 0`` images in the profile's band height;
 - native QR codes can be centred (``ESC a 1``);
 - ``paper_status()`` / ``is_online()`` from escpos809's status: a printer that does not

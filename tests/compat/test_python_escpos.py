@@ -79,12 +79,8 @@ def test_images_in_each_mode_print_right(paper, impl):
     assert job.kinds("raster") and not job.kinds("column_image")  # GS ( L is no-op in the firmware
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator gap: the virtual printer feeds the line spacing after an ESC * band instead of "
-    "taking the band as the line's content (FW Command_1B2A puts it in the line buffer); branch fid",
-)
 def test_column_images_print_right(paper):
+    # 24-dot bands at a line height of 24 (ESC 3 24), one after the other
     with paper.job() as job:
         p = Escpos809(paper.uri)
         p.qr(URL, ec=QR_ECLEVEL_M, size=4, image_arguments={"impl": "bitImageColumn", "center": True})
