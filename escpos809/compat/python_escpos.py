@@ -55,6 +55,8 @@ _NO_HW_BARCODE = {"GS1128", *(f"GS1DATABAR{kind}" for kind in ("OMNIDIRECTIONAL"
 #: x3), and that firmware's ESC 3 n sets the whole line height to n vertical units. The unit
 #: is one dot unless GS P changed it (assumed: the reference does not give the OCOM default).
 _COLUMN_BAND_DOTS = 24
+#: ESC a n → its name (0-2 and 48-50, §2)
+_ALIGN = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}
 
 
 class Escpos809(Escpos):
@@ -80,7 +82,7 @@ class Escpos809(Escpos):
         super().__init__(profile=Ocpp809Capabilities(self.printer.profile), **kwargs)
         self._sw_impl: str | None = None
         self._single_byte = False  # FS . sent on this connection
-        self._align = 0  # the ESC a last sent (0 after power-on and ESC @), restored after centring
+        self._align = "left"  # the ESC a last sent (left after power-on and ESC @), restored after centring
 
     # --- connection ----------------------------------------------------------------------------
     def open(self, raise_not_found: bool = True) -> None:
@@ -122,19 +124,19 @@ class Escpos809(Escpos):
     def _raw(self, msg: bytes) -> None:
         if msg in (HW_INIT, HW_RESET):
             # HW_RESET (ESC ? LF NUL) is no reset on this firmware: initialise instead
-            printer, self._single_byte, self._align = self._link(), True, 0
+            printer, self._single_byte, self._align = self._link(), True, "left"
             printer.initialize()  # ESC @ FS .; the text encoder forgets its page
             if self.magic.disabled and self.magic.encoding:  # a page forced with charcode()
                 printer.send(commands.select_codepage(self.magic.encoder.get_sequence(self.magic.encoding)))
             return
         if len(msg) == 3 and msg[:2] == b"\x1ba":  # python-escpos sends ESC a n on its own
-            self._align = {48: 0, 49: 1, 50: 2}.get(msg[2], msg[2])
+            self._align = _ALIGN.get(msg[2], self._align)
         self._for_print().send(bytes(msg))
 
     def _centred(self, data: bytes) -> bytes:
         """``data`` centred with ``ESC a 1`` (not padded to the paper's width: fewer bytes),
         the alignment in force before restored after it."""
-        return commands.align("center") + data + bytes([0x1B, ord("a"), self._align])
+        return commands.align("center") + data + commands.align(self._align)
 
     def _read(self) -> bytes:
         """Whatever the printer answered within the reply timeout (b"" when nothing)."""
@@ -151,7 +153,7 @@ class Escpos809(Escpos):
 
     def set(self, *args: Any, smooth: bool | None = None, density: int | None = None, **kwargs: Any) -> None:
         """python-escpos ``set()`` without ``GS b`` (smooth) and ``GS |`` (density), which this
-        firmware lacks (it would print them as text)."""
+        firmware lacks (print801 has no handler for either)."""
         if smooth or (density is not None and density != 9):
             log.warning("the OCPP-809 has no smoothing or density command; ignored")
         super().set(*args, **kwargs)
