@@ -279,7 +279,13 @@ def test_barcode_types_without_gs_k_are_drawn():
 
 
 def test_capabilities_profile_in_printer_db_format():
+    from escpos.capabilities import CAPABILITIES
+
     caps = memory().profile
+    entry = caps.profile_data
+    assert set(entry) == set(CAPABILITIES["profiles"]["default"])  # the database's own keys
+    assert set(entry["features"]) == set(CAPABILITIES["profiles"]["default"]["features"])
+    assert set(entry["codePages"].values()) <= set(CAPABILITIES["encodings"])
     assert caps.profile_data["media"] == {"dpi": 203, "width": {"mm": 80, "pixels": 576}}
     assert caps.get_columns("a") == 48 and caps.get_columns("b") == 64 and caps.get_font("b") == 1
     assert caps.get_code_pages()["CP858"] == "19" and caps.get_code_pages()["CP1252"] == "16"
