@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zxingcpp
 from PIL import Image, ImageDraw
 
 from tests.emulator.emulate import emulate
-
-zxingcpp = pytest.importorskip("zxingcpp")
 
 
 @dataclass
@@ -38,7 +37,7 @@ class Printed:
 
     @property
     def unknown(self) -> list[dict[str, Any]]:
-        return self.kinds("unknown") + [op for op in self.kinds("warning")]
+        return self.kinds("unknown") + self.kinds("warning")
 
     @property
     def cuts(self) -> list[str]:
