@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import time
 
 import pytest
 from escpos.constants import QR_ECLEVEL_M
@@ -333,3 +334,40 @@ def test_printer_lost_mid_job_raises_instead_of_hanging(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_serial_lp_and_usb_links(tmp_path):
+    """The same python-escpos calls over serial:// and lp:// (the virtual printer's
+    pseudo-terminal) and usb:// (pyusb against a simulated device)."""
+    from escpos809.transport.usb import UsbTransport
+    from tests.usb_sim import SimBackend, SimPrinter
+
+    proc = emulate(tmp_path, "--serial")
+    try:
+        proc.stdout.readline()
+        pty = proc.stdout.readline().split()[-1]  # "serial serial:///dev/pts/N"
+        for uri in (pty, pty.replace("serial://", "lp://")):
+            p = Escpos809(uri, timeout=5)
+            p.textln(GREETING)
+            p.cut(feed=False)
+            assert p.paper_status() == 2 and p.is_online()
+            p.close()
+        deadline = time.monotonic() + 30
+        texts: list[str] = []
+        while time.monotonic() < deadline and texts != [GREETING, GREETING]:
+            texts = []
+            for log in sorted(tmp_path.glob("job-*/job.json")):
+                texts += [op["text"] for op in json.loads(log.read_text("utf-8"))["ops"] if op["kind"] == "text"]
+            time.sleep(0.1)
+        assert texts == [GREETING, GREETING]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+    sim = SimPrinter()
+    p = Escpos809(UsbTransport(0x0483, 0x5743, backend=SimBackend(sim)))
+    p.textln(GREETING)
+    p.cut(feed=False)
+    assert p.paper_status() == 2
+    p.close()
+    assert bytes(sim.received).startswith(bytes.fromhex("1C 2E 47 72 1B 74 13 81 E1 65"))  # FS . "Gr" ESC t 19 "üße"
