@@ -20,7 +20,8 @@ python-escpos 3.1 gets wrong on this printer family (../shared/reference/ocpp809
   ``GS v 0`` images in the profile's band height;
 - native QR codes can be centred (``ESC a 1``);
 - ``paper_status()`` / ``is_online()`` from escpos809's status: a printer that does not
-  answer is *not* "paper adequate" (stock returns 2 on silence); see :meth:`Escpos809.status`.
+  answer is *not* "paper adequate" (stock returns 2 on a silent serial or USB link); see
+  :meth:`Escpos809.status`.
 
 Errors are escpos809's (:mod:`escpos809.errors`), e.g. :class:`~escpos809.errors.PrinterOffline`
 when the printer cannot be reached.

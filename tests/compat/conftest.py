@@ -97,11 +97,12 @@ def paper(tmp_path_factory) -> Iterator[VirtualPaper]:
 
 
 @pytest.fixture(scope="module")
-def silent_uri(tmp_path_factory) -> Iterator[str]:
-    """A virtual printer that takes data but never answers a status request."""
-    proc, uri = _start(tmp_path_factory.mktemp("silent"), "--silent")
+def silent(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """A virtual printer that takes data but never answers a status request: its TCP and
+    serial (pseudo-terminal) URIs."""
+    proc, uri = _start(tmp_path_factory.mktemp("silent"), "--silent", "--serial")
     try:
-        yield uri
+        yield uri, proc.stdout.readline().split()[-1]
     finally:
         proc.terminate()
         proc.communicate(timeout=30)

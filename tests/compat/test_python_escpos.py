@@ -11,7 +11,7 @@ import time
 import pytest
 from escpos.constants import QR_ECLEVEL_M
 from escpos.exceptions import ImageWidthError
-from escpos.printer import Network
+from escpos.printer import Network, Serial
 from PIL import Image, ImageDraw
 
 from escpos809.compat.python_escpos import Escpos809
@@ -134,15 +134,22 @@ def test_status_from_an_answering_printer(paper):
         p.close()
 
 
-def test_silent_printer_is_neither_online_nor_paper_adequate(silent_uri):
-    p = Escpos809(silent_uri, timeout=0.5)
+def test_silent_printer_is_neither_online_nor_paper_adequate(silent):
+    tcp, serial = silent
+    stock = Serial(serial.removeprefix("serial://"), timeout=0.5)
     try:
-        assert p.paper_status() == 0  # stock python-escpos: 2, "paper adequate"
-        assert p.is_online() is False
-        st = p.status()
-        assert not st.known and "no reply to DLE EOT 1" in st.reason
+        assert stock.paper_status() == 2  # the defect: stock python-escpos says "paper adequate"
     finally:
-        p.close()
+        stock.close()
+    for uri in (tcp, serial):
+        p = Escpos809(uri, timeout=0.5)
+        try:
+            assert p.paper_status() == 0, uri
+            assert p.is_online() is False
+            st = p.status()
+            assert not st.known and "no reply to DLE EOT 1" in st.reason
+        finally:
+            p.close()
 
 
 def test_unreachable_printer_raises_escpos809_errors():
