@@ -79,7 +79,8 @@ class Escpos809(Escpos):
         kw = {"write_timeout": timeout, "read_timeout": timeout} if timeout else {}
         self.printer = Printer(uri, model, **kw)
         self._device: Any = False  # python-escpos: False unopened, None failed, else the link
-        kwargs.pop("profile", None)  # python-escpos profile names describe other printers
+        if kwargs.pop("profile", None) is not None:  # a python-escpos profile describes another printer
+            log.warning("python-escpos profile ignored: the %s capabilities are used", self.printer.profile.name)
         super().__init__(profile=Ocpp809Capabilities(self.printer.profile), **kwargs)
         self._sw_impl: str | None = None
         self._single_byte = False  # FS . sent on this connection

@@ -286,6 +286,12 @@ def test_barcode_types_without_gs_k_are_drawn():
     assert b"\x1dk" not in written(p) and b"\x1dv0" in written(p)
 
 
+def test_a_python_escpos_profile_name_is_ignored_with_a_warning(caplog):
+    p = Escpos809("memory://", profile="TM-T88III")
+    assert p.profile.profile_data["name"] == "OCOM OCPP-809"
+    assert "python-escpos profile ignored" in caplog.text
+
+
 def test_capabilities_profile_in_printer_db_format():
     from escpos.capabilities import CAPABILITIES
 
