@@ -45,7 +45,7 @@ def test_bash_completes_subcommands_and_options():
     script += '_escpos809_completion escpos809; printf "%s\\n" "${{COMPREPLY[@]}}"'
     res = run(shell("bash"), "-c", script.format(words="escpos809 pr", cword=1))
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["preview", "print"]
+    assert res.stdout.split() == ["preview", "print", "probe"]
     res = run(shell("bash"), "-c", script.format(words="escpos809 cups ins", cword=2))
     assert res.stdout.split() == ["install"]
     res = run(shell("bash"), "-c", script.format(words="escpos809 status --pr", cword=2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CliError, command_config
+from .common import CliError, command_config, printer_option
 
 
 @click.command("everest")
@@ -15,7 +15,7 @@ from .common import CliError, command_config
     metavar="TOPIC",
     help="The EVerest framework's prefix for evse_manager session events (default everest/; '' = off).",
 )
-@click.option("--printer", "-p", "printer_uri", metavar="URI", help="Where receipts print.")
+@printer_option("Where receipts print (default: [everest] printer, then the configuration, then virtual://everest).")
 @click.option(
     "--db", "database", type=click.Path(dir_okay=False), help="Session database (default: state dir everest.db)."
 )

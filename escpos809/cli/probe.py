@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import command_config
+from .common import command_config, printer_option
 
 _GROUPS = (
     ("chinese", "Does this line show the accents (not Chinese characters)?"),
@@ -46,7 +46,7 @@ def _ask_person(lines) -> dict[int, bool]:
 
 
 @click.command()
-@click.option("--printer", "printer_uri", metavar="URI", help="Printer URI (default: configuration).")
+@printer_option("The printer to probe (default: configuration).")
 @click.option("--profile", metavar="NAME|FILE", help="Profile to start from (default ocpp-809).")
 @click.option("--batch", is_flag=True, help="Only the automatic part: print nothing, ask nothing.")
 @click.option("--no-sheet", is_flag=True, help="Do not print the sheet again: answers refer to the last one.")
