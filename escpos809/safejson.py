@@ -222,6 +222,10 @@ def _pointer(key) -> str:
     return text.replace("~", "~0").replace("/", "~1")
 
 
+#: the characters check_text refuses without ``control``: C0, DEL and C1
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def check_text(value: Any, field: str, max_chars: int, *, control: bool = False) -> str:
     """An identifier or short text from outside: a string of 1 to ``max_chars`` characters,
     valid Unicode; without ``control`` no control characters (NUL, ESC, newlines …).
@@ -234,8 +238,8 @@ def check_text(value: Any, field: str, max_chars: int, *, control: bool = False)
         raise InvalidData(f"{field} has {len(value):,} characters; at most {max_chars}")
     if not value.isascii() and not _encodes(value):
         raise InvalidData(f"{field} is not valid Unicode (a lone surrogate)")
-    if not control and any(c < " " or "\x7f" <= c <= "\x9f" for c in value):
-        bad = next(c for c in value if c < " " or "\x7f" <= c <= "\x9f")
+    if not control and (found := _CONTROL.search(value)):
+        bad = found.group()
         raise InvalidData(f"{field} contains the control character U+{ord(bad):04X}")
     return value
 

@@ -10,7 +10,7 @@ from typing import TypedDict
 from flask import Blueprint, Response, jsonify, request
 
 from escpos809.errors import InvalidInput
-from escpos809.ocpp.intake import MAX_ITEMS, loads_items, parse_item
+from escpos809.ocpp.intake import MAX_ITEMS, loads_items, may_hold_surrogates, parse_item
 
 from .app import current
 from .inputs import content_type
@@ -39,9 +39,9 @@ class ItemResult(_ItemResult, total=False):
     sessions: list[SessionRef]
 
 
-def _result(item: object, path: str) -> ItemResult:
+def _result(item: object, path: str, surrogates: bool) -> ItemResult:
     try:
-        parts = parse_item(item)
+        parts = parse_item(item, surrogates)
     except InvalidInput as exc:
         return {"path": path, "accepted": False, "reason": str(exc)}
     if parts is None:
@@ -64,11 +64,13 @@ def ocpp_frames() -> Response:
     result per frame: one bad frame never stops the others)."""
     if content_type() != "application/json":
         raise Problem(415, "Unsupported content type", "send application/json")
-    body = loads_items(request.get_data(cache=False))
+    raw = request.get_data(cache=False)
+    body = loads_items(raw)
+    surrogates = may_hold_surrogates(raw)
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_ITEMS:
         raise Problem(422, "Invalid frames", f"send one frame object or an array of 1-{MAX_ITEMS:,}")
-    results = [_result(item, f"/{n}" if isinstance(body, list) else "") for n, item in enumerate(items)]
+    results = [_result(item, f"/{n}" if isinstance(body, list) else "", surrogates) for n, item in enumerate(items)]
     if not isinstance(body, list):
         r = results[0]
         if not r["accepted"]:

@@ -15,8 +15,8 @@ def ocpp() -> None:
     """Charging-session receipts from OCPP traffic (replay a log, or tap a live link)."""
 
 
-def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, printed: list | None = None):
-    """An Ingest printing to the chosen printer; each receipt printed is also added to ``printed``."""
+def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, printed=None):
+    """An Ingest printing to the chosen printer; ``printed(summary, job)`` hears of each receipt."""
     from ..ocpp.config import load_ocpp_config
     from ..ocpp.ingest import Ingest, printer_sink
 
@@ -36,20 +36,23 @@ def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, p
     def sink(key, doc, summary, reprint):
         job = send(key, doc, summary, reprint)
         if printed is not None:
-            printed.append((summary, job))
+            printed(summary, job)
         return job
 
     return Ingest(cfg, database or ":memory:", sink)
 
 
-def _say_printed(printed: list, as_json: bool) -> None:
-    for s, job in printed:
-        if as_json:
-            click.echo(json.dumps({**s.to_json(), "job": job}))
-            continue
+def _say_printed(s, job, as_json: bool) -> None:
+    """One line on stdout for a receipt as it prints (nothing kept: a long replay's memory
+    does not grow with its receipts)."""
+    if as_json:
+        click.echo(json.dumps({**s.to_json(), "job": job}))
+    else:
         energy = f"{s.to_json()['energy_kwh']} kWh" if s.energy_wh is not None else "energy unknown"
         cost = f"{s.cost.gross:.2f} {s.currency} ({s.cost.kind})" if s.cost else "cost pending"
-        click.echo(f"{s.cp} {s.tx}: {energy}, {cost} -> {job}")
+        merged = f" (merged retried start {', '.join(s.merged)})" if s.merged else ""
+        reused = f" (session {s.session}: the station reused the id)" if s.session != s.tx else ""
+        click.echo(f"{s.cp} {s.tx}{merged}{reused}: {energy}, {cost} -> {job}")
 
 
 @ocpp.command("replay")
@@ -69,11 +72,17 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     from ..errors import InvalidInput
     from ..ocpp.intake import parse_line
 
-    printed: list = []
-    ingest = _ocpp_ingest(printer_uri, database, dry_run, printed)
+    printed = 0
+
+    def say(summary, job) -> None:
+        nonlocal printed
+        printed += 1
+        _say_printed(summary, job, as_json)
+
+    ingest = _ocpp_ingest(printer_uri, database, dry_run, say)
     stream = sys.stdin.buffer if source == "-" else open(source, "rb")
     accepted = rejected = 0
-    with stream:
+    with stream, ingest.store.batch():  # the log is the record: no disk wait per frame
         for number, line in enumerate(stream, 1):
             if not line.strip():
                 continue
@@ -92,12 +101,11 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
             else:
                 accepted += 1
     ingest.flush(force=True)  # the log is the whole story: no final cost will come after its end
-    _say_printed(printed, as_json)
-    for row in ingest.sessions():
+    for row in ingest.sessions(printed=0):
         if row["state"] not in ("printed",):
             why = f": {row['error']}" if row.get("error") else ""
             click.echo(f"escpos809: {row['cp']} {row['transaction']}: {row['state']} (not printed{why})", err=True)
-    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {len(printed)} receipts", err=True)
+    click.echo(f"escpos809: {accepted} frames taken, {rejected} refused, {printed} receipts", err=True)
     ingest.close()
     if accepted == 0 and rejected:
         raise CliError(f"{source}: no OCPP frame in it", 7)

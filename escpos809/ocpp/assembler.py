@@ -1,11 +1,18 @@
 """Frames → sessions: the transport-independent core, ``Assembler.feed(cp, direction, frame,
 received_at)``. Pairs CALLs with their results by (charge point, message id), drops re-sent
 CALLs, merges 1.6 start retries that got a new transactionId, orders readings by their
-timestamps, and tracks 2.x seqNo gaps (reference §7.1-7.3). Pure: no I/O, no clock."""
+timestamps, and tracks 2.x seqNo gaps (reference §7.1-7.3). Pure: no I/O, no clock.
+
+A frame costs the same whatever the history: sessions are found through indexes (by key, by
+connector), the windows of ids are bounded (:mod:`.index`), and a finished session can be
+:meth:`Assembler.evict`-ed; the ``retired`` hook then says whether a transactionId met again
+belongs to that finished session (its frames are ignored) or starts a new one (a station that
+restarted its numbering)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -14,12 +21,31 @@ from ..safejson import check_text, loads, shown
 from . import frames as F
 from . import ocmf
 from .frames import Payload
-from .session import FINAL, PROVISIONAL, STATION, W_METER_STOP, W_NO_STOP, W_OFFLINE_ZERO, Cost, Session
+from .index import Connector, Key, Station
+from .session import (
+    FINAL,
+    PROVISIONAL,
+    STATION,
+    W_METER_STOP,
+    W_NO_STOP,
+    W_OFFLINE_ZERO,
+    W_REUSED,
+    Cost,
+    Session,
+)
 from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
 
 COSTMSG = "org.openchargealliance.costmsg"
 ENERGY = "Energy.Active.Import.Register"
-MAX_PENDING = 10_000
+CHARGING = ("Charging", "SuspendedEV", "SuspendedEVSE")
+W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
+#: (cp, transactionId as keyed) → the start (ISO text, "" unknown) of a finished session kept
+#: outside memory under that key, or None when there is none
+Retired = Callable[[str, str], "str | None"]
+
+
+class Finished(Exception):
+    """The frame belongs to a session already finished and evicted."""
 
 
 @dataclass
@@ -36,13 +62,14 @@ class Result:
 class Assembler:
     def __init__(self, tz: str | ZoneInfo = "UTC"):
         self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-        self.sessions: dict[tuple[str, str], Session] = {}
-        self.alias: dict[tuple[str, str], tuple[str, str]] = {}
-        self.pending: dict[tuple[str, str], tuple[str, str, Payload]] = {}  # (cp, id) → (dir, action, payload)
-        self.seen: dict[tuple[str, str, str], None] = {}  # (cp, dir, id) of CALLs
+        self.sessions: dict[Key, Session] = {}
+        self.alias: dict[Key, Key] = {}  # (cp, tx as sent) → the session's key (retries, reused ids)
+        self.stations: dict[str, Station] = {}
         self.versions: dict[str, str] = {}
-        self.starts: dict[tuple[object, ...], tuple[str, str]] = {}  # 1.6 start identity → session key
-        self.connectors: dict[tuple[str, int], list[tuple[datetime, str]]] = {}
+        self.declared: set[str] = set()  # charge points whose version the transport said
+        self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
+        self.connectors: dict[tuple[str, int], Connector] = {}
+        self.retired: Retired = lambda cp, tx: None
 
     # --- entry ------------------------------------------------------------------------------
     def feed(self, cp: str, dir_text: str, frame: object, received_at: float, version: str | None = None) -> Result:
@@ -62,12 +89,16 @@ class Assembler:
             if not isinstance(version, str) or version not in F.VERSIONS:
                 return Result(False, f"version {shown(version)} is not 1.6, 2.0.1 or 2.1")
             self.versions[cp] = F.VERSIONS[version]
+            self.declared.add(cp)
         res = Result(True, kind=f.kind, action=f.action)
         try:
             if f.kind in (F.CALL, F.SEND):
                 self._call(cp, d, f, received_at, res)
             elif f.kind in (F.RESULT, F.ERROR, F.RESULT_ERROR):
                 self._reply(cp, d, f, received_at, res)
+        except Finished:
+            res.warnings.append(W_FINISHED)
+            res.sessions.clear()
         except (BadValue, ocmf.OcmfError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             # a payload we cannot read: refused with the reason, the stream goes on
             return Result(False, f"{f.action or 'reply'} {f.msg_id}: {exc}", kind=f.kind, action=f.action)
@@ -77,31 +108,50 @@ class Assembler:
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
         return self.sessions.get(key)
 
+    def station(self, cp: str) -> Station:
+        st = self.stations.get(cp)
+        if st is None:
+            st = self.stations[cp] = Station()
+        return st
+
+    def evict(self, key: Key) -> None:
+        """Forget a finished session (its receipt is printed and stored): what it held in
+        the indexes goes with it, so memory follows the live sessions, not the history."""
+        s = self.sessions.pop(key, None)
+        if s is None:
+            return
+        for tx in (s.tx, *s.aliases):
+            if self.alias.get((s.cp, tx)) == key:
+                del self.alias[(s.cp, tx)]
+        for identity in s.start_identities:
+            if self.starts.get(identity) == key:
+                del self.starts[identity]
+        if s.connector is not None and (c := self.connectors.get((s.cp, s.connector))):
+            c.sessions.pop(key, None)
+
     # --- CALLs ------------------------------------------------------------------------------
     def _call(self, cp: str, d: str, f: F.Frame, now: float, res: Result) -> None:
-        seen = (cp, d, f.msg_id)
-        if seen in self.seen:
-            res.duplicate = True  # a re-sent CALL (same id, same direction): already counted
-            return
-        self.seen[seen] = None
-        if len(self.seen) > 20 * MAX_PENDING:
-            for k in list(self.seen)[: len(self.seen) // 2]:
-                del self.seen[k]
         action = f.action
         assert action is not None, "parse() gives every CALL and SEND its action"
-        version = self.versions.get(cp) or F.guess_version(action, f.payload)
-        if version:
-            self.versions.setdefault(cp, version)
+        station = self.station(cp)
+        if action == "BootNotification" and d == F.UP:
+            # message ids and transaction numbers may start again from here (even the boot's
+            # own id: a counter from 1). A boot re-sent is harmless: what it sent before it
+            # is still recognised by the session it belongs to (retired, seqNo, start time).
+            station.rebooted()
+        if not station.recent.add(d, f.msg_id):
+            res.duplicate = True  # a re-sent CALL (same id, same direction): already counted
+            return
+        self._version(cp, action, f.payload)
         res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload)
-        self.pending[(cp, f.msg_id)] = (d, action, f.payload)
-        if len(self.pending) > MAX_PENDING:  # replies that never came
-            del self.pending[next(iter(self.pending))]
+        station.expect(f.msg_id, (d, action, f.payload))
         handler = getattr(self, f"_call_{action}", None)
         if handler:
             handler(cp, d, f.payload, now, res)
 
     def _reply(self, cp: str, d: str, f: F.Frame, now: float, res: Result) -> None:
-        call = self.pending.pop((cp, f.msg_id), None)
+        st = self.stations.get(cp)
+        call = st.pending.pop(f.msg_id, None) if st is not None else None
         if call is None:
             res.duplicate = True  # a reply to nothing we saw (or a second reply): nothing to do
             return
@@ -115,16 +165,88 @@ class Assembler:
         if handler:
             handler(cp, payload, f.payload, now, res)
 
+    def _version(self, cp: str, action: str, payload: Payload) -> None:
+        """What the station speaks: as the transport declared it (the WebSocket subprotocol),
+        else as its actions reveal it, a 2.1-only action upgrading a guessed 2.0.1."""
+        guess = F.guess_version(action, payload)
+        if guess is None or cp in self.declared:
+            return
+        old = self.versions.get(cp)
+        if old is None or (old == "2.0.1" and guess == "2.1"):
+            self.versions[cp] = guess
+
     # --- sessions ---------------------------------------------------------------------------
     def _get(self, cp: str, tx: object, version: str, now: float, res: Result) -> Session:
+        """The session a frame names; a new one when unknown, unless it is finished and evicted
+        (:class:`Finished`)."""
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
         s = self.sessions.get(key)
         if s is None:
-            s = self.sessions[key] = Session(cp, str(tx), version)
-        s.last_seen = now
-        if key not in res.sessions:
-            res.sessions.append(key)
+            if self.retired(*key) is not None:
+                raise Finished(key)
+            s = self._new(key, str(tx), 0, version)
+        return self._touch(s, now, res)
+
+    def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
+        s = self.sessions[key] = Session(key[0], tx, version, epoch=epoch)
+        if epoch:
+            self.alias[(key[0], tx)] = key
         return s
+
+    def _touch(self, s: Session, now: float, res: Result) -> Session:
+        s.last_seen = now
+        if s.key not in res.sessions:
+            res.sessions.append(s.key)
+        return s
+
+    def _started(self, cp: str, tx: object, version: str, start: datetime, now: float, res: Result) -> Session:
+        """The session a start event names. A transactionId already used by a session that
+        started at another time is a new session (the station restarted its numbering): it
+        gets the next free key ``tx~n`` and the id points there from now on."""
+        tx = str(tx)
+        for epoch in range(10_000):
+            key = (cp, tx if not epoch else f"{tx}~{epoch}")
+            s = self.sessions.get(key)
+            if s is not None:
+                if s.start is None or s.start == start:
+                    return self._touch(s, now, res)
+                if not s.ended:  # the old one never said it stopped
+                    self._end_unstopped(s, W_REUSED, res)
+                continue
+            stored = self.retired(*key)
+            if stored is None:
+                return self._touch(self._new(key, tx, epoch, version), now, res)
+            if stored == start.isoformat():
+                raise Finished(key)
+        raise BadValue(f"transactionId {tx!r} used 10,000 times on {cp!r}")
+
+    def _end_unstopped(self, s: Session, why: str, res: Result) -> None:
+        res.sessions.append(s.key)  # this frame ended it: the caller may print it now
+        s.ended = True
+        s.ended_received = s.last_seen
+        s.warn(why)
+        if s.stop is None and s.samples:
+            s.stop = max(s.samples)
+
+    def _on_connector(self, s: Session, connector: int) -> None:
+        """Put the session on its connector's index (1.6: with the statuses before its start)."""
+        if s.connector == connector and s.key in self._connector(s.cp, connector).sessions:
+            return
+        if s.connector is not None and (old := self.connectors.get((s.cp, s.connector))):
+            old.sessions.pop(s.key, None)
+        s.connector = connector
+        c = self._connector(s.cp, connector)
+        c.sessions[s.key] = None
+        if s.version == "1.6" and not s.connector_states:
+            s.connector_states = list(c.statuses)
+            if any(st in CHARGING for _, st in s.connector_states):
+                s.charging_states = s.connector_states
+
+    def _connector(self, cp: str, connector: int) -> Connector:
+        c = self.connectors.get((cp, connector))
+        if c is None:
+            c = self.connectors[(cp, connector)] = Connector()
+        return c
 
     def _time(self, s: Session | None, text: object, res: Result) -> datetime:
         at, warnings = parse_time(text, self.tz)
@@ -166,15 +288,12 @@ class Assembler:
             return
         s.add_sample(at, wh)
 
-    def _close_open_on_connector(self, cp: str, connector: int | None, new_key: tuple[str, str], res: Result) -> None:
-        for key, s in self.sessions.items():
-            if key != new_key and s.cp == cp and s.connector == connector and not s.ended and s.start is not None:
-                res.sessions.append(key)  # this frame ended it: the caller may print it now
-                s.ended = True
-                s.ended_received = s.last_seen
-                s.warn(W_NO_STOP)
-                if s.stop is None and s.samples:
-                    s.stop = max(s.samples)
+    def _close_open_on_connector(self, cp: str, connector: int | None, new_key: Key, res: Result) -> None:
+        c = self.connectors.get((cp, connector)) if connector is not None else None
+        for key in list(c.sessions) if c else ():
+            s = self.sessions[key]
+            if key != new_key and not s.ended and s.start is not None:
+                self._end_unstopped(s, W_NO_STOP, res)
 
     # --- 1.6 --------------------------------------------------------------------------------
     def _call_StartTransaction(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
@@ -185,25 +304,28 @@ class Assembler:
         tx = str(int(reply["transactionId"]))
         identity = (cp, call.get("connectorId"), call.get("idTag"), call.get("timestamp"), str(call.get("meterStart")))
         first = self.starts.get(identity)
-        if first is not None and first != (cp, tx):
+        if first is not None and self.alias.get((cp, tx), (cp, tx)) != first:
             # a retried StartTransaction that got a new id: the same session (SteVe does the same)
             self.alias[(cp, tx)] = first
             s = self.sessions[first]
             s.aliases.append(tx)
-            s.last_seen = now
-            res.sessions.append(first)
+            merged = f"StartTransaction retried: transactionId {tx} merged into {s.tx} (same start sent twice)"
+            s.warn(merged)
+            res.warnings.append(merged)
+            self._touch(s, now, res)
             return
-        self.starts[identity] = (cp, tx)
-        s = self._get(cp, tx, "1.6", now, res)
-        s.connector = int(call["connectorId"])
+        at, _ = parse_time(call["timestamp"], self.tz)
+        s = self._started(cp, tx, "1.6", at, now, res)
+        self.starts[identity] = s.key
+        s.start_identities.append(identity)
         s.id_token = call.get("idTag")
         s.start = self._time(s, call["timestamp"], res)
         s.meter_start = to_decimal(call["meterStart"])
         status = (reply.get("idTagInfo") or {}).get("status")
         if status and status != "Accepted":
             s.warn(f"idTag {status} by the CSMS")
-        self._close_open_on_connector(cp, s.connector, (cp, s.tx), res)
-        self._connector_states(s)
+        self._on_connector(s, int(call["connectorId"]))
+        self._close_open_on_connector(cp, s.connector, s.key, res)
 
     def _call_MeterValues(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         tx = p.get("transactionId")
@@ -211,7 +333,7 @@ class Assembler:
             return  # 2.x MeterValues and 1.6 without a transaction: not a session's energy
         s = self._get(cp, tx, "1.6", now, res)
         if s.connector is None and p.get("connectorId"):
-            s.connector = int(p["connectorId"])
+            self._on_connector(s, int(p["connectorId"]))
         self._readings(s, p.get("meterValue"), "1.6", res)
 
     def _call_StopTransaction(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
@@ -234,17 +356,18 @@ class Assembler:
         if "connectorStatus" in p:  # 2.x: Occupied / Available say nothing about charging
             return
         at = self._time(None, p["timestamp"], res) if p.get("timestamp") else datetime.fromtimestamp(now, timezone.utc)
-        self.connectors.setdefault((cp, int(p["connectorId"])), []).append((at, p["status"]))
-        for s in self.sessions.values():
-            if s.cp == cp and s.connector == int(p["connectorId"]):
-                self._connector_states(s)
-
-    def _connector_states(self, s: Session) -> None:
-        if s.connector is None:
-            return
-        states = self.connectors.get((s.cp, s.connector), [])
-        if any(st in ("Charging", "SuspendedEV", "SuspendedEVSE") for _, st in states):
-            s.charging_states = list(states)
+        state = (at, p["status"])
+        c = self._connector(cp, int(p["connectorId"]))
+        c.statuses.append(state)
+        for key in list(c.sessions):  # the sessions on this connector still in memory: a few
+            s = self.sessions[key]
+            if s.version != "1.6":
+                continue
+            s.connector_states.append(state)
+            if state[1] in CHARGING:
+                s.charging_states = s.connector_states
+            if s.ended:  # the status after its end is its last (Finishing, Available)
+                del c.sessions[key]
 
     def _call_DataTransfer(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         if p.get("vendorId") != COSTMSG or p.get("messageId") not in ("FinalCost", "RunningCost"):
@@ -264,22 +387,28 @@ class Assembler:
     def _call_TransactionEvent(self, cp: str, d: str, p: Payload, now: float, res: Result) -> None:
         version = self.versions.get(cp, "2.0.1")
         info = p["transactionInfo"]
-        s = self._get(cp, info["transactionId"], version, now, res)
+        event = p["eventType"]
+        if event == "Started":
+            start, _ = parse_time(p["timestamp"], self.tz)
+            s = self._started(cp, info["transactionId"], version, start, now, res)
+        else:
+            s = self._get(cp, info["transactionId"], version, now, res)
         seq = int(p["seqNo"])
         if seq in s.seq_nos:
             res.duplicate = True  # the same event again (reconnect): counted once
             return
         s.seq_nos.add(seq)
         at = self._time(s, p["timestamp"], res)
-        event = p["eventType"]
         if p.get("evse"):
             s.evse = int(p["evse"]["id"])
-            s.connector = int(p["evse"].get("connectorId", s.connector or 0)) or s.connector
+            connector = int(p["evse"].get("connectorId", s.connector or 0)) or s.connector
+            if connector is not None:
+                self._on_connector(s, connector)
         if p.get("idToken") and p["idToken"].get("idToken"):
             s.id_token = p["idToken"]["idToken"]
         if event == "Started":
             s.start = at
-            self._close_open_on_connector(cp, s.connector, (cp, s.tx), res)
+            self._close_open_on_connector(cp, s.connector, s.key, res)
         if info.get("chargingState"):
             s.charging_states.append((at, info["chargingState"]))
         if info.get("timeSpentCharging") is not None:
@@ -318,7 +447,7 @@ class Assembler:
         s = self.session(cp, call["transactionInfo"]["transactionId"])
         if s is None:
             return
-        res.sessions.append((s.cp, s.tx))
+        res.sessions.append(s.key)
         custom = reply.get("customData") or {}
         s.qr_text = custom.get("qrCodeText") or s.qr_text
         ended = call.get("eventType") == "Ended"
@@ -352,7 +481,7 @@ class Assembler:
         s = self.session(cp, call.get("transactionId", ""))
         if s is None:
             return
-        res.sessions.append((s.cp, s.tx))
+        res.sessions.append(s.key)
         s.receipt_url = reply.get("receiptUrl") or s.receipt_url
         s.receipt_id = reply.get("receiptId") or s.receipt_id
         s.settled = True

@@ -19,7 +19,9 @@ class OcppConfigError(Escpos809Error):
 @dataclass(frozen=True)
 class Tariff:
     currency: str = "EUR"
-    vat_percent: Decimal = Decimal("19")
+    #: None: no VAT rate configured, so no VAT line unless the CSMS sends the net amount
+    #: (a receipt must not claim a rate nobody set)
+    vat_percent: Decimal | None = None
     price_kwh: Decimal | None = None
     price_minute: Decimal | None = None  # per minute of charging
     session_fee: Decimal | None = None
@@ -101,7 +103,7 @@ def load_ocpp_config(data: dict | None = None) -> OcppConfig:
         raise OcppConfigError(f"[ocpp.tariff]: unknown setting(s) {', '.join(unknown)}")
     tariff = Tariff(
         currency=str(tariff_data.get("currency", "EUR")),
-        vat_percent=_number("tariff.vat_percent", tariff_data.get("vat_percent", "19")),
+        vat_percent=_number("tariff.vat_percent", tariff_data["vat_percent"]) if "vat_percent" in tariff_data else None,
         price_kwh=_decimal("tariff.price_kwh", tariff_data.get("price_kwh")),
         price_minute=_decimal("tariff.price_minute", tariff_data.get("price_minute")),
         session_fee=_decimal("tariff.session_fee", tariff_data.get("session_fee")),

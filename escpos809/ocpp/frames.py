@@ -20,6 +20,7 @@ from ..safejson import JsonRefused, Limits, check_text, loads, shown
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator  # jsonschema ships no types: Any to mypy
+    from jsonschema_rs import Validator as FastValidator
 
 CALL, RESULT, ERROR, RESULT_ERROR, SEND = 2, 3, 4, 5, 6
 UP, DOWN = "up", "down"  # station → CSMS, CSMS → station
@@ -66,6 +67,11 @@ class Frame:
     error_description: str | None = None
 
 
+class Exact(list):
+    """A frame parsed from JSON text with every number already exact (``safejson.loads(...,
+    exact=True)``): read as it is, without another walk over it."""
+
+
 def exact_numbers(value: Any) -> Any:
     """Parsed JSON with every float turned into the Decimal of its shortest repr."""
     if isinstance(value, float):
@@ -93,7 +99,7 @@ def decode(frame: Any) -> list:
             frame = loads(frame, Limits(max_bytes=4 * MAX_FRAME_BYTES), exact=True)
         except JsonRefused as exc:
             raise FrameError(f"frame is not JSON we take ({exc})") from None
-    else:
+    elif not isinstance(frame, Exact):
         frame = exact_numbers(frame)
     if not isinstance(frame, list):
         raise FrameError(f"frame is a JSON {type(frame).__name__}, not an array [type, id, …]")
@@ -154,12 +160,10 @@ def guess_version(action: str, payload: Payload) -> str | None:
 
 
 @lru_cache(maxsize=512)
-def _validator(version: str, action: str, response: bool) -> Validator | None:
-    """The ``ocpp`` package's JSON schema validator for a message, or None when there is none."""
+def _schema(version: str, action: str, response: bool) -> dict | None:
+    """The ``ocpp`` package's JSON schema for a message, or None when there is none."""
     try:
         from importlib import resources
-
-        import jsonschema
 
         folder = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}[version]
         name = (
@@ -170,14 +174,39 @@ def _validator(version: str, action: str, response: bool) -> Validator | None:
         text = (resources.files("ocpp") / folder / "schemas" / name).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError, KeyError, OSError):
         return None
-    schema = json.loads(text)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    schema: dict = json.loads(text)
+    return schema
+
+
+@lru_cache(maxsize=512)
+def _fast(version: str, action: str, response: bool) -> FastValidator | None:
+    """jsonschema-rs, compiled once per message type: answers "valid?" for every frame."""
+    schema = _schema(version, action, response)
+    if schema is None:
+        return None
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(schema)
+
+
+@lru_cache(maxsize=512)
+def _validator(version: str, action: str, response: bool) -> Validator | None:
+    """jsonschema, compiled once per message type: explains only the frames that are not valid
+    (its messages and paths are the ones the warnings have always carried)."""
+    schema = _schema(version, action, response)
+    if schema is None:
+        return None
+    import jsonschema
+
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def schema_warnings(version: str | None, action: str, payload: Payload, response: bool = False) -> list[str]:
     """What the official schema finds wrong, as warnings (at most three, with their paths)."""
     if version is None:
+        return []
+    fast = _fast(version, action, response)
+    if fast is None or fast.is_valid(payload):
         return []
     v = _validator(version, action, response)
     if v is None:

@@ -1,14 +1,19 @@
 """The ingest service behind every source (replay, HTTP, WebSocket tap): frames go into the
 assembler and the frame log; a session that is complete prints once, after the grace period
-for its final cost (reference §10), and a failed print is retried, never dropped."""
+for its final cost (reference §10), and a failed print is retried, never dropped.
+
+Memory follows the live sessions: a printed session leaves memory (its receipt row and frames
+stay in SQLite), and a frame only looks at the sessions it touches."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +38,12 @@ SINK_WAIT_S = 300.0
 MAX_RETRY_S = 3600.0
 #: frames older than this are dropped at start: their sessions printed (or died) long ago
 KEEP_FRAMES_S = 90 * 86400
+#: printed sessions remembered in memory (their start) before the store is asked
+PRINTED_CACHE = 4096
+#: how often (in frame time) a feed looks at every waiting session, not only those it touched
+SCAN_S = 1.0
+#: sessions the listing shows from the store, most recent first, besides those in memory
+LIST_PRINTED = 1000
 
 
 class Sink(Protocol):
@@ -47,17 +58,20 @@ def frame_text(frame: object) -> str:
         return frame.decode("utf-8", "replace")
     if isinstance(frame, str):
         return frame
-    return _dump(frame)
+    text = json.dumps(frame, default=_marked, separators=(",", ":"))
+    return _MARKED.sub(r"\1", text) if _MARK in text else text
 
 
-def _dump(value: object) -> str:
+#: the json module writes a Decimal only as a string: it is written marked, and the marks (a
+#: secret per process, so no string sent can imitate one) and quotes removed afterwards
+_MARK = secrets.token_hex(8)
+_MARKED = re.compile(f'"{_MARK}([^"]*){_MARK}"')
+
+
+def _marked(value: object) -> str:
     if isinstance(value, Decimal):
-        return str(value) if value.is_finite() else "null"
-    if isinstance(value, list):
-        return "[" + ",".join(_dump(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{_dump(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)
+        return f"{_MARK}{value if value.is_finite() else 'null'}{_MARK}"
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 class Ingest:
@@ -65,16 +79,21 @@ class Ingest:
         self.cfg, self.sink, self.clock = cfg, sink, clock
         self.store = FrameStore(database)
         self.asm = Assembler(cfg.tz)
+        self.asm.retired = self._retired
         self._lock = threading.RLock()
         self._retry_at: dict[tuple[str, str], float] = {}
         self._failures: dict[tuple[str, str], int] = {}  # failed attempts in a row
         self._errors: dict[tuple[str, str], str] = {}  # why, when the store could not say it
+        # the latest printed sessions' starts, so a late frame of one costs no query
+        self._printed: dict[tuple[str, str], str] = {}
+        self._waiting: set[tuple[str, str]] = set()
+        self._scanned = float("-inf")
         self.store.prune(clock() - KEEP_FRAMES_S)
+        # printed sessions' frames are passed over by the assembler (retired): memory holds
+        # only the sessions still to print
         for cp, direction, version, received, frame in self.store.frames():
             self._assemble(cp, direction, frame, received, version)
-        # kept in memory so a frame costs no query per finished session
-        self._printed = {(r["cp"], r["tx"]) for r in self.store.receipts() if r["state"] == PRINTED}
-        self._waiting = {k for k, s in self.asm.sessions.items() if s.ended and k not in self._printed}
+        self._waiting = {k for k, s in self.asm.sessions.items() if s.ended}
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
 
@@ -86,7 +105,8 @@ class Ingest:
         now = self.clock() if received_at is None else float(received_at)
         text = frame_text(frame)
         with self._lock:
-            res = self._assemble(cp, direction, text, now, version)
+            # a frame already parsed (replay, HTTP) is read as it is, not parsed again from text
+            res = self._assemble(cp, direction, text if isinstance(frame, (bytes, bytearray)) else frame, now, version)
             if not res.accepted:
                 log.warning("frame from %r refused: %s", cp, res.reason)
                 return res
@@ -101,12 +121,31 @@ class Ingest:
                     )
             for w in res.warnings:
                 log.info("frame from %s: %s", cp, w)
+            touched = []
             for key in res.sessions:
-                if key not in self._printed and self.asm.sessions[key].ended:
+                s = self.asm.sessions.get(key)
+                if s is not None and s.ended:
                     self._waiting.add(key)
-        if self._waiting:
-            self.flush(now)
+                    touched.append(key)
+            scan = now - self._scanned >= SCAN_S and bool(self._waiting)
+            if scan:
+                self._scanned = now
+        if scan:
+            self.flush(now)  # grace periods of sessions no frame touches any more
+        elif touched:
+            self.flush(now, keys=touched)
         return res
+
+    def _retired(self, cp: str, tx: str) -> str | None:
+        """For the assembler: the start of a printed session no longer in memory, else None."""
+        start = self._printed.get((cp, tx))
+        if start is not None:
+            return start
+        try:
+            return self.store.printed_start(cp, tx)
+        except Exception as exc:  # noqa: BLE001 - unknown: assembled again, the receipt key guards
+            log.error("receipt state of %s %s not readable: %s", cp, tx, exc)
+            return None
 
     def _assemble(self, cp: str, direction: str, text: str, now: float, version: str | None) -> Result:
         """The assembler, with a bug that a frame finds turned into a refusal of that frame."""
@@ -128,21 +167,23 @@ class Ingest:
             return True
         return now >= (s.ended_received or 0) + self.cfg.grace_s
 
-    def flush(self, now: float | None = None, force: bool = False) -> int:
-        """Print every complete session that is due (all complete ones with ``force``);
-        returns how many printed."""
+    def flush(self, now: float | None = None, force: bool = False, keys: list[tuple[str, str]] | None = None) -> int:
+        """Print every complete session that is due (all complete ones with ``force``; only
+        those of ``keys`` when given); returns how many printed."""
         now = self.clock() if now is None else now
         with self._lock:
             due = [
                 self.asm.sessions[k]
-                for k in sorted(self._waiting)
-                if (force or self.due(self.asm.sessions[k], now)) and self._retry_at.get(k, 0) <= time.monotonic()
+                for k in (sorted(self._waiting) if keys is None else keys)
+                if k in self._waiting
+                and (force or self.due(self.asm.sessions[k], now))
+                and self._retry_at.get(k, 0) <= time.monotonic()
             ]
         return sum(self._print(s) for s in due)
 
     def _print(self, s: Session) -> bool:
-        key = (s.cp, s.tx)
-        ref = f"ocpp:{s.cp}:{s.tx}"
+        key = s.key
+        ref = f"ocpp:{key[0]}:{key[1]}"
         try:  # everything up to the sink: a session that cannot get this far is poisoned
             state = self.store.receipt(*key)
             # a crash came between sending and recording, or the last attempt was never confirmed
@@ -156,7 +197,7 @@ class Ingest:
             with self._lock:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
-            self.store.set_receipt(s.cp, s.tx, PRINTING, summary=summary.to_json())
+            self.store.set_receipt(*key, PRINTING, summary=summary.to_json())
         except Exception as exc:  # noqa: BLE001 - marked failed; the other sessions go on
             log.exception("receipt %r cannot be prepared", ref)
             return self._failed(key, f"cannot prepare the receipt: {type(exc).__name__}: {exc}", backoff=True)
@@ -167,14 +208,17 @@ class Ingest:
             maybe = UNCONFIRMED if getattr(exc, "maybe_printed", False) else ""
             return self._failed(key, f"{maybe}{type(exc).__name__}: {exc}", backoff=False)
         try:
-            self.store.set_receipt(s.cp, s.tx, PRINTED, job=job)
+            self.store.set_receipt(*key, PRINTED, job=job)
         except Exception as exc:  # noqa: BLE001 - it printed: not again in this run
             log.error("receipt %r printed (%s) but not recorded: %s; a restart may print it again", ref, job, exc)
         with self._lock:
             for d in (self._retry_at, self._failures, self._errors):
                 d.pop(key, None)
             self._waiting.discard(key)
-            self._printed.add(key)
+            self._printed[key] = s.start.isoformat() if s.start else ""
+            if len(self._printed) > PRINTED_CACHE:
+                del self._printed[next(iter(self._printed))]
+            self.asm.evict(key)  # its row and frames stay in SQLite
         log.info("receipt %r printed: %s", ref, job)
         return True
 
@@ -192,15 +236,32 @@ class Ingest:
         log.warning("receipt %r failed (retried in %g s): %s", key, wait, error)
         return False
 
-    def sessions(self) -> list[dict[str, Any]]:
-        """Every session with its receipt state; one that cannot be summarised or looked up is
+    def sessions(self, printed: int = LIST_PRINTED) -> list[dict[str, Any]]:
+        """Every session in memory (open, waiting, failed) with its receipt state, and the
+        latest ``printed`` ones from the store; one that cannot be summarised or looked up is
         listed as failed with the reason, never an error for the whole list."""
         with self._lock:
-            return [self._session_row(s) for s in self.asm.sessions.values()]
+            rows = [self._session_row(s) for s in self.asm.sessions.values()]
+            live = set(self.asm.sessions)
+        return rows + list(self._printed_rows(printed, live))
+
+    def _printed_rows(self, limit: int, live: set[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        if limit <= 0:
+            return
+        try:
+            stored = self.store.receipts(state=PRINTED, limit=limit)
+        except Exception as exc:  # noqa: BLE001 - the live sessions are listed anyway
+            log.error("printed receipts not readable: %s", exc)
+            return
+        for r in stored:  # oldest first, as the live ones
+            if (r["cp"], r["tx"]) in live:
+                continue
+            summary = r["summary"] or {"cp": r["cp"], "transaction": r["tx"]}
+            yield {**summary, "state": r["state"], "job": r["job"], "error": r["error"]}
 
     def _session_row(self, s: Session) -> dict[str, Any]:
         """The session's summary (:meth:`Summary.to_json`) with its receipt's state, job and error."""
-        key = (s.cp, s.tx)
+        key = s.key
         try:
             row = summarize(s, self.cfg).to_json()
         except Exception as exc:  # noqa: BLE001

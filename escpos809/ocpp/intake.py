@@ -10,19 +10,28 @@ characters, a sane length), ``ts`` is a finite number of Unix seconds in range. 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ..errors import InvalidData
 from ..safejson import Limits, check_text, loads, lone_surrogate, shown
-from .frames import MAX_CP_CHARS
+from .frames import MAX_CP_CHARS, Exact
 
 #: 9999-12-31T23:59:59Z: the last second a datetime can hold
 MAX_TS = 253_402_300_799
 #: a frame is at most 1 MiB (frames.MAX_FRAME_BYTES); a request may carry 1,000 of them
 LIMITS = Limits(max_bytes=8 << 20)
 MAX_ITEMS = 1000
+#: a lone surrogate can only enter parsed JSON through a \uD800-\uDFFF escape (strict UTF-8
+#: refuses encoded ones): text without one needs no walk over every string
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def may_hold_surrogates(data: bytes) -> bool:
+    """Whether JSON text could parse to a string holding a lone surrogate."""
+    return SURROGATE_ESCAPE.search(data) is not None
 
 
 @dataclass(frozen=True)
@@ -57,12 +66,14 @@ def _version(value: Any) -> str | None:
     return check_text(value, "version", 16)
 
 
-def parse_item(item: Any) -> Item | None:
-    """An item → its checked parts; None for a CitrineOS event that carries no frame.
+def parse_item(item: Any, surrogates: bool = True) -> Item | None:
+    """An item (as :func:`loads_items` parsed it) → its checked parts; None for a CitrineOS
+    event that carries no frame.
+    ``surrogates=False``: the text it came from cannot hold one (:func:`may_hold_surrogates`).
     :class:`~escpos809.errors.InvalidData` says what is wrong."""
     if not isinstance(item, dict):
         raise InvalidData("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
-    where = lone_surrogate(item)
+    where = lone_surrogate(item) if surrogates else None
     if where is not None:
         raise InvalidData(f"{where}: not valid Unicode (a lone surrogate)")
     if "stationId" in item:  # CitrineOS subscription (webhook.dispatcher.ts)
@@ -76,13 +87,18 @@ def parse_item(item: Any) -> Item | None:
         origin = {"cs": "cs->csms", "csms": "csms->cs"}.get(said) if isinstance(said, str) else None
         if origin is None or "message" not in item:
             raise InvalidData("CitrineOS body needs origin 'cs' or 'csms' and a message")
-        return Item(cp, origin, item["message"])
+        # "protocol" (ocpp1.6, ocpp2.0.1, ocpp2.1) as newer CitrineOS versions name the
+        # station's OCPP version (unverified against a live CitrineOS: taken when present)
+        return Item(cp, origin, item["message"], version=_version(item.get("protocol")))
     missing = [k for k in ("cp", "dir", "frame") if k not in item]
     if missing:
         raise InvalidData(f"missing {', '.join(missing)}")
     cp = check_text(item["cp"], "cp", MAX_CP_CHARS)
     direction = check_text(item["dir"], "dir", 16)
-    return Item(cp, direction, item["frame"], check_ts(item.get("ts")), _version(item.get("version")))
+    frame = item["frame"]
+    if type(frame) is list:  # parsed by loads_items: its numbers are exact already
+        frame = Exact(frame)
+    return Item(cp, direction, frame, check_ts(item.get("ts")), _version(item.get("version")))
 
 
 def loads_items(data: bytes) -> Any:
@@ -95,4 +111,4 @@ def loads_items(data: bytes) -> Any:
 def parse_line(line: bytes) -> Item | None:
     """One line of a replay log (``{ts, cp, dir, frame}`` or a CitrineOS body) → its checked
     parts, read as the service reads one item of a request."""
-    return parse_item(loads_items(line))
+    return parse_item(loads_items(line), may_hold_surrogates(line))

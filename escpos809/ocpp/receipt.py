@@ -57,6 +57,8 @@ class Summary:
     qr: str | None
     signed: list[SignedData] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    session: str = ""  # the receipt's key: the transactionId, marked ~n when the station reused it
+    merged: list[str] = field(default_factory=list)  # transactionIds of retried starts merged in
 
     def to_json(self) -> dict[str, Any]:
         def t(dt: datetime | None) -> str | None:
@@ -90,6 +92,8 @@ class Summary:
             "qr": self.qr,
             "signed": self.signed,
             "warnings": self.warnings,
+            "session": self.session or self.tx,
+            "merged": self.merged,
         }
 
 
@@ -169,9 +173,10 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
             warnings.append(W_SIGNATURE)
     cost = s.cost() or _estimate(s, cfg, energy, charging, idle, W_EF_TIME not in warnings)
     net = vat = None
-    if cost is not None:
+    rate = cfg.tariff.vat_percent
+    if cost is not None and (cost.net is not None or rate is not None):
         gross = money(cost.gross)
-        net = money(cost.net) if cost.net is not None else money(gross / (1 + cfg.tariff.vat_percent / 100))
+        net = money(cost.net) if cost.net is not None else money(gross / (1 + rate / 100))  # type: ignore[operator]
         vat = gross - net
     qr = s.receipt_url or s.qr_text
     if not qr and cfg.receipt_url:
@@ -199,6 +204,8 @@ def summarize(s: Session, cfg: OcppConfig) -> Summary:
         qr,
         signed,
         warnings,
+        s.key[1],
+        list(s.aliases),
     )
 
 
@@ -291,9 +298,10 @@ def document(summary: Summary, cfg: OcppConfig) -> dict[str, Any]:
     if s.cost is None:
         blocks.append(kv("TOTAL", "pending", bold=True))
     else:
+        if s.net is not None and s.vat is not None:  # only with a VAT rate set, or the CSMS's net
+            rate = f" {t.vat_percent.normalize():f}%" if t.vat_percent is not None else ""
+            blocks += [kv("Net", f"{s.net:.2f} {cur}"), kv(f"VAT{rate}", f"{s.vat:.2f} {cur}")]
         blocks += [
-            kv("Net", f"{s.net:.2f} {cur}"),
-            kv(f"VAT {t.vat_percent.normalize():f}%", f"{s.vat:.2f} {cur}"),
             kv("TOTAL", f"{money(s.cost.gross):.2f} {cur}", bold=True, height=2),
             kv("Cost", s.cost.source),
         ]

@@ -16,6 +16,7 @@ W_METER_STOP = "meterStop is negative (unknown): energy from the meter samples"
 W_NO_STOP = "no StopTransaction / Ended event: the session ended when the next one started on the connector"
 W_TWO_VALUES = "two different register readings at the same time: the first is kept"
 W_OFFLINE_ZERO = "offline Transaction.Begin reading of 0 Wh ignored (it would bill the whole meter)"
+W_REUSED = "the station started a new session under this transactionId: this one ended there"
 
 FINAL, STATION, PROVISIONAL, ESTIMATE, PENDING = "final", "station", "provisional", "estimate", "pending"
 CENTS = Decimal("0.01")
@@ -65,6 +66,17 @@ class Session:
     ended_replied: bool = False  # the CSMS answered the Ended event (2.x)
     settled: bool = False  # 2.1 NotifySettlementResponse seen
     last_seen: float = 0.0
+    #: the how-many-th session under this transactionId on this station (a station that
+    #: restarts its numbering after a reboot hands out 1, 2, … again): 0 for the first
+    epoch: int = 0
+    #: the connector's statuses (1.6 StatusNotification) from just before the start on
+    connector_states: list[tuple[datetime, str]] = field(default_factory=list)
+    start_identities: list[tuple[object, ...]] = field(default_factory=list)  # 1.6: to merge retried starts
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The session's identity: (cp, transactionId), the id marked ``~n`` from its second use on."""
+        return (self.cp, self.tx if not self.epoch else f"{self.tx}~{self.epoch}")
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:

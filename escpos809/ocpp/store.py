@@ -7,12 +7,16 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
 from ..errors import Escpos809Error
 
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
+#: frames read back per query at start (the log is streamed, never loaded whole)
+CHUNK = 5000
 
 
 class ReceiptState(TypedDict):
@@ -40,6 +44,7 @@ CREATE TABLE IF NOT EXISTS frames (
 CREATE TABLE IF NOT EXISTS receipts (
   cp TEXT NOT NULL, tx TEXT NOT NULL, state TEXT NOT NULL, job TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   error TEXT, summary TEXT, updated REAL NOT NULL, PRIMARY KEY (cp, tx));
+CREATE INDEX IF NOT EXISTS receipts_state ON receipts (state, updated);
 """
 
 
@@ -72,7 +77,32 @@ class FrameStore:
             self._db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise Escpos809Error(f"cannot open the session database {self.path}: {exc}") from None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._batch = 0  # writes since the open batch transaction began (0: none open)
+        self._every = 0
+
+    @contextmanager
+    def batch(self, every: int = 2000) -> Iterator[None]:
+        """Group the writes made inside into transactions of ``every`` writes: a replay, whose
+        log file is the record, need not wait for the disk after each frame (the service and
+        the tap, whose frames exist nowhere else, do)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._batch, self._every = 1, every
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batch = 0
+                self._db.execute("COMMIT")
+
+    def _wrote(self) -> None:
+        if self._batch:
+            self._batch += 1
+            if self._batch > self._every:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN")
+                self._batch = 1
 
     def append(self, cp: str, direction: str, version: str | None, received: float, frame: str) -> None:
         with self._lock:
@@ -80,12 +110,33 @@ class FrameStore:
                 "INSERT INTO frames (cp, dir, version, received, frame) VALUES (?, ?, ?, ?, ?)",
                 (cp, direction, version, received, frame),
             )
+            self._wrote()
 
-    def frames(self) -> list[tuple[str, str, str | None, float, str]]:
-        """Every stored frame, oldest first: (cp, direction, version, received, frame text)."""
+    def frames(self) -> Iterator[tuple[str, str, str | None, float, str]]:
+        """Every stored frame, oldest first: (cp, direction, version, received, frame text),
+        read in chunks so a long log never sits in memory at once."""
+        seq = -1
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, cp, dir, version, received, frame FROM frames WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (seq, CHUNK),
+                ).fetchall()
+            for row in rows:
+                yield row[1:]
+            if len(rows) < CHUNK:
+                return
+            seq = rows[-1][0]
+
+    def printed_start(self, cp: str, tx: str) -> str | None:
+        """The start (ISO text; "" when unknown) of the session whose receipt printed under
+        this key, or None when none did."""
         with self._lock:
-            rows = self._db.execute("SELECT cp, dir, version, received, frame FROM frames ORDER BY seq").fetchall()
-        return rows
+            row = self._db.execute(
+                "SELECT json_extract(summary, '$.start') FROM receipts WHERE cp = ? AND tx = ? AND state = ?",
+                (cp, tx, PRINTED),
+            ).fetchone()
+        return None if row is None else (row[0] or "")
 
     def receipt(self, cp: str, tx: str) -> ReceiptRow | None:
         with self._lock:
@@ -118,10 +169,20 @@ class FrameStore:
                     time.time(),
                 ),
             )
+            self._wrote()
 
-    def receipts(self) -> list[ReceiptRow]:
+    def receipts(self, state: str | None = None, limit: int = -1) -> list[ReceiptRow]:
+        """Receipt rows, oldest first; with ``limit``, the latest ``limit`` (of ``state``)."""
+        where = "WHERE state = ?" if state else ""
+        args: tuple[Any, ...] = (state,) if state else ()
         with self._lock:
-            rows = self._db.execute(f"SELECT {_RECEIPT} FROM receipts ORDER BY updated").fetchall()
+            if limit < 0:
+                rows = self._db.execute(f"SELECT {_RECEIPT} FROM receipts {where} ORDER BY updated", args).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {_RECEIPT} FROM receipts {where} ORDER BY updated DESC LIMIT ?", (*args, limit)
+                ).fetchall()
+                rows.reverse()
         return [_receipt(r) for r in rows]
 
     def prune(self, older_than: float) -> int:

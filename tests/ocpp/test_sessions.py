@@ -20,6 +20,7 @@ from escpos809.ocpp.values import BadValue, energy_wh, parse_time
 from tests.ocpp.conftest import KEBA_KEY, KEBA_OCMF, edge_lines, sample
 
 BERLIN = load_ocpp_config({"timezone": "Europe/Berlin", "grace_s": 10})
+BERLIN_VAT = load_ocpp_config({"timezone": "Europe/Berlin", "grace_s": 10, "tariff": {"vat_percent": 19}})
 
 
 class Sink:
@@ -72,7 +73,7 @@ def test_v16_sample_session():
 
 def test_v201_sample_session_prints_on_the_reply_to_ended():
     sink = Sink()
-    ing = Ingest(BERLIN, ":memory:", sink)
+    ing = Ingest(BERLIN_VAT, ":memory:", sink)
     feed_all(ing, sample("v201-session.jsonl"))
     [(_, doc, s, _)] = sink.printed  # no waiting: the Ended reply carried the final cost
     j = s.to_json()
@@ -101,6 +102,7 @@ def test_edge_scenario_exactly_as_the_reference_expects():
     assert j["qr"] == "https://cpo.example/i/77" and len(j["signed"]) == 1
     assert j["warnings"] == [
         "timestamp without offset: read as station local time",
+        "StartTransaction retried: transactionId 78 merged into 77 (same start sent twice)",
         "unit embedded in a meter value",
         "meterStop is negative (unknown): energy from the meter samples",
         "energy register went backwards (meter reset?): that step is not counted",

@@ -41,6 +41,7 @@ CFG = load_ocpp_config(
         "grace_s": 5,
         "receipt_url": "https://receipts.example/{cp}/{tx}",
         "public_keys": {"*": KEBA_KEY},
+        "tariff": {"vat_percent": 19},
     }
 )
 AUTH = "Basic Q1AtVDE2OnNlY3JldA=="

@@ -1,0 +1,71 @@
+"""The assembler's bookkeeping, sized by what is live rather than by history: per charge
+point a bounded window of recent CALL ids and unanswered CALLs, per connector a short status
+history and the sessions on it. Every operation costs the same after a million frames as
+after ten (issue 14: a scan over all sessions per frame made a replay quadratic)."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+#: re-sent CALLs come back within seconds; a window of the last ids per charge point and
+#: direction catches them without remembering every id ever seen
+SEEN_PER_CP = 256
+#: CALLs waiting for their reply, per charge point (the oldest is dropped beyond this)
+PENDING_PER_CP = 256
+#: statuses a connector keeps for a session that starts later (the state it started in)
+STATUS_HISTORY = 16
+
+Key = tuple[str, str]
+
+
+class Recent:
+    """The ids a charge point sent lately, in a bounded insertion-ordered window."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str], None] = {}
+
+    def add(self, direction: str, msg_id: str) -> bool:
+        """Remember the id; False when it is already in the window (a re-sent CALL)."""
+        key = (direction, msg_id)
+        if key in self.ids:
+            return False
+        self.ids[key] = None
+        if len(self.ids) > SEEN_PER_CP:
+            del self.ids[next(iter(self.ids))]
+        return True
+
+
+class Station:
+    """What the assembler knows of one charge point beyond its sessions."""
+
+    __slots__ = ("boots", "pending", "recent")
+
+    def __init__(self) -> None:
+        self.recent = Recent()
+        self.pending: dict[str, tuple[str, str, Any]] = {}  # msg id → (dir, action, payload)
+        self.boots = 0  # BootNotifications seen: the station's restarts
+
+    def expect(self, msg_id: str, call: tuple[str, str, Any]) -> None:
+        self.pending[msg_id] = call
+        if len(self.pending) > PENDING_PER_CP:  # replies that never came
+            del self.pending[next(iter(self.pending))]
+
+    def rebooted(self) -> None:
+        """A restart: message ids start again, and calls sent before it get no reply."""
+        self.boots += 1
+        self.recent = Recent()
+        self.pending.clear()
+
+
+class Connector:
+    """A connector's recent statuses and the sessions on it that are still in memory."""
+
+    __slots__ = ("sessions", "statuses")
+
+    def __init__(self) -> None:
+        self.statuses: deque[tuple[datetime, str]] = deque(maxlen=STATUS_HISTORY)
+        self.sessions: dict[Key, None] = {}
