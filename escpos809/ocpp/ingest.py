@@ -147,10 +147,10 @@ class Ingest:
             log.error("receipt state of %s %s not readable: %s", cp, tx, exc)
             return None
 
-    def _assemble(self, cp: str, direction: str, text: str, now: float, version: str | None) -> Result:
+    def _assemble(self, cp: str, direction: str, frame: object, now: float, version: str | None) -> Result:
         """The assembler, with a bug that a frame finds turned into a refusal of that frame."""
         try:
-            return self.asm.feed(cp, direction, text, now, version)
+            return self.asm.feed(cp, direction, frame, now, version)
         except Exception as exc:  # noqa: BLE001 - one frame must not stop the others
             log.exception("frame from %r: the assembler failed", cp)
             return Result(False, f"the frame could not be read ({type(exc).__name__}); the service logged it")

@@ -81,7 +81,8 @@ def test_a_station_that_restarts_its_numbering_gets_one_receipt_per_session(tmp_
     )
     assert ing.asm.sessions == {}  # both printed: out of memory, in SQLite
     # a late copy of the first session's stop (a new message id): kept in the log, not printed again
-    late = ing.feed("CP-R", "cp->csms", [2, "late", "StopTransaction", session16(1, "2025-03-02", 0, 8000)[2][1][3]], 2000)
+    stop = session16(1, "2025-03-01", 1000, 6000)[2][1][3]
+    late = ing.feed("CP-R", "cp->csms", [2, "late", "StopTransaction", stop], 2000)
     assert late.accepted and W_FINISHED in late.warnings and late.sessions == []
     ing.flush(force=True)
     assert len(sink.printed) == 2
