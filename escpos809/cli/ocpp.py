@@ -126,14 +126,47 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
 @click.option(
     "--db", "database", type=click.Path(dir_okay=False), help="Session database (default: state dir ocpp.db)."
 )
+@click.option(
+    "--certfile",
+    type=click.Path(dir_okay=False),
+    help="Serve wss:// with this certificate (PEM; security profiles 2 and 3).",
+)
+@click.option("--keyfile", type=click.Path(dir_okay=False), help="The certificate's private key (PEM).")
+@click.option(
+    "--client-ca",
+    type=click.Path(dir_okay=False),
+    help="Require a station certificate signed by this CA (security profile 3).",
+)
+@click.option(
+    "--upstream-ca", type=click.Path(dir_okay=False), help="CA bundle for a wss:// CSMS (default: the system's)."
+)
+@click.option(
+    "--upstream-certfile",
+    type=click.Path(dir_okay=False),
+    help="The tap's client certificate for a CSMS that asks for one (with --upstream-keyfile).",
+)
+@click.option("--upstream-keyfile", type=click.Path(dir_okay=False), help="Key of --upstream-certfile.")
 @click.option("--log-level", default="INFO", show_default=True)
-def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
-    """Sit between charge points and the CSMS; forward everything, print each session's receipt."""
+def ocpp_tap(
+    listen,
+    upstream,
+    printer_uri,
+    database,
+    certfile,
+    keyfile,
+    client_ca,
+    upstream_ca,
+    upstream_certfile,
+    upstream_keyfile,
+    log_level,
+) -> None:
+    """Sit between charge points and the CSMS; forward everything, print each session's receipt.
+    Stations' Basic auth goes to the CSMS untouched."""
     import logging
     import signal
     import threading
 
-    from ..ocpp.tap import Recorder, Tap
+    from ..ocpp.tap import Recorder, Tap, server_tls, upstream_tls
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not upstream.startswith(("ws://", "wss://")):
@@ -141,6 +174,12 @@ def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
     host, _, port = listen.rpartition(":")
     if not port.isdigit() or int(port) > 65535:
         raise CliError(f"--listen {listen!r}: expected HOST:PORT with a port 0-65535", 2)
+    if (keyfile or client_ca) and not certfile:
+        raise CliError("--keyfile and --client-ca need --certfile (the tap's TLS certificate)", 2)
+    if (upstream_ca or upstream_certfile) and not upstream.startswith("wss://"):
+        raise CliError("--upstream-ca and --upstream-certfile need a wss:// --upstream", 2)
+    tls = server_tls(certfile, keyfile, client_ca) if certfile else None  # bad files: one line, exit 7
+    up_tls = upstream_tls(upstream_ca, upstream_certfile, upstream_keyfile) if upstream.startswith("wss://") else None
     if database is None:
         from ..config import state_path
 
@@ -148,10 +187,11 @@ def ocpp_tap(listen, upstream, printer_uri, database, log_level) -> None:
     ingest = _ocpp_ingest(printer_uri, database, False).start()
     recorder = Recorder(ingest.feed)
     try:
-        tap = Tap(upstream, recorder, host or "127.0.0.1", int(port)).start_thread()
+        tap = Tap(upstream, recorder, host or "127.0.0.1", int(port), tls=tls, upstream_tls=up_tls).start_thread()
     except OSError as exc:
         raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
-    click.echo(f"escpos809 tap on ws://{host}:{tap.tap.port}/ -> {upstream} (sessions in {database})", err=True)
+    scheme = "wss" if tls else "ws"
+    click.echo(f"escpos809 tap on {scheme}://{host}:{tap.tap.port}/ -> {upstream} (sessions in {database})", err=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     try:

@@ -87,6 +87,7 @@ class Ingest:
         # the latest printed sessions' starts, so a late frame of one costs no query
         self._printed: dict[tuple[str, str], str] = {}
         self._waiting: set[tuple[str, str]] = set()
+        self._printing: set[tuple[str, str]] = set()  # being printed by some thread now
         self._scanned = float("-inf")
         self.store.prune(clock() - KEEP_FRAMES_S)
         # printed sessions' frames are passed over by the assembler (retired): memory holds
@@ -178,8 +179,18 @@ class Ingest:
                 if k in self._waiting
                 and (force or self.due(self.asm.sessions[k], now))
                 and self._retry_at.get(k, 0) <= time.monotonic()
+                and k not in self._printing
             ]
-        return sum(self._print(s) for s in due)
+            # the timer and a feeding thread may flush at once: each receipt goes to one of them
+            self._printing.update(s.key for s in due)
+        printed = 0
+        for s in due:
+            try:
+                printed += self._print(s)
+            finally:
+                with self._lock:
+                    self._printing.discard(s.key)
+        return printed
 
     def _print(self, s: Session) -> bool:
         key = s.key

@@ -6,6 +6,13 @@ with the subprotocol the CSMS chose, and then copies every frame both ways. Each
 forwarded first and only then handed to a recorder thread through a bounded queue: parsing,
 SQLite and printing run there, so they can neither delay nor break the link (a full queue
 drops recordings, counted, never frames).
+
+TLS (OCPP security profiles 2 and 3): the tap terminates the station's TLS with its own
+certificate (:func:`server_tls`), with ``client_ca`` requiring a station certificate signed by
+that CA (profile 3; a station without one never gets past the handshake), and speaks TLS to a
+``wss://`` CSMS (:func:`upstream_tls`: a CA bundle, optionally a client certificate of its own,
+since the station's cannot be passed on through a terminated TLS link). The station's Basic
+``Authorization`` header goes to the CSMS untouched: the CSMS, not the tap, judges it.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import ssl
 import threading
 import time
 import weakref
@@ -21,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..errors import Escpos809Error
 from .frames import DOWN, UP
 
 if TYPE_CHECKING:  # websockets is the ocpp extra's, imported when the tap runs
@@ -33,6 +42,44 @@ if TYPE_CHECKING:  # websockets is the ocpp extra's, imported when the tap runs
 log = logging.getLogger("escpos809.ocpp.tap")
 SUBPROTOCOLS = ("ocpp2.1", "ocpp2.0.1", "ocpp1.6")
 Record = Callable[[str, str, str, float, "str | None"], object]
+
+
+class TlsSetupError(Escpos809Error):
+    """A certificate, key or CA file the tap cannot use; the message names it."""
+
+    exit_code = 2
+
+
+def _load(what: str, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise TlsSetupError(f"{what}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def server_tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:
+    """The context stations meet: the tap's certificate and key (security profile 2); with
+    ``client_ca``, a station certificate signed by it is required (profile 3)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP security profiles: TLS 1.2 or newer
+    _load(f"certificate {certfile} / key {keyfile or certfile}", lambda: ctx.load_cert_chain(certfile, keyfile))
+    if client_ca:
+        _load(f"client CA {client_ca}", lambda: ctx.load_verify_locations(cafile=client_ca))
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def upstream_tls(cafile: str | None = None, certfile: str | None = None, keyfile: str | None = None) -> ssl.SSLContext:
+    """The context the tap meets a ``wss://`` CSMS with: the system's CAs, or ``cafile``'s;
+    the host name is checked; ``certfile`` is the tap's own client certificate, if the CSMS
+    asks for one."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cafile:
+        _load(f"upstream CA {cafile}", lambda: ctx.load_verify_locations(cafile=cafile))
+    if certfile:
+        _load(f"upstream certificate {certfile}", lambda: ctx.load_cert_chain(certfile, keyfile))
+    return ctx
 
 
 class Recorder:
@@ -93,6 +140,10 @@ class Tap:
     recorder: Recorder | None = None
     host: str = "127.0.0.1"
     port: int = 0
+    #: TLS towards the stations (:func:`server_tls`); None: plain ws://
+    tls: ssl.SSLContext | None = None
+    #: TLS towards a wss:// CSMS (:func:`upstream_tls`); None: the system's defaults
+    upstream_tls: ssl.SSLContext | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"connections": 0, "frames_up": 0, "frames_down": 0})
     #: each station's connection to the CSMS, opened before the station's handshake is answered
     #: (weak: it goes with the station's connection, whatever becomes of that handshake)
@@ -111,9 +162,11 @@ class Tap:
         if auth := request.headers.get("Authorization"):
             headers["Authorization"] = auth  # security profiles 1/2: the CSMS checks it, not the tap
         url = upstream_url(self.upstream, request.path)
+        secure = url.startswith("wss://")
         try:
             self._upstreams[connection] = await connect(
                 url,
+                ssl=(self.upstream_tls or True) if secure else None,
                 subprotocols=offered or None,
                 additional_headers=headers,
                 open_timeout=10,
@@ -171,6 +224,7 @@ class Tap:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             compression=None,
+            ssl=self.tls,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             if ready:

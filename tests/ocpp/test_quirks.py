@@ -282,3 +282,24 @@ def test_memory_follows_the_live_sessions_not_the_history():
     assert len(station.recent.ids) <= SEEN_PER_CP and len(station.pending) <= PENDING_PER_CP
     assert len(ing._printed) <= 4096 and ing._waiting == set()
     assert sink.printed[-1][2].charging_s == 3599  # the status history still times the charging
+
+
+def test_two_threads_flushing_at_once_print_a_receipt_once():
+    """The tap's recorder thread and the receipt timer both flush: one of them prints it."""
+    import threading
+    import time
+
+    class SlowSink(Sink):
+        def __call__(self, key, doc, summary, reprint):
+            time.sleep(0.3)
+            return super().__call__(key, doc, summary, reprint)
+
+    sink = SlowSink()
+    ing = Ingest(CFG, ":memory:", sink)
+    feed(ing, session16(9, "2025-03-01", 0, 1000))  # no final cost: waits for the grace period
+    threads = [threading.Thread(target=ing.flush, kwargs={"force": True}) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [key for key, *_ in sink.printed] == ["ocpp:CP-R:9"]
