@@ -70,7 +70,8 @@ def ocpp_frames() -> Response:
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_ITEMS:
         raise Problem(422, "Invalid frames", f"send one frame object or an array of 1-{MAX_ITEMS:,}")
-    results = [_result(item, f"/{n}" if isinstance(body, list) else "", surrogates) for n, item in enumerate(items)]
+    with current().ocpp.batch():  # committed once, before the answer: stored when answered
+        results = [_result(item, f"/{n}" if isinstance(body, list) else "", surrogates) for n, item in enumerate(items)]
     if not isinstance(body, list):
         r = results[0]
         if not r["accepted"]:

@@ -18,6 +18,7 @@ W_TWO_VALUES = "two different register readings at the same time: the first is k
 W_OFFLINE_ZERO = "offline Transaction.Begin reading of 0 Wh ignored (it would bill the whole meter)"
 W_REUSED = "the station started a new session under this transactionId: this one ended there"
 
+CHARGING = ("Charging", "SuspendedEV", "SuspendedEVSE")  # connector states of a session charging
 FINAL, STATION, PROVISIONAL, ESTIMATE, PENDING = "final", "station", "provisional", "estimate", "pending"
 CENTS = Decimal("0.01")
 

@@ -83,9 +83,10 @@ class FrameStore:
 
     @contextmanager
     def batch(self, every: int = 2000) -> Iterator[None]:
-        """Group the writes made inside into transactions of ``every`` writes: a replay, whose
-        log file is the record, need not wait for the disk after each frame (the service and
-        the tap, whose frames exist nowhere else, do)."""
+        """Group the writes made inside into transactions of ``every`` writes (all committed
+        when the block ends): a replay, whose log file is the record, and a request, answered
+        only after the block, need not wait for the disk after each frame. A receipt's
+        "printing" mark is committed at once. One batch at a time (the caller serialises)."""
         with self._lock:
             self._db.execute("BEGIN")
             self._batch, self._every = 1, every
@@ -94,15 +95,20 @@ class FrameStore:
         finally:
             with self._lock:
                 self._batch = 0
-                self._db.execute("COMMIT")
+                if self._db.in_transaction:  # a failed write (a full disk) may have ended it
+                    self._db.execute("COMMIT")
 
     def _wrote(self) -> None:
         if self._batch:
             self._batch += 1
             if self._batch > self._every:
-                self._db.execute("COMMIT")
-                self._db.execute("BEGIN")
-                self._batch = 1
+                self._recommit()
+
+    def _recommit(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+        self._batch = 1
 
     def append(self, cp: str, direction: str, version: str | None, received: float, frame: str) -> None:
         with self._lock:
@@ -169,6 +175,8 @@ class FrameStore:
                     time.time(),
                 ),
             )
+            if self._batch and state == PRINTING:
+                self._recommit()  # on disk before the receipt goes out: after a crash, reprinted marked
             self._wrote()
 
     def receipts(self, state: str | None = None, limit: int = -1) -> list[ReceiptRow]:

@@ -1,0 +1,151 @@
+"""Finding and keeping sessions for the assembler (:class:`SessionKeeper`): by key, by the
+transactionIds a station sent (retried starts, numbers reused after a reboot) and by connector,
+each found through an index, never a scan; a finished session is evicted and the ``retired``
+hook then tells its late frames (ignored) from a new session under the same number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .index import Connector, Key, Station
+from .session import CHARGING, W_NO_STOP, W_REUSED, Session
+from .values import BadValue
+
+W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
+#: (cp, transactionId as keyed) → the start (ISO text, "" unknown) of a finished session kept
+#: outside memory under that key, or None when there is none
+Retired = Callable[[str, str], "str | None"]
+
+
+class Finished(Exception):
+    """The frame belongs to a session already finished and evicted."""
+
+
+@dataclass
+class Result:
+    accepted: bool
+    reason: str = ""
+    kind: int | None = None
+    action: str | None = None
+    duplicate: bool = False
+    warnings: list[str] = field(default_factory=list)
+    sessions: list[tuple[str, str]] = field(default_factory=list)  # (cp, tx) touched
+
+
+class SessionKeeper:
+    """The sessions in memory and the ways to them: by key, by the ids a station sent (retries,
+    reused numbers), by connector; ``retired`` answers for the ones evicted."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[Key, Session] = {}
+        self.alias: dict[Key, Key] = {}  # (cp, tx as sent) → the session's key (retries, reused ids)
+        self.stations: dict[str, Station] = {}
+        self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
+        self.connectors: dict[tuple[str, int], Connector] = {}
+        self.retired: Retired = lambda cp, tx: None
+
+    def session(self, cp: str, tx: object) -> Session | None:
+        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        return self.sessions.get(key)
+
+    def station(self, cp: str) -> Station:
+        st = self.stations.get(cp)
+        if st is None:
+            st = self.stations[cp] = Station()
+        return st
+
+    def evict(self, key: Key) -> None:
+        """Forget a finished session (its receipt is printed and stored): what it held in
+        the indexes goes with it, so memory follows the live sessions, not the history."""
+        s = self.sessions.pop(key, None)
+        if s is None:
+            return
+        for tx in (s.tx, *s.aliases):
+            if self.alias.get((s.cp, tx)) == key:
+                del self.alias[(s.cp, tx)]
+        for identity in s.start_identities:
+            if self.starts.get(identity) == key:
+                del self.starts[identity]
+        if s.connector is not None and (c := self.connectors.get((s.cp, s.connector))):
+            c.sessions.pop(key, None)
+
+    def _get(self, cp: str, tx: object, version: str, now: float, res: Result) -> Session:
+        """The session a frame names; a new one when unknown, unless it is finished and evicted
+        (:class:`Finished`)."""
+        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        s = self.sessions.get(key)
+        if s is None:
+            if self.retired(*key) is not None:
+                raise Finished(key)
+            s = self._new(key, str(tx), 0, version)
+        return self._touch(s, now, res)
+
+    def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
+        s = self.sessions[key] = Session(key[0], tx, version, epoch=epoch)
+        if epoch:
+            self.alias[(key[0], tx)] = key
+        return s
+
+    def _touch(self, s: Session, now: float, res: Result) -> Session:
+        s.last_seen = now
+        if s.key not in res.sessions:
+            res.sessions.append(s.key)
+        return s
+
+    def _started(self, cp: str, tx: object, version: str, start: datetime, now: float, res: Result) -> Session:
+        """The session a start event names. A transactionId already used by a session that
+        started at another time is a new session (the station restarted its numbering): it
+        gets the next free key ``tx~n`` and the id points there from now on."""
+        tx = str(tx)
+        for epoch in range(10_000):
+            key = (cp, tx if not epoch else f"{tx}~{epoch}")
+            s = self.sessions.get(key)
+            if s is not None:
+                if s.start is None or s.start == start:
+                    return self._touch(s, now, res)
+                if not s.ended:  # the old one never said it stopped
+                    self._end_unstopped(s, W_REUSED, res)
+                continue
+            stored = self.retired(*key)
+            if stored is None:
+                return self._touch(self._new(key, tx, epoch, version), now, res)
+            if stored == start.isoformat():
+                raise Finished(key)
+        raise BadValue(f"transactionId {tx!r} used 10,000 times on {cp!r}")
+
+    def _end_unstopped(self, s: Session, why: str, res: Result) -> None:
+        res.sessions.append(s.key)  # this frame ended it: the caller may print it now
+        s.ended = True
+        s.ended_received = s.last_seen
+        s.warn(why)
+        if s.stop is None and s.samples:
+            s.stop = max(s.samples)
+
+    def _on_connector(self, s: Session, connector: int) -> None:
+        """Put the session on its connector's index (1.6: with the statuses before its start)."""
+        if s.connector == connector and s.key in self._connector(s.cp, connector).sessions:
+            return
+        if s.connector is not None and (old := self.connectors.get((s.cp, s.connector))):
+            old.sessions.pop(s.key, None)
+        s.connector = connector
+        c = self._connector(s.cp, connector)
+        c.sessions[s.key] = None
+        if s.version == "1.6" and not s.connector_states:
+            s.connector_states = list(c.statuses)
+            if any(st in CHARGING for _, st in s.connector_states):
+                s.charging_states = s.connector_states
+
+    def _connector(self, cp: str, connector: int) -> Connector:
+        c = self.connectors.get((cp, connector))
+        if c is None:
+            c = self.connectors[(cp, connector)] = Connector()
+        return c
+
+    def _close_open_on_connector(self, cp: str, connector: int | None, new_key: Key, res: Result) -> None:
+        c = self.connectors.get((cp, connector)) if connector is not None else None
+        for key in list(c.sessions) if c else ():
+            s = self.sessions[key]
+            if key != new_key and not s.ended and s.start is not None:
+                self._end_unstopped(s, W_NO_STOP, res)
