@@ -44,6 +44,7 @@ TABLE = {
     "OcppConfigError": (7, 500, "Internal error", F),
     "PayloadError": (7, 422, "Unusable EVerest message", F),
     "EverestConfigError": (7, 500, "Internal error", F),
+    "TlsSetupError": (7, 500, "Internal error", F),
     "RasterError": (7, 422, "Invalid CUPS raster", F),
     "CupsError": (1, 500, "Internal error", F),
     "BadSubmission": (7, 422, "Invalid job", F),
@@ -56,6 +57,7 @@ OUTSIDE = {
     "CliError": "click's way to show a failure; made from an error's exit code",
     "BadSetting": "raised and caught within service/websafety.py, never reaches a front end",
     "PowerLost": "the virtual printer's simulated power cut: raised and caught inside its mechanism",
+    "Finished": "the OCPP assembler's signal that a frame's session is already printed: raised and caught in feed()",
 }
 
 

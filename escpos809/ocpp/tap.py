@@ -45,9 +45,10 @@ Record = Callable[[str, str, str, float, "str | None"], object]
 
 
 class TlsSetupError(Escpos809Error):
-    """A certificate, key or CA file the tap cannot use; the message names it."""
+    """A certificate, key or CA file the tap cannot use; the message names it (exit 7, as
+    any bad setting)."""
 
-    exit_code = 2
+    exit_code = 7
 
 
 def _load(what: str, action: Callable[[], object]) -> None:

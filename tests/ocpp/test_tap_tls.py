@@ -133,7 +133,7 @@ def test_bad_certificate_files_are_one_line_errors(pki, tmp_path):
         "ocpp", "tap", "--upstream", "ws://127.0.0.1:1", "--certfile", str(tmp_path / "nothere.pem"),
         "--db", str(tmp_path / "o.db"), "--printer", "tcp://127.0.0.1:9",
     )  # fmt: skip
-    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.returncode == 7 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "nothere.pem" in proc.stderr
     proc = escpos809("ocpp", "tap", "--upstream", "ws://127.0.0.1:1", "--client-ca", pki["ca"])
     assert proc.returncode == 2 and "--client-ca need --certfile" in proc.stderr
