@@ -45,10 +45,12 @@ def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, p
 def _say_printed(s, job, as_json: bool) -> None:
     """One line on stdout for a receipt as it prints (nothing kept: a long replay's memory
     does not grow with its receipts)."""
+    from ..ocpp.receipt import kwh
+
     if as_json:
         click.echo(json.dumps({**s.to_json(), "job": job}))
     else:
-        energy = f"{s.to_json()['energy_kwh']} kWh" if s.energy_wh is not None else "energy unknown"
+        energy = f"{kwh(s.energy_wh)} kWh" if s.energy_wh is not None else "energy unknown"
         cost = f"{s.cost.gross:.2f} {s.currency} ({s.cost.kind})" if s.cost else "cost pending"
         merged = f" (merged retried start {', '.join(s.merged)})" if s.merged else ""
         reused = f" (session {s.session}: the station reused the id)" if s.session != s.tx else ""
@@ -82,7 +84,8 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     ingest = _ocpp_ingest(printer_uri, database, dry_run, say)
     stream = sys.stdin.buffer if source == "-" else open(source, "rb")
     accepted = rejected = 0
-    with stream, ingest.store.batch():  # the log is the record: no disk wait per frame
+    # the log is the record: no disk wait per frame; a receipt's mark is on disk before it prints
+    with stream, ingest.store.batch(marks_at_once=not dry_run):
         for number, line in enumerate(stream, 1):
             if not line.strip():
                 continue

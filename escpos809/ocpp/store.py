@@ -80,16 +80,19 @@ class FrameStore:
         self._lock = threading.RLock()
         self._batch = 0  # writes since the open batch transaction began (0: none open)
         self._every = 0
+        self._marks = False
 
     @contextmanager
-    def batch(self, every: int = 2000) -> Iterator[None]:
+    def batch(self, every: int = 2000, marks_at_once: bool = False) -> Iterator[None]:
         """Group the writes made inside into transactions of ``every`` writes (all committed
         when the block ends): a replay, whose log file is the record, and a request, answered
-        only after the block, need not wait for the disk after each frame. A receipt's
-        "printing" mark is committed at once. One batch at a time (the caller serialises)."""
+        only after the block, need not wait for the disk after each frame. ``marks_at_once``:
+        a receipt's "printing" mark is committed before it goes out (a printer of its own, whose
+        receipt is reprinted marked after a crash; the service's job queue needs none: its
+        idempotency key keeps a receipt from printing twice). One batch at a time."""
         with self._lock:
             self._db.execute("BEGIN")
-            self._batch, self._every = 1, every
+            self._batch, self._every, self._marks = 1, every, marks_at_once
         try:
             yield
         finally:
@@ -175,7 +178,7 @@ class FrameStore:
                     time.time(),
                 ),
             )
-            if self._batch and state == PRINTING:
+            if self._batch and self._marks and state == PRINTING:
                 self._recommit()  # on disk before the receipt goes out: after a crash, reprinted marked
             self._wrote()
 
