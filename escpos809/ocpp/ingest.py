@@ -39,8 +39,6 @@ SINK_WAIT_S = 300.0
 MAX_RETRY_S = 3600.0
 #: frames older than this are dropped at start: their sessions printed (or died) long ago
 KEEP_FRAMES_S = 90 * 86400
-#: printed sessions remembered in memory (their start) before the store is asked
-PRINTED_CACHE = 4096
 #: how often (in frame time) a feed looks at every waiting session, not only those it touched
 SCAN_S = 1.0
 #: sessions the listing shows from the store, most recent first, besides those in memory
@@ -85,8 +83,6 @@ class Ingest:
         self._retry_at: dict[tuple[str, str], float] = {}
         self._failures: dict[tuple[str, str], int] = {}  # failed attempts in a row
         self._errors: dict[tuple[str, str], str] = {}  # why, when the store could not say it
-        # the latest printed sessions' starts, so a late frame of one costs no query
-        self._printed: dict[tuple[str, str], str] = {}
         self._waiting: set[tuple[str, str]] = set()
         self._printing: set[tuple[str, str]] = set()  # being printed by some thread now
         self._scanned = float("-inf")
@@ -145,16 +141,14 @@ class Ingest:
         with self._lock, self.store.batch(every=1 << 30):
             yield
 
-    def _retired(self, cp: str, tx: str) -> str | None:
-        """For the assembler: the start of a printed session no longer in memory, else None."""
-        start = self._printed.get((cp, tx))
-        if start is not None:
-            return start
+    def _retired(self, cp: str, tx: str) -> dict[str, str]:
+        """For the assembler: the printed sessions of a transactionId (and its reuses) no longer
+        in memory, by key, with their starts."""
         try:
-            return self.store.printed_start(cp, tx)
+            return self.store.printed_starts(cp, tx)
         except Exception as exc:  # noqa: BLE001 - unknown: assembled again, the receipt key guards
             log.error("receipt state of %s %s not readable: %s", cp, tx, exc)
-            return None
+            return {}
 
     def _assemble(self, cp: str, direction: str, frame: object, now: float, version: str | None) -> Result:
         """The assembler, with a bug that a frame finds turned into a refusal of that frame."""
@@ -234,9 +228,6 @@ class Ingest:
             for d in (self._retry_at, self._failures, self._errors):
                 d.pop(key, None)
             self._waiting.discard(key)
-            self._printed[key] = s.start.isoformat() if s.start else ""
-            if len(self._printed) > PRINTED_CACHE:
-                del self._printed[next(iter(self._printed))]
             self.asm.evict(key)  # its row and frames stay in SQLite
         log.info("receipt %r printed: %s", ref, job)
         return True

@@ -14,9 +14,9 @@ from .session import CHARGING, W_NO_STOP, W_REUSED, Session
 from .values import BadValue
 
 W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
-#: (cp, transactionId as keyed) → the start (ISO text, "" unknown) of a finished session kept
-#: outside memory under that key, or None when there is none
-Retired = Callable[[str, str], "str | None"]
+#: (cp, transactionId) → the finished sessions kept outside memory under that id and its
+#: reuses (``tx``, ``tx~1``, …): their key's transactionId → their start (ISO text, "" unknown)
+Retired = Callable[[str, str], "dict[str, str]"]
 
 
 class Finished(Exception):
@@ -44,7 +44,7 @@ class SessionKeeper:
         self.stations: dict[str, Station] = {}
         self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
         self.connectors: dict[tuple[str, int], Connector] = {}
-        self.retired: Retired = lambda cp, tx: None
+        self.retired: Retired = lambda cp, tx: {}
 
     def session(self, cp: str, tx: object) -> Session | None:
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
@@ -77,7 +77,7 @@ class SessionKeeper:
         key = self.alias.get((cp, str(tx)), (cp, str(tx)))
         s = self.sessions.get(key)
         if s is None:
-            if self.retired(*key) is not None:
+            if key[1] in self.retired(*key):
                 raise Finished(key)
             s = self._new(key, str(tx), 0, version)
         return self._touch(s, now, res)
@@ -99,6 +99,7 @@ class SessionKeeper:
         started at another time is a new session (the station restarted its numbering): it
         gets the next free key ``tx~n`` and the id points there from now on."""
         tx = str(tx)
+        stored = self.retired(cp, tx)  # one look-up for all the id's earlier uses
         for epoch in range(10_000):
             key = (cp, tx if not epoch else f"{tx}~{epoch}")
             s = self.sessions.get(key)
@@ -108,10 +109,9 @@ class SessionKeeper:
                 if not s.ended:  # the old one never said it stopped
                     self._end_unstopped(s, W_REUSED, res)
                 continue
-            stored = self.retired(*key)
-            if stored is None:
+            if key[1] not in stored:
                 return self._touch(self._new(key, tx, epoch, version), now, res)
-            if stored == start.isoformat():
+            if stored[key[1]] == start.isoformat():
                 raise Finished(key)
         raise BadValue(f"transactionId {tx!r} used 10,000 times on {cp!r}")
 

@@ -137,15 +137,17 @@ class FrameStore:
                 return
             seq = rows[-1][0]
 
-    def printed_start(self, cp: str, tx: str) -> str | None:
-        """The start (ISO text; "" when unknown) of the session whose receipt printed under
-        this key, or None when none did."""
+    def printed_starts(self, cp: str, tx: str) -> dict[str, str]:
+        """The printed receipts of a transactionId and of its reuses (``tx~1``, ``tx~2``, …):
+        their key's transactionId → the session's start (ISO text; "" when unknown). One range
+        scan of the primary key ('~' sorts just below DEL)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT json_extract(summary, '$.start') FROM receipts WHERE cp = ? AND tx = ? AND state = ?",
-                (cp, tx, PRINTED),
-            ).fetchone()
-        return None if row is None else (row[0] or "")
+            rows = self._db.execute(
+                "SELECT tx, json_extract(summary, '$.start') FROM receipts "
+                "WHERE cp = ? AND (tx = ? OR (tx > ? AND tx < ?)) AND state = ?",
+                (cp, tx, f"{tx}~", f"{tx}\x7f", PRINTED),
+            ).fetchall()
+        return {t: start or "" for t, start in rows}
 
     def receipt(self, cp: str, tx: str) -> ReceiptRow | None:
         with self._lock:

@@ -280,7 +280,7 @@ def test_memory_follows_the_live_sessions_not_the_history():
     assert all(len(c.statuses) <= STATUS_HISTORY and not c.sessions for c in asm.connectors.values())
     station = asm.stations["CP-R"]
     assert len(station.recent.ids) <= SEEN_PER_CP and len(station.pending) <= PENDING_PER_CP
-    assert len(ing._printed) <= 4096 and ing._waiting == set()
+    assert ing._waiting == set() and ing._printing == set()
     assert sink.printed[-1][2].charging_s == 3599  # the status history still times the charging
 
 
@@ -303,3 +303,20 @@ def test_two_threads_flushing_at_once_print_a_receipt_once():
     for t in threads:
         t.join()
     assert [key for key, *_ in sink.printed] == ["ocpp:CP-R:9"]
+
+
+def test_many_reboots_and_the_whole_log_sent_again(tmp_path):
+    """30 reboots, transactionId 1 each time: 30 receipts; the whole log sent once more (a CSMS
+    re-delivering, message ids restarting at each boot): not one printed again."""
+    sink = Sink()
+    ing = Ingest(CFG, tmp_path / "ocpp.db", sink)
+    frames = []
+    for n in range(30):
+        day = f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}"
+        frames += [*boot16("b1"), *session16(1, day, n * 100, n * 100 + 50, "1.00")]
+    feed(ing, frames)
+    assert [key for key, *_ in sink.printed] == ["ocpp:CP-R:1"] + [f"ocpp:CP-R:1~{n}" for n in range(1, 30)]
+    assert {s.to_json()["energy_kwh"] for _, _, s, _ in sink.printed} == {"0.050"}
+    again = feed(ing, frames, t0=9000)
+    assert len(sink.printed) == 30 and ing.asm.sessions == {}
+    assert sum(W_FINISHED in r.warnings for r in again) > 0
