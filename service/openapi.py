@@ -228,6 +228,8 @@ def openapi() -> dict:
             "/api/v1/ocpp/sessions": {
                 "get": {
                     "summary": "Charging sessions and their receipts",
+                    "description": "The sessions in memory (open, waiting, failed) and the latest "
+                    "1,000 printed ones from the database",
                     "responses": {"200": {"description": "sessions"}},
                 }
             },
