@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .index import Connector, Key, Station
-from .session import CHARGING, W_NO_STOP, W_REUSED, Session
+from .session import CHARGING, W_NO_STOP, W_REUSED, Session, key_tx
 from .values import BadValue
 
 W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
@@ -47,7 +47,7 @@ class SessionKeeper:
         self.retired: Retired = lambda cp, tx: {}
 
     def session(self, cp: str, tx: object) -> Session | None:
-        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
         return self.sessions.get(key)
 
     def station(self, cp: str) -> Station:
@@ -74,7 +74,7 @@ class SessionKeeper:
     def _get(self, cp: str, tx: object, version: str, now: float, res: Result) -> Session:
         """The session a frame names; a new one when unknown, unless it is finished and evicted
         (:class:`Finished`)."""
-        key = self.alias.get((cp, str(tx)), (cp, str(tx)))
+        key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
         s = self.sessions.get(key)
         if s is None:
             if key[1] in self.retired(*key):
@@ -84,7 +84,7 @@ class SessionKeeper:
 
     def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
         s = self.sessions[key] = Session(key[0], tx, version, epoch=epoch)
-        if epoch:
+        if key[1] != tx:
             self.alias[(key[0], tx)] = key
         return s
 
@@ -101,7 +101,7 @@ class SessionKeeper:
         tx = str(tx)
         stored = self.retired(cp, tx)  # one look-up for all the id's earlier uses
         for epoch in range(10_000):
-            key = (cp, tx if not epoch else f"{tx}~{epoch}")
+            key = (cp, key_tx(tx, epoch))
             s = self.sessions.get(key)
             if s is not None:
                 if s.start is None or s.start == start:

@@ -76,8 +76,8 @@ class Session:
 
     @property
     def key(self) -> tuple[str, str]:
-        """The session's identity: (cp, transactionId), the id marked ``~n`` from its second use on."""
-        return (self.cp, self.tx if not self.epoch else f"{self.tx}~{self.epoch}")
+        """The session's identity: (cp, :func:`key_tx`)."""
+        return (self.cp, key_tx(self.tx, self.epoch))
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -135,6 +135,13 @@ class Session:
     def cost(self) -> Cost | None:
         """By precedence: CSMS final → station costDetails → last running (provisional)."""
         return self.final_cost or self.station_cost or self.running_cost
+
+
+def key_tx(tx: str, epoch: int = 0) -> str:
+    """The transactionId as a session's key: as sent the first time, ``tx~n`` for its n-th
+    reuse; an id that has a ``~`` of its own always carries its ``~n`` (``5~1`` sent by a
+    station is ``5~1~0``), so no two sessions share a key."""
+    return tx if not epoch and "~" not in tx else f"{tx}~{epoch}"
 
 
 def money(value: Decimal) -> Decimal:

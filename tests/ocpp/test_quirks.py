@@ -320,3 +320,20 @@ def test_many_reboots_and_the_whole_log_sent_again(tmp_path):
     again = feed(ing, frames, t0=9000)
     assert len(sink.printed) == 30 and ing.asm.sessions == {}
     assert sum(W_FINISHED in r.warnings for r in again) > 0
+
+
+def test_a_transaction_id_with_a_tilde_of_its_own_is_not_a_reused_one():
+    """A 2.x station may send "5~1" itself: it must not meet "5" reused once."""
+    sink = Sink()
+    ing = Ingest(CFG, ":memory:", sink)
+    boot = [("cs->csms", [2, "b", "BootNotification", {"chargingStation": {"model": "D", "vendorName": "O"},
+                                                       "reason": "PowerUp"}])]  # fmt: skip
+    feed(ing, [*boot, *session201("5", "2025-03-01", "1", "2", "1.00")], cp="CS-T")
+    feed(ing, [*boot, *session201("5", "2025-03-02", "2", "4", "2.00")], cp="CS-T", t0=2000)
+    feed(ing, [*boot, *session201("5~1", "2025-03-03", "4", "7", "3.00")], cp="CS-T", t0=3000)
+    got = [(key, s.tx, s.to_json()["energy_kwh"]) for key, _, s, _ in sink.printed]
+    assert got == [
+        ("ocpp:CS-T:5", "5", "1.000"),
+        ("ocpp:CS-T:5~1", "5", "2.000"),
+        ("ocpp:CS-T:5~1~0", "5~1", "3.000"),
+    ]
