@@ -57,7 +57,7 @@ def frame_text(frame: object) -> str:
         return frame.decode("utf-8", "replace")
     if isinstance(frame, str):
         return frame
-    text = json.dumps(frame, default=_marked, separators=(",", ":"))
+    text = _ENCODER.encode(frame)
     return _MARKED.sub(r"\1", text) if _MARK in text else text
 
 
@@ -71,6 +71,9 @@ def _marked(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{_MARK}{value if value.is_finite() else 'null'}{_MARK}"
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_ENCODER = json.JSONEncoder(default=_marked, separators=(",", ":"))
 
 
 class Ingest:

@@ -206,3 +206,39 @@ def test_21_station_known_by_its_subprotocol_through_the_tap(vprinter, tmp_path)
     # waited for the settlement: read as 2.0.1 it would have printed at the Ended reply, with
     # the transaction id in place of the receipt id
     assert paper_qr(vprinter) == ["https://receipts.example/R-tx-21"]
+
+
+def test_the_tap_command_over_tls(pki, vprinter, tmp_path):
+    """`escpos809 ocpp tap` in its own process, profile 3 towards the station, wss:// upstream."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.service.conftest import free_port
+
+    csms_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    csms_ctx.load_cert_chain(pki["csms"].cert, pki["csms"].key)
+    csms = CsmsServer(ssl=csms_ctx)
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text('[ocpp]\ntimezone = "Europe/Berlin"\ngrace_s = 0.5\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from escpos809.cli import main; main()", "ocpp", "tap",
+         "--listen", f"127.0.0.1:{port}", "--upstream", f"wss://127.0.0.1:{csms.port}",
+         "--upstream-ca", pki["ca"], "--certfile", pki["tap"].cert, "--keyfile", pki["tap"].key,
+         "--client-ca", pki["ca"], "--db", str(tmp_path / "tap.db"), "--printer", vprinter.uri],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "ESCPOS809_CONFIG": str(config)},
+    )  # fmt: skip
+    try:
+        banner = proc.stderr.readline()
+        assert banner.startswith(f"escpos809 tap on wss://127.0.0.1:{port}/"), banner
+        replies = asyncio.run(session16(f"wss://127.0.0.1:{port}", "CP-TLS3", ssl=station_tls(pki, pki["station"])))
+        assert replies[1].transaction_id == 4000
+        assert wait_for(lambda: any(j.pages for j in vprinter.jobs))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
+        csms.stop()
+    assert csms.connections == [{"path": "/ocpp/CP-TLS3", "subprotocol": "ocpp1.6", "authorization": AUTH}]
+    assert line(printed_texts(vprinter), "TOTAL").endswith("3.31 EUR")
