@@ -11,7 +11,7 @@ from typing import Any
 
 #: re-sent CALLs come back within seconds; a window of the last ids per charge point and
 #: direction catches them without remembering every id ever seen
-SEEN_PER_CP = 256
+SEEN_PER_CP = 64
 #: CALLs waiting for their reply, per charge point (the oldest is dropped beyond this)
 PENDING_PER_CP = 256
 #: statuses a connector keeps for a session that starts later (the state it started in)
