@@ -1,0 +1,152 @@
+"""Group commit (service/commit.py): concurrent submissions share a transaction, each returns
+only once its batch is on disk, and one write's failure is its own. Real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from escpos809_service.commit import GroupCommit
+from escpos809_service.store import JobStore
+
+
+def test_concurrent_submissions_share_commits_and_are_all_stored(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    start = threading.Barrier(16)
+
+    def client(c: int) -> list[str]:
+        start.wait()
+        return [store.submit("p", "raw", {"n": c * 100 + k}, b"\x1b@%d\n" % k)[0].id for k in range(40)]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = [i for got in pool.map(client, range(16)) for i in got]
+    store.close()
+    assert len(set(ids)) == 640
+    assert store.group.writes == 640 and store.group.batches < 640  # some commits carried several jobs
+    with sqlite3.connect(tmp_path / "jobs.db") as db:  # a fresh reader: what is on disk
+        rows = db.execute("SELECT id, seq, payload FROM jobs ORDER BY seq").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    assert [r[1] for r in rows] == list(range(1, 641))
+
+
+def test_submissions_return_their_own_seq_and_payload(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    with ThreadPoolExecutor(8) as pool:
+        jobs = list(pool.map(lambda k: store.submit("p", "raw", {"k": k}, bytes([k]))[0], range(200)))
+    for job in jobs:  # the job each caller got back is the row stored under its id
+        stored = store.get(job.id)
+        assert stored is not None and (stored.seq, stored.payload, stored.data) == (job.seq, job.payload, job.data)
+    store.close()
+
+
+def test_one_idempotency_key_raced_by_many_makes_one_job(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    start = threading.Barrier(16)
+
+    def client(c: int) -> tuple[str, bool]:
+        start.wait()
+        job, created = store.submit("p", "receipt", {"c": c}, b"x", "order-1", "digest")
+        return job.id, created
+
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(client, range(16)))
+    assert len({i for i, _ in got}) == 1 and sum(created for _, created in got) == 1
+    assert store.counts() == {("p", "queued"): 1}
+    store.close()
+
+
+def _queued(group: GroupCommit, runs: list) -> list:
+    """Run ``runs[1:]`` as one batch: ``runs[0]`` holds its leader until the others all wait."""
+    release, results = threading.Event(), [None] * len(runs)
+    first = runs[0]
+
+    def held(db):
+        release.wait(10)
+        return first(db)
+
+    def call(k: int, run) -> None:
+        try:
+            results[k] = ("ok", group.write(run))
+        except Exception as exc:  # noqa: BLE001 - the test looks at which writer got what
+            results[k] = ("error", exc)
+
+    threads = [threading.Thread(target=call, args=(0, held))]
+    threads[0].start()
+    _until(lambda: group._leading)
+    for k, run in enumerate(runs[1:], 1):
+        threads.append(threading.Thread(target=call, args=(k, run)))
+        threads[-1].start()
+    _until(lambda: len(group._waiting) == len(runs) - 1)
+    release.set()
+    for t in threads:
+        t.join(10)
+    return results
+
+
+def _until(done, timeout: float = 10) -> None:
+    end = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < end, "the writers did not line up"
+        time.sleep(0.001)
+
+
+def _db(tmp_path):
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE t (v TEXT UNIQUE, parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    return db
+
+
+def _insert(v: str, parent: int | None = None):
+    return lambda db: db.execute("INSERT INTO t (v, parent) VALUES (?, ?)", (v, parent)).lastrowid
+
+
+def _stored(tmp_path) -> list[str]:
+    with sqlite3.connect(tmp_path / "t.db") as fresh:
+        return [r[0] for r in fresh.execute("SELECT v FROM t ORDER BY v")]
+
+
+def test_a_failed_write_is_its_own_and_the_batch_commits(tmp_path):
+    group = GroupCommit(_db(tmp_path), threading.Lock())
+    results = _queued(group, [_insert("a"), _insert("a"), _insert("b"), lambda db: 1 / 0, _insert("c")])
+    assert [r[0] for r in results] == ["ok", "error", "ok", "error", "ok"]
+    assert isinstance(results[1][1], sqlite3.IntegrityError) and isinstance(results[3][1], ZeroDivisionError)
+    assert group.batches == 2 and group.writes == 3  # the held first write, then all the others at once
+    assert _stored(tmp_path) == ["a", "b", "c"]
+
+
+def test_a_write_that_rolls_the_transaction_back_costs_the_others_nothing(tmp_path):
+    def rolls_back(db):  # as SQLite does by itself on a full disk or an I/O error
+        db.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    group = GroupCommit(_db(tmp_path), threading.Lock())
+    results = _queued(group, [_insert("0"), _insert("a"), _insert("b"), rolls_back, _insert("c")])
+    assert [r[0] for r in results] == ["ok", "ok", "ok", "error", "ok"]
+    assert "disk is full" in str(results[3][1])
+    assert _stored(tmp_path) == ["0", "a", "b", "c"]  # the writes before it were run again
+
+
+def test_a_failed_commit_fails_every_write_of_the_batch_and_stores_none(tmp_path):
+    db = _db(tmp_path)
+    group = GroupCommit(db, threading.Lock())
+    # a deferred foreign key is checked at COMMIT: the whole batch is refused there
+    results = _queued(group, [_insert("0"), _insert("a"), _insert("b", parent=99), _insert("c")])
+    assert [r[0] for r in results] == ["ok"] + ["error"] * 3
+    assert all("FOREIGN KEY" in str(r[1]) for r in results[1:])
+    assert _stored(tmp_path) == ["0"] and not db.in_transaction
+    assert group.write(_insert("d")) is not None and _stored(tmp_path) == ["0", "d"]  # and the store goes on
+
+
+@pytest.mark.parametrize("path", [":memory:"])
+def test_an_in_memory_store_reads_what_it_wrote(path):
+    store = JobStore(path)
+    job, _ = store.submit("p", "raw", {}, b"x")
+    assert store.get(job.id) is not None and store.next_for("p") is not None
+    store.close()
