@@ -36,7 +36,7 @@ class ServiceConfig:
     zeroconf: bool = True
     poll_s: float = 2.0
     retry_max_s: float = 30.0
-    threads: int = 8
+    threads: int = 16  # a request waiting for its commit's fsync holds one: enough keep the CPU busy meanwhile
     require_status: bool = True  # a printer that can answer status must, before a job is sent
     ocpp: OcppConfig | None = None  # [ocpp]: charging receipts from POST /api/v1/ocpp/frames
     everest: EverestConfig | None = None  # [everest]: charging receipts from an EVerest charger (MQTT)

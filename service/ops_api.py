@@ -20,7 +20,7 @@ def openapi_document() -> Response:
 def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, object]]) -> list[str]:
     """One metric in Prometheus text format: HELP, TYPE, then a line per (labels, value)."""
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    return lines + [f"{name}{{{labels}}} {v}" for labels, v in samples]
+    return lines + [f"{name}{{{labels}}} {v}" if labels else f"{name} {v}" for labels, v in samples]
 
 
 @ops_api.get("/metrics")
@@ -63,6 +63,18 @@ def metrics() -> Response:
             "counter",
             "Jobs printed since the service started.",
             ((f'printer="{name}"', w.state.printed) for name, w in workers),
+        ),
+        *_family(
+            "escpos809_store_commits_total",
+            "counter",
+            "Transactions that stored submitted jobs (several jobs submitted together share one).",
+            [("", svc.store.group.batches)],
+        ),
+        *_family(
+            "escpos809_store_committed_jobs_total",
+            "counter",
+            "Jobs stored by those transactions.",
+            [("", svc.store.group.writes)],
         ),
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

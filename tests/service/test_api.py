@@ -222,6 +222,7 @@ def test_health_and_metrics(service, vprinter):
     assert 'escpos809_jobs{printer="default",state="done"} 1' in m
     assert 'escpos809_queue_length{printer="default"} 0' in m
     assert 'escpos809_printer_ready{printer="default"} 1' in m
+    assert "\nescpos809_store_commits_total 1\n" in m and "\nescpos809_store_committed_jobs_total 1\n" in m
 
 
 def test_token_required_and_checked(make_service, vprinter):
