@@ -181,7 +181,7 @@ def marked_reprint(doc: Document) -> Document:
 
 # --- validation ---------------------------------------------------------------------------------
 #: the schema's ``blocks`` maxItems (a test checks that they agree)
-MAX_BLOCKS = 2000
+MAX_BLOCKS = 50_000
 
 _validator = None
 _FILE_BLOCKS = ("image", "pdf", "raw")  # one of two sources: path or base64 (raw: hex or base64)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,10 @@ class RawOp:
 
 LayoutOp = Line | Raster | QrCode | BarcodeOp | FeedOp | CutOp | BeepOp | DrawerOp | RawOp
 
+#: printed lines one document may make (about 200 m of paper, two and a half 80 m rolls: a
+#: day's report of 20,000 lines fits twice); the layout refuses more, naming the block
+MAX_LINES = 50_000
+
 
 @lru_cache(maxsize=8192)
 def char_width(ch: str) -> int:
@@ -190,44 +195,58 @@ class Layout:
         return Span("", s.bold, s.underline, s.invert, s.font or doc.font, s.width, s.height)
 
     def run(self, doc: d.Document) -> list[LayoutOp]:
-        out: list[LayoutOp] = []
+        return list(self.iter(doc))
+
+    def iter(self, doc: d.Document) -> Iterator[LayoutOp]:
+        """The laid-out operations as they are made, line by line: a long document (or a table
+        of thousands of rows) is never held laid out whole. Raises InvalidDocument (naming the
+        block) for a block that does not fit this profile's paper, or when the document passes
+        :data:`MAX_LINES`."""
+        lines = 0
         for i, block in enumerate(doc.blocks):
             try:
-                out.extend(self.block(doc, block))
-            except ValueError as exc:  # does not fit this profile's paper: say which block
+                for op in self._ops(doc, block):
+                    if type(op) is Line:
+                        lines += 1
+                        if lines > MAX_LINES:
+                            raise ValueError(f"the document prints more than {MAX_LINES:,} lines here")
+                    yield op
+            except ValueError as exc:  # does not fit this profile's paper, or too long: say which block
                 raise InvalidDocument([(f"blocks/{i}", str(exc))]) from None
-        return out
 
-    def _lines(self, texts: list[str], span: Span, align: str) -> list[LayoutOp]:
-        if align != "right" and not (span.underline or span.invert):
-            texts = [t.rstrip(" ") for t in texts]  # trailing blanks print nothing: don't send them
+    def _lines(self, texts: Iterable[str], span: Span, align: str) -> Iterator[LayoutOp]:
+        strip = align != "right" and not (span.underline or span.invert)  # trailing blanks print nothing
         style = _style_of(span)
-        return [Line((Span(t, *style),), align) for t in texts]
+        return (Line((Span(t.rstrip(" ") if strip else t, *style),), align) for t in texts)
 
     def block(self, doc: d.Document, b: d.Block) -> list[LayoutOp]:
+        """One block laid out (its operations in a list)."""
+        return list(self._ops(doc, b))
+
+    def _ops(self, doc: d.Document, b: d.Block) -> Iterable[LayoutOp]:
         try:
             lay = _BLOCK_LAYOUT[type(b)]
         except KeyError:
             raise TypeError(f"not a block: {b!r}") from None
         return lay(self, doc, b)
 
-    def _text(self, doc: d.Document, b: d.Text) -> list[LayoutOp]:
+    def _text(self, doc: d.Document, b: d.Text) -> Iterable[LayoutOp]:
         span = self._span(doc, b.style)
         cols = self.columns(span)
         texts = wrap(b.text, cols) if b.wrap else [_cut_to(t, cols)[0] for t in b.text.split("\n")]
         return self._lines(texts, span, b.align)
 
-    def _rule(self, doc: d.Document, b: d.Rule) -> list[LayoutOp]:
+    def _rule(self, doc: d.Document, b: d.Rule) -> Iterable[LayoutOp]:
         span = self._span(doc, b.style)
         return self._lines([b.char * (self.columns(span) // char_width(b.char) or 1)], span, "left")
 
-    def _key_value(self, doc: d.Document, b: d.KeyValue) -> list[LayoutOp]:
+    def _key_value(self, doc: d.Document, b: d.KeyValue) -> Iterable[LayoutOp]:
         span = self._span(doc, b.style)
         return self._lines(key_value(b.key, b.value, self.columns(span)), span, "left")
 
-    def _columns(self, doc: d.Document, b: d.Columns) -> list[LayoutOp]:
+    def _columns(self, doc: d.Document, b: d.Columns) -> Iterable[LayoutOp]:
         span = self._span(doc, b.style)
-        return self._lines(table(b, self.columns(span)), span, "left")
+        return self._lines(table_lines(b, self.columns(span)), span, "left")
 
     def _qr(self, doc: d.Document, b: d.QR) -> list[LayoutOp]:
         native = b.native and self.profile.qr_form != "image"  # a unit without native QR
@@ -299,7 +318,7 @@ class Layout:
 
 
 #: how a block (of the key's type: the third argument) is laid out
-_BlockLayout = Callable[[Layout, d.Document, Any], list[LayoutOp]]
+_BlockLayout = Callable[[Layout, d.Document, Any], Iterable[LayoutOp]]
 _BLOCK_LAYOUT: dict[type, _BlockLayout] = {
     d.Text: Layout._text,
     d.Rule: Layout._rule,
@@ -350,16 +369,18 @@ def column_widths(cols: list[d.Column], total: int, gap: int) -> list[int]:
 
 
 def table(b: d.Columns, total: int) -> list[str]:
+    return list(table_lines(b, total))
+
+
+def table_lines(b: d.Columns, total: int) -> Iterator[str]:
+    """The table's lines, row by row as they are made."""
     widths = column_widths(list(b.columns), total, b.gap)
     sep = " " * b.gap
-    rows = ([b.header] if b.header else []) + list(b.rows)
-    lines = []
-    for row in rows:
+    for row in chain((b.header,) if b.header else (), b.rows):
         cells = [wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
         for k in range(max(len(c) for c in cells)):
             parts = [
                 pad(c[k] if k < len(c) else "", w, col.align)
                 for c, w, col in zip(cells, widths, b.columns, strict=True)
             ]
-            lines.append(sep.join(parts).rstrip())
-    return lines
+            yield sep.join(parts).rstrip()

@@ -295,11 +295,19 @@ class Printer:
     def print_document(self, doc, *, wait_s: float = float("inf")) -> list[str]:
         """Print a receipt document (:mod:`escpos809.document`) as one confirmed job
         (:meth:`print_job`); returns characters printed as '?'."""
-        from .receipt import render
+        from .receipt import render_to
 
-        rendered = render(doc, self.profile)
-        self.print_job(rendered.data, wait_s=wait_s)
-        return rendered.replaced
+        # rendered whole before the first byte goes out (a block that cannot print is refused
+        # with nothing printed), kept as the renderer's chunks and sent one by one: a document
+        # of 20,000 lines is never one giant bytes object
+        chunks: list[bytes] = []
+        replaced = render_to(doc, chunks.append, self.profile)
+        size = line_feeds = 0
+        for chunk in chunks:
+            self.send(chunk)
+            size, line_feeds = size + len(chunk), line_feeds + chunk.count(b"\n")
+        self.confirm_sent(self.confirm_budget(size=size, line_feeds=line_feeds), wait_s=wait_s)
+        return replaced
 
     def _placed(self, data: bytes, center: bool) -> None:
         """Send a code or image, centred with ``ESC a 1`` (never by padding) when asked."""

@@ -16,7 +16,7 @@ from .errors import InvalidDocument
 
 #: a filled template may not grow past these: ``repeat`` inside ``repeat`` and ``{name}``
 #: many times over a long value would otherwise turn a small request into gigabytes
-MAX_LIST = 2000  # items one list may grow to (the schema's blocks maxItems)
+MAX_LIST = 50_000  # items one list may grow to (the schema's blocks maxItems)
 MAX_FILLED_CHARS = 16_000_000  # characters of text the filled template may hold in all
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}|\{|\}")

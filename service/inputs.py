@@ -16,9 +16,10 @@ from .problems import Problem
 
 #: a SQLite INTEGER (job seq cursors) is a signed 64-bit number
 MAX_SQL_INT = 2**63 - 1
-#: a job body: the safejson defaults, with fewer values (a receipt of 2,000 blocks and full
-#: tables stays far below; parsing what is refused then costs little more than reading it)
-JOB_VALUES = 200_000
+#: a job body: the safejson defaults (a receipt of 50,000 blocks of a few fields each, or a
+#: table of 50,000 rows of a few cells, stays below; parsing what is refused then costs little
+#: more than reading it)
+JOB_VALUES = 500_000
 
 
 def job_limits(max_body_bytes: int) -> Limits:

@@ -50,6 +50,7 @@ TABLE = {
     "BadSubmission": (7, 422, "Invalid job", F),
     "PdfRefused": (7, 422, "Invalid PDF", F),
     "PagesError": (7, 422, "Invalid PDF", F),
+    "PreviewTooLong": (7, 422, "Preview too long", F),
     "Problem": (1, 500, "Internal error", F),  # its HTTP status and title are given per refusal
 }
 #: exceptions that are not the project's errors, and why

@@ -389,13 +389,20 @@ def read_bytes(
     fonts: dict[str, tuple[int, int]] | None = None,
     codepages: dict[int, str] | None = None,
     chinese: bool = True,
+    max_dots: int | None = None,
 ) -> tuple[list[Op], int]:
     """What the printer prints for ``data``, from a fresh power-on: its operations and the
     paper it advanced (dots). ``chinese=False``: start in single-byte mode (as after ``FS .``)
-    and stay there after ``ESC @``. The preview reads raw bytes through this."""
+    and stay there after ``ESC @``. The preview reads raw bytes through this. With
+    ``max_dots``, reading stops soon after the paper passes it (the caller sees more advanced
+    than it allowed), so a long job is not held whole as operations."""
     it = Interpreter(width_dots, fonts, codepages, chinese_after_init=chinese)
     if not chinese:
         it.style.chinese = False
-    it.feed(data)
+    step = len(data) if max_dots is None else 16 * 1024
+    for at in range(0, len(data), step or 1):
+        it.feed(data[at : at + step])
+        if max_dots is not None and it.y > max_dots:
+            return it.ops, it.y
     it.finish()
     return it.ops, it.y

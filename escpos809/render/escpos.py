@@ -3,14 +3,22 @@
 Styles are sent only when they change, code pages only when the text needs another one,
 alignment only at the start of a line when it differs; images go as ``GS v 0`` bands of the
 profile's height, centred with ``ESC a`` rather than padded.
+
+The operations are consumed as they come and the bytes handed on in chunks
+(:meth:`EscposRenderer.render_to`), so a document of tens of thousands of lines is never held
+laid out whole. The tab stops are chosen per :data:`WINDOW` operations: a receipt shorter than
+that gets exactly the stops its whole text wants; a longer one gets new stops (``ESC D``, sent
+just before the first line that uses them, in font A single width as they are measured) when
+its next stretch wants others.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from .. import layout as L
@@ -30,6 +38,10 @@ class Rendered:
 
 HT = b"\t"
 _MAX_STOPS = 32
+#: operations looked at together: the tab stops are chosen from them
+WINDOW = 2048
+#: bytes handed on at a time by :meth:`EscposRenderer.render_to`
+CHUNK = 64 * 1024
 
 
 _INNER_BLANKS = re.compile(r" {3,}(?=[^ ])")
@@ -99,19 +111,42 @@ class EscposRenderer:
         self.encoder = TextEncoder(profile)
         self.use_tabs = bool(profile.commands.get("tabs", True))
 
-    def render(self, ops: list[L.LayoutOp], initialize: bool = True) -> Rendered:
-        job = _Job(self, ops, initialize)
-        for index, op in enumerate(ops):
-            _EMIT[type(op)](job, index, op)
+    def render(self, ops: Iterable[L.LayoutOp], initialize: bool = True) -> Rendered:
+        """All the bytes at once (and the characters printed as '?')."""
+        parts: list[bytes] = []
+        replaced = self.render_to(ops, parts.append, initialize)
+        return Rendered(b"".join(parts), replaced)
+
+    def render_to(
+        self, ops: Iterable[L.LayoutOp], write: Callable[[bytes], object], initialize: bool = True, chunk: int = CHUNK
+    ) -> list[str]:
+        """Hand the bytes to ``write`` in pieces of about ``chunk`` bytes as the operations
+        come; returns the characters printed as '?'."""
+        it = iter(ops)
+        window = list(islice(it, WINDOW))
+        job = _Job(self, window, initialize)
+        index = 0
+        while window:
+            for op in window:
+                _EMIT[type(op)](job, index, op)
+                index += 1
+                if len(job.out) >= chunk:
+                    write(bytes(job.out))
+                    job.out.clear()
+            window = list(islice(it, WINDOW))
+            job.next_window(window, index)
+        if job.out:
+            write(bytes(job.out))
         if job.replaced:
             log.warning("no code page carries %r; printed as '?'", "".join(sorted(set(job.replaced))))
-        return Rendered(bytes(job.out), job.replaced)
+        return job.replaced
 
 
 class _Job:
     """One rendering: the bytes so far and what the printer's state is after them."""
 
-    def __init__(self, renderer: EscposRenderer, ops: list[L.LayoutOp], initialize: bool):
+    def __init__(self, renderer: EscposRenderer, head: list[L.LayoutOp], initialize: bool):
+        """``head``: the first operations (their blank runs choose the tab stops)."""
         self.profile, self.encoder = renderer.profile, renderer.encoder
         self.out = bytearray(
             c.initialize(self.profile.commands.get("chinese_mode_at_power_on", True)) if initialize else b""
@@ -130,10 +165,20 @@ class _Job:
         self.page: int | None = None
         self.replaced: list[str] = []
         self.last_style: tuple | None = None
-        self.runs = blank_runs_of(ops) if renderer.use_tabs and initialize else {}
+        self.tabs = renderer.use_tabs and initialize  # False once raw bytes may have changed anything
+        self.runs = blank_runs_of(head) if self.tabs else {}
         self.stops = tab_stops(self.runs)
+        self.pending: list[int] | None = None  # stops the next window wants, sent with its first tabbed line
         if self.stops:  # set right after ESC @, in font A single width, as the eligible lines print
             self.out += c.tab_stops(self.stops)
+
+    def next_window(self, ops: list[L.LayoutOp], base: int) -> None:
+        """The next operations (from index ``base``): their blank runs, and the stops they want."""
+        if not self.tabs:
+            return
+        self.runs = {base + i: runs for i, runs in blank_runs_of(ops).items()}
+        stops = tab_stops(self.runs)
+        self.pending = stops if stops and stops != self.stops else None
 
     def align(self, align: str) -> None:
         if self.st["align"] != align:
@@ -197,9 +242,13 @@ class _Job:
 
     def line(self, index: int, op: L.Line) -> None:
         self.align(op.align)
+        runs = self.runs.get(index)
         for s in op.spans:
             self.style(s)
-            self.text(s.text, self.runs.get(index) if self.stops else None)
+            if runs and self.pending:  # font A single width now: the stops are measured in it
+                self.out += c.tab_stops(self.pending)
+                self.stops, self.pending = self.pending, None
+            self.text(s.text, runs if self.stops else None)
         self.out += c.LF
 
     def raster(self, index: int, op: L.Raster) -> None:
@@ -235,7 +284,7 @@ class _Job:
         self.st = {k: None for k in self.st}
         self.last_style = None
         self.page = None
-        self.stops = []
+        self.stops, self.pending, self.tabs, self.runs = [], None, False, {}
 
 
 #: how a laid-out operation (of the key's type: the third argument) is emitted; the second is its index

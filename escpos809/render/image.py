@@ -9,10 +9,12 @@ print: the virtual printer's interpreter, named by :data:`BYTES_READER` and load
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PIL import Image
 
 from .. import layout as L
-from ..errors import InvalidData
+from ..errors import InvalidData, InvalidInput
 from ..paper.codes import qr_modules
 from ..paper.draw import render_pages
 from ..paper.ops import Cell, Op
@@ -23,10 +25,32 @@ DEFAULT_LINE_SPACING = 32  # ESC 2 on this family
 #: bytes → (paper operations, dots advanced): what the printer prints for raw bytes
 BYTES_READER = "escpos809.emulator.interpreter:read_bytes"
 _ALIGN = {"left": 0, "center": 1, "right": 2}
+#: paper one preview draws at most: 50,000 dots is about 6 m, some 1,500 lines of text (its
+#: image, 576 grey pixels wide, is 29 MB); a longer job is refused, not drawn
+MAX_PREVIEW_DOTS = 50_000
 
 
-def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
-    """The paper operations the printer makes of laid-out operations (cells, heights, places)."""
+class PreviewTooLong(InvalidInput):
+    """A job longer than a preview draws (:data:`MAX_PREVIEW_DOTS`)."""
+
+    http_title = "Preview too long"
+
+    def __init__(self, dots: int):
+        super().__init__(
+            f"the job is more than {MAX_PREVIEW_DOTS:,} dots ({MAX_PREVIEW_DOTS * 25.4 / 203 / 1000:.1f} m) of paper"
+            f"{f' ({dots:,} so far)' if dots > MAX_PREVIEW_DOTS else ''}; a preview draws at most "
+            f"{MAX_PREVIEW_DOTS:,}: print it, or preview a part of it"
+        )
+
+
+def _bounded(dots: int) -> None:
+    if dots > MAX_PREVIEW_DOTS:
+        raise PreviewTooLong(dots)
+
+
+def paper_ops(ops: Iterable[L.LayoutOp], profile: Profile) -> list[Op]:
+    """The paper operations the printer makes of laid-out operations (cells, heights, places);
+    raises :class:`PreviewTooLong` as soon as they pass :data:`MAX_PREVIEW_DOTS`."""
     fonts = profile.font_cells
     width = profile.width_dots
     out: list[Op] = []
@@ -36,6 +60,7 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
         nonlocal y
         out.append(Op(kind, args, y, height))
         y += height
+        _bounded(y)
 
     for op in ops:
         if isinstance(op, L.Line):
@@ -106,20 +131,26 @@ def paper_ops(ops: list[L.LayoutOp], profile: Profile) -> list[Op]:
             add("drawer", pin=op.pin, on_ms=op.on_ms, off_ms=op.off_ms)
         elif isinstance(op, L.RawOp):
             # raw bytes are opaque to the layout: let the printer model say what they print
-            raw_ops, advanced = resolve(BYTES_READER)(op.data, width, fonts, dict(profile.codepages), chinese=False)
+            raw_ops, advanced = resolve(BYTES_READER)(
+                op.data, width, fonts, dict(profile.codepages), chinese=False, max_dots=MAX_PREVIEW_DOTS - y
+            )
             for raw_op in raw_ops:
                 raw_op.y += y
                 out.append(raw_op)
             y += advanced
+            _bounded(y)
     return out
 
 
-def preview(ops: list[L.LayoutOp], profile: Profile) -> list[Image.Image]:
+def preview(ops: Iterable[L.LayoutOp], profile: Profile) -> list[Image.Image]:
     """One image per cut, exactly as the virtual printer would draw the ESC/POS rendering."""
     return render_pages(paper_ops(ops, profile), profile.width_dots, profile.font_cells)
 
 
 def preview_bytes(data: bytes, profile: Profile) -> list[Image.Image]:
     """What the virtual printer prints for ESC/POS ``data`` (any bytes: raw jobs too), one image per cut."""
-    ops, _ = resolve(BYTES_READER)(data, profile.width_dots, profile.font_cells, dict(profile.codepages))
+    ops, dots = resolve(BYTES_READER)(
+        data, profile.width_dots, profile.font_cells, dict(profile.codepages), max_dots=MAX_PREVIEW_DOTS
+    )
+    _bounded(dots)
     return render_pages(ops, profile.width_dots, profile.font_cells)
