@@ -8,8 +8,8 @@ arrays and objects, and lone UTF-16 surrogates such as ``"\\ud800"`` (valid JSON
 but not Unicode text: SQLite, UTF-8 encoders and printers choke on them; RFC 7493 I-JSON
 forbids them). Size, value and container counts and number lengths are judged on the raw
 bytes at C speed (``count``, ``translate``, a regular expression where one trips) before
-``json.loads`` runs; the depth is then measured level by level on the parsed value (the
-parser's own recursion guard stops the absurd cases first). A refusal costs about as much as
+``json.loads`` runs; the depth is then measured on the bytes too, when there are enough
+brackets for it to matter (the parser's own recursion guard stops the absurd cases first). A refusal costs about as much as
 reading the body.
 
 Pure: no I/O, no logging.
@@ -67,6 +67,7 @@ class JsonBeyondLimits(JsonRefused):
 # a JSON string literal (unrolled loop: linear, no backtracking)
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_MARKS = bytes(b for b in range(256) if b not in b",:[{")
+_NOT_NESTING = bytes(b for b in range(256) if b not in b'"[]{}')
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # a surrogate escape that is not half of a high+low pair (it may also hit an escaped
 # backslash followed by "ud800": the exact check after parsing then finds nothing)
@@ -149,23 +150,18 @@ def _prescan(data: bytes, limits: Limits) -> int:
     return openers
 
 
-def _check_shape(value: Any, limits: Limits) -> None:
-    """Depth and container count of parsed JSON, level by level (no recursion)."""
-    level, depth, containers = [value], 0, 0
-    while level:
-        level = [v for v in level if type(v) is dict or type(v) is list]
-        if not level:
-            return
-        depth += 1
-        containers += len(level)
-        if depth > limits.max_depth:
-            raise JsonBeyondLimits(f"nested more than {limits.max_depth} levels deep")
-        if containers > limits.max_containers:
-            raise JsonBeyondLimits(f"more than {limits.max_containers:,} arrays and objects")
-        nxt: list = []
-        for c in level:
-            nxt += c.values() if type(c) is dict else c
-        level = nxt
+def _depth(data: bytes) -> int:
+    """How deep arrays and objects nest in well-formed JSON text, judged on the bytes at C speed
+    (numpy): +1 at each "[" or "{" outside strings, -1 at each "]" or "}", the running sum's
+    highest point. Strings are told apart as in :func:`_outside_strings`."""
+    import numpy as np
+
+    text = _bare(data) if b'\\"' in data else data
+    a = np.frombuffer(text.translate(None, _NOT_NESTING), np.uint8)  # quotes and brackets only
+    outside = ~np.bitwise_xor.accumulate(a == ord('"'))
+    steps = (((a == ord("[")) | (a == ord("{"))) & outside).astype(np.int32)
+    steps -= ((a == ord("]")) | (a == ord("}"))) & outside
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def _constant(name: str):
@@ -285,8 +281,8 @@ def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False, s
         raise JsonBeyondLimits(f"nested more than {limits.max_depth} levels deep") from None
     except ValueError as exc:  # int() over its digit limit, should the prescan miss one
         raise JsonBeyondLimits(f"a number is out of range ({exc})") from None
-    if openers > limits.max_depth:  # with fewer "[" and "{" than that it cannot be too deep
-        _check_shape(value, limits)
+    if openers > limits.max_depth and _depth(data) > limits.max_depth:  # fewer "[" and "{": it cannot be
+        raise JsonBeyondLimits(f"nested more than {limits.max_depth} levels deep")
     if not surrogates and _SURROGATE_ESCAPE.search(data) and _LONE_ESCAPE.search(data):
         where = lone_surrogate(value)
         if where is not None:

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypedDict, overload
 
@@ -71,7 +72,7 @@ class Job:
     printer: str
     kind: str
     state: str
-    payload: dict
+    payload_text: str = field(repr=False)  # what was submitted, as stored (JSON)
     data: bytes = field(repr=False)
     hold_reason: str | None
     reprint: bool
@@ -82,6 +83,12 @@ class Job:
     updated: float
     started: float | None
     finished: float | None
+
+    @cached_property
+    def payload(self) -> dict:
+        """What was submitted, parsed when first asked (the worker never needs it: a long
+        document is not parsed again for every look at the queue)."""
+        return json.loads(self.payload_text)
 
     def to_dict(self) -> JobView:
         """The API's view of a job (no bytes)."""
@@ -150,7 +157,7 @@ def _job(row: tuple[Any, ...]) -> Job:
         printer,
         kind,
         state,
-        json.loads(payload),
+        payload,
         bytes(data),
         hold,
         bool(reprint),
@@ -240,7 +247,7 @@ class JobStore:
             assert cur.lastrowid is not None  # seq is the rowid
             fresh = (None, False, 0, None)  # hold_reason, reprint, attempts, last_error
             return Job(
-                job_id, cur.lastrowid, printer, kind, "queued", payload, data, *fresh, idem_key, now, now, None, None
+                job_id, cur.lastrowid, printer, kind, "queued", stored, data, *fresh, idem_key, now, now, None, None
             ), True
 
         job, created = self.group.write(insert)

@@ -150,3 +150,16 @@ def test_template_expansion_is_bounded():
         )
         == '{"blocks": [{"type": "text", "text": "1 a S"}]}'
     )
+
+
+def test_nesting_is_measured_outside_strings():
+    """The depth is judged on the bytes: brackets inside strings (escaped quotes too) do not count."""
+    deep = b"[" * 32 + b'"[[[[{{{{ \\" ]]]] [["' + b"]" * 32
+    value = loads(deep)
+    for _ in range(32):  # 32 levels: allowed
+        value = value[0]
+    assert value == '[[[[{{{{ " ]]]] [['
+    assert loads(b'{"a": "' + b"{[" * 100 + b'", "b": [["x"]]}') == {"a": "{[" * 100, "b": [["x"]]}
+    for too_deep in (b"[" * 33 + b'"]]"' + b"]" * 33, b'[{"a": "\\"", "b": ' * 17 + b"1" + b"}]" * 17):
+        with pytest.raises(JsonRefused, match="nested more than 32 levels deep"):
+            loads(too_deep)
