@@ -9,8 +9,8 @@ but not Unicode text: SQLite, UTF-8 encoders and printers choke on them; RFC 749
 forbids them). Size, value and container counts and number lengths are judged on the raw
 bytes at C speed (``count``, ``translate``, a regular expression where one trips) before
 ``json.loads`` runs; the depth is then measured on the bytes too, when there are enough
-brackets for it to matter (the parser's own recursion guard stops the absurd cases first). A refusal costs about as much as
-reading the body.
+brackets for it to matter (the parser's own recursion guard stops the absurd cases first). A
+refusal costs about as much as reading the body.
 
 Pure: no I/O, no logging.
 """
