@@ -171,6 +171,7 @@ class Printer:
         the job may or may not be on paper."""
         give_up = time.monotonic() + wait_s
         deadline = time.monotonic() + budget
+        taking: int | None = None  # bytes the printer had still to take at the last unanswered status
         while True:
             answer = self.wait_confirmation(max(0.05, min(poll_s, deadline - time.monotonic())))
             if answer is not None:
@@ -178,6 +179,12 @@ class Printer:
             st = self.status(strict=True)
             go_on = on_status(st) if on_status else True
             if not st.known:
+                left = self.transport.unsent()
+                if left and (taking is None or left < taking):
+                    # a long job: the status question waits behind the bytes the printer is
+                    # still taking, and it is taking them
+                    taking = left
+                    continue
                 raise PrinterTimeout(
                     f"{self.uri}: the printer stopped answering while a job was on its way "
                     f"({st.reason}); it may not have printed"
@@ -269,6 +276,7 @@ class Printer:
         """Send one job and return once the printer confirms it printed (True), or at once when
         it cannot confirm (a write-only link, a model without ``GS r``: False, delivered only).
         Raises as :meth:`confirm` when the confirmation does not come."""
+        self._hear_first()
         self.send(data)
         return self.confirm_sent(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
 
@@ -292,6 +300,13 @@ class Printer:
         self.confirm(budget, wait_s=wait_s, on_status=on_status)
         return True
 
+    def _hear_first(self) -> None:
+        """Ask the status before a job on a connection the printer has not answered on yet:
+        asked behind a long job, the question waits its turn in the printer's buffer, and a
+        question left unanswered would make the job "delivered" only."""
+        if self.transport.can_read and self.confirms and not self._heard:
+            self.status()
+
     def print_document(self, doc, *, wait_s: float = float("inf")) -> list[str]:
         """Print a receipt document (:mod:`escpos809.document`) as one confirmed job
         (:meth:`print_job`); returns characters printed as '?'."""
@@ -302,6 +317,7 @@ class Printer:
         # of 20,000 lines is never one giant bytes object
         chunks: list[bytes] = []
         replaced = render_to(doc, chunks.append, self.profile)
+        self._hear_first()
         size = line_feeds = 0
         for chunk in chunks:
             self.send(chunk)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 #: The receive buffer: the printer takes data while it has room here, then stops reading, so
 #: the host's writes block (and time out while paper is out or the cover open) as on a real one.
 RECEIVE_BUFFER = 16 * 1024
+TCP_WINDOW = 16 * 1024  # SO_RCVBUF of the print port (Linux doubles it)
 JOBS_WITH_OPS = 1000  # finished jobs that keep their operations in memory (older ones: on disk only)
 
 
@@ -221,6 +222,10 @@ class VirtualPrinter(PortsMixin):
     def _listen(self, host: str, port: int) -> socket.socket:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # a small TCP window, as a printer's network module has (its size is not documented for
+        # this model: an assumption): the host's kernel then keeps what the printer has not
+        # taken, as with a real printer, instead of handing ours megabytes at once
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, TCP_WINDOW)
         s.bind((host, port))
         s.listen(8)
         s.settimeout(0.1)

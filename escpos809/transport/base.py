@@ -61,6 +61,11 @@ class Transport(ABC):
             self._write(view[start : start + self.chunk_bytes])
             self.bytes_written += min(self.chunk_bytes, len(view) - start)
 
+    def unsent(self) -> int | None:
+        """Bytes written that the printer has not taken yet, where the link can tell (None:
+        it cannot). Behind them, a status question waits its turn."""
+        return None
+
     def read(self, size: int = 1, timeout: float | None = None) -> bytes:
         """Up to ``size`` bytes; ``b""`` when nothing arrives within ``timeout`` seconds."""
         self.open()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 from ..errors import PrinterNotFound, PrinterOffline, PrinterTimeout
 from .base import Transport
@@ -55,6 +56,19 @@ class TcpTransport(Transport):
             raise PrinterOffline(
                 f"{self.uri}: connection lost after {self.bytes_written} bytes ({exc.strerror or exc})"
             ) from None
+
+    def unsent(self) -> int | None:
+        """Bytes in the socket's send queue the printer has not acknowledged (Linux
+        ``SIOCOUTQ``); None where that cannot be asked."""
+        if self._sock is None:
+            return None
+        try:
+            import fcntl
+            import termios
+
+            return int.from_bytes(fcntl.ioctl(self._sock.fileno(), termios.TIOCOUTQ, bytes(4)), sys.byteorder)
+        except (ImportError, AttributeError, OSError):  # not Linux, or the socket is gone
+            return None
 
     def _read(self, size: int, timeout: float) -> bytes:
         assert self._sock is not None

@@ -1,0 +1,111 @@
+"""A day's report of 20,000 lines, end to end: printed by the library over real TCP to
+``escpos809 emulate`` in its own process (memory bounded on the sending side), and through
+the print service over HTTP; a 40,000-block invalid document is refused with its paths.
+Figures at full size: benchmarks/bench_long_documents.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+import tracemalloc
+
+import pytest
+
+from escpos809 import document as d
+from escpos809.emulator import VirtualPrinter
+from escpos809.errors import PrinterTimeout
+from escpos809.printer import Printer
+from escpos809.profile import load_profile
+from escpos809.receipt import render
+from tests.emulator.emulate import emulate
+from tests.service.test_api import receipt
+
+LINES = 20_000
+LINE_DOTS = 32  # font A at the default line spacing
+CUT_DOTS = 24  # GS V B 0 still feeds the head-to-cutter distance (the virtual printer's 3 mm)
+
+
+def day_report(lines: int = LINES) -> dict:
+    """A title, one table row per session, a closing line, a cut: ``lines`` printed lines."""
+    rows = [
+        [f"11-25 {i // 60 % 24:02d}:{i % 60:02d}", f"CP-{i % 37:03d}", f"{i * 0.173:.3f} kWh"] for i in range(lines - 2)
+    ]
+    cols = [{"width": 11}, {"width": 6}, {"width": 29, "align": "right"}]
+    return {
+        "blocks": [
+            {"type": "text", "text": "DAY REPORT 2026-11-25", "bold": True},
+            {"type": "columns", "columns": cols, "rows": rows},
+            {"type": "kv", "key": "Sessions", "value": str(lines - 2)},
+            {"type": "cut", "feed": 0},
+        ]
+    }
+
+
+def test_a_day_report_prints_over_tcp_in_bounded_memory(tmp_path):
+    doc = d.from_dict(day_report())
+    out = tmp_path / "paper"
+    proc = emulate(out, "--jobs", "1")
+    try:
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        tracemalloc.start()
+        with Printer(f"tcp://127.0.0.1:{port}") as p:
+            assert p.print_document(doc) == []  # returns once the printer confirmed the last line
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert proc.wait(60) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    log = json.loads((out / "job-0001" / "job.json").read_text())
+    assert log["state"] == "done" and log["confirmed"] == 1
+    ops = [op for op in log["ops"] if op["kind"] != "status_request"]  # the first 10,000 are kept
+    assert ops[0]["kind"] == "init" and {op["kind"] for op in ops[1:]} == {"text"}
+    assert ops[6]["text"] == "11-25 00:04 CP-004" + " " * 21 + "0.692 kWh"
+    assert sum(p["height"] for p in log["page_info"]) == LINES * LINE_DOTS + CUT_DOTS  # every line, once
+    assert log["page_info"][-1]["end"] == "cut" and log["ops_total"] > LINES + 1
+    # the bytes sent were ~0.8 MB; laid out whole, the report alone took ~11 MB
+    assert peak < 8_000_000, peak
+
+
+def test_the_service_takes_a_day_report_and_refuses_only_its_preview(service, vprinter):
+    r = service.request("POST", "/api/v1/printers/default/jobs", {"type": "receipt", "document": day_report()})
+    assert r.status == 202, r
+    job = service.wait_state(r.json["id"], timeout=120)
+    assert vprinter.wait_idle(60)
+    log = json.loads((vprinter.jobs[-1].folder / "job.json").read_text())
+    assert log["state"] == "done" and log["confirmed"] == 1 and job["bytes"] > LINES * 30
+    assert sum(p["height"] for p in log["page_info"]) == LINES * LINE_DOTS + CUT_DOTS  # every line, once
+    p = service.request("GET", f"/api/v1/jobs/{job['id']}/preview.png")
+    assert p.status == 422 and p.json["title"] == "Preview too long", p
+    assert "a preview draws at most 50,000" in p.json["detail"]
+
+
+def test_a_40000_block_invalid_document_is_refused_with_its_paths(service, vprinter):
+    blocks = [{"type": "text", "text": f"line {i}", "bold": "yes"} for i in range(40_000)]
+    r = service.request("POST", "/api/v1/printers/default/jobs", {"type": "receipt", "document": {"blocks": blocks}})
+    assert r.status == 422 and r.headers["content-type"] == "application/problem+json", r
+    errors = r.json["errors"]
+    assert [e["path"] for e in errors[:10]] == [f"/document/blocks/{i}/bold" for i in range(10)]
+    assert errors[-1]["message"] == "39,990 more invalid blocks (the first 10 are explained)"
+    assert service.submit(receipt("after the big one")).status == 202  # and the service goes on
+
+
+def test_a_job_the_printer_takes_slowly_is_confirmed_not_given_up(tmp_path):
+    """Status questions asked while a long job drains wait behind its bytes: as long as the
+    printer keeps taking them, it has not stopped answering (a dead one still raises)."""
+    data = render(d.from_dict(day_report(6_000)), load_profile()).data  # ~230 KB
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        vp.slow_bps = 60_000  # ~4 s to take it all: each status question would time out (2 s)
+        with Printer(vp.uri + "?read_timeout=2") as p:
+            assert p.print_job(data) is True
+            assert p.transport.unsent() == 0
+        assert vp.wait_idle(30) and vp.jobs[-1].confirmed == 1
+        with Printer(vp.uri + "?read_timeout=1") as p:
+            p.status()
+            vp.faults.silent = True  # answers nothing, takes nothing more: given up on
+            vp.slow_bps = 1
+            with pytest.raises(PrinterTimeout, match="stopped answering"):
+                p.print_job(data)
