@@ -35,17 +35,13 @@ class PreviewTooLong(InvalidInput):
 
     http_title = "Preview too long"
 
-    def __init__(self, dots: int):
-        super().__init__(
-            f"the job is more than {MAX_PREVIEW_DOTS:,} dots ({MAX_PREVIEW_DOTS * 25.4 / 203 / 1000:.1f} m) of paper"
-            f"{f' ({dots:,} so far)' if dots > MAX_PREVIEW_DOTS else ''}; a preview draws at most "
-            f"{MAX_PREVIEW_DOTS:,}: print it, or preview a part of it"
-        )
-
 
 def _bounded(dots: int) -> None:
     if dots > MAX_PREVIEW_DOTS:
-        raise PreviewTooLong(dots)
+        raise PreviewTooLong(
+            f"the job is more than {MAX_PREVIEW_DOTS:,} dots ({MAX_PREVIEW_DOTS * 25.4 / 203 / 1000:.1f} m) of paper "
+            f"({dots:,} so far); a preview draws at most {MAX_PREVIEW_DOTS:,}: print it, or preview a part of it"
+        )
 
 
 def paper_ops(ops: Iterable[L.LayoutOp], profile: Profile) -> list[Op]:
