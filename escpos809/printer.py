@@ -276,7 +276,6 @@ class Printer:
         """Send one job and return once the printer confirms it printed (True), or at once when
         it cannot confirm (a write-only link, a model without ``GS r``: False, delivered only).
         Raises as :meth:`confirm` when the confirmation does not come."""
-        self._hear_first()
         self.send(data)
         return self.confirm_sent(self.confirm_budget(data), wait_s=wait_s, on_status=on_status)
 

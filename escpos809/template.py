@@ -98,11 +98,11 @@ def _repeat(block: dict, values: MutableMapping[str, Any], path: str, budget: _B
     name = block.get("as", "item")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise InvalidDocument([(f"{path}/as", f"{str(name)[:40]!r} is not a name (letters, digits and _)")])
-    items: Any = values
-    for part in block["repeat"].split("."):
-        items = items.get(part) if isinstance(items, (dict, ChainMap)) else None
-    if not isinstance(items, list):
+    items = _items(block, values)
+    if items is None:
         raise InvalidDocument([(f"{path}/repeat", f"{block['repeat']!r} is not a list in the data")])
+    if _size(block, values, MAX_LIST) > MAX_LIST:  # counted first: a nested bomb costs nothing to refuse
+        raise InvalidDocument([(path, f"repeat would make more than {MAX_LIST:,} items")])
     out: list = []
     for k, item in enumerate(items):
         scope = ChainMap({name: item, "index": k + 1}, values)  # no copy of the data per item
@@ -110,6 +110,33 @@ def _repeat(block: dict, values: MutableMapping[str, Any], path: str, budget: _B
         if len(out) > MAX_LIST:
             raise InvalidDocument([(path, f"repeat would make more than {MAX_LIST:,} items")])
     return out
+
+
+def _items(block: dict, values: MutableMapping[str, Any]) -> list | None:
+    """The data list a repeat runs over (None when the name is not a list)."""
+    items: Any = values
+    for part in str(block.get("repeat")).split("."):
+        items = items.get(part) if isinstance(items, (dict, ChainMap)) else None
+    return items if isinstance(items, list) else None
+
+
+def _size(block: dict, values: MutableMapping[str, Any], limit: int) -> int:
+    """How many items the repeat ``block`` makes, counted without filling anything; the count
+    stops soon after it passes ``limit``. A repeat it cannot read counts 0 (filling it says why)."""
+    items, blocks, name = _items(block, values), block.get("blocks"), block.get("as", "item")
+    if items is None or not isinstance(blocks, list) or not isinstance(name, str):
+        return 0
+    inner = [b for b in blocks if isinstance(b, dict) and "repeat" in b]
+    plain = len(blocks) - len(inner)
+    if not inner:
+        return len(items) * plain
+    total = 0
+    for k, item in enumerate(items):
+        scope = ChainMap({name: item, "index": k + 1}, values)
+        total += plain + sum(_size(b, scope, limit - total) for b in inner)
+        if total > limit:
+            break
+    return total
 
 
 def placeholders(node: Any) -> list[str]:

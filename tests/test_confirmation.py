@@ -184,13 +184,9 @@ def test_print_job_over_tcp_is_confirmed():
     with FakeTcpPrinter() as srv:
         with Printer(f"tcp://127.0.0.1:{srv.port}") as p:
             assert p.print_job(b"\x1b@HELLO\n") is True
-        # (the printer not heard yet on this link) its status first, then the job and GS r 1:
-        # asked behind a long job, the status would wait its turn in the printer's buffer
+        # the job, then (the printer not heard yet on this link) its status, then GS r 1
         assert wait_for(
-            lambda: (
-                bytes(srv.received)
-                == h("1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04") + b"\x1b@HELLO\n" + h("1D 72 01")
-            )
+            lambda: bytes(srv.received) == b"\x1b@HELLO\n" + h("1D 61 00 10 04 01 10 04 02 10 04 03 10 04 04 1D 72 01")
         )
 
 

@@ -135,8 +135,7 @@ def test_template_expansion_is_bounded():
         start = time.perf_counter()
         with pytest.raises(InvalidDocument, match=re.escape(message)):
             fill(template, data)
-        # the repeat bomb is refused once MAX_LIST (50,000) items are filled: bounded, not instant
-        assert time.perf_counter() - start < 2.0
+        assert time.perf_counter() - start < 0.5
     assert (
         json.dumps(
             fill(

@@ -125,3 +125,21 @@ def test_a_preview_longer_than_its_limit_is_refused_before_drawing():
     assert [im.height for im in preview_bytes(render(short, PROFILE).data, PROFILE)] == [
         im.height for im in preview(short, PROFILE)
     ]
+
+
+def test_a_template_fills_a_day_report_and_a_nested_bomb_is_counted_before_filling():
+    from escpos809.template import fill
+
+    kv = {"type": "kv", "key": "{s.cp} {index}", "value": "{s.kwh}"}
+    sessions = [{"cp": f"CP-{i % 37}", "kwh": f"{i * 0.1:.1f}"} for i in range(20_000)]
+    doc = d.from_dict(fill({"blocks": [{"repeat": "sessions", "as": "s", "blocks": [kv]}]}, {"sessions": sessions}))
+    assert len(doc.blocks) == 20_000 and doc.blocks[-1] == d.KeyValue("CP-19 20000", "1999.9")
+    groups = {
+        "repeat": "groups",
+        "as": "g",
+        "blocks": [{"type": "rule"}, {"repeat": "g.rows", "as": "s", "blocks": [kv]}],
+    }
+    rows = sessions[:300]
+    assert len(fill({"blocks": [groups]}, {"groups": [{"rows": rows}] * 100})["blocks"]) == 100 * 301
+    with pytest.raises(InvalidDocument, match="repeat would make more than 50,000 items"):
+        fill({"blocks": [groups]}, {"groups": [{"rows": rows}] * 1000})

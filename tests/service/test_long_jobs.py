@@ -100,6 +100,7 @@ def test_a_job_the_printer_takes_slowly_is_confirmed_not_given_up(tmp_path):
     with VirtualPrinter(tmp_path / "paper") as vp:
         vp.slow_bps = 60_000  # ~4 s to take it all: each status question would time out (2 s)
         with Printer(vp.uri + "?read_timeout=2") as p:
+            p.status()  # heard before the job, as the worker and the CLI's check ask
             assert p.print_job(data) is True
             assert p.transport.unsent() == 0
         assert vp.wait_idle(30) and vp.jobs[-1].confirmed == 1
