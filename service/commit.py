@@ -21,9 +21,6 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-#: writes one transaction takes at most (a burst larger than this is committed in several)
-MAX_BATCH = 256
-
 
 @dataclass(eq=False)
 class _Write(Generic[T]):
@@ -61,9 +58,14 @@ class GroupCommit:
             if mine.done:
                 return mine.result()
             self._leading = True
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            # all that wait (as many as there are threads submitting): the leader's own included
+            batch, self._waiting = self._waiting, []
         try:
             self._commit(batch)
+        except BaseException as exc:  # nothing of the batch was committed: each writer hears why
+            for w in batch:
+                w.value, w.error = None, w.error or exc
+            raise
         finally:
             with self._cv:
                 for w in batch:
@@ -101,10 +103,18 @@ class GroupCommit:
                 try:
                     db.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
+                    _rollback(db)
                     for w in ran:
                         w.value, w.error = None, exc
                 self.batches += 1
                 self.writes += len(ran)
                 return
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """End a transaction that cannot commit (nothing to do when SQLite already ended it)."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass

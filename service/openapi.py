@@ -178,6 +178,7 @@ def openapi() -> dict:
                     "responses": {
                         "200": {"description": "PNG", "content": {"image/png": {}}},
                         "404": _problem("unknown job"),
+                        "422": _problem("nothing to preview, or longer than a preview draws (50,000 dots)"),
                     },
                 }
             },
@@ -188,7 +189,7 @@ def openapi() -> dict:
                     "requestBody": _SUBMISSION_BODY,
                     "responses": {
                         "200": {"description": "PNG", "content": {"image/png": {}}},
-                        "422": _problem("invalid job"),
+                        "422": _problem("invalid job, or longer than a preview draws (50,000 dots)"),
                     },
                 }
             },
