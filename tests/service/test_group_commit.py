@@ -3,6 +3,7 @@ only once its batch is on disk, and one write's failure is its own. Real SQLite 
 
 from __future__ import annotations
 
+import http.client
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ import pytest
 
 from escpos809_service.commit import GroupCommit
 from escpos809_service.store import JobStore
+from tests.service.test_api import receipt
 
 
 def test_concurrent_submissions_share_commits_and_are_all_stored(tmp_path):
@@ -150,3 +152,42 @@ def test_an_in_memory_store_reads_what_it_wrote(path):
     job, _ = store.submit("p", "raw", {}, b"x")
     assert store.get(job.id) is not None and store.next_for("p") is not None
     store.close()
+
+
+def test_a_service_killed_while_clients_submit_at_once_lost_no_accepted_job(make_service, vprinter):
+    """16 clients submit at once (jobs share commits) while the service is SIGKILLed: every job
+    that got its 202 is there after the restart. The printer's cover is open: jobs only queue."""
+    vprinter.faults.cover_open = True
+    svc = make_service({"default": vprinter.uri + "?timeout=3&read_timeout=1"}).start()
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def client(c: int) -> None:
+        k = 0
+        while not stop.is_set():
+            k += 1
+            try:
+                r = svc.submit(receipt(f"C{c}-{k}"), timeout=5)
+            except (OSError, http.client.HTTPException):  # killed under us: no answer, not "accepted"
+                time.sleep(0.02)
+                continue
+            if r.status == 202:
+                accepted.append(r.json["id"])
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2):
+            time.sleep(1.0)
+            svc.kill()
+            svc.start()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    metrics = svc.request("GET", "/metrics").body.decode()
+    assert len(accepted) > 50 and "escpos809_store_commits_total" in metrics
+    missing = [i for i in accepted if svc.request("GET", f"/api/v1/jobs/{i}").status != 200]
+    assert missing == [], f"{len(missing)} of {len(accepted)} accepted jobs lost"
