@@ -145,17 +145,30 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
     """Durable (disk) and no-fsync (tmpfs) services, measured in alternating rounds."""
     shm = Path("/dev/shm")
     places = {"durable": tmp} | ({"no fsync": Path(tempfile.mkdtemp(dir=shm))} if shm.is_dir() else {})
-    running = []
-    for name, where in places.items():
-        # the printer's cover is open: the figures are the HTTP + render + SQLite path alone
-        vp = VirtualPrinter(tmp / f"paper-{name}").start()
-        vp.faults.cover_open = True
-        (where / "svc").mkdir()
-        proc, port = start_service(where / "svc", vp.uri)
-        accept_figures(port, 200, args.clients)  # warm up
-        running.append((name, vp, proc, port))
-    rates: dict[str, list[float]] = {name: [] for name in places}
-    lats: dict[str, list[float]] = {name: [] for name in places}
+    running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]] = []
+    try:
+        for name, where in places.items():
+            # the printer's cover is open: the figures are the HTTP + render + SQLite path alone
+            vp = VirtualPrinter(tmp / f"paper-{name}").start()
+            vp.faults.cover_open = True
+            (where / "svc").mkdir()
+            proc, port = start_service(where / "svc", vp.uri)
+            running.append((name, vp, proc, port))
+            accept_figures(port, 200, args.clients)  # warm up
+        _rounds(running, args)
+    finally:
+        for _, vp, proc, _ in running:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            vp.faults.cover_open = False
+            vp.stop()
+        if "no fsync" in places:
+            shutil.rmtree(places["no fsync"])
+
+
+def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], args: argparse.Namespace) -> None:
+    rates: dict[str, list[float]] = {name: [] for name, *_ in running}
+    lats: dict[str, list[float]] = {name: [] for name, *_ in running}
     per_round = args.requests // args.rounds
     for r in range(args.rounds):
         for name, _, _, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
@@ -166,32 +179,30 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
         f"accept: {args.requests} receipt jobs per service from {args.clients} clients over keep-alive HTTP, "
         f"{args.rounds} interleaved rounds"
     )
-    for name in places:
+    mean = {name: len(r) / sum(1 / x for x in r) for name, r in rates.items()}  # total jobs / total time
+    for name, _, _, port in running:
         lat = lats[name]
-        rate = len(rates[name]) / sum(1 / x for x in rates[name])  # harmonic mean: total jobs / total time
         print(
-            f"  {name:9} {rate:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
-            f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms"
+            f"  {name:9} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
+            f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   {_per_commit(port)}"
         )
-        rates[name] = [rate]
-    if "no fsync" in rates:
-        ratio = rates["durable"][0] / rates["no fsync"][0]
+    if "no fsync" in mean:
+        ratio = mean["durable"] / mean["no fsync"]
         print(
             f"  durable / no fsync: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of durability; "
             f"target within 5 %), p99 {pct(lats['durable'], 99) / pct(lats['no fsync'], 99):.2f}x"
         )
-    for name, vp, proc, port in running:
-        commits = dict(
-            line.split(" ") for line in get_text(port, "/metrics").splitlines() if line.startswith("escpos809_store_")
-        )
-        jobs = int(commits["escpos809_store_committed_jobs_total"])
-        print(f"  {name}: {jobs / int(commits['escpos809_store_commits_total']):.2f} jobs per commit (group commit)")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        vp.faults.cover_open = False
-        vp.stop()
-    if "no fsync" in places:
-        shutil.rmtree(places["no fsync"])
+
+
+def _per_commit(port: int) -> str:
+    """Jobs per transaction, from the service's group-commit counters."""
+    found = dict(
+        line.split(" ") for line in get_text(port, "/metrics").splitlines() if line.startswith("escpos809_store_")
+    )
+    if "escpos809_store_commits_total" not in found:
+        return "(no group-commit counters)"
+    jobs, commits = int(found["escpos809_store_committed_jobs_total"]), int(found["escpos809_store_commits_total"])
+    return f"{jobs / max(commits, 1):.2f} jobs per commit"
 
 
 def main() -> None:
