@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
+#: seconds a printer seen taking a long job's bytes may then take nothing and answer nothing
+#: (a status question behind its TCP window and buffer) before it counts as stopped
+STALL_S = 15.0
 
 
 class Printer:
@@ -171,20 +174,17 @@ class Printer:
         the job may or may not be on paper."""
         give_up = time.monotonic() + wait_s
         deadline = time.monotonic() + budget
-        taking: int | None = None  # bytes the printer had still to take at the last unanswered status
+        taking = _Taking(self.transport)
         while True:
             answer = self.wait_confirmation(max(0.05, min(poll_s, deadline - time.monotonic())))
             if answer is not None:
                 return answer
+            taking.look()
             st = self.status(strict=True)
             go_on = on_status(st) if on_status else True
             if not st.known:
-                left = self.transport.unsent()
-                if left and (taking is None or left < taking):
-                    # a long job: the status question waits behind the bytes the printer is
-                    # still taking, and it is taking them
-                    taking = left
-                    continue
+                if taking.lately():
+                    continue  # a long job: the question waits behind bytes the printer is taking
                 raise PrinterTimeout(
                     f"{self.uri}: the printer stopped answering while a job was on its way "
                     f"({st.reason}); it may not have printed"
@@ -351,3 +351,27 @@ class Printer:
         from .raster import image_to_escpos
 
         self._placed(image_to_escpos(image, self.profile.width_dots, self.profile.band_rows, **kw), center)
+
+
+class _Taking:
+    """Whether the printer is still taking a job's bytes, from how many the link has not handed
+    over (:meth:`Transport.unsent`). A status question asked behind a long job waits its turn:
+    unanswered, it means a dead printer only once the printer has taken nothing for
+    :data:`STALL_S` (after our last byte it may still have a TCP window and a buffer to take)."""
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.least: int | None = None  # the fewest bytes seen not yet taken
+        self.at: float | None = None  # when the printer was last seen taking some
+
+    def look(self) -> None:
+        left = self.transport.unsent()
+        if left is None:
+            return
+        if self.least is not None and left < self.least:
+            self.at = time.monotonic()
+        self.least = left if self.least is None else min(self.least, left)
+
+    def lately(self) -> bool:
+        self.look()
+        return self.at is not None and time.monotonic() - self.at < STALL_S
