@@ -151,16 +151,20 @@ def _prescan(data: bytes, limits: Limits) -> int:
 
 
 def _depth(data: bytes) -> int:
-    """How deep arrays and objects nest in well-formed JSON text, judged on the bytes at C speed
-    (numpy): +1 at each "[" or "{" outside strings, -1 at each "]" or "}", the running sum's
-    highest point. Strings are told apart as in :func:`_outside_strings`."""
+    """How deep arrays and objects nest in well-formed JSON text, judged on the bytes at C speed:
+    the quotes and brackets alone, strings without brackets dropped (``""`` pairs), then +1 at
+    each "[" or "{" outside strings, -1 at each "]" or "}", the running sum's highest point
+    (numpy). Strings are told apart as in :func:`_outside_strings`."""
     import numpy as np
 
     text = _bare(data) if b'\\"' in data else data
-    a = np.frombuffer(text.translate(None, _NOT_NESTING), np.uint8)  # quotes and brackets only
-    outside = ~np.bitwise_xor.accumulate(a == ord('"'))
-    steps = (((a == ord("[")) | (a == ord("{"))) & outside).astype(np.int32)
-    steps -= ((a == ord("]")) | (a == ord("}"))) & outside
+    # dropping a pair of adjacent quotes keeps every other byte's side of the quotes
+    kept = text.translate(None, _NOT_NESTING).replace(b'""', b"")
+    a = np.frombuffer(kept, np.uint8)
+    steps = ((a == ord("[")) | (a == ord("{"))).astype(np.int32)
+    steps -= (a == ord("]")) | (a == ord("}"))
+    if b'"' in kept:  # strings with brackets in them: those brackets do not count
+        steps *= ~np.bitwise_xor.accumulate(a == ord('"'))
     return int(np.cumsum(steps).max(initial=0))
 
 
