@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Escpos809Error
 from ..ocpp.config import OcppConfig
+from ..ticker import start_ticker
 from . import payloads
 from .charge import Charge
 from .config import EverestConfig
@@ -251,15 +252,7 @@ class Listener:
             raise Escpos809Error(f"EVerest broker {self.cfg.broker}: {exc}") from None
         self._client.loop_start()
 
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.flush()
-                except Exception:  # noqa: BLE001 - the timer must outlive any one receipt
-                    log.exception("EVerest receipt timer")
-
-        self._timer = threading.Thread(target=loop, name="everest-receipts", daemon=True)
-        self._timer.start()
+        self._timer = start_ticker(self.flush, interval, self._stop, "everest-receipts", log)
         return self
 
     def close(self) -> None:

@@ -5,13 +5,12 @@ printing, printed, failed), so a restart neither loses a session nor prints it t
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import Escpos809Error
+from ..sqlitedb import open_durable
 from .charge import Charge, Connector
 
 PENDING, PRINTING, PRINTED, FAILED = "pending", "printing", "printed", "failed"
@@ -27,15 +26,7 @@ CREATE TABLE IF NOT EXISTS receipts (
 class EverestStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise Escpos809Error(f"cannot open the EVerest session database {self.path}: {exc}") from None
+        self._db = open_durable(self.path, SCHEMA, "EVerest session database")
         self._lock = threading.Lock()
 
     def load(self) -> tuple[dict[str, Connector], dict[str, Charge], set[str], dict[str, dict[str, Any]]]:

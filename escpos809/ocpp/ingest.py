@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..ticker import start_ticker
 from .assembler import Assembler, Result
 from .config import OcppConfig
 from .receipt import Summary, document, summarize
@@ -293,15 +294,7 @@ class Ingest:
 
     # --- background: grace periods and retries ----------------------------------------------
     def start(self, interval: float = 1.0) -> Ingest:
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.flush()
-                except Exception:  # noqa: BLE001 - the timer must outlive any one receipt
-                    log.exception("receipt timer")
-
-        self._timer = threading.Thread(target=loop, name="ocpp-receipts", daemon=True)
-        self._timer.start()
+        self._timer = start_ticker(self.flush, interval, self._stop, "ocpp-receipts", log)
         return self
 
     def close(self) -> None:

@@ -4,7 +4,6 @@ and one row per printed receipt, so a restart neither loses a session nor prints
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
-from ..errors import Escpos809Error
+from ..sqlitedb import open_durable
 
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
 #: frames read back per query at start (the log is streamed, never loaded whole)
@@ -68,15 +67,7 @@ def _receipt(row: tuple[Any, ...]) -> ReceiptRow:
 class FrameStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise Escpos809Error(f"cannot open the session database {self.path}: {exc}") from None
+        self._db = open_durable(self.path, SCHEMA, "session database")
         self._lock = threading.RLock()
         self._batch = 0  # writes since the open batch transaction began (0: none open)
         self._every = 0
