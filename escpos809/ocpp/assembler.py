@@ -60,6 +60,7 @@ class Assembler(SessionKeeper):
         if version:
             if not isinstance(version, str) or version not in F.VERSIONS:
                 return Result(False, f"version {shown(version)} is not 1.6, 2.0.1 or 2.1")
+            self.station(cp)  # kept with the station's bookkeeping, forgotten with it
             self.versions[cp] = F.VERSIONS[version]
             self.declared.add(cp)
         res = Result(True, kind=f.kind, action=f.action)
@@ -91,7 +92,9 @@ class Assembler(SessionKeeper):
             return
         self._version(cp, action, f.payload)
         res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload)
-        station.expect(f.msg_id, (d, action, f.payload))
+        # only a CALL whose reply is read keeps its payload (up to a MiB each) until the reply
+        kept = f.payload if hasattr(self, f"_result_{action}") else None
+        station.expect(f.msg_id, (d, action, kept))
         handler = getattr(self, f"_call_{action}", None)
         if handler:
             handler(cp, d, f.payload, now, res)
@@ -111,6 +114,10 @@ class Assembler(SessionKeeper):
         handler = getattr(self, f"_result_{action}", None)
         if handler:
             handler(cp, payload, f.payload, now, res)
+
+    def _forgot(self, cp: str) -> None:
+        self.versions.pop(cp, None)
+        self.declared.discard(cp)
 
     def _version(self, cp: str, action: str, payload: Payload) -> None:
         """What the station speaks: as the transport declared it (the WebSocket subprotocol),

@@ -16,6 +16,12 @@ SEEN_PER_CP = 64
 PENDING_PER_CP = 256
 #: statuses a connector keeps for a session that starts later (the state it started in)
 STATUS_HISTORY = 16
+#: charge points remembered while no session of theirs is in memory: beyond this, the one
+#: heard from least lately is forgotten (a CSMS-wide intake meets many; garbage ids, more)
+MAX_STATIONS = 10_000
+#: connectors a charge point keeps without a session on them (stations have a few; a
+#: connectorId counting up is garbage)
+MAX_IDLE_CONNECTORS = 64
 
 Key = tuple[str, str]
 
@@ -42,12 +48,14 @@ class Recent:
 class Station:
     """What the assembler knows of one charge point beyond its sessions."""
 
-    __slots__ = ("boots", "pending", "recent")
+    __slots__ = ("boots", "connectors", "live", "pending", "recent")
 
     def __init__(self) -> None:
         self.recent = Recent()
         self.pending: dict[str, tuple[str, str, Any]] = {}  # msg id → (dir, action, payload)
         self.boots = 0  # BootNotifications seen: the station's restarts
+        self.live = 0  # its sessions in memory: a station with any is never forgotten
+        self.connectors: dict[int, None] = {}  # its connector ids in the keeper's index, oldest first
 
     def expect(self, msg_id: str, call: tuple[str, str, Any]) -> None:
         self.pending[msg_id] = call

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .index import Connector, Key, Station
+from .index import MAX_IDLE_CONNECTORS, MAX_STATIONS, Connector, Key, Station
 from .session import CHARGING, W_NO_STOP, W_REUSED, Session, key_tx
 from .values import BadValue
 
@@ -51,10 +51,31 @@ class SessionKeeper:
         return self.sessions.get(key)
 
     def station(self, cp: str) -> Station:
-        st = self.stations.get(cp)
-        if st is None:
-            st = self.stations[cp] = Station()
+        """The charge point's bookkeeping, made the most recently heard (kept in that order)."""
+        st = self.stations.pop(cp, None)
+        self.stations[cp] = st = st or Station()
+        if len(self.stations) > MAX_STATIONS:
+            self._forget_idle()
         return st
+
+    def _forget_idle(self) -> None:
+        """Forget the charge points heard from least lately that have no session in memory,
+        so memory follows the live sessions, not every id ever seen (a few looks at most:
+        one with sessions goes back to the end)."""
+        for _ in range(8):
+            if len(self.stations) <= MAX_STATIONS:
+                return
+            cp = next(iter(self.stations))
+            st = self.stations.pop(cp)
+            if st.live:
+                self.stations[cp] = st
+                continue
+            for n in st.connectors:
+                self.connectors.pop((cp, n), None)
+            self._forgot(cp)
+
+    def _forgot(self, cp: str) -> None:
+        """Hook: a charge point was forgotten (the assembler drops what it keeps per station)."""
 
     def evict(self, key: Key) -> None:
         """Forget a finished session (its receipt is printed and stored): what it held in
@@ -62,6 +83,8 @@ class SessionKeeper:
         s = self.sessions.pop(key, None)
         if s is None:
             return
+        if st := self.stations.get(s.cp):
+            st.live -= 1
         for tx in (s.tx, *s.aliases):
             if self.alias.get((s.cp, tx)) == key:
                 del self.alias[(s.cp, tx)]
@@ -84,6 +107,7 @@ class SessionKeeper:
 
     def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
         s = self.sessions[key] = Session(key[0], tx, version, epoch=epoch)
+        self.station(key[0]).live += 1
         if key[1] != tx:
             self.alias[(key[0], tx)] = key
         return s
@@ -141,6 +165,12 @@ class SessionKeeper:
         c = self.connectors.get((cp, connector))
         if c is None:
             c = self.connectors[(cp, connector)] = Connector()
+            ids = self.station(cp).connectors
+            ids[connector] = None
+            if len(ids) > MAX_IDLE_CONNECTORS:  # the oldest one without a session goes
+                old = next((n for n in ids if not self.connectors[(cp, n)].sessions), None)
+                if old is not None and old != connector:
+                    del ids[old], self.connectors[(cp, old)]
         return c
 
     def _close_open_on_connector(self, cp: str, connector: int | None, new_key: Key, res: Result) -> None:

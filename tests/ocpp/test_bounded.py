@@ -1,0 +1,60 @@
+"""Memory follows the live sessions, not the ids ever heard: charge point ids by the
+thousand (a CSMS-wide intake, or garbage), connectorIds counting up and CALLs never answered
+leave bounded bookkeeping behind, and a real session among them prints exactly once."""
+
+from __future__ import annotations
+
+from escpos809.ocpp import keeper
+from escpos809.ocpp.config import OcppConfig
+from escpos809.ocpp.ingest import Ingest
+from escpos809.ocpp.session import W_NO_STOP
+from tests.ocpp.conftest import sample
+from tests.ocpp.test_sessions import Sink
+
+STATUS = {"errorCode": "NoError", "status": "Available"}
+
+
+def test_many_distinct_charge_points_are_forgotten_and_a_live_session_prints_once(monkeypatch):
+    monkeypatch.setattr(keeper, "MAX_STATIONS", 20)
+    sink = Sink()
+    ing = Ingest(OcppConfig(), ":memory:", sink)
+    lines = sample("v16-session.jsonl")
+    for n, o in enumerate(lines):
+        assert ing.feed(o["cp"], o["dir"], o["frame"], float(o["ts"])).accepted
+        if n in (1, 6, 9):  # after the boot, the start's reply, a reading: 200 strangers each
+            for i in range(200):
+                cp = f"GHOST-{n}-{i}"
+                ing.feed(cp, "up", [2, "s", "StatusNotification", {"connectorId": 1, **STATUS}], o["ts"], "ocpp1.6")
+                ing.feed(cp, "up", [2, "d", "DataTransfer", {"vendorId": "x", "data": "y" * 1000}], o["ts"])
+    ing.flush(now=1e12)
+    assert [s.cp for _, _, s, _ in sink.printed] == ["CP-DEMO-1"]
+    asm = ing.asm
+    assert len(asm.stations) <= 20 and len(asm.versions) <= 20 and len(asm.declared) <= 20
+    assert len(asm.connectors) <= 20
+
+
+def test_connector_ids_counting_up_keep_a_bounded_index_and_the_live_one(monkeypatch):
+    monkeypatch.setattr(keeper, "MAX_IDLE_CONNECTORS", 8)
+    ing = Ingest(OcppConfig(), ":memory:", Sink())
+
+    def start(msg: str, tx: int, at: str) -> None:
+        call = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": at}
+        assert ing.feed("CP1", "up", [2, msg, "StartTransaction", call], 1.0).accepted
+        assert ing.feed("CP1", "down", [3, msg, {"transactionId": tx, "idTagInfo": {"status": "Accepted"}}], 1.0)
+
+    start("a", 1, "2025-03-01T09:00:00Z")
+    for n in range(2, 300):
+        assert ing.feed("CP1", "up", [2, f"s{n}", "StatusNotification", {"connectorId": n, **STATUS}], 1.0).accepted
+    assert len(ing.asm.connectors) <= 9 and ("CP1", 1) in ing.asm.connectors
+    start("b", 2, "2025-03-01T10:00:00Z")  # the first never stopped: closed by the next start on connector 1
+    assert W_NO_STOP in ing.asm.sessions[("CP1", "1")].warnings
+
+
+def test_an_unanswered_call_keeps_its_payload_only_when_its_reply_is_read():
+    ing = Ingest(OcppConfig(), ":memory:", Sink())
+    ing.feed("CP1", "up", [2, "d", "DataTransfer", {"vendorId": "x", "data": "y" * 100_000}], 1.0)
+    call = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2025-03-01T09:00:00Z"}
+    ing.feed("CP1", "up", [2, "s", "StartTransaction", call], 1.0)
+    pending = ing.asm.stations["CP1"].pending
+    assert pending["d"] == ("up", "DataTransfer", None)
+    assert pending["s"][2]["idTag"] == "T"
