@@ -90,6 +90,9 @@ class Connector:
     last_key: str | None = None  # … and its receipt key
     register: Decimal | None = None  # the latest powermeter reading
     meter_id: str | None = None
+    #: when the charge that ended last started and ended: a car state dated between is late
+    last_start: datetime | None = None
+    last_end: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,8 @@ class Connector:
             "last_key": self.last_key,
             "register": None if self.register is None else str(self.register),
             "meter_id": self.meter_id,
+            "last_start": self.last_start.isoformat() if self.last_start else None,
+            "last_end": self.last_end.isoformat() if self.last_end else None,
         }
 
     @classmethod
@@ -114,4 +119,6 @@ class Connector:
             data.get("last_key"),
             None if data.get("register") is None else Decimal(data["register"]),
             data.get("meter_id"),
+            datetime.fromisoformat(data["last_start"]) if data.get("last_start") else None,
+            datetime.fromisoformat(data["last_end"]) if data.get("last_end") else None,
         )

@@ -48,8 +48,8 @@ class Listener:
     ):
         self.cfg, self.receipt_cfg, self.sink, self.clock = cfg, receipt_cfg, sink, clock
         self.store = EverestStore(database)
-        connectors, pending, done, self._rows = self.store.load()
-        self.tracker = Tracker(connectors, pending, done)
+        connectors, pending = self.store.load()
+        self.tracker = Tracker(connectors, pending, self.store.printed)
         # connector names as <prefix>/connectors lists them (until it is heard: as stored)
         self.order: list[str] = list(connectors)
         self.skipped = 0  # messages refused (bad payloads)

@@ -29,16 +29,20 @@ class EverestStore:
         self._db = open_durable(self.path, SCHEMA, "EVerest session database")
         self._lock = threading.Lock()
 
-    def load(self) -> tuple[dict[str, Connector], dict[str, Charge], set[str], dict[str, dict[str, Any]]]:
-        """(connectors, pending charges, printed keys, receipt rows by key) as stored."""
+    def load(self) -> tuple[dict[str, Connector], dict[str, Charge]]:
+        """(connectors, charges whose receipt has not printed) as stored; printed ones stay
+        on disk (:meth:`printed` answers for them)."""
         with self._lock:
             conns = self._db.execute("SELECT state FROM connectors").fetchall()
-            rows = self._db.execute("SELECT key, state, charge, job, error, attempts FROM receipts").fetchall()
+            rows = self._db.execute("SELECT key, charge FROM receipts WHERE state != ?", (PRINTED,)).fetchall()
         connectors = {c.name: c for c in (Connector.from_json(json.loads(s)) for (s,) in conns)}
-        pending = {k: Charge.from_json(json.loads(ch)) for k, state, ch, *_ in rows if state != PRINTED}
-        done = {k for k, state, *_ in rows if state == PRINTED}
-        info = {k: {"state": s, "job": j, "error": e, "attempts": a} for k, s, _, j, e, a in rows}
-        return connectors, pending, done, info
+        return connectors, {k: Charge.from_json(json.loads(ch)) for k, ch in rows}
+
+    def printed(self, key: str) -> bool:
+        """Whether the receipt of ``key`` printed."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM receipts WHERE key = ? AND state = ?", (key, PRINTED)).fetchone()
+        return row is not None
 
     def save(self, connectors: list[Connector], ended: list[Charge], updated: list[Charge]) -> None:
         """One message's changes in one transaction: a charge's end and its connector's

@@ -8,11 +8,12 @@ it only when its frozen energy and duration differ from the last session's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .charge import FINISHED, IDLE, OPEN, Charge, Connector
-from .payloads import ACTIVE_STATES, IDLE_STATES, Powermeter, SessionEvent, SessionInfo
+from .payloads import ACTIVE_STATES, IDLE_STATES, PayloadError, Powermeter, SessionEvent, SessionInfo
 
 UNKNOWN = "unknown"  # a connector the listener has not heard from yet
 W_JOINED = "the listener joined mid-session: start time estimated, meter start unknown"
@@ -44,11 +45,12 @@ class Tracker:
         self,
         connectors: dict[str, Connector] | None = None,
         pending: dict[str, Charge] | None = None,
-        done: set[str] | None = None,
+        printed: Callable[[str], bool] = lambda key: False,
     ):
         self.connectors = dict(connectors or {})
         self.pending = dict(pending or {})  # ended, receipt not printed yet: key → charge
-        self.done = set(done or ())  # keys whose receipt printed
+        # whether a key's receipt printed, asked of the store: printed sessions leave memory
+        self.is_printed = printed
 
     def _conn(self, name: str) -> Connector:
         c = self.connectors.get(name)
@@ -66,12 +68,14 @@ class Tracker:
         return ch
 
     def _end(self, c: Connector, ch: Charge, at: datetime | None, now: float, fx: Effects) -> None:
+        new = ch.key not in self.pending and not self.is_printed(ch.key)  # asked first: it may raise
         ch.stop = ch.stop or at
         ch.ended_at = now
         c.current, c.phase = None, FINISHED
         c.last_fingerprint, c.last_uuid, c.last_key = ch.fingerprint(), ch.uuid, ch.key
+        c.last_start, c.last_end = ch.start, ch.stop or c.last_end
         fx.connectors.add(c.name)
-        if ch.key not in self.done and ch.key not in self.pending:
+        if new:
             self.pending[ch.key] = ch
             fx.ended.append(ch)
 
@@ -90,6 +94,15 @@ class Tracker:
             return fx
         if info.state in ACTIVE_STATES:
             if c.phase != OPEN or c.current is None:
+                if c.last_start and c.last_end and c.last_start <= info.at < c.last_end:
+                    # dated within the last session, delivered after its end (a QoS 1 resend, a
+                    # bridge's queue): it would open a second one. Dated before that session, it
+                    # is a station whose clock was set back (a reboot without a real-time clock).
+                    raise PayloadError(
+                        f"session_info {info.state} of {info.at.isoformat()} is dated within the last "
+                        f"session ({c.last_start.isoformat()} to {c.last_end.isoformat()}), which "
+                        "ended: out of order"
+                    )
                 joined = c.phase == UNKNOWN
                 start = info.at - timedelta(seconds=info.duration_s) if joined else info.at
                 self._new(c, start, joined)
@@ -153,7 +166,7 @@ class Tracker:
     # --- the evse_manager's session events --------------------------------------------------
     def session_event(self, name: str, ev: SessionEvent, now: float) -> Effects:
         fx, c = Effects(), self._conn(name)
-        if ev.uuid in self.done:
+        if ev.uuid not in self.pending and self.is_printed(ev.uuid):
             return fx
         pending = self.pending.get(ev.uuid)
         ch = c.current if c.phase == OPEN else None
@@ -195,4 +208,3 @@ class Tracker:
 
     def printed(self, key: str) -> None:
         self.pending.pop(key, None)
-        self.done.add(key)
