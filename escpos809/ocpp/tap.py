@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # websockets is the ocpp extra's, imported when the tap runs
 log = logging.getLogger("escpos809.ocpp.tap")
 SUBPROTOCOLS = ("ocpp2.1", "ocpp2.0.1", "ocpp1.6")
 Record = Callable[[str, str, str, float, "str | None"], object]
+#: characters of frames waiting to be recorded, all stations together (a frame may be 1 MiB)
+MAX_QUEUED_CHARS = 64 << 20
 
 
 class TlsSetupError(Escpos809Error):
@@ -84,21 +86,34 @@ def upstream_tls(cafile: str | None = None, certfile: str | None = None, keyfile
 
 
 class Recorder:
-    """Feeds recorded frames to ``record`` on its own thread; ``put`` never blocks."""
+    """Feeds recorded frames to ``record`` on its own thread; ``put`` never blocks. The queue is
+    bounded in frames and in characters: while recording is stuck (a printer waiting for
+    paper), stations sending megabyte frames cannot fill memory; what does not fit is dropped
+    from the recording (counted), never from the link."""
 
-    def __init__(self, record: Record, maxsize: int = 100_000):
+    def __init__(self, record: Record, maxsize: int = 100_000, max_chars: int = MAX_QUEUED_CHARS):
         self.record = record
         self.queue: queue.Queue[tuple[str, str, str, float, str | None] | None] = queue.Queue(maxsize)
+        self.max_chars = max_chars
+        self.queued_chars = 0
         self.dropped = 0
         self.failed = 0
+        self._size_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="ocpp-recorder", daemon=True)
         self._thread.start()
 
     def put(self, cp: str, direction: str, text: str, received: float, version: str | None) -> None:
+        with self._size_lock:
+            if self.queued_chars + len(text) > self.max_chars:
+                self.dropped += 1
+                return
+            self.queued_chars += len(text)
         try:
             self.queue.put_nowait((cp, direction, text, received, version))
         except queue.Full:
             self.dropped += 1
+            with self._size_lock:
+                self.queued_chars -= len(text)
 
     def _run(self) -> None:
         while True:
@@ -111,6 +126,8 @@ class Recorder:
                 self.failed += 1
                 log.exception("recording a frame from %s failed", item[0])
             finally:
+                with self._size_lock:
+                    self.queued_chars -= len(item[2])
                 self.queue.task_done()
 
     def drain(self, timeout: float = 10.0) -> bool:
@@ -187,7 +204,8 @@ class Tap:
     async def _handler(self, station: ServerConnection) -> None:
         upstream = self._upstreams.pop(station)
         assert station.request is not None  # the handler runs once the handshake is done
-        cp = station.request.path.rstrip("/").rsplit("/", 1)[-1]
+        # the last path segment, without a query (a token some stations add: not part of the id)
+        cp = urlsplit(station.request.path).path.rstrip("/").rsplit("/", 1)[-1]
         version = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}.get(station.subprotocol or "")
         self.stats["connections"] += 1
 
