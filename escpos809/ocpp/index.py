@@ -22,6 +22,10 @@ MAX_STATIONS = 10_000
 #: connectors a charge point keeps without a session on them (stations have a few; a
 #: connectorId counting up is garbage)
 MAX_IDLE_CONNECTORS = 64
+#: sessions in memory, all charge points together: beyond this, an open one heard from least
+#: lately is dropped (a transactionId nobody started or stopped: garbage, or a start lost
+#: long ago); one that ended is kept until its receipt prints
+MAX_SESSIONS = 20_000
 
 Key = tuple[str, str]
 

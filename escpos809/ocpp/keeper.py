@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .index import MAX_IDLE_CONNECTORS, MAX_STATIONS, Connector, Key, Station
+from .index import MAX_IDLE_CONNECTORS, MAX_SESSIONS, MAX_STATIONS, Connector, Key, Station
 from .session import CHARGING, W_NO_STOP, W_REUSED, Session, key_tx
 from .values import BadValue
 
@@ -40,6 +40,7 @@ class SessionKeeper:
 
     def __init__(self) -> None:
         self.sessions: dict[Key, Session] = {}
+        self.heard: dict[Key, None] = {}  # the sessions' keys, the one heard from least lately first
         self.alias: dict[Key, Key] = {}  # (cp, tx as sent) → the session's key (retries, reused ids)
         self.stations: dict[str, Station] = {}
         self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
@@ -83,6 +84,7 @@ class SessionKeeper:
         s = self.sessions.pop(key, None)
         if s is None:
             return
+        self.heard.pop(key, None)
         if st := self.stations.get(s.cp):
             st.live -= 1
         for tx in (s.tx, *s.aliases):
@@ -114,9 +116,31 @@ class SessionKeeper:
 
     def _touch(self, s: Session, now: float, res: Result) -> Session:
         s.last_seen = now
+        self.heard.pop(s.key, None)
+        self.heard[s.key] = None
+        if len(self.heard) > MAX_SESSIONS:
+            self._drop_unheard(res)
         if s.key not in res.sessions:
             res.sessions.append(s.key)
         return s
+
+    def _drop_unheard(self, res: Result) -> None:
+        """Drop open sessions heard from least lately while there are too many (a few looks at
+        most: an ended one goes back to the end, its receipt still to print)."""
+        for _ in range(8):
+            if len(self.heard) <= MAX_SESSIONS:
+                return
+            key = next(iter(self.heard))
+            s = self.sessions[key]
+            if s.ended:
+                del self.heard[key]
+                self.heard[key] = None
+                continue
+            self.evict(key)
+            res.warnings.append(
+                f"session {key[0]} {key[1]} dropped from memory: open, not heard from while "
+                f"{MAX_SESSIONS} others were (its frames stay in the log)"
+            )
 
     def _started(self, cp: str, tx: object, version: str, start: datetime, now: float, res: Result) -> Session:
         """The session a start event names. A transactionId already used by a session that

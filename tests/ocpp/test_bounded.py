@@ -4,6 +4,7 @@ leave bounded bookkeeping behind, and a real session among them prints exactly o
 
 from __future__ import annotations
 
+from escpos809.ocpp import ingest as ingest_module
 from escpos809.ocpp import keeper
 from escpos809.ocpp.config import OcppConfig
 from escpos809.ocpp.ingest import Ingest
@@ -58,3 +59,25 @@ def test_an_unanswered_call_keeps_its_payload_only_when_its_reply_is_read():
     pending = ing.asm.stations["CP1"].pending
     assert pending["d"] == ("up", "DataTransfer", None)
     assert pending["s"][2]["idTag"] == "T"
+
+
+def test_open_sessions_nobody_started_are_dropped_beyond_the_bound_and_ended_ones_print(monkeypatch):
+    monkeypatch.setattr(keeper, "MAX_SESSIONS", 50)
+    monkeypatch.setattr(ingest_module, "RETRY_S", 0)
+    sink = Sink()
+    ing = Ingest(OcppConfig(), ":memory:", sink)
+    stop = {"meterStop": 500, "timestamp": "2025-03-01T10:00:00Z", "transactionId": 7, "reason": "Local"}
+    assert ing.feed("CP1", "up", [2, "stop", "StopTransaction", stop], 1.0).accepted  # ended, printing fails
+    sink.fail = 10**6
+    ing.flush(now=1e12)
+    reading = [{"timestamp": "2025-03-01T09:00:00Z", "sampledValue": [{"value": "100"}]}]
+    for i in range(1000, 1500):  # readings for transactions nobody started
+        res = ing.feed(
+            "CP1", "up", [2, f"m{i}", "MeterValues", {"connectorId": 1, "transactionId": i, "meterValue": reading}], 1.0
+        )
+        assert res.accepted
+    assert len(ing.asm.sessions) <= 50 and len(ing.asm.heard) <= 50
+    assert ("CP1", "7") in ing.asm.sessions  # ended, its receipt still to print: kept
+    sink.fail = 0
+    ing.flush(now=1e12, force=True)
+    assert [s.tx for _, _, s, _ in sink.printed] == ["7"]
