@@ -5,11 +5,14 @@ samples (tests/data/ocpp, 1.6 and 2.0.1 alternating over 500 stations, 13-14 fra
   (wall and CPU) and peak RSS for 1k / 10k / 100k sessions, and the cost ratio 10k : 1k;
 - posted to ``escpos809 serve`` (``POST /api/v1/ocpp/frames``, 1,000 items a request):
   frames/s and the service's peak RSS;
+- an attack on the bounds: ``--ghosts N`` frames from N distinct charge point ids, each also
+  sending readings for a transactionId nobody started (open sessions that never end),
+  replayed at N and N/10: peak RSS must not follow N (bounded bookkeeping, issue 14);
 - the latency the WebSocket tap adds over wss:// at 100 and 500 concurrent stations (p50/p99
   of a CALL's round trip through the tap minus the same stations straight to the CSMS).
 
     python3 benchmarks/bench_ocpp_ingest.py [--sizes 1000,10000,100000] [--http-sizes 1000,10000]
-                                            [--stations 100,500] [--calls 20]
+                                            [--stations 100,500] [--calls 20] [--ghosts 200000]
 
 Targets: 100,000 sessions at >= 20,000 frames/s with RSS <= 150 MB; 10k sessions <= 12x 1k.
 """
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,14 +72,25 @@ def sessions(n: int) -> Iterator[dict]:
             yield {"ts": t0 + i * 30 + k, "cp": cp, "dir": line["dir"], "frame": f}
 
 
+def ghosts(n: int) -> Iterator[dict]:
+    """``n`` charge point ids heard once each, each with readings for a transaction never started."""
+    status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    reading = [{"timestamp": "2025-03-01T09:00:00Z", "sampledValue": [{"value": "100"}]}]
+    for i in range(n):
+        cp = f"GHOST-{i:07d}"
+        yield {"ts": 1_795_000_000.0 + i, "cp": cp, "dir": "cp->csms", "frame": [2, "s", "StatusNotification", status]}
+        values = {"connectorId": 1, "transactionId": i, "meterValue": reading}
+        yield {"ts": 1_795_000_000.0 + i, "cp": cp, "dir": "cp->csms", "frame": [2, "m", "MeterValues", values]}
+
+
 def _cli(*args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "from escpos809.cli import main; main()", *args], **kw)
 
 
-def replay_figures(n: int, tmp: Path) -> dict:
+def replay_figures(n: int, tmp: Path, lines: Callable[[int], Iterator[dict]] = sessions) -> dict:
     log = tmp / f"s{n}.jsonl"
     with log.open("w") as out:
-        frames = sum(out.write(json.dumps(o) + "\n") > 0 for o in sessions(n))
+        frames = sum(out.write(json.dumps(o) + "\n") > 0 for o in lines(n))
     db = tmp / f"replay{n}.db"
     t = time.perf_counter()
     proc = _cli("ocpp", "replay", "--dry-run", "--db", str(db), str(log), stdout=subprocess.DEVNULL)
@@ -233,6 +247,7 @@ def main() -> None:
     ap.add_argument("--http-sizes", default="1000,10000")
     ap.add_argument("--stations", default="100,500")
     ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--ghosts", type=int, default=200_000)
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as d:
@@ -257,6 +272,13 @@ def main() -> None:
             print(
                 f"http   {h['sessions']:>7,} sessions {h['frames']:>9,} frames: {h['wall_s']:7.1f} s "
                 f"({h['frames'] / h['wall_s']:>7,.0f} frames/s), service peak RSS {h['rss_mb']:.0f} MB"
+            )
+        if a.ghosts:
+            small, big = (replay_figures(g, tmp, ghosts) for g in (a.ghosts // 10, a.ghosts))
+            print(
+                f"ghosts {small['sessions']:>7,} / {big['sessions']:,} charge point ids with never-started "
+                f"sessions: peak RSS {small['rss_mb']:.0f} / {big['rss_mb']:.0f} MB "
+                f"({big['frames'] / big['wall_s']:,.0f} frames/s at {big['sessions']:,})"
             )
         for t in tap_figures([int(x) for x in a.stations.split(",") if x], a.calls, tmp):
             print(

@@ -5,6 +5,7 @@ hook then tells its late frames (ignored) from a new session under the same numb
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,9 +41,11 @@ class SessionKeeper:
 
     def __init__(self) -> None:
         self.sessions: dict[Key, Session] = {}
-        self.heard: dict[Key, None] = {}  # the sessions' keys, the one heard from least lately first
+        # the sessions' keys, the one heard from least lately first (an OrderedDict: a dict's
+        # first item after many removals from the front costs a walk over their holes)
+        self.heard: OrderedDict[Key, None] = OrderedDict()
         self.alias: dict[Key, Key] = {}  # (cp, tx as sent) → the session's key (retries, reused ids)
-        self.stations: dict[str, Station] = {}
+        self.stations: OrderedDict[str, Station] = OrderedDict()  # the one heard from least lately first
         self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
         self.connectors: dict[tuple[str, int], Connector] = {}
         self.retired: Retired = lambda cp, tx: {}
@@ -53,21 +56,23 @@ class SessionKeeper:
 
     def station(self, cp: str) -> Station:
         """The charge point's bookkeeping, made the most recently heard (kept in that order)."""
-        st = self.stations.pop(cp, None)
-        self.stations[cp] = st = st or Station()
+        st = self.stations.get(cp)
+        if st is None:
+            st = self.stations[cp] = Station()
+        else:
+            self.stations.move_to_end(cp)
         if len(self.stations) > MAX_STATIONS:
             self._forget_idle()
         return st
 
     def _forget_idle(self) -> None:
         """Forget the charge points heard from least lately that have no session in memory,
-        so memory follows the live sessions, not every id ever seen (a few looks at most:
-        one with sessions goes back to the end)."""
-        for _ in range(8):
+        so memory follows the live sessions, not every id ever seen. Two looks at most: one
+        with sessions goes back to the end (those are bounded by MAX_SESSIONS themselves)."""
+        for _ in range(2):
             if len(self.stations) <= MAX_STATIONS:
                 return
-            cp = next(iter(self.stations))
-            st = self.stations.pop(cp)
+            cp, st = self.stations.popitem(last=False)
             if st.live:
                 self.stations[cp] = st
                 continue
@@ -116,8 +121,10 @@ class SessionKeeper:
 
     def _touch(self, s: Session, now: float, res: Result) -> Session:
         s.last_seen = now
-        self.heard.pop(s.key, None)
-        self.heard[s.key] = None
+        if s.key in self.heard:
+            self.heard.move_to_end(s.key)
+        else:
+            self.heard[s.key] = None
         if len(self.heard) > MAX_SESSIONS:
             self._drop_unheard(res)
         if s.key not in res.sessions:
@@ -133,8 +140,7 @@ class SessionKeeper:
             key = next(iter(self.heard))
             s = self.sessions[key]
             if s.ended:
-                del self.heard[key]
-                self.heard[key] = None
+                self.heard.move_to_end(key)
                 continue
             self.evict(key)
             res.warnings.append(
