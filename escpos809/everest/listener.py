@@ -21,7 +21,7 @@ from ..errors import Escpos809Error
 from ..ocpp.config import OcppConfig
 from ..ticker import start_ticker
 from . import payloads
-from .charge import Charge
+from .charge import OPEN, Charge
 from .config import EverestConfig
 from .receipt import build
 from .store import FAILED, PRINTED, PRINTING, EverestStore
@@ -49,9 +49,13 @@ class Listener:
         self.cfg, self.receipt_cfg, self.sink, self.clock = cfg, receipt_cfg, sink, clock
         self.store = EverestStore(database)
         connectors, pending = self.store.load()
-        self.tracker = Tracker(connectors, pending, self.store.printed)
         # connector names as <prefix>/connectors lists them (until it is heard: as stored)
-        self.order: list[str] = list(connectors)
+        listed = self.store.listing()
+        self.order: list[str] = list(connectors) if listed is None else listed
+        # in memory: the listed connectors and any with a session open; the others wait in the store
+        keep = set(self.order)
+        live = {n: c for n, c in connectors.items() if n in keep or c.phase == OPEN}
+        self.tracker = Tracker(live, pending, self.store.printed)
         self.skipped = 0  # messages refused (bad payloads)
         self.printed = 0
         self._lock = threading.RLock()
@@ -119,11 +123,29 @@ class Listener:
         return None
 
     def _connectors(self, names: list[str]) -> None:
-        new = [n for n in names if n not in self.order]
+        """A new listing: connectors no longer in it are unsubscribed and leave memory (their
+        state stays in the store for a while, unless a session is open on them), so names
+        listed once do not pile up; a connector listed again takes its state back."""
+        listed, before = set(names), set(self.order)
+        new = [n for n in names if n not in before]
+        gone = [n for n in self.order if n not in listed]
         self.order = names
-        if new:
+        conns = self.tracker.connectors
+        try:
+            for n in new:
+                if n not in conns and (c := self.store.connector(n)) is not None:
+                    conns[n] = c
+            self.store.set_listing(names)
+        except Exception as exc:  # noqa: BLE001 - in memory it goes on
+            log.error("EVerest connectors not written: %s", exc)
+        for n in [n for n, c in conns.items() if n not in listed and c.phase != OPEN]:
+            del conns[n]
+        if new or gone:
             log.info("EVerest connectors: %s", ", ".join(names))
-            if self._client is not None:
+        if self._client is not None:
+            if gone:
+                self._client.unsubscribe([t for n in gone for t in self._topics(n)])
+            if new:
                 self._client.subscribe([(t, 1) for n in new for t in self._topics(n)])
 
     def _save(self, fx: Effects) -> None:

@@ -20,7 +20,11 @@ CREATE TABLE IF NOT EXISTS connectors (name TEXT PRIMARY KEY, state TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS receipts (
   key TEXT PRIMARY KEY, connector TEXT NOT NULL, state TEXT NOT NULL, charge TEXT NOT NULL,
   job TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, summary TEXT, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS listing (id INTEGER PRIMARY KEY CHECK (id = 0), names TEXT NOT NULL);
 """
+#: connectors no longer listed whose state is kept (the latest ones): a connector that comes
+#: back still knows its last session; names listed once by garbage do not pile up
+KEEP_UNLISTED = 64
 
 
 class EverestStore:
@@ -37,6 +41,41 @@ class EverestStore:
             rows = self._db.execute("SELECT key, charge FROM receipts WHERE state != ?", (PRINTED,)).fetchall()
         connectors = {c.name: c for c in (Connector.from_json(json.loads(s)) for (s,) in conns)}
         return connectors, {k: Charge.from_json(json.loads(ch)) for k, ch in rows}
+
+    def listing(self) -> list[str] | None:
+        """The connectors as ``<prefix>/connectors`` listed them last (None: never stored)."""
+        with self._lock:
+            row = self._db.execute("SELECT names FROM listing WHERE id = 0").fetchone()
+        return None if row is None else list(json.loads(row[0]))
+
+    def connector(self, name: str) -> Connector | None:
+        with self._lock:
+            row = self._db.execute("SELECT state FROM connectors WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Connector.from_json(json.loads(row[0]))
+
+    def set_listing(self, names: list[str], keep_unlisted: int = KEEP_UNLISTED) -> None:
+        """Store the listing; of the connectors not in it, only the ``keep_unlisted`` updated
+        last and those with a session open keep their state."""
+        listed = json.dumps(names)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO listing (id, names) VALUES (0, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET names = excluded.names",
+                    (listed,),
+                )
+                self._db.execute(
+                    "DELETE FROM connectors WHERE name NOT IN (SELECT value FROM json_each(?)) "
+                    "AND json_extract(state, '$.phase') != 'open' AND name NOT IN ("
+                    "  SELECT name FROM connectors WHERE name NOT IN (SELECT value FROM json_each(?)) "
+                    "  ORDER BY updated DESC LIMIT ?)",
+                    (listed, listed, keep_unlisted),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def printed(self, key: str) -> bool:
         """Whether the receipt of ``key`` printed."""

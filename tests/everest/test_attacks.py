@@ -1,6 +1,7 @@
 """Hostile orderings and long runs against the listener's session logic: a car state that
 arrives late (after its session ended) opens no second session, a station whose clock was set
-back still gets its receipts, and printed sessions leave memory (the store answers for them)."""
+back still gets its receipts, and printed sessions leave memory (the store answers for them), and
+connector names listed once leave memory and the broker's subscriptions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import json
 from datetime import date, timedelta
 
 from escpos809.everest.charge import Connector
-from tests.everest.conftest import sample
+from tests.everest.conftest import Publisher, sample, wait_for
 from tests.everest.test_listener import Paper, feed, listener
+from tests.service.conftest import vprinter  # noqa: F401 - fixture
 
 
 def test_a_late_car_state_after_the_end_opens_no_second_session(tmp_path):
@@ -69,3 +71,47 @@ def test_a_connector_round_trips_its_last_session_span(tmp_path):
     assert c.last_start is not None and c.last_end is not None and c.last_start < c.last_end
     assert Connector.from_json(json.loads(json.dumps(c.to_json()))) == c
     lst.close()
+
+
+def test_connector_names_listed_once_do_not_pile_up(tmp_path):
+    paper, seq = Paper(), sample("session_info.jsonl")
+    lst = listener(tmp_path, paper)
+    feed(lst, seq)  # a session on evse_manager, printed
+    idle = seq[1]["payload"]
+    for r in range(40):  # garbage listings, 64 new names each, each connector heard once
+        names = [f"bogus{r}_{i}" for i in range(64)]
+        lines = [{"topic": "everest_api/connectors", "payload": names}]
+        feed(lst, lines + [{"topic": f"everest_api/{n}/var/session_info", "payload": idle} for n in names])
+    assert len(lst.tracker.connectors) == 64 and len(lst.order) == 64
+    lst.close()
+    lst = listener(tmp_path, paper)
+    assert lst.order == [f"bogus39_{i}" for i in range(64)] and len(lst.tracker.connectors) == 64
+    assert len(lst.store.load()[0]) <= 128  # listed + the latest unlisted kept
+    lst.close()
+
+
+def test_a_connector_listed_again_remembers_its_last_session(tmp_path):
+    paper, seq = Paper(), sample("session_info.jsonl")
+    lst = listener(tmp_path, paper)
+    feed(lst, seq)
+    feed(lst, [{"topic": "everest_api/connectors", "payload": ["other"]}])
+    assert "evse_manager" not in lst.tracker.connectors
+    assert feed(lst, [seq[12]]) == ["connector 'evse_manager' is not listed in everest_api/connectors"]
+    feed(lst, [seq[0], seq[12], seq[12]])  # listed again; EVerest still repeats its Finished
+    lst.flush(force=True)
+    assert len(paper.receipts) == 1
+    lst.close()
+
+
+def test_a_connector_dropped_from_the_listing_is_unsubscribed_at_the_broker(tmp_path, broker, vprinter, listeners):  # noqa: F811
+    listener = listeners(tmp_path, broker, vprinter.uri).start()
+    pub = Publisher(broker)
+    try:
+        pub.connectors({"topic": "everest_api/connectors", "payload": ["evse_manager"]}, listener)
+        pub.connectors({"topic": "everest_api/connectors", "payload": ["other"]}, listener)
+        pub.send("everest_api/evse_manager/var/session_info", b"not json")
+        pub.send("everest_api/other/var/session_info", b"not json")  # after it: the broker keeps the order
+        wait_for(lambda: "everest_api/other/var/session_info: skipped" in listener.text(), what="the marker")
+    finally:
+        pub.close()
+    assert "everest_api/evse_manager/var/session_info" not in listener.text()
