@@ -8,11 +8,15 @@ samples (tests/data/ocpp, 1.6 and 2.0.1 alternating over 500 stations, 13-14 fra
 - an attack on the bounds: ``--ghosts N`` frames from N distinct charge point ids, each also
   sending readings for a transactionId nobody started (open sessions that never end),
   replayed at N and N/10: peak RSS must not follow N (bounded bookkeeping, issue 14);
+- ``--reuse N``: one 2.0.1 station sending transactionId "1" for every session, N/10 and N
+  sessions replayed: the cost ratio must stay near 10x (was quadratic, and refused the id's
+  10,000th use);
 - the latency the WebSocket tap adds over wss:// at 100 and 500 concurrent stations (p50/p99
   of a CALL's round trip through the tap minus the same stations straight to the CSMS).
 
     python3 benchmarks/bench_ocpp_ingest.py [--sizes 1000,10000,100000] [--http-sizes 1000,10000]
                                             [--stations 100,500] [--calls 20] [--ghosts 200000]
+                                            [--reuse 10000]
 
 Targets: 100,000 sessions at >= 20,000 frames/s with RSS <= 150 MB; 10k sessions <= 12x 1k.
 """
@@ -81,6 +85,19 @@ def ghosts(n: int) -> Iterator[dict]:
         yield {"ts": 1_795_000_000.0 + i, "cp": cp, "dir": "cp->csms", "frame": [2, "s", "StatusNotification", status]}
         values = {"connectorId": 1, "transactionId": i, "meterValue": reading}
         yield {"ts": 1_795_000_000.0 + i, "cp": cp, "dir": "cp->csms", "frame": [2, "m", "MeterValues", values]}
+
+
+def reusing(n: int) -> Iterator[dict]:
+    """``n`` 2.0.1 sessions of one station, each with transactionId "1", a minute apart."""
+    v201 = _sample("v201-session.jsonl")
+    tx = v201[2]["frame"][3]["transactionInfo"]["transactionId"]
+    start = datetime.datetime(2025, 3, 1, 9)
+    for i in range(n):
+        at = (start + datetime.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M")
+        for k, line in enumerate(v201):
+            f = json.loads(json.dumps(line["frame"]).replace(tx, "1").replace("2025-03-01T09:00", at))
+            f[1] = f"{f[1][:8]}-{i}"
+            yield {"ts": 1_795_000_000.0 + i * 60 + k, "cp": "CS-REUSE", "dir": line["dir"], "frame": f}
 
 
 def _cli(*args: str, **kw) -> subprocess.Popen:
@@ -248,6 +265,7 @@ def main() -> None:
     ap.add_argument("--stations", default="100,500")
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--ghosts", type=int, default=200_000)
+    ap.add_argument("--reuse", type=int, default=10_000)
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as d:
@@ -279,6 +297,13 @@ def main() -> None:
                 f"ghosts {small['sessions']:>7,} / {big['sessions']:,} charge point ids with never-started "
                 f"sessions: peak RSS {small['rss_mb']:.0f} / {big['rss_mb']:.0f} MB "
                 f"({big['frames'] / big['wall_s']:,.0f} frames/s at {big['sessions']:,})"
+            )
+        if a.reuse:
+            small, big = (replay_figures(g, tmp, reusing) for g in (a.reuse // 10, a.reuse))
+            print(
+                f"reuse  {small['sessions']:>7,} / {big['sessions']:,} sessions of one station, all transactionId 1: "
+                f"{small['cpu_s']:.1f} / {big['cpu_s']:.1f} s CPU ({big['cpu_s'] / small['cpu_s']:.1f}x for 10x), "
+                f"{big['frames'] / big['wall_s']:,.0f} frames/s"
             )
         for t in tap_figures([int(x) for x in a.stations.split(",") if x], a.calls, tmp):
             print(

@@ -83,6 +83,7 @@ class Ingest:
         self.store = FrameStore(database)
         self.asm = Assembler(cfg.tz)
         self.asm.retired = self._retired
+        self.asm.reused = self._reused
         self._lock = threading.RLock()
         self._retry_at: dict[tuple[str, str], float] = {}
         self._failures: dict[tuple[str, str], int] = {}  # failed attempts in a row
@@ -145,14 +146,21 @@ class Ingest:
         with self._lock, self.store.batch(every=1 << 30):
             yield
 
-    def _retired(self, cp: str, tx: str) -> dict[str, str]:
-        """For the assembler: the printed sessions of a transactionId (and its reuses) no longer
-        in memory, by key, with their starts."""
+    def _retired(self, cp: str, key_tx: str) -> bool:
+        """For the assembler: whether the session keyed ``key_tx`` printed (no longer in memory)."""
         try:
-            return self.store.printed_starts(cp, tx)
+            return self.store.printed(cp, key_tx)
         except Exception as exc:  # noqa: BLE001 - unknown: assembled again, the receipt key guards
+            log.error("receipt state of %s %s not readable: %s", cp, key_tx, exc)
+            return False
+
+    def _reused(self, cp: str, tx: str, start: str) -> tuple[str | None, int]:
+        """For the assembler: a printed session of ``tx`` with that start, and the id's uses stored."""
+        try:
+            return self.store.reused(cp, tx, start)
+        except Exception as exc:  # noqa: BLE001 - as above
             log.error("receipt state of %s %s not readable: %s", cp, tx, exc)
-            return {}
+            return None, 0
 
     def _assemble(self, cp: str, direction: str, frame: object, now: float, version: str | None) -> Result:
         """The assembler, with a bug that a frame finds turned into a refusal of that frame."""

@@ -12,12 +12,14 @@ from datetime import datetime
 
 from .index import MAX_IDLE_CONNECTORS, MAX_SESSIONS, MAX_STATIONS, Connector, Key, Station
 from .session import CHARGING, W_NO_STOP, W_REUSED, Session, key_tx
-from .values import BadValue
 
 W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
-#: (cp, transactionId) → the finished sessions kept outside memory under that id and its
-#: reuses (``tx``, ``tx~1``, …): their key's transactionId → their start (ISO text, "" unknown)
-Retired = Callable[[str, str], "dict[str, str]"]
+#: (cp, a session key's transactionId: ``tx``, ``tx~1``, …) → whether that session is finished
+#: and kept outside memory (its receipt printed)
+Retired = Callable[[str, str], bool]
+#: (cp, transactionId as sent, start as ISO text) → (the key's transactionId of a finished session
+#: of that id with that start, or None; how many uses of the id are kept outside memory)
+Reused = Callable[[str, str, str], "tuple[str | None, int]"]
 
 
 class Finished(Exception):
@@ -48,7 +50,9 @@ class SessionKeeper:
         self.stations: OrderedDict[str, Station] = OrderedDict()  # the one heard from least lately first
         self.starts: dict[tuple[object, ...], Key] = {}  # 1.6 start identity → session key
         self.connectors: dict[tuple[str, int], Connector] = {}
-        self.retired: Retired = lambda cp, tx: {}
+        self.retired: Retired = lambda cp, key_tx: False
+        self.reused: Reused = lambda cp, tx, start: (None, 0)
+        self.uses: dict[tuple[str, str], dict[int, None]] = {}  # (cp, tx as sent) → its uses in memory
 
     def session(self, cp: str, tx: object) -> Session | None:
         key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
@@ -90,6 +94,10 @@ class SessionKeeper:
         if s is None:
             return
         self.heard.pop(key, None)
+        if (uses := self.uses.get((s.cp, s.tx))) is not None:
+            uses.pop(s.epoch, None)
+            if not uses:
+                del self.uses[(s.cp, s.tx)]
         if st := self.stations.get(s.cp):
             st.live -= 1
         for tx in (s.tx, *s.aliases):
@@ -107,13 +115,14 @@ class SessionKeeper:
         key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
         s = self.sessions.get(key)
         if s is None:
-            if key[1] in self.retired(*key):
+            if self.retired(*key):
                 raise Finished(key)
             s = self._new(key, str(tx), 0, version)
         return self._touch(s, now, res)
 
     def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
         s = self.sessions[key] = Session(key[0], tx, version, epoch=epoch)
+        self.uses.setdefault((key[0], tx), {})[epoch] = None
         self.station(key[0]).live += 1
         if key[1] != tx:
             self.alias[(key[0], tx)] = key
@@ -151,23 +160,22 @@ class SessionKeeper:
     def _started(self, cp: str, tx: object, version: str, start: datetime, now: float, res: Result) -> Session:
         """The session a start event names. A transactionId already used by a session that
         started at another time is a new session (the station restarted its numbering): it
-        gets the next free key ``tx~n`` and the id points there from now on."""
+        gets the next free key ``tx~n`` and the id points there from now on. Costs the same
+        after the id's ten-thousandth use as after its first: the uses in memory (a few) and
+        one look-up in the store."""
         tx = str(tx)
-        stored = self.retired(cp, tx)  # one look-up for all the id's earlier uses
-        for epoch in range(10_000):
-            key = (cp, key_tx(tx, epoch))
-            s = self.sessions.get(key)
-            if s is not None:
-                if s.start is None or s.start == start:
-                    return self._touch(s, now, res)
-                if not s.ended:  # the old one never said it stopped
-                    self._end_unstopped(s, W_REUSED, res)
-                continue
-            if key[1] not in stored:
-                return self._touch(self._new(key, tx, epoch, version), now, res)
-            if stored[key[1]] == start.isoformat():
-                raise Finished(key)
-        raise BadValue(f"transactionId {tx!r} used 10,000 times on {cp!r}")
+        live = self.uses.get((cp, tx), {})
+        for epoch in list(live):
+            s = self.sessions[(cp, key_tx(tx, epoch))]
+            if s.start is None or s.start == start:
+                return self._touch(s, now, res)
+            if not s.ended:  # the old one never said it stopped
+                self._end_unstopped(s, W_REUSED, res)
+        same, stored = self.reused(cp, tx, start.isoformat())
+        if same is not None:
+            raise Finished((cp, same))
+        epoch = max(stored, max(live, default=-1) + 1)
+        return self._touch(self._new((cp, key_tx(tx, epoch)), tx, epoch, version), now, res)
 
     def _end_unstopped(self, s: Session, why: str, res: Result) -> None:
         res.sessions.append(s.key)  # this frame ended it: the caller may print it now

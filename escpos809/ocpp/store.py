@@ -4,6 +4,7 @@ and one row per printed receipt, so a restart neither loses a session nor prints
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
+from ..errors import Escpos809Error
 from ..sqlitedb import open_durable
 
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
@@ -44,7 +46,21 @@ CREATE TABLE IF NOT EXISTS receipts (
   cp TEXT NOT NULL, tx TEXT NOT NULL, state TEXT NOT NULL, job TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   error TEXT, summary TEXT, updated REAL NOT NULL, PRIMARY KEY (cp, tx));
 CREATE INDEX IF NOT EXISTS receipts_state ON receipts (state, updated);
+-- printed sessions by the transactionId as sent and their start, and how many uses of each id
+-- the store knows: a station that reuses one id for every session costs one look-up per start
+CREATE TABLE IF NOT EXISTS tx_uses (
+  cp TEXT NOT NULL, tx TEXT NOT NULL, start TEXT NOT NULL, key_tx TEXT NOT NULL, PRIMARY KEY (cp, tx, start));
+CREATE TABLE IF NOT EXISTS tx_epochs (cp TEXT NOT NULL, tx TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (cp, tx));
 """
+
+
+def split_key_tx(key: str) -> tuple[str, int]:
+    """A session key's transactionId → (the id as sent, its use): the inverse of
+    :func:`.session.key_tx`."""
+    if "~" not in key:
+        return key, 0
+    tx, _, epoch = key.rpartition("~")
+    return tx, int(epoch)
 
 
 _RECEIPT = "cp, tx, state, job, attempts, error, summary, updated"
@@ -68,6 +84,10 @@ class FrameStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._db = open_durable(self.path, SCHEMA, "session database")
+        try:
+            self._index_uses()
+        except sqlite3.Error as exc:
+            raise Escpos809Error(f"cannot open the session database {self.path}: {exc}") from None
         self._lock = threading.RLock()
         self._batch = 0  # writes since the open batch transaction began (0: none open)
         self._every = 0
@@ -128,17 +148,47 @@ class FrameStore:
                 return
             seq = rows[-1][0]
 
-    def printed_starts(self, cp: str, tx: str) -> dict[str, str]:
-        """The printed receipts of a transactionId and of its reuses (``tx~1``, ``tx~2``, …):
-        their key's transactionId → the session's start (ISO text; "" when unknown). One range
-        scan of the primary key ('~' sorts just below DEL)."""
+    def _index_uses(self) -> None:
+        """A database from before tx_uses: its printed receipts indexed once, at open."""
+        if self._db.execute("SELECT 1 FROM tx_epochs LIMIT 1").fetchone():
+            return
+        rows = self._db.execute(
+            "SELECT cp, tx, json_extract(summary, '$.start') FROM receipts WHERE state = ?", (PRINTED,)
+        ).fetchall()
+        self._db.execute("BEGIN")
+        for cp, key, start in rows:
+            self._use(cp, key, start)
+        self._db.execute("COMMIT")
+
+    def _use(self, cp: str, key: str, start: str | None) -> None:
+        tx, epoch = split_key_tx(key)
+        if start:
+            self._db.execute(
+                "INSERT OR IGNORE INTO tx_uses (cp, tx, start, key_tx) VALUES (?,?,?,?)", (cp, tx, start, key)
+            )
+        self._db.execute(
+            "INSERT INTO tx_epochs (cp, tx, next) VALUES (?,?,?) "
+            "ON CONFLICT (cp, tx) DO UPDATE SET next = MAX(next, excluded.next)",
+            (cp, tx, epoch + 1),
+        )
+
+    def printed(self, cp: str, key: str) -> bool:
+        """Whether the session keyed ``key`` (a transactionId, ``tx~n`` for a reuse) printed."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT tx, json_extract(summary, '$.start') FROM receipts "
-                "WHERE cp = ? AND (tx = ? OR (tx > ? AND tx < ?)) AND state = ?",
-                (cp, tx, f"{tx}~", f"{tx}\x7f", PRINTED),
-            ).fetchall()
-        return {t: start or "" for t, start in rows}
+            row = self._db.execute(
+                "SELECT 1 FROM receipts WHERE cp = ? AND tx = ? AND state = ?", (cp, key, PRINTED)
+            ).fetchone()
+        return row is not None
+
+    def reused(self, cp: str, tx: str, start: str) -> tuple[str | None, int]:
+        """For a transactionId as sent, started at ``start`` (ISO text): the key of its printed
+        session with that start (None: none), and how many uses of the id the store knows."""
+        with self._lock:
+            same = self._db.execute(
+                "SELECT key_tx FROM tx_uses WHERE cp = ? AND tx = ? AND start = ?", (cp, tx, start)
+            ).fetchone()
+            uses = self._db.execute("SELECT next FROM tx_epochs WHERE cp = ? AND tx = ?", (cp, tx)).fetchone()
+        return (same[0] if same else None), (uses[0] if uses else 0)
 
     def receipt(self, cp: str, tx: str) -> ReceiptRow | None:
         with self._lock:
@@ -155,25 +205,45 @@ class FrameStore:
         summary: dict[str, Any] | None = None,
     ) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO receipts (cp, tx, state, job, attempts, error, summary, updated) VALUES (?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (cp, tx) DO UPDATE SET state = excluded.state, job = COALESCE(excluded.job, job), "
-                "attempts = attempts + (excluded.state = 'printing'), error = excluded.error, "
-                "summary = COALESCE(excluded.summary, summary), updated = excluded.updated",
-                (
-                    cp,
-                    tx,
-                    state,
-                    job,
-                    1 if state == PRINTING else 0,
-                    error,
-                    json.dumps(summary) if summary is not None else None,
-                    time.time(),
-                ),
-            )
+            own = state == PRINTED and not self._batch  # the row and its use on disk together
+            if own:
+                self._db.execute("BEGIN")
+            try:
+                self._set_receipt(cp, tx, state, job, error, summary)
+                if state == PRINTED:
+                    row = self._db.execute(
+                        "SELECT json_extract(summary, '$.start') FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)
+                    ).fetchone()
+                    self._use(cp, tx, row[0] if row else None)
+                if own:
+                    self._db.execute("COMMIT")
+            except BaseException:
+                if own:
+                    self._db.execute("ROLLBACK")
+                raise
             if self._batch and self._marks and state == PRINTING:
                 self._recommit()  # on disk before the receipt goes out: after a crash, reprinted marked
             self._wrote()
+
+    def _set_receipt(
+        self, cp: str, tx: str, state: str, job: str | None, error: str | None, summary: dict[str, Any] | None
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO receipts (cp, tx, state, job, attempts, error, summary, updated) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (cp, tx) DO UPDATE SET state = excluded.state, job = COALESCE(excluded.job, job), "
+            "attempts = attempts + (excluded.state = 'printing'), error = excluded.error, "
+            "summary = COALESCE(excluded.summary, summary), updated = excluded.updated",
+            (
+                cp,
+                tx,
+                state,
+                job,
+                1 if state == PRINTING else 0,
+                error,
+                json.dumps(summary) if summary is not None else None,
+                time.time(),
+            ),
+        )
 
     def receipts(self, state: str | None = None, limit: int = -1) -> list[ReceiptRow]:
         """Receipt rows, oldest first; with ``limit``, the latest ``limit`` (of ``state``)."""

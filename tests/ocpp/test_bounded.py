@@ -1,16 +1,20 @@
 """Memory follows the live sessions, not the ids ever heard: charge point ids by the
 thousand (a CSMS-wide intake, or garbage), connectorIds counting up and CALLs never answered
-leave bounded bookkeeping behind, and a real session among them prints exactly once."""
+leave bounded bookkeeping behind, and a real session among them prints exactly once; a
+transactionId reused for every session is looked up, not scanned for."""
 
 from __future__ import annotations
+
+import json
+import sqlite3
 
 from escpos809.ocpp import ingest as ingest_module
 from escpos809.ocpp import keeper
 from escpos809.ocpp.config import OcppConfig
 from escpos809.ocpp.ingest import Ingest
 from escpos809.ocpp.session import W_NO_STOP
-from tests.ocpp.conftest import sample
-from tests.ocpp.test_sessions import Sink
+from tests.ocpp.conftest import plain, sample
+from tests.ocpp.test_sessions import Sink, feed_all
 
 STATUS = {"errorCode": "NoError", "status": "Available"}
 
@@ -81,3 +85,40 @@ def test_open_sessions_nobody_started_are_dropped_beyond_the_bound_and_ended_one
     sink.fail = 0
     ing.flush(now=1e12, force=True)
     assert [s.tx for _, _, s, _ in sink.printed] == ["7"]
+
+
+V201_TX = "8d849668-c899-4ccc-a9ed-4845b64f9f7b"
+
+
+def _reusing(n: int, first: int = 0) -> list[dict]:
+    """``n`` 2.0.1 sessions of one station that sends transactionId "1" for every one (an hour apart)."""
+    out = []
+    for i in range(first, first + n):
+        hour = f"2025-03-{1 + i // 24:02d}T{i % 24:02d}"
+        for o in plain("v201-session.jsonl"):
+            text = json.dumps(o).replace(V201_TX, "1").replace("2025-03-01T09", hour)
+            line = json.loads(text)
+            line["frame"][1] = f"{line['frame'][1]}-{i}"
+            line["ts"] += i * 3600
+            out.append(line)
+    return out
+
+
+def test_one_transaction_id_for_every_session_prints_each_once_across_restarts(tmp_path):
+    sink, db = Sink(), tmp_path / "ocpp.db"
+    ing = Ingest(OcppConfig(), db, sink)
+    feed_all(ing, _reusing(30))
+    ing.flush(now=1e12, force=True)
+    keys = [k for k, _, _, _ in sink.printed]
+    assert len(keys) == len(set(keys)) == 30
+    ing.close()
+    with sqlite3.connect(db) as c:  # a database from before the index: rebuilt at open
+        c.execute("DELETE FROM tx_uses")
+        c.execute("DELETE FROM tx_epochs")
+    ing = Ingest(OcppConfig(), db, sink)
+    started = [o for o in _reusing(1, first=5) if '"Started"' in json.dumps(o["frame"])]
+    feed_all(ing, started)  # session 5's start sent again: its receipt printed, it is ignored
+    feed_all(ing, _reusing(2, first=30))  # and the id goes on being reused
+    ing.flush(now=1e12, force=True)
+    keys = [k for k, _, _, _ in sink.printed]
+    assert len(keys) == len(set(keys)) == 32
