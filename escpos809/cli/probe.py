@@ -69,7 +69,7 @@ def probe(printer_uri, profile, batch, no_sheet, answer_specs, out, timeout, dis
     lines and asks which printed right (in a terminal, or give --answer N=yes|no). With
     --write-profile FILE the differences from the base profile are written there
     (extends = the base); use it with --profile FILE or `profile = "FILE"` in the configuration.
-    Exit codes: 3 printer not found, 4 offline, 5 no reply at all, 2 a bad --answer.
+    Exit codes: 3 printer not found (or not a printer), 4 offline, 5 no reply at all, 2 a bad --answer.
     """
     from pathlib import Path
 

@@ -11,12 +11,20 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..errors import PrinterTimeout
+from ..errors import PrinterNotFound, PrinterTimeout
 from ..escpos import commands, vendor
+from ..escpos.status import is_status_byte
 from ..transport import Transport
 
 NO_OP = commands.line_spacing()  # ESC 2: changes nothing on paper (default line spacing)
 BUFFER_TEST_BYTES = 32 * 1024
+#: how long stale bytes (a late reply, a status push) are read before a request: a peer still
+#: sending when it is over sends while nobody asks (a flood), which is no printer's reply
+STALE_S = 0.5
+
+
+class NotAPrinter(PrinterNotFound):
+    """The peer answers, but not as an ESC/POS printer does (no printer found there)."""
 
 
 @dataclass
@@ -86,7 +94,10 @@ def _read_text(t: Transport, timeout: float, limit: int = 80) -> bytes | None:
 
 
 def _request(t: Transport, data: bytes) -> None:
-    t.drain(quiet=0.05, limit=0.5)
+    start = time.monotonic()
+    stale = t.drain(quiet=0.05, limit=STALE_S)
+    if time.monotonic() - start >= STALE_S:
+        raise NotAPrinter(f"{t.uri}: sends bytes nobody asked for ({len(stale)} in {STALE_S:g} s): not a printer")
     t.write(data)
 
 
@@ -105,6 +116,11 @@ def ask(t: Transport, timeout: float = 1.0, buffer_test: bool = True) -> Finding
     f.gs_r = r[0] if r else None
     _request(t, vendor.status_port_request())
     f.esc_v = _read_exact(t, 4, timeout) or None
+    if bad := {n: r for n, r in f.dle_eot.items() if r is not None and not is_status_byte(r)}:
+        shown = ", ".join(f"{n}: 0x{r:02x}" for n, r in bad.items())
+        raise NotAPrinter(
+            f"{t.uri}: replies to DLE EOT without a status byte's fixed bits ({shown}): not an ESC/POS printer"
+        )
     if f.silent:
         raise PrinterTimeout(
             f"{t.uri}: no reply to DLE EOT 1-4, GS r 1 or ESC v within {timeout:g} s each "

@@ -9,6 +9,9 @@ from ..errors import PrinterNotFound, PrinterOffline, PrinterTimeout
 from .base import Transport
 
 DEFAULT_PORT = 9100
+#: what a printer may still send once the host has half-closed (stray status replies, pushes):
+#: a peer sending more is flooding, and reading it to its end would never end
+CLOSE_DRAIN_BYTES = 64 * 1024
 
 
 class TcpTransport(Transport):
@@ -93,11 +96,13 @@ class TcpTransport(Transport):
             # (a stray status reply, a DLE EOT the printer found inside image data) sends RST,
             # and the printer throws away whatever it had not read yet: the end of the job.
             # A printer closes its side once it has read everything; one that stays silent and
-            # open this long is left behind (3 s of silence at most, or the write timeout).
+            # open this long is left behind (3 s of silence at most, or the write timeout); one
+            # that keeps sending (a flood) is left once it has sent more than CLOSE_DRAIN_BYTES.
             self._sock.shutdown(socket.SHUT_WR)
             self._sock.settimeout(min(self.write_timeout, 3.0))
-            while self._sock.recv(4096):
-                pass
+            left = CLOSE_DRAIN_BYTES
+            while left > 0 and (chunk := self._sock.recv(4096)):
+                left -= len(chunk)
         except OSError:
             pass
         finally:

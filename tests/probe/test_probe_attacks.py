@@ -70,8 +70,59 @@ def test_flooding_printer_is_bounded(fake):
     start = time.monotonic()
     r = cli("probe", "--printer", printer.uri, *QUIET)
     assert time.monotonic() - start < 60
-    assert r.returncode == 0, r.stderr  # it answered something: a finding, not a crash
-    assert "GS I:" in r.stdout
+    assert r.returncode == 3, r.stderr  # what it answers is no printer's reply
+    assert r.stderr.startswith("escpos809: ") and r.stderr.count("\n") == 1
+    assert "not a printer" in r.stderr or "not an ESC/POS printer" in r.stderr
+
+
+@pytest.fixture
+def torrent():
+    """A peer that sends without end from the moment it is connected, asked or not."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    while True:
+                        conn.sendall(b"\x12" * 65536)
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_a_peer_sending_without_end_is_no_printer_and_the_probe_ends(torrent):
+    # before: the replies looked like status bytes, and closing the link read the torrent to
+    # its end, which never came
+    r = cli("probe", "--printer", torrent, *QUIET, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert "sends bytes nobody asked for" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_closing_a_link_to_a_torrent_ends(torrent):
+    from escpos809.transport import open_transport
+
+    t = open_transport(torrent, read_timeout=0.2)
+    t.open()
+    t.write(b"\x1b@")
+    closing = threading.Thread(target=t.close, daemon=True)
+    closing.start()
+    closing.join(30)
+    assert not closing.is_alive()  # before: it read the torrent to its end, which never comes
+
+
+def test_replies_without_the_status_bits_are_no_printer(fake):
+    # a peer that answers every byte with 0xff (a serial echo, a line at the wrong speed)
+    r = cli("probe", "--printer", fake(lambda chunk: b"\xff" * len(chunk)).uri, *QUIET)
+    assert r.returncode == 3, r.stderr
+    assert "1: 0xff" in r.stderr and "not an ESC/POS printer" in r.stderr
 
 
 def test_gs_i_text_without_terminator_is_no_reply(fake):
