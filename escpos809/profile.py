@@ -267,12 +267,12 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
     return profile
 
 
-def profile_from_text(text: str, origin: str = "<text>") -> Profile:
+def profile_from_text(text: str, origin: str = "<text>", files: list[str] | None = None) -> Profile:
     """A profile from TOML text (its ``extends`` resolved as for a file): what a file with this
-    text would load as."""
+    text would load as. The files its ``extends`` chain read go into ``files``."""
     data = _read_toml(text, origin)
     parent = data.pop("extends", None)
-    return profile_from_dict(_merge(_raw(parent), data) if parent else data, origin)
+    return profile_from_dict(_merge(_raw(parent, files=files), data) if parent else data, origin)
 
 
 _cache: dict[str, Profile] = {}

@@ -57,7 +57,12 @@ def _ask_person(lines) -> dict[int, bool]:
     metavar="N=yes|no",
     help="A sheet line printed right or not: N=yes, N=no, N-M=yes, comma-separated; repeatable.",
 )
-@click.option("--write-profile", "out", type=click.Path(dir_okay=False), help="Write the findings as a profile.")
+@click.option(
+    "--write-profile",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Write the findings as a profile (replaces only a profile the probe wrote).",
+)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Wait per request, s.")
 @click.option("--discovery-port", type=click.IntRange(min=-1, max=65535), help="UDP discovery port (-1 off).")
 @click.option("--status-port", type=click.IntRange(min=-1, max=65535), help="TCP status port (-1 off).")

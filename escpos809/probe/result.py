@@ -3,15 +3,18 @@ and the profile file with only the differences (``extends`` the base profile).""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import ProfileError
 from ..profile import Profile, profile_from_text
 from .ask import Findings
 from .sheet import Line
 
+_HEADER = "# Written by `escpos809 probe`"
 _ANSWER = re.compile(r"^\s*(\d+)(?:\s*-\s*(\d+))?\s*=\s*(yes|no|y|n)\s*$", re.IGNORECASE)
 
 
@@ -142,7 +145,7 @@ def _toml_value(v: Any) -> str:
 def profile_text(changes: dict[str, Any], extends: str, found: Findings | None, notes: list[str]) -> str:
     """The profile file: a comment header with the findings, ``extends``, then the changes."""
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    head = [f"# Written by `escpos809 probe` on {when}: only what differs from {extends!r}."]
+    head = [f"{_HEADER} on {when}: only what differs from {extends!r}."]
     if found is not None:
         head += [f"# {found.uri}:"] + [f"#   {line}" for line in found.lines()]
     head += [f"# {note}" for note in notes]
@@ -153,7 +156,28 @@ def profile_text(changes: dict[str, Any], extends: str, found: Findings | None, 
 
 
 def write_profile(path: Path, text: str) -> Profile:
-    """Write the profile after checking that it loads (with its ``extends``) as the driver will."""
-    profile = profile_from_text(text, str(path))
-    path.write_text(text, "utf-8")
+    """Write the profile after checking that it loads (with its ``extends``) as the driver will.
+    Only a profile the probe wrote is replaced, never a file the new one extends (it would
+    extend itself), and the file appears whole or not at all."""
+    files: list[str] = []
+    profile = profile_from_text(text, str(path), files)
+    if any(os.path.samefile(f, path) for f in files if path.exists()):
+        raise ProfileError(f"{path}: the new profile extends this file; write it to another file")
+    if path.exists() and not (path.is_file() and _written_by_probe(path)):  # a FIFO is never read
+        raise ProfileError(f"{path}: exists and is not a profile the probe wrote; not overwritten (remove it first)")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, "utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return profile
+
+
+def _written_by_probe(path: Path) -> bool:
+    """Whether ``path`` starts as :func:`profile_text` starts a profile (unreadable: no)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(len(_HEADER)) == _HEADER.encode()
+    except OSError:
+        return False

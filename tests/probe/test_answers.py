@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from escpos809.errors import ProfileError
 from escpos809.probe import result, sheet
 from escpos809.profile import load_profile, profile_from_text
 
@@ -80,3 +83,34 @@ def test_sheet_bytes_start_without_cancelling_chinese_mode():
     line1 = data.index(b"01 ")
     assert data[line1 : line1 + 8] == b"01 \x82\x85\x87\x81\n"  # cp437 for éàçü
     assert data[line1 + 8 : line1 + 10] == b"\x1c."
+
+
+def test_write_profile_replaces_only_a_profile_the_probe_wrote(tmp_path):
+    out = tmp_path / "mine.toml"
+    text = result.profile_text({"raster": {"band_rows": 64}}, "ocpp-809", None, [])
+    result.write_profile(out, text)
+    result.write_profile(out, text.replace("64", "32"))  # its own earlier profile: replaced
+    assert "band_rows = 32" in out.read_text()
+    notes = tmp_path / "notes.toml"
+    notes.write_text("precious = true\n")
+    with pytest.raises(ProfileError, match="not a profile the probe wrote"):
+        result.write_profile(notes, text)
+    assert notes.read_text() == "precious = true\n"
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ProfileError, match="not a profile the probe wrote"):
+        result.write_profile(fifo, text)  # refused without opening it (reading a FIFO waits forever)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.toml", "mine.toml", "notes.toml"]  # no .tmp left
+
+
+def test_write_profile_never_makes_a_profile_extend_itself(tmp_path):
+    base = tmp_path / "base.toml"
+    result.write_profile(base, result.profile_text({"raster": {"band_rows": 64}}, "ocpp-809", None, []))
+    child = tmp_path / "child.toml"
+    result.write_profile(child, result.profile_text({"raster": {"band_rows": 32}}, str(base), None, []))
+    # probing again from child.toml (which extends base.toml) and writing over either of them
+    # would make the file extend itself: a profile nothing can load
+    for target in (base, child):
+        with pytest.raises(ProfileError, match="extends this file"):
+            result.write_profile(target, result.profile_text({}, str(child), None, []))
+    assert load_profile(str(child)).band_rows == 32
