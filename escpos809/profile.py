@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 
 from .errors import ProfileError
@@ -252,6 +253,13 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"profile {origin}: missing or invalid entry {exc}") from None
+    _check(profile, origin)
+    return profile
+
+
+def _check(profile: Profile, origin: str) -> None:
+    """What later code relies on, beyond the types (also run on a kept profile)."""
+    preferred, codepages, fonts = profile.preferred_codepages, profile.codepages, profile.fonts
     if unknown := [n for n in preferred if n not in codepages]:
         raise ProfileError(f"profile {origin}: preferred code pages {unknown} not in the table")
     if {"A", "B"} - fonts.keys():
@@ -264,7 +272,6 @@ def profile_from_dict(data: Mapping, origin: str = "<dict>") -> Profile:
         raise ProfileError(f"profile {origin}: commands.confirm must be gs-r or none")
     if profile.qr_form not in _QR_FORMS:
         raise ProfileError(f"profile {origin}: commands.qr must be one of {_QR_FORMS}")
-    return profile
 
 
 def profile_from_text(text: str, origin: str = "<text>", files: list[str] | None = None) -> Profile:
@@ -320,15 +327,41 @@ def _from_fields(v: tuple) -> Profile:
     )
 
 
+#: the types of :func:`_fields`, in order: a kept file of another shape is not this version's
+_FIELD_TYPES = (str, str, int, int, int, dict, int, int, dict, tuple, str, dict, dict, dict, tuple)
+
+
+def _well_formed(fields: object) -> bool:
+    """Whether ``fields`` has the shape :func:`_fields` gives (values checked by :func:`_check`)."""
+    return (
+        type(fields) is tuple
+        and len(fields) == len(_FIELD_TYPES)
+        and all(type(v) is t for v, t in zip(fields, _FIELD_TYPES, strict=True))
+        and all(type(k) is str and type(w) is int and type(h) is int for k, (w, h) in fields[5].items())
+        and all(type(n) is int and type(c) is str for n, c in fields[8].items())
+        and all(type(n) is int for n in fields[9])
+        and all(type(k) is str for table in fields[11:14] for k in table)
+    )
+
+
 def _cached_builtin(name: str) -> Profile | None:
-    """The built-in profile ``name`` from its marshal file, if that is current."""
+    """The built-in profile ``name`` from its marshal file, if that is current: kept for these
+    TOML files by this module file, of the shape this version writes, and still valid."""
     try:
-        with open(_cache_path(name), "rb") as f:
+        # O_NONBLOCK: a FIFO put where the file goes must not hold up the CUPS job
+        fd = os.open(_cache_path(name), os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
             form, stamp, fields = marshal.load(f)
-        if form == _CACHE_FORMAT and _stamp([s[0] for s in stamp]) == stamp:
-            return _from_fields(fields)
-    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
-        pass  # none yet, stale or unreadable: parse the TOML
+        files = [s[0] for s in stamp]
+        if form == _CACHE_FORMAT and files[:2] == [__file__, _builtin_path(name)] and _stamp(files) == stamp:
+            if _well_formed(fields):
+                profile = _from_fields(fields)
+                _check(profile, name)
+                return profile
+    except Exception:  # noqa: BLE001 - whatever is wrong with the kept file, the TOML is parsed
+        pass
     return None
 
 
@@ -337,9 +370,10 @@ def _store_builtin(name: str, profile: Profile, files: list[str]) -> None:
     path = _cache_path(name)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        data = marshal.dumps((_CACHE_FORMAT, _stamp(files), _fields(profile)))
+        data = marshal.dumps((_CACHE_FORMAT, _stamp([__file__, *files]), _fields(profile)))
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
+        # a new file only: never through a link or into a FIFO someone left at this name
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except (OSError, ValueError):  # read-only install, or a value marshal cannot store

@@ -5,10 +5,12 @@ taken in stride."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -81,3 +83,65 @@ def test_a_kept_profile_loads_without_the_toml_parser():
     code = "import sys; from escpos809.profile import load_profile; load_profile(); print('tomllib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _kept(builtin) -> tuple:
+    fresh()
+    kept = next((builtin / "__pycache__").glob("ocpp-809.*.profile"))
+    return kept, marshal.loads(kept.read_bytes())
+
+
+def _with(fields: tuple, at: int, value) -> tuple:
+    return (*fields[:at], value, *fields[at + 1 :])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda form, stamp, f: (form, stamp, _with(f, 2, "576")),  # right shape, wrong type
+        lambda form, stamp, f: (form, stamp, _with(f, 2, 580)),  # a width no raster can have
+        lambda form, stamp, f: (form, stamp, _with(f, 5, 7)),  # fonts no table: was a traceback
+        lambda form, stamp, f: (form, stamp, _with(f, 8, {"0": "cp437"})),
+        lambda form, stamp, f: (form, stamp, (*f, "one more")),  # another version's layout
+        lambda form, stamp, f: (form, (), _with(f, 6, 32)),  # no stamp: would match any TOML
+        lambda form, stamp, f: (form, stamp[1:], _with(f, 6, 32)),  # not kept by this module
+        # kept by another version of this module (same TOML): its fields may mean other things
+        lambda form, stamp, f: (form, ((stamp[0][0], 1, 1), *stamp[1:]), _with(f, 6, 32)),
+    ],
+    ids=[
+        "str-width",
+        "odd-width",
+        "fonts-int",
+        "str-codepage-key",
+        "more-fields",
+        "no-stamp",
+        "no-module",
+        "other-module",
+    ],
+)
+def test_a_kept_file_is_trusted_only_as_this_version_wrote_it(builtin, change):
+    good = fresh()
+    kept, (form, stamp, fields) = _kept(builtin)
+    kept.write_bytes(marshal.dumps(change(form, stamp, fields)))
+    loaded = fresh()
+    assert loaded == good and type(loaded.width_dots) is int
+
+
+def _in_time(call, seconds: float = 20):
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert done, "waited on a FIFO"
+    return done[0]
+
+
+def test_a_fifo_where_the_kept_file_goes_holds_nothing_up(builtin):
+    good = fresh()
+    kept = next((builtin / "__pycache__").glob("ocpp-809.*.profile"))
+    kept.unlink()
+    os.mkfifo(kept)  # opened for reading, a FIFO waits for a writer that never comes
+    assert _in_time(fresh) == good
+    kept.unlink()
+    os.mkfifo(f"{kept}.{os.getpid()}.tmp")  # the name this process writes its new file under
+    assert _in_time(fresh) == good
