@@ -30,6 +30,7 @@ when the printer cannot be reached.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ from .capabilities import Ocpp809Capabilities
 
 log = logging.getLogger(__name__)
 
+#: what text must not carry to the printer: control characters but LF and HT, and DEL
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _EC = {QR_ECLEVEL_L: "L", QR_ECLEVEL_M: "M", QR_ECLEVEL_Q: "Q", QR_ECLEVEL_H: "H"}
 #: GS k types python-escpos knows but the firmware's table (§7: m = 65-73) does not
 _NO_HW_BARCODE = {"GS1128", *(f"GS1DATABAR{kind}" for kind in ("OMNIDIRECTIONAL", "TRUNCATED", "LIMITED", "EXPANDED"))}
@@ -149,7 +152,9 @@ class Escpos809(Escpos):
         """Print text; code pages (and Chinese mode for CJK) are chosen by escpos809's encoder
         unless ``charcode()`` fixed one."""
         if self.magic.disabled:
-            super().text(txt)
+            # python-escpos sends a forced page's text as it is: ESC, GS, DLE … in it would be
+            # commands (a cut, a drawer pulse, ESC = 2 turning the printer off); printed as '?'
+            super().text(_CONTROLS.sub("?", str(txt)))
             return
         self._for_print().text(str(txt))
 

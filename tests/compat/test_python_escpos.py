@@ -316,6 +316,20 @@ def test_text_cannot_smuggle_commands_or_crash():
     assert out == b"a?@?V?b?c?\n"  # control bytes and what no page carries print as '?'
 
 
+def test_text_on_a_page_forced_with_charcode_cannot_smuggle_commands(paper):
+    # charcode() hands text to python-escpos's own encoder, which sent control bytes as they
+    # were: this text cut the paper, pulsed the drawer and switched the printer off (ESC = 2)
+    evil = "A\x1dV\x00B\x10\x14\x01\x00\x05C\x1b=\x02D\x1b@E\x7f"
+    with paper.job() as job:
+        p = Escpos809(paper.uri)
+        p.charcode("CP858")
+        p.textln(evil)
+        p.textln("€ 7")
+        p.close()
+    assert job.texts == ["A?V?B?????C?=?D?@E?", "€ 7"]
+    assert job.cuts == [] and job.kinds("drawer") == [] and job.unknown == []
+
+
 def test_bad_arguments_are_python_escpos_errors():
     p = memory()
     with pytest.raises(ValueError):
