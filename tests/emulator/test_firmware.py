@@ -85,13 +85,33 @@ def test_cut_forms():
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({}, "missing or invalid entry"),
-        ({"firmware": {"id": "x"}, "qr": {"forms": ["star"]}}, "unknown QR forms"),
-        ({"firmware": {"id": "x"}, "status": {"answers": ["gs-q"]}}, "unknown status requests"),
-        ({"firmware": {"id": "x"}, "cut": {"gs_v_full": "half"}}, "bad cut entries"),
+        ({}, "firmware.id: missing"),
+        ({"firmware": {"id": "x"}, "qr": {"forms": ["star"]}}, "qr.forms: unknown .star."),
+        ({"firmware": {"id": "x"}, "status": {"answers": ["gs-q"]}}, "status.answers: unknown .gs-q."),
+        ({"firmware": {"id": "x"}, "cut": {"gs_v_full": "half"}}, "cut.gs_v_full: unknown .half."),
         ({"firmware": {"id": "x"}, "raster": {"max_band_rows": 0}}, "max_band_rows"),
-        ({"firmware": {"id": "x"}, "codepages": {"table": {"3": "no-codec"}}}, "bad code page entry"),
+        (
+            {"firmware": {"id": "x"}, "codepages": {"table": {"3": "no-codec"}}},
+            "codepages.table.3: .no-codec. is no single-byte",
+        ),
         ({"firmware": {"id": "x"}, "codepages": {"base": "star"}}, "codepages.base"),
+        # each was taken before: a string read as true, a float cut down, a typo as the default,
+        # a two-byte codec for a page, an id the GS I handler then choked on (ValueError)
+        ({"firmware": {"id": "x"}, "codepages": {"chinese_at_power_on": "no"}}, "chinese_at_power_on: must be true"),
+        ({"firmware": {"id": "x"}, "barcodes": {"gs1_databar": "false"}}, "gs1_databar: must be true or false"),
+        ({"firmware": {"id": "x"}, "raster": {"max_band_rows": 31.9}}, "max_band_rows: must be an integer"),
+        ({"firmware": {"id": "x"}, "raster": {"max_band_row": 8}}, "raster.max_band_row: unknown key"),
+        ({"firmware": {"id": "x"}, "statuss": {"answers": []}}, "statuss: unknown table"),
+        ({"firmware": {"id": "x"}, "qr": {"forms": "epson"}}, "qr.forms: must be an array"),
+        ({"firmware": {"id": "x"}, "codepages": {"table": {"0": "utf-16"}}}, "codepages.table.0: 'utf-16' is no"),
+        ({"firmware": {"id": "x"}, "codepages": {"table": {"0": "gb18030"}}}, "codepages.table.0: 'gb18030' is no"),
+        ({"firmware": {"id": "x"}, "codepages": {"table": {"256": "cp437"}}}, "codepages.table.256: '256' is no ESC t"),
+        ({"firmware": {"id": "x"}, "codepages": {"absent": ["x"]}}, "codepages.absent: 'x' is no ESC t"),
+        ({"firmware": {"id": "x"}, "ids": {"model": "abc"}}, "ids.model: must be an integer"),
+        ({"firmware": {"id": "x"}, "ids": {"model": 300}}, "ids.model: 300 is not one byte"),
+        ({"firmware": {"id": "x"}, "ids": {"maker": "A\x00B"}}, "ids.maker: must be printable ASCII"),
+        ({"firmware": {"id": "x"}, "ids": {"maker": "A" * 100_000}}, "ids.maker: must be printable ASCII"),
+        ({"firmware": "x"}, "firmware: must be a table"),
     ],
 )
 def test_bad_firmware_is_reported(data, message):
