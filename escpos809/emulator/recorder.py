@@ -20,7 +20,8 @@ the serial line, that sent anything other than status requests):
   ``draw_warnings`` (operations that could not be drawn: index, kind, why; and those drawn with
   replacement marks for characters no font has, named in ``missing_glyphs``), ``ops_total``,
   ``ops_truncated`` and ``ops``: the first ``KEEP_OPS`` operations (and at most ``KEEP_BYTES``
-  of them as JSON); the rest are drawn and then dropped from memory.
+  of them as JSON); the rest are drawn and then dropped from memory. ``pages_truncated``: the
+  job went on past ``KEEP_PAGES`` pages; the paper after them was not drawn.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 SEGMENT_DOTS = 8192  # an uncut stretch is closed as a page after about 1 m of paper
 KEEP_OPS = 10_000  # operations kept in memory and in job.json per job
 KEEP_BYTES = 16 * 1024**2  # ... and at most this much of them as JSON
+#: pages drawn per job (about 5 km of paper): 3 bytes of ESC d 255 feed a quarter of a page, so
+#: a 60 kB stream of feeds made 20 000 PNG files (240 MB); the paper beyond is counted, not drawn
+KEEP_PAGES = 5_000
 JSON_EVERY_S = 0.25
 MAX_WARNINGS = 100
 
@@ -67,6 +71,7 @@ class Job:
     state: str = "printing"
     ops_total: int = 0
     ops_truncated: bool = False
+    pages_truncated: bool = False
     confirmed: int = 0
     draw_warnings: list[dict[str, Any]] = field(default_factory=list)
     render_error: str | None = None
@@ -138,7 +143,9 @@ class JobRecord:
     def write_page(self, end: str) -> None:
         """Draw the current page to ``page-K.png``; ``end`` = cut, segment, open (it goes on),
         done / power_loss / stopped (the job's last paper)."""
-        if has_paper(self.page_ops) and (self.page_changed or end != "open"):
+        if self.page_no > KEEP_PAGES and has_paper(self.page_ops):
+            self.job.pages_truncated = True
+        elif has_paper(self.page_ops) and (self.page_changed or end != "open"):
             path = self.job.folder / f"page-{self.page_no}.png"
             warnings: list[dict[str, Any]] = []
             dots = paint(
@@ -191,6 +198,7 @@ class JobRecord:
             "draw_warnings": j.draw_warnings,
             "ops_total": j.ops_total,
             "ops_truncated": j.ops_truncated,
+            "pages_truncated": j.pages_truncated,
         }
         text = json.dumps(head, ensure_ascii=False)[:-1] + ', "ops": [\n' + ",\n".join(self.json_ops) + "\n]}\n"
         try:

@@ -73,3 +73,22 @@ def test_megabytes_of_text_stay_in_bounded_memory(tmp_path):
     assert set(ends[:-1]) == {"segment"} and ends[-1] == "done"
     assert sum(p["height"] for p in log["page_info"]) == lines * 32  # every line on paper, once
     assert len(log["pages"]) == len(list((out / "job-0001").glob("page-*.png")))
+
+
+def test_a_stream_of_feeds_draws_a_bounded_number_of_pages(tmp_path, monkeypatch):
+    # ESC d 255 is 3 bytes for a quarter of a page: 60 kB of them made 20 000 PNG files (240 MB)
+    from escpos809.emulator import recorder
+    from escpos809.emulator.server import VirtualPrinter
+    from escpos809.printer import Printer
+
+    monkeypatch.setattr(recorder, "KEEP_PAGES", 3)  # in-process: the real bound is 5 000
+    with VirtualPrinter(tmp_path / "p") as vp:
+        with Printer(vp.uri) as p:
+            p.send(b"\x1bd\xff" * 40 + b"end\n")  # 81 600 dots: about 10 segments
+            sock = p.transport._sock.getsockname()
+        job = vp.wait_job(f"tcp {sock[0]}:{sock[1]}")
+    assert job is not None
+    log = json.loads(job.log_path.read_text())
+    assert log["state"] == "done" and log["pages_truncated"]
+    assert log["pages"] == ["page-1.png", "page-2.png", "page-3.png"]
+    assert sorted(f.name for f in job.folder.glob("page-*.png")) == log["pages"]
