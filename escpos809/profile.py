@@ -175,6 +175,28 @@ def _read_toml(text: str, origin: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {origin}: {exc}") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise ProfileError(f"profile {origin}: nested too deeply") from None
+
+
+#: a profile is a few kilobytes; a file much larger is not one (and is not read whole)
+MAX_PROFILE_BYTES = 1024**2
+
+
+def _read_file(path: str) -> str:
+    """A profile file's text: a regular file (a FIFO or a device named as a profile, even by a
+    CUPS job's options, must not hold up or flood the process), at most ``MAX_PROFILE_BYTES``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ProfileError(f"profile {path}: not a regular file")
+        data = f.read(MAX_PROFILE_BYTES + 1)
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"profile {path}: larger than {MAX_PROFILE_BYTES // 1024} KiB; not a profile")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"profile {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _builtin_path(name: str) -> str:
@@ -196,8 +218,7 @@ def _raw(source: str, depth: int = 0, files: list[str] | None = None) -> dict:
     else:
         raise ProfileError(f"no built-in profile {source!r}; built-in: {', '.join(builtin_profiles())}")
     try:
-        with open(path, encoding="utf-8") as f:
-            data = _read_toml(f.read(), origin)
+        data = _read_toml(_read_file(path), origin)
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
     if files is not None:

@@ -1,7 +1,7 @@
 import pytest
 
 from escpos809.errors import ProfileError
-from escpos809.profile import builtin_profiles, load_profile
+from escpos809.profile import MAX_PROFILE_BYTES, builtin_profiles, load_profile
 
 
 def test_builtin_profile_facts():
@@ -81,3 +81,14 @@ def test_image_qr_profile_sends_a_raster_not_gs_paren_k(tmp_path):
     data = render(Document((QR("https://example.com/r/1"),)), load_profile(str(f))).data
     assert b"\x1d(k" not in data and b"\x1dv0" in data
     assert b"\x1d(k" in render(Document((QR("https://example.com/r/1"),)), load_profile()).data
+
+
+def test_a_profile_file_too_large_or_not_text_is_refused(tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (MAX_PROFILE_BYTES + 1))  # a comment: read whole, it would parse
+    with pytest.raises(ProfileError, match="larger than 1024 KiB"):
+        load_profile(big)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'extends = "ocpp-809"\n# caf\xe9\n')
+    with pytest.raises(ProfileError, match="not UTF-8 text"):
+        load_profile(latin)

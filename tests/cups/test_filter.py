@@ -5,6 +5,7 @@ byte for byte against the ESC/POS the reference gives: GS v 0, ESC J, ESC d, GS 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import struct
 import subprocess
@@ -186,6 +187,29 @@ def test_filter_program_writes_only_print_data_to_stdout(tmp_path):
     )
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.decode().strip().startswith("ERROR: rastertoescpos809: not a CUPS raster stream")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "deep"])
+def test_a_job_naming_a_hostile_profile_fails_at_once(tmp_path, kind):
+    # a job's options are the submitter's: escpos809-profile=FILE naming a FIFO hung the filter
+    # (and the queue) for good, /dev/zero behind a .toml name filled its memory
+    bad = tmp_path / "p.toml"
+    if kind == "fifo":
+        os.mkfifo(bad)
+    elif kind == "device":
+        bad.symlink_to("/dev/zero")
+    else:
+        bad.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    data = stream(b"3SaR", (header(height=2), ROW_A + ROW_B))
+    proc = subprocess.run(
+        [sys.executable, "-m", "escpos809.cups.filter", "7", "u", "t", "1", f"escpos809-profile={bad}"],
+        input=data,
+        capture_output=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout) == (1, b"")
+    why = "nested too deeply" if kind == "deep" else "not a regular file"
+    assert proc.stderr.decode() == f"ERROR: rastertoescpos809: profile {bad}: {why}\n"
 
 
 needs_cupsfilter = pytest.mark.skipif(not shutil.which("cupsfilter"), reason="cups-filters not installed")
