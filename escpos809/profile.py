@@ -203,6 +203,13 @@ def _builtin_path(name: str) -> str:
     return os.path.join(BUILTIN_DIR, f"{name}.toml")
 
 
+def _is_builtin(name: str) -> bool:
+    """A built-in profile's name: a plain name (``../x`` would read, and keep a marshal file,
+    outside the package; a CUPS job's options can name a profile)."""
+    plain = name.isascii() and name[:1].isalnum() and all(c.isalnum() or c in "-_" for c in name)
+    return plain and os.path.isfile(_builtin_path(name))
+
+
 def builtin_profiles() -> list[str]:
     return sorted(n[:-5] for n in os.listdir(BUILTIN_DIR) if n.endswith(".toml"))
 
@@ -213,7 +220,7 @@ def _raw(source: str, depth: int = 0, files: list[str] | None = None) -> dict:
         raise ProfileError(f"profile {source}: 'extends' chain too deep")
     if source.endswith(".toml") or os.path.isfile(source):
         path, origin = source, source
-    elif os.path.isfile(_builtin_path(source)):
+    elif _is_builtin(source):
         path, origin = _builtin_path(source), source
     else:
         raise ProfileError(f"no built-in profile {source!r}; built-in: {', '.join(builtin_profiles())}")
@@ -405,7 +412,7 @@ def _store_builtin(name: str, profile: Profile, files: list[str]) -> None:
 
 
 def _load(key: str) -> Profile:
-    builtin = not key.endswith(".toml") and not os.path.isfile(key) and os.path.isfile(_builtin_path(key))
+    builtin = not key.endswith(".toml") and not os.path.isfile(key) and _is_builtin(key)
     if builtin and (cached := _cached_builtin(key)) is not None:
         return cached
     files: list[str] = []

@@ -145,3 +145,17 @@ def test_a_fifo_where_the_kept_file_goes_holds_nothing_up(builtin):
     kept.unlink()
     os.mkfifo(f"{kept}.{os.getpid()}.tmp")  # the name this process writes its new file under
     assert _in_time(fresh) == good
+
+
+def test_a_name_climbing_out_of_the_profiles_is_no_builtin(builtin, tmp_path):
+    # a CUPS job names its profile (escpos809-profile=NAME): "../x" read x.toml outside the
+    # package and kept its marshal file there, making the folders on the way
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(builtin / "ocpp-809.toml", outside / "evil.toml")
+    name = os.path.relpath(outside / "deeper" / "evil", builtin / "__pycache__")  # ../../elsewhere/deeper/evil
+    with pytest.raises(P.ProfileError, match="no built-in profile"):
+        fresh(name)
+    with pytest.raises(P.ProfileError, match="no built-in profile"):
+        fresh(os.path.relpath(outside / "evil", builtin))
+    assert sorted(p.name for p in outside.iterdir()) == ["evil.toml"]
