@@ -31,6 +31,7 @@ TABLE = {
     "ProfileError": (7, 500, "Profile error", S),
     "UnsupportedCommand": (7, 422, "Unsupported command", F),
     "PrinterNotFound": (3, 503, "Printer not found", R),
+    "NotAPrinter": (3, 503, "Printer not found", R),
     "PrinterOffline": (4, 503, "Printer offline", R),
     "JobNotConfirmed": (4, 503, "Job not confirmed", R),
     "PrinterTimeout": (5, 504, "Printer timeout", R),
@@ -58,6 +59,7 @@ OUTSIDE = {
     "CliError": "click's way to show a failure; made from an error's exit code",
     "BadSetting": "raised and caught within service/websafety.py, never reaches a front end",
     "PowerLost": "the virtual printer's simulated power cut: raised and caught inside its mechanism",
+    "_Bad": "a firmware file's bad entry: raised and caught in firmware_from_dict, which raises ProfileError",
     "Finished": "the OCPP assembler's signal that a frame's session is already printed: raised and caught in feed()",
 }
 
