@@ -114,3 +114,15 @@ def test_write_profile_never_makes_a_profile_extend_itself(tmp_path):
         with pytest.raises(ProfileError, match="extends this file"):
             result.write_profile(target, result.profile_text({}, str(child), None, []))
     assert load_profile(str(child)).band_rows == 32
+
+
+def test_a_base_path_with_any_characters_is_written_as_toml(tmp_path):
+    # a folder named with a tab, a newline, quotes and DEL: the extends line was broken TOML
+    # (refused, so no profile could be written from such a base)
+    folder = tmp_path / 'we\tird\n"dir"\\\x7f'
+    folder.mkdir()
+    base = folder / "base.toml"
+    result.write_profile(base, result.profile_text({"raster": {"band_rows": 64}}, "ocpp-809", None, []))
+    child = folder / "child.toml"
+    result.write_profile(child, result.profile_text({"raster": {"band_rows": 32}}, str(base), None, []))
+    assert load_profile(str(child)).band_rows == 32
