@@ -96,7 +96,7 @@ def _read_text(t: Transport, timeout: float, limit: int = 80) -> bytes | None:
 def _request(t: Transport, data: bytes) -> None:
     start = time.monotonic()
     stale = t.drain(quiet=0.05, limit=STALE_S)
-    if time.monotonic() - start >= STALE_S:
+    if stale and time.monotonic() - start >= STALE_S:  # still sending when the time was up
         raise NotAPrinter(f"{t.uri}: sends bytes nobody asked for ({len(stale)} in {STALE_S:g} s): not a printer")
     t.write(data)
 
