@@ -379,7 +379,8 @@ def _cached_builtin(name: str) -> Profile | None:
         # O_NONBLOCK: a FIFO put where the file goes must not hold up the CUPS job
         fd = os.open(_cache_path(name), os.O_RDONLY | os.O_NONBLOCK)
         with open(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PROFILE_BYTES:  # a kept profile is small
                 return None
             form, stamp, fields = marshal.load(f)
         files = [s[0] for s in stamp]
