@@ -142,7 +142,7 @@ def test_a_huge_kept_file_is_not_read(builtin, monkeypatch):
     kept.write_bytes(kept.read_bytes() + b"\0" * P.MAX_PROFILE_BYTES)  # marshal reads the head only
 
     loads: list[object] = []
-    monkeypatch.setattr(P.marshal, "load", lambda f: loads.append(f) or (0, (), ()))
+    monkeypatch.setattr(marshal, "load", lambda f: loads.append(f) or (0, (), ()))
     assert fresh() == good
     assert loads == []  # a kept file larger than any profile is not unmarshalled
 

@@ -30,6 +30,7 @@ FILTER_MODULES = {
     "escpos809.escpos.commands",
     "escpos809.escpos.vendor",
     "escpos809.profile",
+    "escpos809.profilekeep",
     "escpos809.record",
 }
 #: standard-library modules that cost a per-job process milliseconds each (python -X importtime)
