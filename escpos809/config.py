@@ -77,12 +77,14 @@ class Config:
 
 def read_file(path: Path) -> dict[str, Any]:
     """One config file, parsed; a broken one is a one-line error naming it."""
-    from .profile import tomllib  # only when there is a file: the parser costs every command start
+    from .profile import read_small_text, tomllib  # only when there is a file: the parser costs every start
 
     try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(read_small_text(str(path), "config file", Escpos809Error))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise Escpos809Error(f"config file {path}: {exc}") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise Escpos809Error(f"config file {path}: nested too deeply") from None
 
 
 def load(environ: Mapping[str, str] | None = None) -> Config:

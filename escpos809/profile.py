@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 
-from .errors import ProfileError
+from .errors import Escpos809Error, ProfileError
 from .record import Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy and ruff know the name)
@@ -183,20 +183,21 @@ def _read_toml(text: str, origin: str) -> dict:
 MAX_PROFILE_BYTES = 1024**2
 
 
-def _read_file(path: str) -> str:
-    """A profile file's text: a regular file (a FIFO or a device named as a profile, even by a
-    CUPS job's options, must not hold up or flood the process), at most ``MAX_PROFILE_BYTES``."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+def read_small_text(path: str, what: str = "profile", error: type[Escpos809Error] = ProfileError) -> str:
+    """A small settings file's text (a profile, the configuration): a regular file (a FIFO or a
+    device named as one, even by a CUPS job's options, must not hold up or flood the process),
+    at most ``MAX_PROFILE_BYTES`` of UTF-8. Failures are ``error`` naming ``what`` and the path."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # OSError: the caller's to word
     with open(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ProfileError(f"profile {path}: not a regular file")
+            raise error(f"{what} {path}: not a regular file")
         data = f.read(MAX_PROFILE_BYTES + 1)
     if len(data) > MAX_PROFILE_BYTES:
-        raise ProfileError(f"profile {path}: larger than {MAX_PROFILE_BYTES // 1024} KiB; not a profile")
+        raise error(f"{what} {path}: larger than {MAX_PROFILE_BYTES // 1024} KiB; not a {what}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ProfileError(f"profile {path}: not UTF-8 text (byte {exc.start})") from None
+        raise error(f"{what} {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _builtin_path(name: str) -> str:
@@ -225,7 +226,7 @@ def _raw(source: str, depth: int = 0, files: list[str] | None = None) -> dict:
     else:
         raise ProfileError(f"no built-in profile {source!r}; built-in: {', '.join(builtin_profiles())}")
     try:
-        data = _read_toml(_read_file(path), origin)
+        data = _read_toml(read_small_text(path), origin)
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
     if files is not None:

@@ -1,5 +1,7 @@
 """Configuration: one file read once per command into one Config, env and flags over it."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -82,3 +84,20 @@ def test_broken_file_and_wrong_table_are_one_line(tmp_path, monkeypatch):
         load()
     with pytest.raises(Escpos809Error, match=r"service must be a table \(\[service\]\)"):
         Config(bad, {"service": "yes"}).table("service")
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+        (b"# " + b"x" * (2 * 1024**2) + b"\n", "larger than 1024 KiB"),
+        (b'printer = "caf\xe9"\n', "not UTF-8 text (byte 14)"),
+    ],
+    ids=["nested", "huge", "latin-1"],
+)
+def test_hostile_config_file_is_one_line_error(tmp_path, monkeypatch, content, says):
+    bad = tmp_path / "config.toml"
+    bad.write_bytes(content)
+    monkeypatch.setenv("ESCPOS809_CONFIG", str(bad))
+    with pytest.raises(Escpos809Error, match=re.escape(f"config file {bad}: {says}")):
+        load()
