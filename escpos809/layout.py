@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -187,6 +188,9 @@ class Layout:
 
     def __init__(self, profile: Profile):
         self.profile = profile
+        #: when this layout's PDF pages must all be drawn (``time.monotonic()``): one budget
+        #: for a document's every pdf block, set by the first
+        self.pdf_deadline: float | None = None
 
     def columns(self, style: Span) -> int:
         return self.profile.columns(style.font, style.width)
@@ -288,8 +292,12 @@ class Layout:
         else:
             raise ValueError("a pdf block needs data or a path")
         prof = self.profile
+        if self.pdf_deadline is None:
+            from .pdfchild import DRAW_SECONDS
+
+            self.pdf_deadline = time.monotonic() + DRAW_SECONDS
         out: list[LayoutOp] = []
-        for page in pdf.render(data, b.pages, b.scale, prof.dpi, prof.width_dots):
+        for page in pdf.render(data, b.pages, b.scale, prof.dpi, prof.width_dots, self.pdf_deadline):
             out.append(Raster(*rasterize(page, prof.width_dots, None, dither_mode(b.dither), b.threshold), b.align))
             if b.cut != "none":
                 out.append(CutOp(b.cut, 3))

@@ -3,8 +3,10 @@ grey at the printer's resolution, blank margins are trimmed, and the page goes o
 (``raster.rasterize`` dithers it; ``layout`` puts a cut after it).
 
 Everything that can refuse a PDF does so before anything prints: :func:`check` (cheap: it opens
-the file and reads page sizes) runs when a document is validated, :func:`render` checks the
-trimmed sizes of every page before it draws the first one at full size.
+the file and reads page sizes, loading no page) runs when a document is validated, :func:`render`
+checks the trimmed sizes of every page before it draws the first one at full size. Pages are
+loaded and drawn only in a child process with a deadline (``pdfchild``): PDFium cannot be
+interrupted, and a page's content can take it minutes to load.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ MAX_PAGE_DOTS = 16_000
 #: the whole job's printed length in dots: about 10 m of paper
 MAX_JOB_DOTS = 80_000
 #: drawing objects on one page: an invoice has hundreds; 200,000 tiny squares take PDFium
-#: seconds to draw, time the service's one PDF renderer would be held (objects nested in a form
-#: XObject count as one: a limit on the time itself would need PDFium's progressive rendering)
+#: seconds to draw (objects nested in a form XObject count as one: ``pdfchild.DRAW_SECONDS``
+#: bounds the time those take)
 MAX_PAGE_OBJECTS = 20_000
 #: ``scale`` as a percentage of the PDF's own size; ``fit`` never enlarges beyond the highest
 MIN_PERCENT, MAX_PERCENT = 10, 400
@@ -35,7 +37,7 @@ INK_BELOW = 240
 #: white kept around the ink when margins are trimmed (PDF units: 2 mm), so a code at the edge of
 #: what is printed keeps a quiet zone
 KEEP_MARGIN = 72 * 2 / 25.4
-#: PDFium is not thread-safe (not even for two documents): the service renders one at a time
+#: PDFium is not thread-safe (not even for two documents): one check at a time in a process
 _PDFIUM = threading.Lock()
 
 Scale = Literal["fit", "actual"] | int
@@ -123,16 +125,11 @@ def _base_scale(scale: Scale, width_pt: float, dpi: int, width_dots: int) -> flo
 
 
 def _sizes(doc, pages: list[int], scale: Scale, dpi: int, width_dots: int) -> list[tuple[float, float, float]]:
-    """(width, height, dots per unit) of each page as the PDF gives it; PdfRefused for a page
-    of no size or one too long to print even before trimming (PdfRefused)."""
-    import pypdfium2.raw as pdfium_c
-
+    """(width, height, dots per unit) of each page as the PDF gives it, without loading the
+    page; PdfRefused for a page of no size or one too long to print even before trimming."""
     out = []
     for i in pages:
-        page = doc[i]
-        width_pt, height_pt = page.get_size()
-        if (objects := pdfium_c.FPDFPage_CountObjects(page)) > MAX_PAGE_OBJECTS:
-            raise PdfRefused(f"page {i + 1} draws {objects:,} objects; at most {MAX_PAGE_OBJECTS:,} print on a page")
+        width_pt, height_pt = doc.get_page_size(i)
         if not (width_pt >= 1 and height_pt >= 1):
             raise PdfRefused(f"page {i + 1} has no size ({width_pt:g} x {height_pt:g} units)")
         s = _base_scale(scale, width_pt, dpi, width_dots)
@@ -143,13 +140,22 @@ def _sizes(doc, pages: list[int], scale: Scale, dpi: int, width_dots: int) -> li
     return out
 
 
+def _count_objects(doc, pages: list[int]) -> None:
+    """PdfRefused for a page of more than :data:`MAX_PAGE_OBJECTS` drawing objects (loads it)."""
+    import pypdfium2.raw as pdfium_c
+
+    for i in pages:
+        if (objects := pdfium_c.FPDFPage_CountObjects(doc[i])) > MAX_PAGE_OBJECTS:
+            raise PdfRefused(f"page {i + 1} draws {objects:,} objects; at most {MAX_PAGE_OBJECTS:,} print on a page")
+
+
 def _mm(dots: int, dpi: int) -> str:
     return f"{dots / dpi * 25.4:,.0f} mm"
 
 
 def check(data: bytes, pages: str | None, scale: object, dpi: int = 203, width_dots: int = 576) -> None:
     """Refuse (PdfRefused, one line) a PDF that cannot print: not a PDF, broken, encrypted,
-    pages it lacks, too many pages, a page of no size or absurd length. Reads no page content."""
+    pages it lacks, too many pages, a page of no size or absurd length. Loads no page."""
     sc = scale_of(scale)
     with _PDFIUM:
         doc = _open(data)
@@ -201,7 +207,23 @@ def _plans(
     return plans
 
 
-def render(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int) -> list[Image.Image]:
+def render(
+    data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int, deadline: float | None = None
+) -> list[Image.Image]:
+    """:func:`render_here` in a child process that must be done by ``deadline``
+    (``time.monotonic()``; default: :data:`pdfchild.DRAW_SECONDS` from now): a PDF that takes
+    longer is refused (``pdfchild.DrawRefused``) and the child killed."""
+    import time
+
+    from . import pdfchild
+
+    scale_of(scale)  # a bad option is refused without a child
+    if deadline is None:
+        deadline = time.monotonic() + pdfchild.DRAW_SECONDS
+    return pdfchild.render(data, pages, scale, dpi, width_dots, deadline)
+
+
+def render_here(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int) -> list[Image.Image]:
     """Each chosen page that has ink, trimmed to it, as a grey (``L``) image at ``dpi``: as wide
     as the paper (``fit``), or at its own size times the scale. Every page's size is checked
     before the first is drawn: PdfRefused for one wider or longer than the paper takes, or a
@@ -214,6 +236,7 @@ def render(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: 
                 raise PdfRefused("the PDF has no pages")
             chosen = page_numbers(pages, len(doc))
             sizes = _sizes(doc, chosen, sc, dpi, width_dots)
+            _count_objects(doc, chosen)
             plans = _plans(doc, chosen, sizes, sc, dpi, width_dots)
             _check_plans(plans, sc, dpi, width_dots)
             return [_draw(doc, p) for p in plans]

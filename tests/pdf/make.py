@@ -96,3 +96,35 @@ def busy(squares: int) -> bytes:
 def broken(pdf: bytes) -> bytes:
     """The first third of a PDF: the header is right, the rest (xref, trailer) is gone."""
     return pdf[: len(pdf) // 3]
+
+
+def form_bomb(depth: int, fan: int = 10) -> bytes:
+    """One page drawing a form XObject that draws the next ``fan`` times, ``depth`` levels down:
+    a page of one drawing object that PDFium takes ``fan ** depth`` squares to load (written by
+    hand: reportlab reuses a form, it does not nest them like this)."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 226 400] /Resources << /XObject << /X %d 0 R >> >> "
+        b"/Contents 4 0 R >>" % (5 + depth),
+        _stream(b"", b"q /X Do Q"),
+        _stream(b"/Type /XObject /Subtype /Form /BBox [0 0 226 400]", b"0 0 0 rg 10 10 0.5 0.5 re f"),
+    ]
+    for k in range(1, depth + 1):
+        draws = b" ".join(b"q 1 0 0 1 %d %d cm /X Do Q" % (j % 3, j % 5) for j in range(fan))
+        res = b"/Type /XObject /Subtype /Form /BBox [0 0 226 400] /Resources << /XObject << /X %d 0 R >> >>" % (4 + k)
+        objs.append(_stream(res, draws))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def _stream(entries: bytes, data: bytes) -> bytes:
+    return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (entries, len(data), data)

@@ -8,7 +8,7 @@ import base64
 import pytest
 from PIL import Image
 
-from escpos809 import pdf
+from escpos809 import pdf, pdfchild
 from escpos809.document import from_dict
 from escpos809.errors import InvalidDocument
 from escpos809.layout import CutOp, Layout, Raster
@@ -158,7 +158,8 @@ def test_a_job_too_long_is_refused_before_any_page_is_drawn(monkeypatch):
     monkeypatch.setattr(pdf, "_draw", lambda doc, p: drawn.append(p.index) or real(doc, p))
     data = make.text_pages(*["x"] * 2)  # small pages: only the job's total is over
     monkeypatch.setattr(pdf, "MAX_JOB_DOTS", 100)
-    assert "of paper; at most" in refusal(data)[1]
+    with pytest.raises(pdf.PdfRefused, match="of paper; at most"):  # here: the child would not see the patch
+        pdf.render_here(data, None, "fit", PROFILE.dpi, PROFILE.width_dots)
     assert drawn == []
 
 
@@ -215,3 +216,21 @@ def test_fit_fills_the_paper_but_enlarges_at_most_four_times():
     (word,) = pdf.render(make.text_pages("hi"), None, "fit", PROFILE.dpi, PROFILE.width_dots)
     (at_400,) = pdf.render(make.text_pages("hi"), None, 400, PROFILE.dpi, PROFILE.width_dots)
     assert word.size == at_400.size and word.width < PROFILE.width_dots
+
+
+def test_a_drawing_bomb_is_refused_when_its_time_is_up(monkeypatch):
+    """A page of one drawing object (a form drawing a form ten times, nine levels deep: 10**9
+    squares) would hold PDFium for hours; it is drawn in a child that is killed in time."""
+    monkeypatch.setattr(pdfchild, "DRAW_SECONDS", 1.0)
+    where, why = refusal(make.form_bomb(9))
+    assert where == "blocks/0" and "take more than 1 s to draw" in why
+    assert isinstance(ops(make.form_bomb(2))[0], Raster)  # a hundred squares through forms print
+
+
+def test_pdf_blocks_share_one_time_budget(monkeypatch):
+    monkeypatch.setattr(pdfchild, "DRAW_SECONDS", 1.0)
+    slow = base64.b64encode(make.form_bomb(5)).decode()  # each well under a second, eight far over
+    doc = {"blocks": [{"type": "pdf", "base64": slow} for _ in range(8)]}
+    with pytest.raises(InvalidDocument) as info:
+        Layout(PROFILE).run(from_dict(doc))
+    assert "take more than" in info.value.errors[0][1]

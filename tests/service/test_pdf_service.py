@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 
 import pytest
 from PIL import Image
@@ -112,3 +114,27 @@ def test_json_pdf_errors_name_the_fields(service):
         service.submit({"type": "receipt", "document": {"blocks": [{"type": "pdf", "path": "/etc/x.pdf"}]}}), 422
     )
     assert p["errors"][0]["path"] == "/document/blocks/0/path"  # no file of the machine is read
+
+
+def test_a_drawing_bomb_is_refused_and_others_print_meanwhile(service, vprinter):
+    """A page of one form drawing 10 forms 10 levels deep (PDFium would load it for hours) is
+    refused when its time is up, its child killed; meanwhile another client's PDF and a plain
+    job are answered (before the fix, PDFium's one lock held every PDF behind it)."""
+    answer: list = []
+    bomb = threading.Thread(target=lambda: answer.append(send_slowly(service, make.form_bomb(10))))
+    bomb.start()
+    time.sleep(0.5)  # the bomb is drawing
+    other = send(service, make.text_pages("Invoice 78"))
+    plain = service.submit(b"plain\n")
+    assert other.status == 202 and plain.status == 202 and not answer  # both answered while it draws
+    bomb.join()
+    why = problem(answer[0], 422)["errors"][0]["message"]
+    assert "take more than 10 s to draw" in why or "drawn in 1,024 MiB of memory" in why  # whichever runs out first
+    assert {j["id"] for j in service.request("GET", "/api/v1/jobs").json["jobs"]} == {
+        other.json["id"],
+        plain.json["id"],
+    }
+
+
+def send_slowly(service, body: bytes):
+    return service.request("POST", "/api/v1/printers/default/jobs", body, headers=PDF, timeout=60)
