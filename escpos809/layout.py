@@ -108,6 +108,10 @@ LayoutOp = Line | Raster | QrCode | BarcodeOp | FeedOp | CutOp | BeepOp | Drawer
 #: printed lines one document may make (about 200 m of paper, two and a half 80 m rolls: a
 #: day's report of 20,000 lines fits twice); the layout refuses more, naming the block
 MAX_LINES = 50_000
+#: image rows (dots) one document may print, its images, QR codes drawn as images and PDF
+#: pages together: 20 m of paper, 11.5 MB of raster bytes (twice a PDF job's limit). Without
+#: it a template repeating one tall image 50,000 times made gigabytes of bytes in memory
+MAX_IMAGE_DOTS = 160_000
 
 
 @lru_cache(maxsize=8192)
@@ -205,8 +209,8 @@ class Layout:
         """The laid-out operations as they are made, line by line: a long document (or a table
         of thousands of rows) is never held laid out whole. Raises InvalidDocument (naming the
         block) for a block that does not fit this profile's paper, or when the document passes
-        :data:`MAX_LINES`."""
-        lines = 0
+        :data:`MAX_LINES` or :data:`MAX_IMAGE_DOTS`."""
+        lines = dots = 0
         for i, block in enumerate(doc.blocks):
             try:
                 for op in self._ops(doc, block):
@@ -214,6 +218,13 @@ class Layout:
                         lines += 1
                         if lines > MAX_LINES:
                             raise ValueError(f"the document prints more than {MAX_LINES:,} lines here")
+                    elif type(op) is Raster:
+                        dots += op.rows
+                        if dots > MAX_IMAGE_DOTS:
+                            mm = MAX_IMAGE_DOTS / self.profile.dpi * 25.4
+                            raise ValueError(
+                                f"the document's images print more than {MAX_IMAGE_DOTS:,} dots ({mm:,.0f} mm) here"
+                            )
                     yield op
             except ValueError as exc:  # does not fit this profile's paper, or too long: say which block
                 raise InvalidDocument([(f"blocks/{i}", str(exc))]) from None

@@ -7,11 +7,12 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
+from PIL import Image
 
 from escpos809 import document as d
 from escpos809.emulator.interpreter import Interpreter
 from escpos809.errors import InvalidDocument
-from escpos809.layout import MAX_LINES, Layout, Line
+from escpos809.layout import MAX_IMAGE_DOTS, MAX_LINES, Layout, Line
 from escpos809.profile import load_profile
 from escpos809.receipt import preview, render, render_to
 from escpos809.render.escpos import CHUNK, WINDOW
@@ -99,6 +100,14 @@ def test_the_line_limit_names_the_block():
     with pytest.raises(InvalidDocument, match="blocks/0: the document prints more than 50,000 lines"):
         render(d.Document((narrow,)), PROFILE)
     assert len(render(d.Document((lines, lines)), PROFILE).data) > MAX_LINES * 5  # the limit itself prints
+
+
+def test_the_image_limit_names_the_block():
+    tall = d.ImageBlock(image=Image.new("1", (576, MAX_IMAGE_DOTS // 4), 0))
+    assert len(render(d.Document((tall,) * 4), PROFILE).data) > MAX_IMAGE_DOTS * 72  # the limit itself prints
+    with pytest.raises(InvalidDocument) as exc:
+        render(d.Document((tall,) * 4 + (d.Text("text is not image"), d.QR("one row more", native=False))), PROFILE)
+    assert exc.value.errors == [("blocks/5", "the document's images print more than 160,000 dots (20,020 mm) here")]
 
 
 def test_the_schema_takes_a_day_report():

@@ -5,12 +5,15 @@ Figures at full size: benchmarks/bench_long_documents.py."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import threading
 import time
 import tracemalloc
 
 import pytest
+from PIL import Image
 
 from escpos809 import document as d
 from escpos809.emulator import VirtualPrinter
@@ -112,3 +115,26 @@ def test_a_job_the_printer_takes_slowly_is_confirmed_not_given_up(tmp_path):
             vp.faults.silent = True  # takes the (short) job, answers nothing: given up on
             with pytest.raises(PrinterTimeout, match="stopped answering"):
                 p.print_job(b"\x1b@SHORT\n")
+
+
+def test_a_template_repeating_a_tall_image_is_refused_not_rendered(service, vprinter):
+    """One 576 x 10,000 image (a kB of PNG) repeated for 2,000 items (within the template's
+    limits) would be 1.4 GB of raster bytes built in the service's memory; the layout counts
+    the image rows and refuses at the block that passes the document's limit."""
+    tall = Image.new("1", (576, 10_000), 1)
+    tall.putpixel((0, 0), 0)
+    buf = io.BytesIO()
+    tall.save(buf, "PNG")
+    image = {"type": "image", "base64": base64.b64encode(buf.getvalue()).decode()}
+    doc = {"blocks": [{"repeat": "items", "as": "item", "blocks": [image]}]}
+    body = {"type": "receipt", "document": doc, "data": {"items": list(range(2_000))}}
+    r = service.request("POST", "/api/v1/printers/default/jobs", body, timeout=60)
+    assert r.status == 422, r
+    assert r.json["errors"] == [
+        {
+            "path": "/document/blocks/16",
+            "message": "the document's images print more than 160,000 dots (20,020 mm) here",
+        }
+    ]
+    assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
+    assert service.submit(receipt("after the tall one")).status == 202  # and the service goes on
