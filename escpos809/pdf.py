@@ -12,8 +12,10 @@ interrupted, and a page's content can take it minutes to load.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InvalidInput
 
@@ -127,9 +129,14 @@ def _base_scale(scale: Scale, width_pt: float, dpi: int, width_dots: int) -> flo
 def _sizes(doc, pages: list[int], scale: Scale, dpi: int, width_dots: int) -> list[tuple[float, float, float]]:
     """(width, height, dots per unit) of each page as the PDF gives it, without loading the
     page; PdfRefused for a page of no size or one too long to print even before trimming."""
+    import pypdfium2 as pdfium
+
     out = []
     for i in pages:
-        width_pt, height_pt = doc.get_page_size(i)
+        try:
+            width_pt, height_pt = doc.get_page_size(i)
+        except pdfium.PdfiumError:  # the page tree leads nowhere (a loop, too deep, no page)
+            raise PdfRefused(f"page {i + 1} cannot be read: the PDF's page tree is broken") from None
         if not (width_pt >= 1 and height_pt >= 1):
             raise PdfRefused(f"page {i + 1} has no size ({width_pt:g} x {height_pt:g} units)")
         s = _base_scale(scale, width_pt, dpi, width_dots)
@@ -157,12 +164,24 @@ def check(data: bytes, pages: str | None, scale: object, dpi: int = 203, width_d
     """Refuse (PdfRefused, one line) a PDF that cannot print: not a PDF, broken, encrypted,
     pages it lacks, too many pages, a page of no size or absurd length. Loads no page."""
     sc = scale_of(scale)
+    with _opened(data) as doc:
+        _sizes(doc, page_numbers(pages, len(doc)), sc, dpi, width_dots)
+
+
+@contextmanager
+def _opened(data: bytes) -> Iterator[Any]:  # a pypdfium2.PdfDocument (its types are not checked)
+    """The PDF open (under the lock, closed after), with a page at least; PdfRefused for what
+    PDFium cannot read, from the file to a page (a page tree 100,000 levels deep)."""
+    import pypdfium2 as pdfium
+
     with _PDFIUM:
         doc = _open(data)
         try:
             if len(doc) == 0:
                 raise PdfRefused("the PDF has no pages")
-            _sizes(doc, page_numbers(pages, len(doc)), sc, dpi, width_dots)
+            yield doc
+        except pdfium.PdfiumError as exc:
+            raise PdfRefused(f"the PDF cannot be read ({str(exc)[:120]})") from None
         finally:
             doc.close()
 
@@ -229,19 +248,13 @@ def render_here(data: bytes, pages: str | None, scale: object, dpi: int, width_d
     before the first is drawn: PdfRefused for one wider or longer than the paper takes, or a
     job too long, and for what :func:`check` refuses. Blank pages print nothing."""
     sc = scale_of(scale)
-    with _PDFIUM:
-        doc = _open(data)
-        try:
-            if len(doc) == 0:
-                raise PdfRefused("the PDF has no pages")
-            chosen = page_numbers(pages, len(doc))
-            sizes = _sizes(doc, chosen, sc, dpi, width_dots)
-            _count_objects(doc, chosen)
-            plans = _plans(doc, chosen, sizes, sc, dpi, width_dots)
-            _check_plans(plans, sc, dpi, width_dots)
-            return [_draw(doc, p) for p in plans]
-        finally:
-            doc.close()
+    with _opened(data) as doc:
+        chosen = page_numbers(pages, len(doc))
+        sizes = _sizes(doc, chosen, sc, dpi, width_dots)
+        _count_objects(doc, chosen)
+        plans = _plans(doc, chosen, sizes, sc, dpi, width_dots)
+        _check_plans(plans, sc, dpi, width_dots)
+        return [_draw(doc, p) for p in plans]
 
 
 def _check_plans(plans: list[_Page], scale: Scale, dpi: int, width_dots: int) -> None:

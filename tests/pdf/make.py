@@ -114,6 +114,21 @@ def form_bomb(depth: int, fan: int = 10) -> bytes:
         draws = b" ".join(b"q 1 0 0 1 %d %d cm /X Do Q" % (j % 3, j % 5) for j in range(fan))
         res = b"/Type /XObject /Subtype /Form /BBox [0 0 226 400] /Resources << /XObject << /X %d 0 R >> >>" % (4 + k)
         objs.append(_stream(res, draws))
+    return _raw(objs)
+
+
+def page_tree(depth: int = 0, loop: bool = False) -> bytes:
+    """A page reached through ``depth`` nested page-tree nodes, or (``loop``) a tree whose node
+    lists itself as its own kid: PDFium counts the pages but cannot get to them."""
+    page = b"<< /Type /Page /MediaBox [0 0 226 400] >>"
+    if loop:
+        return _raw([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", page])
+    nodes = [b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (k + 3) for k in range(depth)]
+    return _raw([b"<< /Type /Catalog /Pages 2 0 R >>", *nodes, page])
+
+
+def _raw(objs: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog) with its xref table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objs, 1):

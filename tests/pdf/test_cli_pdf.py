@@ -91,6 +91,8 @@ def test_a_qr_code_drawn_in_the_pdf_scans_from_the_paper(printer, tmp_path):
         (lambda: make.long_page(5000), (), "page 1 is 5,000 mm long"),
         (lambda: make.blank_pages(2), (), "the chosen pages are blank"),
         (lambda: make.text_pages("WIDE " * 12), ("--scale", "actual"), "print it with scale fit or at most"),
+        (lambda: make.page_tree(loop=True), (), "page 2 cannot be read: the PDF's page tree is broken"),
+        (lambda: make.form_bomb(9), (), "draw"),  # 10**9 squares: out of time or memory
     ],
 )
 def test_refusals_print_nothing(printer, tmp_path, make_pdf, args, message):

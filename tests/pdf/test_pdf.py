@@ -145,6 +145,8 @@ def test_blank_pages_print_nothing():
         (make.long_page(2500), {}, "blocks/0", "page 1 would print 2,"),  # past the slack: its trimmed length
         (make.text_pages("WIDE " * 12), {"scale": 200}, "blocks/0", "at scale 200; the paper takes 576"),
         (make.busy(20_001), {}, "blocks/0", "page 1 draws 20,001 objects; at most 20,000"),
+        (make.page_tree(loop=True), {}, "blocks/0", "page 2 cannot be read: the PDF's page tree is broken"),
+        (make.page_tree(depth=100_000), {}, "blocks/0", "page 1 cannot be read: the PDF's page tree is broken"),
     ],
 )
 def test_refused_with_the_reason(data, opts, path, message):

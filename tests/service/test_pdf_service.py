@@ -88,6 +88,7 @@ REFUSED = [
     (make.text_pages("A"), "?cut=sideways", "/cut", ""),
     (make.long_page(5000), "", "", "page 1 is 5,000 mm long"),
     (make.text_pages("WIDE " * 12), "?scale=250", "", "print it with scale fit or at most"),
+    (make.page_tree(loop=True), "", "", "page 2 cannot be read: the PDF's page tree is broken"),
 ]
 
 
