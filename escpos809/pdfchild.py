@@ -13,6 +13,7 @@ writes one line of JSON (the pages' sizes, or a refusal) and the pages' grey byt
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 DRAW_SECONDS = 10.0
 #: address space of the child: the pages of a job at their limit take some 50 MB of grey
 CHILD_BYTES = 1 << 30
+_TOO_LONG = "the PDF pages take more than {:g} s to draw (nested drawings?); a receipt takes far less"
 #: children drawing at once (each holds a core while it draws)
 _SLOTS = threading.BoundedSemaphore(2)
 
@@ -49,11 +51,12 @@ def render(
 
     from .pdf import PagesError, PdfRefused
 
-    head = json.dumps({"pages": pages, "scale": scale, "dpi": dpi, "width_dots": width_dots}).encode()
     with _SLOTS:
         left = deadline - time.monotonic()
+        ask = {"pages": pages, "scale": scale, "dpi": dpi, "width_dots": width_dots, "seconds": math.ceil(left)}
+        head = json.dumps(ask).encode()
         if left <= 0:
-            raise DrawRefused(f"the PDF pages take more than {DRAW_SECONDS:g} s to draw; a receipt takes far less")
+            raise DrawRefused(_TOO_LONG.format(DRAW_SECONDS))
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "escpos809.pdfchild"],
@@ -63,9 +66,7 @@ def render(
                 check=False,
             )
         except subprocess.TimeoutExpired:  # run() has killed it
-            raise DrawRefused(
-                f"the PDF pages take more than {DRAW_SECONDS:g} s to draw (nested drawings?); a receipt takes far less"
-            ) from None
+            raise DrawRefused(_TOO_LONG.format(DRAW_SECONDS)) from None
     line, _, rest = done.stdout.partition(b"\n")
     try:
         answer = json.loads(line)
@@ -84,6 +85,8 @@ def _failure(done: subprocess.CompletedProcess[bytes]) -> str:
     """Why a child that gave no answer stopped: out of memory (PDFium aborts, Python raises
     MemoryError) or a crash."""
     last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:120]
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its own CPU limit
+        return _TOO_LONG.format(DRAW_SECONDS)
     if done.returncode == -signal.SIGABRT or "MemoryError" in last:
         return f"the PDF could not be drawn in {CHILD_BYTES >> 20:,} MiB of memory; a receipt takes far less"
     if done.returncode < 0:
@@ -100,6 +103,9 @@ def main() -> None:
 
     head, _, data = sys.stdin.buffer.read().partition(b"\n")
     ask = json.loads(head)
+    # the kernel ends a child whose parent died (SIGKILLed) before killing it: it cannot run on
+    cpu = max(1, ask["seconds"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     out = sys.stdout.buffer
     try:
         images = render_here(data, ask["pages"], ask["scale"], ask["dpi"], ask["width_dots"])

@@ -4,6 +4,10 @@ a cut per page, and every refusal before anything is drawn at full size."""
 from __future__ import annotations
 
 import base64
+import json
+import signal
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -236,3 +240,17 @@ def test_pdf_blocks_share_one_time_budget(monkeypatch):
     with pytest.raises(InvalidDocument) as info:
         Layout(PROFILE).run(from_dict(doc))
     assert "take more than" in info.value.errors[0][1]
+
+
+def test_a_drawing_child_ends_itself_when_its_time_is_up():
+    """Its own CPU limit (the seconds it is given): a child whose parent was SIGKILLed (nobody
+    left to kill it) cannot draw on for hours."""
+    ask = {"pages": None, "scale": "fit", "dpi": 203, "width_dots": 576, "seconds": 0}
+    done = subprocess.run(
+        [sys.executable, "-m", "escpos809.pdfchild"],
+        input=json.dumps(ask).encode() + b"\n" + make.form_bomb(6),  # 10**6 squares: seconds of CPU
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGXCPU
+    assert "take more than" in pdfchild._failure(done)
