@@ -143,3 +143,22 @@ def test_examples_api(service):
         assert r.status == 404 and r.headers["content-type"] == "application/problem+json", bad
     page = service.request("GET", "/designer")
     assert page.status == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_html_in_a_document_and_its_problems_stays_text(service, vprinter, browser):  # noqa: F811
+    """Markup a user (or a shared document) puts in a text, a block type or a field name comes
+    back in the preview's problems; it is shown as text and never runs (the harness lifts the
+    page's CSP, so the page's own DOM handling is what is tested)."""
+    page, errors = open_designer(browser, service.port)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    xss = '<img src=x onerror="window.__xss=1;alert(1)">'
+    doc = {"blocks": [{"type": "text", "text": xss}, {"type": xss}, {"type": "rule", xss: 1}]}
+    page.fill("#data", "")
+    page.fill("#document", json.dumps(doc))
+    page.locator('#errors li[data-path="/document/blocks/1/type"]').wait_for()
+    shown = page.inner_text("#errors")
+    assert xss in shown  # the markup as the user wrote it, as text
+    assert page.locator("#errors img").count() == 0 and page.locator("img[src='x']").count() == 0
+    assert page.evaluate("window.__xss === undefined") and dialogs == [] and errors == []
