@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 DRAW_SECONDS = 10.0
 #: address space of the child: the pages of a job at their limit take some 50 MB of grey
 CHILD_BYTES = 1 << 30
-_TOO_LONG = "the PDF pages take more than {:g} s to draw (nested drawings?); a receipt takes far less"
+_TOO_LONG = "the PDF pages take more than {:g} s to draw (a job's pdf blocks together); a receipt takes far less"
 #: children drawing at once (each holds a core while it draws)
 _SLOTS = threading.BoundedSemaphore(2)
 
@@ -104,7 +104,7 @@ def main() -> None:
     head, _, data = sys.stdin.buffer.read().partition(b"\n")
     ask = json.loads(head)
     # the kernel ends a child whose parent died (SIGKILLed) before killing it: it cannot run on
-    cpu = max(1, ask["seconds"]) + 1
+    cpu = max(1, ask.get("seconds", math.ceil(DRAW_SECONDS))) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     out = sys.stdout.buffer
     try:
