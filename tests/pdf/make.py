@@ -117,6 +117,20 @@ def form_bomb(depth: int, fan: int = 10) -> bytes:
     return _raw(objs)
 
 
+def fill_bomb(fills: int) -> bytes:
+    """One 80 mm x 2 m page painted over ``fills`` times (greys in turn): few objects (within the
+    limit) and little memory, but every fill covers the whole page: seconds of drawing."""
+    content = b" ".join(b"%.1f g 0 0 226 5669 re f" % ((i % 7) / 10) for i in range(fills))
+    return _raw(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 226 5669] /Contents 4 0 R >>",
+            _stream(b"", content),
+        ]
+    )
+
+
 def page_tree(depth: int = 0, loop: bool = False) -> bytes:
     """A page reached through ``depth`` nested page-tree nodes, or (``loop``) a tree whose node
     lists itself as its own kid: PDFium counts the pages but cannot get to them."""
