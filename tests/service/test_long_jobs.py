@@ -138,3 +138,14 @@ def test_a_template_repeating_a_tall_image_is_refused_not_rendered(service, vpri
     ]
     assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
     assert service.submit(receipt("after the tall one")).status == 202  # and the service goes on
+
+
+def test_a_document_of_20000_unreadable_images_is_refused_in_a_few_lines(service, vprinter):
+    """The content checks (images, PDFs, codes) stop after ten blocks with problems: the answer
+    was every block's error (megabytes, each image read first)."""
+    blocks = [{"type": "image", "base64": "iVBORw0KGgo="} for _ in range(20_000)]  # a PNG's signature only
+    r = service.request("POST", "/api/v1/printers/default/jobs", {"type": "receipt", "document": {"blocks": blocks}})
+    assert r.status == 422 and len(r.body) < 4_000, r
+    errors = r.json["errors"]
+    assert [e["path"] for e in errors] == [f"/document/blocks/{i}" for i in range(10)] + ["/document/blocks"]
+    assert errors[-1]["message"] == "checking stopped after 10 blocks with problems: fix these first"
