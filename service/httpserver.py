@@ -18,7 +18,8 @@ little memory. So it stays, with:
   keeps a connection — a body gets ``header_timeout_s`` plus a second for each 8 KiB that
   arrived (an average rate, as Apache's mod_reqtimeout), and a connection that sends nothing
   for ``idle_timeout_s`` (between requests or within one) is closed;
-* request line + headers at most 32 KiB (waitress allows 256 KiB; more is a 431);
+* request line + headers at most 32 KiB (waitress allows 256 KiB; more is a 431); waitress's
+  own refusals answer problem+json like the API's;
 * up to 64 connections accepted per loop turn (waitress: one, and a turn costs time in
   proportion to the open connections, so a flood left real clients in the backlog for seconds).
 """
@@ -35,7 +36,9 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+
+from .problems import problem_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -66,8 +69,23 @@ class _Parser(HTTPRequestParser):
         return n
 
 
+class _ProblemTask(ErrorTask):
+    """Waitress's own refusals (a request it cannot parse, headers or a body far too large) in
+    the API's one error shape, problem+json, instead of its plain text."""
+
+    def execute(self) -> None:
+        e = self.request.error
+        body = problem_body(e.code, e.reason, str(e.body).strip())
+        self.status = f"{e.code} {e.reason}"
+        self.response_headers.append(("Content-Type", "application/problem+json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _Channel(HTTPChannel):
     parser_class = _Parser
+    error_task_class = _ProblemTask
 
     def __init__(
         self,

@@ -26,12 +26,17 @@ class Problem(Escpos809Error):
         self.http_status, self.http_title, self.errors = status, title, errors
 
 
-def problem(status: int, title: str, detail: str, errors: list[tuple[str, str]] | None = None) -> Response:
-    """A problem+json response (401s also name the scheme in ``WWW-Authenticate``)."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+def problem_body(status: int, title: str, detail: str, errors: list[tuple[str, str]] | None = None) -> bytes:
+    """The problem+json document (also for the refusals the HTTP server makes before Flask)."""
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = [{"path": p, "message": m} for p, m in errors]
-    resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    return json.dumps(body).encode()
+
+
+def problem(status: int, title: str, detail: str, errors: list[tuple[str, str]] | None = None) -> Response:
+    """A problem+json response (401s also name the scheme in ``WWW-Authenticate``)."""
+    resp = Response(problem_body(status, title, detail, errors), status=status, mimetype="application/problem+json")
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="escpos809"'
     return resp
