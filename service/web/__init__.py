@@ -26,7 +26,11 @@ def _file(name: str) -> Response:
         content_type=_FILES[name],
         headers={
             "Cache-Control": "no-cache",
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'",
+            # frame-ancestors / X-Frame-Options: a page of another origin that frames these
+            # (invisibly, over its own bait) would have the user's clicks print
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; style-src 'self'; "
+            "frame-ancestors 'none'",
+            "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
         },
     )

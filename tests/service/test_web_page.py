@@ -161,3 +161,49 @@ Promise.allSettled([
     time.sleep(1)
     assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
     assert [op.kind for j in list(vprinter.jobs) for op in j.ops if op.kind != "status_request"] == []
+
+
+def test_a_page_of_another_origin_cannot_frame_the_pages(service, vprinter, browser):
+    """Clickjacking: a page of another origin shows the status page and the designer in
+    invisible frames over its own bait, and the user's clicks land on their buttons (Test
+    print, Print) — requests the framed page sends from its own origin, so no Origin check
+    stops them. The pages refuse to be framed (CSP frame-ancestors, X-Frame-Options)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    own = f"http://127.0.0.1:{service.port}"
+    html = f"""<!doctype html><title>win a prize</title>
+<iframe id="status" src="{own}/" style="opacity:0.01" width="900" height="700"></iframe>
+<iframe id="designer" src="{own}/designer" style="opacity:0.01" width="1400" height="900"></iframe>""".encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/", wait_until="load")
+        page.wait_for_timeout(1500)  # the frames' scripts would have drawn their buttons by now
+        for frame_id, button in (("status", "Test print"), ("designer", "Print")):
+            buttons = page.frame_locator(f"#{frame_id}").get_by_role("button", name=button, exact=True)
+            if buttons.count():  # framed: the user's click lands on it
+                buttons.first.click(force=True)
+        page.wait_for_timeout(1000)
+    finally:
+        evil.shutdown()
+        evil.server_close()
+    assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
+    for path in ("/", "/designer"):
+        r = service.request("GET", path)
+        assert (
+            "frame-ancestors 'none'" in r.headers["content-security-policy"] and r.headers["x-frame-options"] == "DENY"
+        )
