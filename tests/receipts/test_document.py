@@ -153,6 +153,19 @@ def test_a_block_too_wide_for_the_paper_names_its_path():
     assert exc.value.errors == [("blocks/1", "columns need 81 characters; the line has 48")]
 
 
+def test_a_column_of_width_1_is_one_character_and_1_0_the_whole_line():
+    """1 is both an integer (characters) and a number up to 1 (a fraction): the schema said
+    "1 is valid under each of" and refused it; the JSON tells them apart, as the layout does."""
+    from escpos809.layout import Layout
+    from escpos809.profile import load_profile
+
+    doc = json.loads(
+        '{"blocks": [{"type": "columns", "columns": [{"width": 1}, {"width": 1.0}], "rows": [["ab", "cd"]]}]}'
+    )
+    lines = Layout(load_profile()).run(d.from_dict(doc))
+    assert [op.spans[0].text for op in lines] == ["a cd", "b"]
+
+
 def test_fast_and_explaining_validators_agree():
     """jsonschema-rs says "valid?", jsonschema says why not: on every sample and every bad case
     here they must give the same verdict, or a bad document could be accepted unexplained."""
