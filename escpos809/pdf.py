@@ -67,6 +67,10 @@ class PagesError(PdfRefused):
     """``pages`` names pages the PDF cannot give (syntax, missing pages, too many)."""
 
 
+class DrawRefused(PdfRefused):
+    """A PDF that cannot be drawn within the budget (time, memory), or that crashed PDFium."""
+
+
 def page_numbers(spec: str | None, count: int) -> list[int]:
     """The pages (0-based, in the order given) that ``spec`` names in a PDF of ``count`` pages:
     ``None`` or ``"all"`` is every page, else ``"1-3,5,8-"`` (1-based, ``8-`` = 8 to the end).
@@ -229,17 +233,39 @@ def _plans(
 def render(
     data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int, deadline: float | None = None
 ) -> list[Image.Image]:
-    """:func:`render_here` in a child process that must be done by ``deadline``
+    """:func:`render_here` in a child process (``pdfchild``) that must be done by ``deadline``
     (``time.monotonic()``; default: :data:`pdfchild.DRAW_SECONDS` from now): a PDF that takes
-    longer is refused (``pdfchild.DrawRefused``) and the child killed."""
+    longer, or more memory than the child has, is refused (DrawRefused) and the child killed."""
     import time
+
+    from PIL import Image
 
     from . import pdfchild
 
     scale_of(scale)  # a bad option is refused without a child
     if deadline is None:
         deadline = time.monotonic() + pdfchild.DRAW_SECONDS
-    return pdfchild.render(data, pages, scale, dpi, width_dots, deadline)
+    ask = {"pages": pages, "scale": scale, "dpi": dpi, "width_dots": width_dots}
+    try:
+        answer, rest = pdfchild.run(__name__, ask, data, deadline)
+    except pdfchild.ChildFailed as exc:
+        raise DrawRefused(str(exc)) from None
+    if "refused" in answer:
+        raise (PagesError if answer["pages_error"] else PdfRefused)(answer["refused"])
+    out, at = [], 0
+    for w, h in answer["sizes"]:
+        out.append(Image.frombytes("L", (w, h), rest[at : at + w * h]))
+        at += w * h
+    return out
+
+
+def _in_child(ask: dict, data: bytes) -> tuple[dict, list[bytes]]:
+    """What :func:`render` asks the child (``python -m escpos809.pdf``) for."""
+    try:
+        images = render_here(data, ask["pages"], ask["scale"], ask["dpi"], ask["width_dots"])
+    except PdfRefused as exc:
+        return {"refused": str(exc), "pages_error": isinstance(exc, PagesError)}, []
+    return {"sizes": [img.size for img in images]}, [img.tobytes() for img in images]
 
 
 def render_here(data: bytes, pages: str | None, scale: object, dpi: int, width_dots: int) -> list[Image.Image]:
@@ -279,3 +305,9 @@ def _check_plans(plans: list[_Page], scale: Scale, dpi: int, width_dots: int) ->
 def _draw(doc, p: _Page) -> Image.Image:
     img = doc[p.index].render(scale=p.scale, crop=p.crop, grayscale=True, fill_color=(255, 255, 255, 255)).to_pil()
     return img.convert("L")
+
+
+if __name__ == "__main__":
+    from .pdfchild import serve
+
+    serve(_in_child)

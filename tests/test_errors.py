@@ -51,6 +51,8 @@ TABLE = {
     "BadSubmission": (7, 422, "Invalid job", F),
     "PdfRefused": (7, 422, "Invalid PDF", F),
     "PagesError": (7, 422, "Invalid PDF", F),
+    "DrawRefused": (7, 422, "Invalid PDF", F),
+    "ChildFailed": (7, 422, "Invalid input", F),
     "PreviewTooLong": (7, 422, "Preview too long", F),
     "Problem": (1, 500, "Internal error", F),  # its HTTP status and title are given per refusal
 }

@@ -247,7 +247,7 @@ def test_a_drawing_child_ends_itself_when_its_time_is_up():
     left to kill it) cannot draw on for hours."""
     ask = {"pages": None, "scale": "fit", "dpi": 203, "width_dots": 576, "seconds": 0}
     done = subprocess.run(
-        [sys.executable, "-m", "escpos809.pdfchild"],
+        [sys.executable, "-m", "escpos809.pdf"],
         input=json.dumps(ask).encode() + b"\n" + make.fill_bomb(19_000),  # a minute of CPU, a few MB
         capture_output=True,
         timeout=60,
