@@ -280,6 +280,9 @@ def _bytes(b: dict, path: str, what: str) -> bytes:
 
 
 def _block(b: dict, path: str) -> Block:
+    # a block's own numbers are all integers in the schema, which passes 6.0 as 6 (JSON Schema
+    # does; Python and Go clients send it): the byte builders take ints
+    b = {k: int(v) if type(v) is float else v for k, v in b.items()}
     t = b["type"]
     align = b.get("align")
     common = {"align": align} if align else {}

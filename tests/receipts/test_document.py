@@ -166,6 +166,30 @@ def test_a_column_of_width_1_is_one_character_and_1_0_the_whole_line():
     assert [op.spans[0].text for op in lines] == ["a cd", "b"]
 
 
+def test_integers_written_as_6_0_print_as_6():
+    """JSON Schema takes 6.0 for an integer, and Python's json.dumps(6.0) writes it: each
+    block's numbers printed as the same whole numbers (they crashed with TypeError or were
+    refused as 'must be an integer 1-16, got 6.0')."""
+    from escpos809.profile import load_profile
+    from escpos809.receipt import render
+
+    buf = io.BytesIO()
+    Image.new("L", (100, 50), 0).save(buf, "PNG")
+    png = base64.b64encode(buf.getvalue()).decode()
+    blocks = [
+        {"type": "image", "base64": png, "width": 80, "threshold": 100},
+        {"type": "qr", "data": "x", "size": 6},
+        {"type": "feed", "lines": 2},
+        {"type": "barcode", "data": "123", "kind": "code128", "height": 80},
+        {"type": "text", "text": "x", "width": 2},
+        {"type": "cut", "feed": 3},
+    ]
+    as_floats = json.loads(json.dumps(blocks).replace(": 80", ": 80.0").replace(": 6", ": 6.0").replace(": 2", ": 2.0"))
+    assert sum(type(v) is float for b in as_floats for v in b.values()) == 5
+    prof = load_profile()
+    assert render(d.from_dict({"blocks": as_floats}), prof).data == render(d.from_dict({"blocks": blocks}), prof).data
+
+
 def test_fast_and_explaining_validators_agree():
     """jsonschema-rs says "valid?", jsonschema says why not: on every sample and every bad case
     here they must give the same verdict, or a bad document could be accepted unexplained."""
