@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -108,9 +107,8 @@ LayoutOp = Line | Raster | QrCode | BarcodeOp | FeedOp | CutOp | BeepOp | Drawer
 #: printed lines one document may make (about 200 m of paper, two and a half 80 m rolls: a
 #: day's report of 20,000 lines fits twice); the layout refuses more, naming the block
 MAX_LINES = 50_000
-#: image rows (dots) one document may print, its images, QR codes drawn as images and PDF
-#: pages together: 20 m of paper, 11.5 MB of raster bytes (twice a PDF job's limit). Without
-#: it a template repeating one tall image 50,000 times made gigabytes of bytes in memory
+#: image rows one document may print (images, QR codes drawn as images, PDF pages): 20 m of
+#: paper, 11.5 MB of raster bytes (twice a PDF job's limit), not gigabytes from a template
 MAX_IMAGE_DOTS = 160_000
 
 
@@ -192,8 +190,7 @@ class Layout:
 
     def __init__(self, profile: Profile):
         self.profile = profile
-        #: when this layout's PDF pages must all be drawn (``time.monotonic()``): one budget
-        #: for a document's every pdf block, set by the first
+        #: when its PDF pages must all be drawn: one budget for a document's pdf blocks
         self.pdf_deadline: float | None = None
 
     def columns(self, style: Span) -> int:
@@ -303,10 +300,7 @@ class Layout:
         else:
             raise ValueError("a pdf block needs data or a path")
         prof = self.profile
-        if self.pdf_deadline is None:
-            from .pdfchild import DRAW_SECONDS
-
-            self.pdf_deadline = time.monotonic() + DRAW_SECONDS
+        self.pdf_deadline = self.pdf_deadline or pdf.deadline_from_now()
         out: list[LayoutOp] = []
         for page in pdf.render(data, b.pages, b.scale, prof.dpi, prof.width_dots, self.pdf_deadline):
             out.append(Raster(*rasterize(page, prof.width_dots, None, dither_mode(b.dither), b.threshold), b.align))

@@ -236,18 +236,14 @@ def render(
     """:func:`render_here` in a child process (``pdfchild``) that must be done by ``deadline``
     (``time.monotonic()``; default: :data:`pdfchild.DRAW_SECONDS` from now): a PDF that takes
     longer, or more memory than the child has, is refused (DrawRefused) and the child killed."""
-    import time
-
     from PIL import Image
 
     from . import pdfchild
 
     scale_of(scale)  # a bad option is refused without a child
-    if deadline is None:
-        deadline = time.monotonic() + pdfchild.DRAW_SECONDS
     ask = {"pages": pages, "scale": scale, "dpi": dpi, "width_dots": width_dots}
     try:
-        answer, rest = pdfchild.run(__name__, ask, data, deadline)
+        answer, rest = pdfchild.run(__name__, ask, data, deadline or deadline_from_now())
     except pdfchild.ChildFailed as exc:
         raise DrawRefused(str(exc)) from None
     if "refused" in answer:
@@ -257,6 +253,15 @@ def render(
         out.append(Image.frombytes("L", (w, h), rest[at : at + w * h]))
         at += w * h
     return out
+
+
+def deadline_from_now() -> float:
+    """When PDF pages asked for now must be drawn (``time.monotonic()``)."""
+    import time
+
+    from .pdfchild import DRAW_SECONDS
+
+    return time.monotonic() + DRAW_SECONDS
 
 
 def _in_child(ask: dict, data: bytes) -> tuple[dict, list[bytes]]:

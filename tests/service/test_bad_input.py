@@ -5,6 +5,7 @@ range, an Idempotency-Key reused for another request, a job the database will no
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import time
 from contextlib import closing
@@ -266,3 +267,31 @@ def test_a_job_the_database_refuses_is_a_503_and_the_next_one_prints(service, vp
     check_problem(r, 503, "Job not stored", "the job database refused it (injected storage failure)")
     prints(service, vprinter, "NEXT ONE")
     assert "POISONED" not in printed_texts(vprinter)
+
+
+@pytest.mark.parametrize(
+    "head, status, detail",
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 33_000, 431, "exceeds max_header of 32768"),
+        (b"GARBAGE", 400, "Start line is invalid"),
+        (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon here", 400, "Invalid header"),
+        (b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999", 413, ""),
+    ],
+)
+def test_what_the_http_server_refuses_itself_is_problem_json(service, head, status, detail):
+    """Requests refused before the app sees them (waitress parses them) answer in the API's
+    one error shape too (they were text/plain)."""
+    with socket.create_connection(("127.0.0.1", service.port), timeout=5) as s:
+        s.sendall(head + b"\r\n\r\n")
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # closed with some of what was sent unread: the answer came first
+            pass
+    first, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert first.split()[1] == str(status).encode(), answer[:300]
+    assert b"Content-Type: application/problem+json" in headers.split(b"\r\n")
+    problem = json.loads(body)
+    assert problem["status"] == status and problem["title"] and detail in problem["detail"]

@@ -5,7 +5,6 @@ checked on the paper too (the virtual printer got no job, the store holds none).
 
 from __future__ import annotations
 
-import json
 import resource
 import socket
 import time
@@ -371,34 +370,6 @@ def test_oversize_headers_are_refused(service):
     r = service.request("GET", "/healthz", headers={"X-Big": "a" * 40_000})
     assert r.status == 431, r
     assert timed_health(service) < 5
-
-
-@pytest.mark.parametrize(
-    "head, status, detail",
-    [
-        (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 33_000, 431, "exceeds max_header of 32768"),
-        (b"GARBAGE", 400, "Start line is invalid"),
-        (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon here", 400, "Invalid header"),
-        (b"POST /api/v1/printers/default/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999", 413, ""),
-    ],
-)
-def test_what_the_http_server_refuses_itself_is_problem_json(service, head, status, detail):
-    """Requests refused before the app sees them (waitress parses them) answer in the API's
-    one error shape too (they were text/plain)."""
-    with socket.create_connection(("127.0.0.1", service.port), timeout=5) as s:
-        s.sendall(head + b"\r\n\r\n")
-        answer = b""
-        try:
-            while chunk := s.recv(65536):
-                answer += chunk
-        except ConnectionResetError:  # closed with some of what was sent unread: the answer came first
-            pass
-    first, _, rest = answer.partition(b"\r\n")
-    headers, _, body = rest.partition(b"\r\n\r\n")
-    assert first.split()[1] == str(status).encode(), answer[:300]
-    assert b"Content-Type: application/problem+json" in headers.split(b"\r\n")
-    problem = json.loads(body)
-    assert problem["status"] == status and problem["title"] and detail in problem["detail"]
 
 
 def test_bad_settings_refuse_to_start(make_service, vprinter):
