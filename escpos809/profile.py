@@ -317,15 +317,80 @@ _cache: dict[str, Profile] = {}
 def _load(key: str) -> Profile:
     builtin = not key.endswith(".toml") and not os.path.isfile(key) and _is_builtin(key)
     if builtin:
-        from . import profilekeep  # here: it needs this module's classes
+        from . import profilekeep
 
-        if (cached := profilekeep.cached(key)) is not None:
-            return cached
+        if (kept := _from_kept(profilekeep.read(key, BUILTIN_DIR), key)) is not None:
+            return kept
     files: list[str] = []
     profile = profile_from_dict(_raw(key, files=files), key)
     if builtin:
-        profilekeep.store(key, profile, files)
+        profilekeep.keep(key, BUILTIN_DIR, _fields(profile), files)
     return profile
+
+
+def _from_kept(fields: object, name: str) -> Profile | None:
+    """The profile from kept values, when they have this version's shape and pass the checks."""
+    if fields is None or not _well_formed(fields):
+        return None
+    try:
+        profile = _from_fields(fields)  # type: ignore[arg-type]
+        _check(profile, name)
+    except Exception:  # noqa: BLE001 - kept values that do not make a valid profile: parse the TOML
+        return None
+    return profile
+
+
+# --- kept profiles (profilekeep): a checked profile as plain values and back ---------------
+
+
+def _fields(p: Profile) -> tuple:
+    """The checked profile as plain values (what :mod:`marshal` can store)."""
+    return (
+        *(getattr(p, k) for k in Profile.__slots__[:5]),
+        {k: (f.width, f.height) for k, f in p.fonts.items()},
+        p.band_rows,
+        p.max_bytes_per_row,
+        dict(p.codepages),
+        p.preferred_codepages,
+        p.chinese_codec,
+        dict(p.commands),
+        dict(p.transport),
+        dict(p.network),
+        tuple((u.vid, u.pid, u.name, u.out_ep, u.in_ep) for u in p.usb_ids),
+    )
+
+
+def _from_fields(v: tuple) -> Profile:
+    return Profile(
+        **dict(zip(Profile.__slots__[:5], v[:5], strict=True)),
+        fonts={k: Font(k, w, h) for k, (w, h) in v[5].items()},
+        band_rows=v[6],
+        max_bytes_per_row=v[7],
+        codepages=v[8],
+        preferred_codepages=v[9],
+        chinese_codec=v[10],
+        commands=v[11],
+        transport=v[12],
+        network=v[13],
+        usb_ids=tuple(UsbId(*u) for u in v[14]),
+    )
+
+
+#: the types of :func:`_fields`, in order: a kept file of another shape is not this version's
+_FIELD_TYPES = (str, str, int, int, int, dict, int, int, dict, tuple, str, dict, dict, dict, tuple)
+
+
+def _well_formed(fields: object) -> bool:
+    """Whether ``fields`` has the shape :func:`_fields` gives (values checked by :func:`_check`)."""
+    return (
+        type(fields) is tuple
+        and len(fields) == len(_FIELD_TYPES)
+        and all(type(v) is t for v, t in zip(fields, _FIELD_TYPES, strict=True))
+        and all(type(k) is str and type(w) is int and type(h) is int for k, (w, h) in fields[5].items())
+        and all(type(n) is int and type(c) is str for n, c in fields[8].items())
+        and all(type(n) is int for n in fields[9])
+        and all(type(k) is str for table in fields[11:14] for k in table)
+    )
 
 
 def load_profile(source: str | Path | None = None) -> Profile:
