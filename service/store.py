@@ -132,6 +132,12 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
 
 
+#: how often the WAL is copied into the database, by a thread of its own: left to SQLite, the
+#: commit that crosses its 1000-page mark does it (a copy and an fsync of the database) while
+#: holding the write lock, and every submission waits behind it
+CHECKPOINT_EVERY_S = 0.5
+
+
 def _job(row: tuple[Any, ...]) -> Job:
     (
         id_,
@@ -190,6 +196,25 @@ class JobStore:
             self._read, self._read_lock = _connect(self.path), threading.Lock()
         self.group = GroupCommit(self._db, self._lock)
         self.changed = threading.Condition()  # notified on every change a worker may care about
+        self._closing = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="job-store-checkpoints", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoints(self) -> None:
+        """Copy committed WAL pages into the database off the commit path (PASSIVE: it never
+        waits for, nor blocks, a writer; what it cannot copy now it copies next time)."""
+        db = _connect(self.path)
+        try:
+            while not self._closing.wait(CHECKPOINT_EVERY_S):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:  # busy or a passing I/O error: the WAL keeps every commit meanwhile
+                    pass
+        finally:
+            db.close()
 
     def _migrate(self) -> None:
         """Bring a database made by an older version up to the schema (adds missing columns)."""
@@ -203,6 +228,9 @@ class JobStore:
                         raise
 
     def close(self) -> None:
+        self._closing.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
         with self._lock:
             self._db.close()
         with self._read_lock:

@@ -191,3 +191,20 @@ def test_a_service_killed_while_clients_submit_at_once_lost_no_accepted_job(make
     assert len(accepted) > 50 and "escpos809_store_commits_total" in metrics
     missing = [i for i in accepted if svc.request("GET", f"/api/v1/jobs/{i}").status != 200]
     assert missing == [], f"{len(missing)} of {len(accepted)} accepted jobs lost"
+
+
+def test_the_wal_is_checkpointed_off_the_commit_path(tmp_path):
+    """Commits never checkpoint (that stalled every submission behind one copy and fsync of the
+    database); the store's own thread copies the WAL into the database meanwhile."""
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        for k in range(300):
+            store.submit("p", "raw", {"k": k}, bytes(2000))
+        # left to the commits, nothing would be copied before the WAL reached 1000 pages (4 MB);
+        # no other connection is opened here (closing one may checkpoint)
+        deadline = time.monotonic() + 10
+        while (tmp_path / "jobs.db").stat().st_size < 300 * 2000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "jobs.db").stat().st_size > 300 * 2000, "the jobs' pages never reached the database"
+    finally:
+        store.close()
