@@ -82,3 +82,17 @@ def command_config():
     if "escpos809.config" not in meta:
         meta["escpos809.config"] = load()
     return meta["escpos809.config"]
+
+
+def run_until_stopped() -> None:
+    """Block until SIGTERM or Ctrl-C: the long-running commands (``ocpp tap``, ``everest``),
+    which then close what they started."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CliError, command_config, printer_option
+from .common import CliError, command_config, printer_option, run_until_stopped
 
 
 @click.command("everest")
@@ -39,8 +39,6 @@ def everest(
     Finished). Receipt text, time zone and tariff come from [ocpp]; broker settings from
     [everest]. Runs until SIGTERM or Ctrl-C."""
     import logging  # here, not at the top: `escpos809 --help` loads every command module
-    import signal
-    import threading
 
     from ..everest.config import load_everest_config
     from ..everest.listener import Listener
@@ -74,11 +72,6 @@ def everest(
         database = cfg.database or str(state_path("everest.db"))
     listener = Listener(cfg, receipt_cfg, database, printer_sink(uri, config.profile)).start()
     click.echo(f"escpos809 everest: {cfg.broker} ({cfg.prefix}) -> {uri} (sessions in {database})", err=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped()
     listener.close()
     click.echo(f"escpos809 everest: {listener.printed} receipts printed, {listener.skipped} messages skipped", err=True)

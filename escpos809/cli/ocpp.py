@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import CliError, command_config, printer_option
+from .common import CliError, command_config, printer_option, run_until_stopped
 
 
 @click.group()
@@ -166,8 +166,6 @@ def ocpp_tap(
     """Sit between charge points and the CSMS; forward everything, print each session's receipt.
     Stations' Basic auth goes to the CSMS untouched."""
     import logging
-    import signal
-    import threading
 
     from ..ocpp.tap import Recorder, Tap, server_tls, upstream_tls
 
@@ -195,12 +193,7 @@ def ocpp_tap(
         raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
     scheme = "wss" if tls else "ws"
     click.echo(f"escpos809 tap on {scheme}://{host}:{tap.tap.port}/ -> {upstream} (sessions in {database})", err=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped()
     tap.stop()
     recorder.drain(5)
     recorder.close()
