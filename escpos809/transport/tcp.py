@@ -9,8 +9,9 @@ from ..errors import PrinterNotFound, PrinterOffline, PrinterTimeout
 from .base import Transport
 
 DEFAULT_PORT = 9100
-#: what a printer may still send once the host has half-closed (stray status replies, pushes):
-#: a peer sending more is flooding, and reading it to its end would never end
+#: what a printer may still send once the host has half-closed, beyond one byte per byte it was
+#: sent (stray status replies, pushes; every DLE EOT found inside image data is answered): a
+#: peer sending more is flooding, and reading it to its end would never end
 CLOSE_DRAIN_BYTES = 64 * 1024
 
 
@@ -97,10 +98,11 @@ class TcpTransport(Transport):
             # and the printer throws away whatever it had not read yet: the end of the job.
             # A printer closes its side once it has read everything; one that stays silent and
             # open this long is left behind (3 s of silence at most, or the write timeout); one
-            # that keeps sending (a flood) is left once it has sent more than CLOSE_DRAIN_BYTES.
+            # that keeps sending (a flood) is left once it has sent more than it could have been
+            # asked for: a reply per byte sent, plus CLOSE_DRAIN_BYTES.
             self._sock.shutdown(socket.SHUT_WR)
             self._sock.settimeout(min(self.write_timeout, 3.0))
-            left = CLOSE_DRAIN_BYTES
+            left = CLOSE_DRAIN_BYTES + self.bytes_written
             while left > 0 and (chunk := self._sock.recv(4096)):
                 left -= len(chunk)
         except OSError:
