@@ -15,13 +15,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.emulator.emulate import ENV, ROOT, emulate  # noqa: E402
+from tests.real.servers import torrent_server  # noqa: E402
 
 
 def feeds(kb: int) -> str:
@@ -51,23 +51,7 @@ def feeds(kb: int) -> str:
 
 
 def torrent_probe() -> str:
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    while True:
-                        conn.sendall(b"\x12" * 65536)
-                except OSError:
-                    pass
-
-    threading.Thread(target=serve, daemon=True).start()
-    uri = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server, uri = torrent_server()
     start = time.monotonic()
     args = ["probe", "--printer", uri, "--batch", "--status-port", "-1", "--discovery-port", "-1"]
     r = subprocess.run(

@@ -15,6 +15,7 @@ from escpos809.cli import cli as escpos809_cli
 from escpos809.cli import probe as probe_cli
 from escpos809.probe.sheet import plan
 from escpos809.profile import load_profile
+from tests.real.servers import torrent_server
 
 from .paper import cli
 
@@ -78,23 +79,8 @@ def test_flooding_printer_is_bounded(fake):
 @pytest.fixture
 def torrent():
     """A peer that sends without end from the moment it is connected, asked or not."""
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    while True:
-                        conn.sendall(b"\x12" * 65536)
-                except OSError:
-                    pass
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server, uri = torrent_server()
+    yield uri
     server.close()
 
 

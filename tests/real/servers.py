@@ -116,3 +116,25 @@ def wait_for(pred, timeout=2.0):
             return True
         time.sleep(0.01)
     return pred()
+
+
+def torrent_server() -> tuple[socket.socket, str]:
+    """A peer that sends without end from the moment it is connected, asked or not (a flood, a
+    wrong line speed): the listening socket (close it to stop) and its URI."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    while True:
+                        conn.sendall(b"\x12" * 65536)
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, f"tcp://127.0.0.1:{server.getsockname()[1]}"
