@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,32 @@ def browser():
         )
         yield b
         b.close()
+
+
+@contextlib.contextmanager
+def another_origin(html: bytes) -> Iterator[str]:
+    """A page of another origin (another port of 127.0.0.1) serving ``html``: its URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{evil.server_address[1]}/"
+    finally:
+        evil.shutdown()
+        evil.server_close()
 
 
 def test_page_shows_printers_queue_and_preview(service, vprinter, browser):
@@ -116,9 +144,6 @@ def test_a_page_of_another_origin_cannot_print(service, vprinter, browser):
     """A real browser on a page of another origin (another local port: no browser-side
     private-network rule stands in the way) tries what needs no CORS preflight — a text/plain
     form, a no-cors fetch — and a JSON fetch. The service refuses them all; nothing prints."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     target = f"http://127.0.0.1:{service.port}/api/v1/printers/default"
     html = f"""<!doctype html><title>cat pictures</title>
 <form id="f" method="POST" action="{target}/jobs" enctype="text/plain"><input name="PWNED BY FORM" value="x"></form>
@@ -133,29 +158,13 @@ Promise.allSettled([
 ]).then((r) => {{ document.title = "sent " + r.map((x) => x.status).join(","); }});
 </script>""".encode()
 
-    class Evil(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args):
-            pass
-
-    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
-    threading.Thread(target=evil.serve_forever, daemon=True).start()
-    try:
+    with another_origin(html) as evil_url:
         page = browser.new_context().new_page()
-        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        page.goto(evil_url)
         page.wait_for_function("document.title.startsWith('sent')", timeout=10_000)
         with page.expect_navigation():
             page.evaluate("document.getElementById('f').submit()")
         assert "Cross-site request refused" in page.content()
-    finally:
-        evil.shutdown()
-        evil.server_close()
     import time
 
     time.sleep(1)
@@ -168,39 +177,20 @@ def test_a_page_of_another_origin_cannot_frame_the_pages(service, vprinter, brow
     invisible frames over its own bait, and the user's clicks land on their buttons (Test
     print, Print) — requests the framed page sends from its own origin, so no Origin check
     stops them. The pages refuse to be framed (CSP frame-ancestors, X-Frame-Options)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     own = f"http://127.0.0.1:{service.port}"
     html = f"""<!doctype html><title>win a prize</title>
 <iframe id="status" src="{own}/" style="opacity:0.01" width="900" height="700"></iframe>
 <iframe id="designer" src="{own}/designer" style="opacity:0.01" width="1400" height="900"></iframe>""".encode()
 
-    class Evil(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args):
-            pass
-
-    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
-    threading.Thread(target=evil.serve_forever, daemon=True).start()
-    try:
+    with another_origin(html) as evil_url:
         page = browser.new_context().new_page()
-        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/", wait_until="load")
+        page.goto(evil_url, wait_until="load")
         page.wait_for_timeout(1500)  # the frames' scripts would have drawn their buttons by now
         for frame_id, button in (("status", "Test print"), ("designer", "Print")):
             buttons = page.frame_locator(f"#{frame_id}").get_by_role("button", name=button, exact=True)
             if buttons.count():  # framed: the user's click lands on it
                 buttons.first.click(force=True)
         page.wait_for_timeout(1000)
-    finally:
-        evil.shutdown()
-        evil.server_close()
     assert service.request("GET", "/api/v1/jobs").json["jobs"] == []
     for path in ("/", "/designer"):
         r = service.request("GET", path)
