@@ -132,9 +132,12 @@ def _prescan(data: bytes, limits: Limits) -> int:
                 f"a string of {longest.end() - longest.start() - 2:,} bytes at "
                 f"{_where(data, longest.start())}; at most {limits.max_string_bytes:,}"
             )
-    marks = data.translate(None, _NOT_MARKS)  # one pass; the counts then run over far fewer bytes
-    values = marks.count(b",") + marks.count(b":") + 1
-    openers = marks.count(b"[") + marks.count(b"{")
+    if len(data) < min(limits.max_values, limits.max_containers):  # short: no count can be over
+        values, openers = 0, data.count(b"[") + data.count(b"{")
+    else:
+        marks = data.translate(None, _NOT_MARKS)  # one pass; the counts then run over far fewer bytes
+        values = marks.count(b",") + marks.count(b":") + 1
+        openers = marks.count(b"[") + marks.count(b"{")
     if (values > limits.max_values or openers > limits.max_containers) and b'"' in data:
         values, openers = _outside_strings(data)  # commas and brackets inside strings do not count
     if values > limits.max_values:
@@ -236,7 +239,10 @@ def check_text(value: Any, field: str, max_chars: int, *, control: bool = False)
         raise InvalidData(f"{field} is empty")
     if len(value) > max_chars:
         raise InvalidData(f"{field} has {len(value):,} characters; at most {max_chars}")
-    if not value.isascii() and not _encodes(value):
+    if value.isascii():
+        if control or value.isprintable():  # ASCII's printable ones are exactly U+0020-U+007E
+            return value
+    elif not _encodes(value):
         raise InvalidData(f"{field} is not valid Unicode (a lone surrogate)")
     if not control and (found := _CONTROL.search(value)):
         bad = found.group()
@@ -270,13 +276,29 @@ def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False, s
             raise JsonRefused("the text is not valid Unicode (a lone surrogate)") from None
     elif isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
+    value, _ = _loads(data, limits, exact, surrogates, None)
+    return value
+
+
+def loads_keeping(
+    data: bytes, key: str, limits: Limits = DEFAULT, *, exact: bool = False, surrogates: bool = False
+) -> tuple[Any, list[str | None]]:
+    """:func:`loads`, also giving member ``key``'s text as sent: of the object, or of each
+    object in an array (None where there is none), so that it can be kept without being
+    encoded again. Whitespace and escapes are as they came; it parses to the same value."""
+    return _loads(data, limits, exact, surrogates, key)
+
+
+def _loads(data: bytes, limits: Limits, exact: bool, surrogates: bool, key: str | None) -> tuple[Any, list]:
     openers = _prescan(data, limits)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JsonRefused(f"the text is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    decoder = _DECODERS[exact]
+    kept: list[str | None] = []
     try:
-        value = json.loads(text, parse_float=_decimal if exact else _float, parse_constant=_constant)
+        value = decoder.decode(text) if key is None else _keeping(text, decoder, key, kept)
     except JsonRefused:
         raise
     except json.JSONDecodeError as exc:
@@ -291,4 +313,84 @@ def loads(data: bytes | str, limits: Limits = DEFAULT, *, exact: bool = False, s
         where = lone_surrogate(value)
         if where is not None:
             raise JsonRefused(f"{where}: a lone UTF-16 surrogate escape is not Unicode text", path=where)
+    return value, kept
+
+
+#: one decoder each way, made once (``json.loads`` with hooks makes a new one per call)
+_DECODERS = {
+    exact: json.JSONDecoder(parse_float=_decimal if exact else _float, parse_constant=_constant)
+    for exact in (False, True)
+}
+_SPACE = re.compile(r"[ \t\n\r]*")
+# a member's name without escapes (JSON strings hold no raw control characters), its colon
+# and the space up to its value; then what follows the value
+_NAME = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_NEXT_MEMBER = re.compile(r"[ \t\n\r]*([,}])")
+_CLOSE_OBJECT = re.compile(r"[ \t\n\r]*}")
+
+
+class _NotPlain(Exception):
+    """Text the member walk does not follow: the whole decoder reads it (and names any error)."""
+
+
+def _keeping(text: str, decoder: json.JSONDecoder, key: str, kept: list[str | None]) -> Any:
+    """The text parsed by ``decoder``'s own C scanner value by value down to the members of
+    the top object (or of each object in a top array), noting where ``key``'s value lies."""
+    scan = decoder.scan_once  # type: ignore[attr-defined]  # the C scanner json builds
+    value: Any
+    try:
+        at = _SPACE.match(text).end()  # type: ignore[union-attr]  # "*" always matches
+        if text.startswith("{", at):
+            value, at = _members(text, at, scan, key, kept)
+        elif text.startswith("[", at):
+            value, at = _elements(text, at, scan, key, kept)
+        else:
+            raise _NotPlain
+        if _SPACE.match(text, at).end() != len(text):  # type: ignore[union-attr]
+            raise _NotPlain
+    except (_NotPlain, StopIteration, IndexError, json.JSONDecodeError):
+        kept.clear()
+        return decoder.decode(text)
     return value
+
+
+def _members(text: str, at: int, scan: Any, key: str, kept: list[str | None]) -> tuple[dict, int]:
+    obj: dict[str, Any] = {}
+    span: str | None = None
+    if (m := _CLOSE_OBJECT.match(text, at + 1)) is not None:
+        kept.append(None)
+        return obj, m.end()
+    at += 1
+    while True:
+        if (m := _NAME.match(text, at)) is None:  # a name with escapes: the decoder reads it all
+            raise _NotPlain
+        name, at = m.group(1), m.end()
+        obj[name], end = scan(text, at)
+        if name == key:  # the last of repeated names wins, as in the parsed object
+            span = text[at:end]
+        if (m := _NEXT_MEMBER.match(text, end)) is None:
+            raise _NotPlain
+        if m.group(1) == "}":
+            kept.append(span)
+            return obj, m.end()
+        at = m.end()
+
+
+def _elements(text: str, at: int, scan: Any, key: str, kept: list[str | None]) -> tuple[list, int]:
+    out: list[Any] = []
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    if text[at] == "]":
+        return out, at + 1
+    while True:
+        if text[at] == "{":
+            value, at = _members(text, at, scan, key, kept)
+        else:
+            value, at = scan(text, at)
+            kept.append(None)
+        out.append(value)
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] == "]":
+            return out, at + 1
+        if text[at] != ",":
+            raise _NotPlain
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]

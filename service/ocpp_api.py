@@ -39,9 +39,9 @@ class ItemResult(_ItemResult, total=False):
     sessions: list[SessionRef]
 
 
-def _result(item: object, path: str, surrogates: bool) -> ItemResult:
+def _result(item: object, path: str, surrogates: bool, text: str | None) -> ItemResult:
     try:
-        parts = parse_item(item, surrogates)
+        parts = parse_item(item, surrogates, text)
     except InvalidInput as exc:
         return {"path": path, "accepted": False, "reason": str(exc)}
     if parts is None:
@@ -65,13 +65,16 @@ def ocpp_frames() -> Response:
     if content_type() != "application/json":
         raise Problem(415, "Unsupported content type", "send application/json")
     raw = request.get_data(cache=False)
-    body = loads_items(raw)
+    body, texts = loads_items(raw)
     surrogates = may_hold_surrogates(raw)
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_ITEMS:
         raise Problem(422, "Invalid frames", f"send one frame object or an array of 1-{MAX_ITEMS:,}")
     with current().ocpp.batch():  # committed once, before the answer: stored when answered
-        results = [_result(item, f"/{n}" if isinstance(body, list) else "", surrogates) for n, item in enumerate(items)]
+        results = [
+            _result(item, f"/{n}" if isinstance(body, list) else "", surrogates, texts[n] if texts else None)
+            for n, item in enumerate(items)
+        ]
     if not isinstance(body, list):
         r = results[0]
         if not r["accepted"]:

@@ -162,3 +162,34 @@ def test_nesting_is_measured_outside_strings():
     for too_deep in (b"[" * 33 + b'"]]"' + b"]" * 33, b'[{"a": "\\"", "b": ' * 17 + b"1" + b"}]" * 17):
         with pytest.raises(JsonRefused, match="nested more than 32 levels deep"):
             loads(too_deep)
+
+
+def test_loads_keeping_gives_the_member_as_sent():
+    from escpos809.safejson import loads_keeping
+
+    line = b' {"cp": "CP-1", "frame" : [2, "a", "Heartbeat", {"v": 1.50, "s": "\\u00e4"}] , "ts": 1}\n'
+    value, [text] = loads_keeping(line, "frame", exact=True)
+    assert value == loads(line, exact=True)
+    assert text == '[2, "a", "Heartbeat", {"v": 1.50, "s": "\\u00e4"}]'
+    assert loads(text.encode(), exact=True) == value["frame"]
+    # an array: one text per item, None where an item has no such member or is no object
+    value, texts = loads_keeping(b'[{"frame": [1]}, 3, {"x": 1}, {"frame": "s", "frame": [2]}]', "frame")
+    assert value == [{"frame": [1]}, 3, {"x": 1}, {"frame": [2]}]
+    assert texts == ["[1]", None, None, "[2]"]  # repeated names: the last wins, as in the value
+    assert loads_keeping(b"{}", "frame") == ({}, [None])
+    # a name with escapes is read by the whole decoder: the same value, no text
+    assert loads_keeping(b'{"fr\\u0061me": [1], "frame": [2]}', "frame") == ({"frame": [2]}, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b'{"frame": [1],}', b'{"a\x01": 1}', b'{"frame": [1]} x', b'[{"frame": 01}]', b'{"frame": NaN}', b"[1e999]"],
+)
+def test_loads_keeping_refuses_as_loads_does(text):
+    from escpos809.safejson import loads_keeping
+
+    with pytest.raises(JsonRefused) as kept:
+        loads_keeping(text, "frame")
+    with pytest.raises(JsonRefused) as plain:
+        loads(text)
+    assert str(kept.value) == str(plain.value)

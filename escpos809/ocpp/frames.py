@@ -57,7 +57,7 @@ class FrameError(InvalidInput):
     http_title = "Invalid OCPP frame"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Frame:
     kind: int
     msg_id: str
@@ -69,7 +69,14 @@ class Frame:
 
 class Exact(list):
     """A frame parsed from JSON text with every number already exact (``safejson.loads(...,
-    exact=True)``): read as it is, without another walk over it."""
+    exact=True)``): read as it is, without another walk over it. ``text``: the JSON it was
+    parsed from, when known (the frame log keeps that, not the frame encoded again)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.text: str | None = None
 
 
 def exact_numbers(value: Any) -> Any:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..ticker import start_ticker
 from .assembler import Assembler, Result
 from .config import OcppConfig
+from .frames import Exact
 from .receipt import Summary, document, summarize
 from .session import Session
 from .store import FAILED, PRINTED, PRINTING, FrameStore, ReceiptState
@@ -52,12 +53,15 @@ class Sink(Protocol):
 
 
 def frame_text(frame: object) -> str:
-    """The frame as stored: received text unchanged; a parsed frame re-encoded with every
-    Decimal written as its own digits (no trip through binary floats)."""
+    """The frame as stored: received text unchanged (also the text a parsed frame came
+    from, :attr:`Exact.text`); any other parsed frame re-encoded with every Decimal written
+    as its own digits (no trip through binary floats)."""
     if isinstance(frame, (bytes, bytearray)):
         return frame.decode("utf-8", "replace")
     if isinstance(frame, str):
         return frame
+    if isinstance(frame, Exact) and frame.text is not None:
+        return frame.text
     text = _ENCODER.encode(frame)
     return _MARKED.sub(r"\1", text) if _MARK in text else text
 
@@ -222,7 +226,8 @@ class Ingest:
             with self._lock:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
-            self.store.set_receipt(*key, PRINTING, summary=summary.to_json())
+            row = summary.to_json()
+            self.store.set_receipt(*key, PRINTING, summary=row)
         except Exception as exc:  # noqa: BLE001 - marked failed; the other sessions go on
             log.exception("receipt %r cannot be prepared", ref)
             return self._failed(key, f"cannot prepare the receipt: {type(exc).__name__}: {exc}", backoff=True)
@@ -233,7 +238,7 @@ class Ingest:
             maybe = UNCONFIRMED if getattr(exc, "maybe_printed", False) else ""
             return self._failed(key, f"{maybe}{type(exc).__name__}: {exc}", backoff=False)
         try:
-            self.store.set_receipt(*key, PRINTED, job=job)
+            self.store.set_receipt(*key, PRINTED, job=job, start=row["start"])
         except Exception as exc:  # noqa: BLE001 - it printed: not again in this run
             log.error("receipt %r printed (%s) but not recorded: %s; a restart may print it again", ref, job, exc)
         with self._lock:

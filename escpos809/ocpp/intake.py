@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import InvalidData
-from ..safejson import Limits, check_text, loads, lone_surrogate, shown
-from .frames import MAX_CP_CHARS, Exact
+from ..safejson import Limits, check_text, loads_keeping, lone_surrogate, shown
+from .frames import MAX_CP_CHARS, MAX_FRAME_BYTES, Exact, FrameError
 
 #: 9999-12-31T23:59:59Z: the last second a datetime can hold
 MAX_TS = 253_402_300_799
@@ -34,7 +34,7 @@ def may_hold_surrogates(data: bytes) -> bool:
     return SURROGATE_ESCAPE.search(data) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     """One item's checked parts, as :meth:`Ingest.feed` takes them; ``ts`` is Unix seconds
     (a float, whatever the JSON number was), None for "when it arrives"."""
@@ -66,10 +66,11 @@ def _version(value: Any) -> str | None:
     return check_text(value, "version", 16)
 
 
-def parse_item(item: Any, surrogates: bool = True) -> Item | None:
+def parse_item(item: Any, surrogates: bool = True, text: str | None = None) -> Item | None:
     """An item (as :func:`loads_items` parsed it) → its checked parts; None for a CitrineOS
     event that carries no frame.
     ``surrogates=False``: the text it came from cannot hold one (:func:`may_hold_surrogates`).
+    ``text``: the frame's JSON as sent (:func:`loads_items`), kept with it for the frame log.
     :class:`~escpos809.errors.InvalidData` says what is wrong."""
     if not isinstance(item, dict):
         raise InvalidData("each item must be an object {cp, dir, frame} or a CitrineOS webhook body")
@@ -97,18 +98,23 @@ def parse_item(item: Any, surrogates: bool = True) -> Item | None:
     direction = check_text(item["dir"], "dir", 16)
     frame = item["frame"]
     if type(frame) is list:  # parsed by loads_items: its numbers are exact already
+        if text is not None and len(text) > MAX_FRAME_BYTES:  # as the tap and the frame log judge it
+            raise FrameError(f"frame of {len(text)} characters is larger than {MAX_FRAME_BYTES}")
         frame = Exact(frame)
+        frame.text = text
     return Item(cp, direction, frame, check_ts(item.get("ts")), _version(item.get("version")))
 
 
-def loads_items(data: bytes) -> Any:
+def loads_items(data: bytes) -> tuple[Any, list[str | None]]:
     """A request body or a replay line as JSON within :data:`LIMITS`, numbers exact (money,
-    energy, time); :class:`~escpos809.safejson.JsonRefused` otherwise. Lone surrogates are
-    left to :func:`parse_item`, so in an array one poisoned item spares the others."""
-    return loads(data, LIMITS, exact=True, surrogates=True)
+    energy, time), and each item's ``frame`` as sent (None where an item has none);
+    :class:`~escpos809.safejson.JsonRefused` otherwise. Lone surrogates are left to
+    :func:`parse_item`, so in an array one poisoned item spares the others."""
+    return loads_keeping(data, "frame", LIMITS, exact=True, surrogates=True)
 
 
 def parse_line(line: bytes) -> Item | None:
     """One line of a replay log (``{ts, cp, dir, frame}`` or a CitrineOS body) → its checked
     parts, read as the service reads one item of a request."""
-    return parse_item(loads_items(line), may_hold_surrogates(line))
+    item, texts = loads_items(line)
+    return parse_item(item, may_hold_surrogates(line), texts[0] if texts else None)

@@ -26,7 +26,7 @@ class Finished(Exception):
     """The frame belongs to a session already finished and evicted."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     accepted: bool
     reason: str = ""

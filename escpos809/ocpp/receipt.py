@@ -226,9 +226,9 @@ def _hms(seconds: int | None) -> str:
 def _local(dt: datetime | None, cfg: OcppConfig) -> str:
     if dt is None:
         return "-"
-    local = dt.astimezone(cfg.tz)
-    off = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{off[:3]}:{off[3:]}"
+    text = dt.astimezone(cfg.tz).isoformat(" ", "seconds")  # 2025-03-01 10:00:00+01:00
+    # an offset with seconds (old local mean times) is shown to the minute, as %z would
+    return f"{text[:19]} {text[19:25]}"
 
 
 def _kwh(wh: Decimal | None) -> str:

@@ -18,6 +18,10 @@ from ..sqlitedb import open_durable
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
 #: frames read back per query at start (the log is streamed, never loaded whole)
 CHUNK = 5000
+#: a batch hands its frames to SQLite this many (or this many characters) at a time
+FRAMES_AT_ONCE = 1000
+FRAME_CHARS_AT_ONCE = 4 << 20
+_INSERT_FRAME = "INSERT INTO frames (cp, dir, version, received, frame) VALUES (?, ?, ?, ?, ?)"
 
 
 class ReceiptState(TypedDict):
@@ -40,7 +44,7 @@ class ReceiptRow(ReceiptState):
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   cp TEXT NOT NULL, dir TEXT NOT NULL, version TEXT, received REAL NOT NULL, frame TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
   cp TEXT NOT NULL, tx TEXT NOT NULL, state TEXT NOT NULL, job TEXT, attempts INTEGER NOT NULL DEFAULT 0,
@@ -92,6 +96,10 @@ class FrameStore:
         self._batch = 0  # writes since the open batch transaction began (0: none open)
         self._every = 0
         self._marks = False
+        # frames of the open batch not yet handed to SQLite: written together (executemany)
+        # before any commit, so what a commit makes durable is the same as row by row
+        self._frames: list[tuple[str, str, str | None, float, str]] = []
+        self._frame_chars = 0
 
     @contextmanager
     def batch(self, every: int = 2000, marks_at_once: bool = False) -> Iterator[None]:
@@ -109,8 +117,11 @@ class FrameStore:
         finally:
             with self._lock:
                 self._batch = 0
-                if self._db.in_transaction:  # a failed write (a full disk) may have ended it
-                    self._db.execute("COMMIT")
+                try:
+                    self._write_frames()
+                finally:
+                    if self._db.in_transaction:  # a failed write (a full disk) may have ended it
+                        self._db.execute("COMMIT")
 
     def _wrote(self) -> None:
         if self._batch:
@@ -119,6 +130,7 @@ class FrameStore:
                 self._recommit()
 
     def _recommit(self) -> None:
+        self._write_frames()
         if self._db.in_transaction:
             self._db.execute("COMMIT")
         self._db.execute("BEGIN")
@@ -126,16 +138,26 @@ class FrameStore:
 
     def append(self, cp: str, direction: str, version: str | None, received: float, frame: str) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO frames (cp, dir, version, received, frame) VALUES (?, ?, ?, ?, ?)",
-                (cp, direction, version, received, frame),
-            )
+            if not self._batch:
+                self._db.execute(_INSERT_FRAME, (cp, direction, version, received, frame))
+                return
+            self._frames.append((cp, direction, version, received, frame))
+            self._frame_chars += len(frame)
+            if len(self._frames) >= FRAMES_AT_ONCE or self._frame_chars > FRAME_CHARS_AT_ONCE:
+                self._write_frames()
             self._wrote()
+
+    def _write_frames(self) -> None:
+        if self._frames:
+            rows, self._frames, self._frame_chars = self._frames, [], 0
+            self._db.executemany(_INSERT_FRAME, rows)
 
     def frames(self) -> Iterator[tuple[str, str, str | None, float, str]]:
         """Every stored frame, oldest first: (cp, direction, version, received, frame text),
         read in chunks so a long log never sits in memory at once."""
         seq = -1
+        with self._lock:
+            self._write_frames()
         while True:
             with self._lock:
                 rows = self._db.execute(
@@ -203,7 +225,10 @@ class FrameStore:
         job: str | None = None,
         error: str | None = None,
         summary: dict[str, Any] | None = None,
+        start: str | None = None,
     ) -> None:
+        """Record where a receipt is. For a PRINTED one, ``start`` is the session's start as in
+        its summary, when the caller has it (else it is read from the row)."""
         with self._lock:
             own = state == PRINTED and not self._batch  # the row and its use on disk together
             if own:
@@ -211,10 +236,12 @@ class FrameStore:
             try:
                 self._set_receipt(cp, tx, state, job, error, summary)
                 if state == PRINTED:
-                    row = self._db.execute(
-                        "SELECT json_extract(summary, '$.start') FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)
-                    ).fetchone()
-                    self._use(cp, tx, row[0] if row else None)
+                    if start is None:
+                        row = self._db.execute(
+                            "SELECT json_extract(summary, '$.start') FROM receipts WHERE cp = ? AND tx = ?", (cp, tx)
+                        ).fetchone()
+                        start = row[0] if row else None
+                    self._use(cp, tx, start)
                 if own:
                     self._db.execute("COMMIT")
             except BaseException:

@@ -492,6 +492,29 @@ def test_stored_frames_keep_every_digit():
     assert decode(frame_text(frame)) == frame
 
 
+def test_a_replayed_frame_is_stored_as_it_was_sent(tmp_path):
+    """The frame log keeps a line's frame text, not the frame encoded again: the same value,
+    every digit and escape as sent; an item whose frame is over the frame limit is refused."""
+    from escpos809.ocpp.frames import MAX_FRAME_BYTES, FrameError
+    from escpos809.ocpp.intake import parse_line
+    from escpos809.ocpp.store import FrameStore
+
+    sent = '[2, "m-1", "Heartbeat", {"v": 1.50, "s": "\\u00e4"}]'
+    item = parse_line(b'{"ts": 5, "cp": "CP-1", "dir": "cp->csms", "frame": ' + sent.encode() + b"}")
+    assert item is not None
+    db = tmp_path / "f.db"
+    ing = Ingest(load_ocpp_config({"grace_s": 0}), db, lambda *a: "job")
+    with ing.batch():
+        assert ing.feed(item.cp, item.direction, item.frame, item.ts, item.version).accepted
+    ing.close()
+    store = FrameStore(db)
+    assert [f[-1] for f in store.frames()] == [sent]
+    store.close()
+    huge = b'[2, "m-2", "DataTransfer", {"vendorId": "x", "data": "' + b"y" * MAX_FRAME_BYTES + b'"}]'
+    with pytest.raises(FrameError, match="larger than"):
+        parse_line(b'{"cp": "CP-1", "dir": "cp->csms", "frame": ' + huge + b"}")
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
