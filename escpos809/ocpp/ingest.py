@@ -227,7 +227,10 @@ class Ingest:
                 summary = summarize(s, self.cfg)
                 doc = document(summary, self.cfg)
             row = summary.to_json()
-            self.store.set_receipt(*key, PRINTING, summary=row)
+            # a mark that would reach the disk only with the outcome is written with it: one write
+            late = self.store.deferred_marks
+            if not late:
+                self.store.set_receipt(*key, PRINTING, summary=row)
         except Exception as exc:  # noqa: BLE001 - marked failed; the other sessions go on
             log.exception("receipt %r cannot be prepared", ref)
             return self._failed(key, f"cannot prepare the receipt: {type(exc).__name__}: {exc}", backoff=True)
@@ -236,9 +239,11 @@ class Ingest:
         except Exception as exc:  # noqa: BLE001 - printer offline, a bug in layout: retried, not lost
             log.warning("receipt %r not printed: %s", ref, exc)
             maybe = UNCONFIRMED if getattr(exc, "maybe_printed", False) else ""
-            return self._failed(key, f"{maybe}{type(exc).__name__}: {exc}", backoff=False)
+            return self._failed(key, f"{maybe}{type(exc).__name__}: {exc}", backoff=False, mark=row if late else None)
         try:
-            self.store.set_receipt(*key, PRINTED, job=job, start=row["start"])
+            self.store.set_receipt(
+                *key, PRINTED, job=job, start=row["start"], summary=row if late else None, attempt=late or None
+            )
         except Exception as exc:  # noqa: BLE001 - it printed: not again in this run
             log.error("receipt %r printed (%s) but not recorded: %s; a restart may print it again", ref, job, exc)
         with self._lock:
@@ -249,15 +254,16 @@ class Ingest:
         log.info("receipt %r printed: %s", ref, job)
         return True
 
-    def _failed(self, key: tuple[str, str], error: str, backoff: bool) -> bool:
-        """Mark a receipt failed with the reason (in the store, else in memory) and set its retry."""
+    def _failed(self, key: tuple[str, str], error: str, backoff: bool, mark: dict[str, Any] | None = None) -> bool:
+        """Mark a receipt failed with the reason (in the store, else in memory) and set its retry;
+        ``mark``: the summary of an attempt whose mark was not written (:attr:`deferred_marks`)."""
         with self._lock:
             n = self._failures[key] = self._failures.get(key, 0) + 1
             wait = min(RETRY_S * 2 ** (n - 1), MAX_RETRY_S) if backoff else RETRY_S
             self._retry_at[key] = time.monotonic() + wait
             self._errors[key] = error
         try:
-            self.store.set_receipt(key[0], key[1], FAILED, error=error)
+            self.store.set_receipt(key[0], key[1], FAILED, error=error, summary=mark, attempt=mark is not None)
         except Exception as exc:  # noqa: BLE001 - the reason stays in memory, shown by sessions()
             log.error("receipt state of %r not stored: %s", key, exc)
         log.warning("receipt %r failed (retried in %g s): %s", key, wait, error)

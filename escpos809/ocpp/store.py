@@ -123,6 +123,13 @@ class FrameStore:
                     if self._db.in_transaction:  # a failed write (a full disk) may have ended it
                         self._db.execute("COMMIT")
 
+    @property
+    def deferred_marks(self) -> bool:
+        """Whether a receipt's "printing" mark written now would reach the disk only together
+        with what follows it (a batch that does not commit marks at once): the caller may as
+        well write the outcome alone, with the summary and the attempt."""
+        return bool(self._batch) and not self._marks
+
     def _wrote(self) -> None:
         if self._batch:
             self._batch += 1
@@ -226,15 +233,17 @@ class FrameStore:
         error: str | None = None,
         summary: dict[str, Any] | None = None,
         start: str | None = None,
+        attempt: bool | None = None,
     ) -> None:
         """Record where a receipt is. For a PRINTED one, ``start`` is the session's start as in
-        its summary, when the caller has it (else it is read from the row)."""
+        its summary, when the caller has it (else it is read from the row). ``attempt``: count
+        an attempt to print (by default only a PRINTING mark does)."""
         with self._lock:
             own = state == PRINTED and not self._batch  # the row and its use on disk together
             if own:
                 self._db.execute("BEGIN")
             try:
-                self._set_receipt(cp, tx, state, job, error, summary)
+                self._set_receipt(cp, tx, state, job, error, summary, state == PRINTING if attempt is None else attempt)
                 if state == PRINTED:
                     if start is None:
                         row = self._db.execute(
@@ -253,19 +262,26 @@ class FrameStore:
             self._wrote()
 
     def _set_receipt(
-        self, cp: str, tx: str, state: str, job: str | None, error: str | None, summary: dict[str, Any] | None
+        self,
+        cp: str,
+        tx: str,
+        state: str,
+        job: str | None,
+        error: str | None,
+        summary: dict[str, Any] | None,
+        attempt: bool,
     ) -> None:
         self._db.execute(
             "INSERT INTO receipts (cp, tx, state, job, attempts, error, summary, updated) VALUES (?,?,?,?,?,?,?,?) "
             "ON CONFLICT (cp, tx) DO UPDATE SET state = excluded.state, job = COALESCE(excluded.job, job), "
-            "attempts = attempts + (excluded.state = 'printing'), error = excluded.error, "
+            "attempts = attempts + excluded.attempts, error = excluded.error, "
             "summary = COALESCE(excluded.summary, summary), updated = excluded.updated",
             (
                 cp,
                 tx,
                 state,
                 job,
-                1 if state == PRINTING else 0,
+                int(attempt),
                 error,
                 json.dumps(summary) if summary is not None else None,
                 time.time(),

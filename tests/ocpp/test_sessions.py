@@ -376,6 +376,50 @@ def test_failed_print_is_retried_not_dropped(tmp_path, monkeypatch):
     assert len(sink.printed) == 1 and ing.store.receipts()[0]["state"] == "printed"
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_the_printing_mark_is_on_disk_before_the_sink_unless_it_would_wait_for_the_outcome(
+    tmp_path, monkeypatch, batched
+):
+    """Fed frame by frame (the tap), the "printing" mark is committed before the receipt goes
+    out, so a crash then reprints it marked. Inside a batch that commits nothing before its end
+    (a request's frames), the mark and the outcome are one write: the row says the same."""
+    import sqlite3
+
+    import escpos809.ocpp.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "RETRY_S", 0.0)
+    db = tmp_path / "o.db"
+    seen, mine = [], []  # the rows on disk, and as the ingest's own connection has them
+
+    def sink(key, doc, summary, reprint):
+        other = sqlite3.connect(db)  # what a crash at this moment would leave on disk
+        seen.append(other.execute("SELECT state, attempts FROM receipts").fetchall())
+        other.close()
+        mine.append([(r["state"], r["attempts"], r["summary"] is not None) for r in ing.store.receipts()])
+        if len(seen) == 1:
+            raise OSError("printer offline")
+        return "job-1"
+
+    ing = Ingest(load_ocpp_config({"grace_s": 0}), db, sink)
+    for _ in range(2):
+        if batched:
+            with ing.batch():
+                feed_all(ing, sample("v201-session.jsonl"))
+        else:
+            feed_all(ing, sample("v201-session.jsonl"))
+        ing.flush(now=1e12, force=True)
+    [row] = ing.store.receipts()
+    ing.close()
+    if batched:  # both attempts came inside the first batch: nothing on disk before its end
+        assert seen == [[], []]
+        assert mine == [[], [("failed", 1, True)]]  # the failed attempt counted, with its summary
+    else:
+        assert seen == [[("printing", 1)], [("printing", 2)]]
+        assert mine == [[("printing", 1, True)], [("printing", 2, True)]]
+    assert (row["state"], row["attempts"], row["job"]) == ("printed", 2, "job-1")
+    assert row["summary"] is not None and row["summary"]["energy_kwh"] == "9.600"
+
+
 def test_values_and_times():
     assert energy_wh("14,4 kWh", "Wh", 0, "1.6")[0] == Decimal("14400.0")
     assert energy_wh(Decimal("1.5"), "kWh", 3, "2.0.1")[0] == Decimal("1500000.0")
