@@ -256,3 +256,41 @@ def test_schema_checking_stops_at_the_first_invalid_block_past_those_explained()
     ]
     exactly = d.validate({"blocks": [{"type": "cut", "mode": "x"}] * 10 + [{"type": "cut"}] * 5})
     assert len(exactly) == 10 and all(p.endswith("/mode") for p, _ in exactly)  # no "stopped" said
+
+
+def test_blocks_explained_by_their_type_say_what_the_whole_schema_says(monkeypatch):
+    """docerrors explains a block of a known type by its type's definition alone: on random
+    blocks (unknown types, missing fields, wrong values, unknown fields) the errors are those
+    jsonschema finds walking the whole document."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 300),
+        st.text(max_size=4),
+        st.sampled_from(["left", "center", "B", "code128", "full", "M", "below"]),
+        st.lists(st.sampled_from(["a", 1, None]), max_size=3),
+    )
+    keys = st.sampled_from(
+        ["type", "text", "bold", "width", "align", "char", "key", "value", "data", "kind", "mode", "lines", "pin", "x"]
+    )
+    types = st.sampled_from(["text", "rule", "kv", "qr", "barcode", "feed", "cut", "beep", "drawer", "columns", "x", 3])
+    block = st.one_of(
+        st.builds(lambda t, extra: {"type": t, **extra}, types, st.dictionaries(keys, values, max_size=4)),
+        st.dictionaries(keys, values, max_size=3),  # no type, or any
+    )
+
+    def whole(doc: dict) -> list[tuple[str, str]]:
+        with monkeypatch.context() as m:  # the document's errors from jsonschema alone
+            m.setattr(d, "_explainer", lambda: None)
+            return d.validate(doc)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(block, min_size=1, max_size=4))
+    def same(blocks):
+        doc = {"blocks": blocks}
+        assert d.validate(doc) == whole(doc), doc
+
+    same()
