@@ -235,15 +235,18 @@ def test_nesting_measured_on_the_bytes_agrees_with_the_parsed_value():
     seen = {True: 0, False: 0}
     for n in range(600):
         alphabet = alphabets[n % 3]
-        doc = value(rng.randint(30, 34))
-        text = json.dumps(doc).encode()
-        deep = _nesting(doc) > 32
-        seen[deep] += 1
-        if deep:
-            with pytest.raises(JsonRefused, match="nested more than 32 levels deep"):
-                loads(text)
-        else:
-            assert loads(text) == doc
+        spine = value(rng.randint(30, 34))
+        # as it is (a short text: its brackets are picked out on their own), and padded past
+        # 100,000 bytes (they come from the counting pass), one level deeper
+        for doc in (spine, [spine, "p" * 100_000]) if n % 4 == 0 else (spine,):
+            text = json.dumps(doc).encode()
+            deep = _nesting(doc) > 32
+            seen[deep] += 1
+            if deep:
+                with pytest.raises(JsonRefused, match="nested more than 32 levels deep"):
+                    loads(text)
+            else:
+                assert loads(text) == doc
     assert min(seen.values()) > 50, seen  # both sides of the limit were tried
 
 
