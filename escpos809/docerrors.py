@@ -4,11 +4,11 @@ jsonschema explains an error well but walks a 2,000-block document at Python spe
 and 10 s for 40,000 blocks); jsonschema-rs judges it some 20x faster (~0.7 us a valid block,
 and it stops at a document's first error) but builds every error of a big document eagerly.
 So: jsonschema-rs says *which* blocks (and which rows of a long table) are invalid, and
-jsonschema explains only those, on a copy cut down to them, each by its type's definition. Lists over their ``maxItems`` get
-one error of our own (no ``repr`` of a 40,000-item list). Blocks are looked at up to the first
-invalid one past the :data:`MAX_EXPLAINED` explained, and no further: the refusal of a
-document that is invalid all through costs little more than parsing it, and says where
-checking stopped rather than counting the rest.
+jsonschema explains only those, on a copy cut down to them, each by its type's definition.
+Lists over their ``maxItems`` get one error of our own (no ``repr`` of a 40,000-item list).
+Blocks are looked at up to the first invalid one past the :data:`MAX_EXPLAINED` explained, and
+no further: the refusal of a document that is invalid all through costs little more than
+parsing it, and says where checking stopped rather than counting the rest.
 """
 
 from __future__ import annotations
