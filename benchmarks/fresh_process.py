@@ -23,6 +23,6 @@ def note() -> str:
     return ""
 
 
-def warm(cmd: list[str]) -> None:
+def warm(cmd: list[str], stdin: bytes | None = None, env: dict[str, str] | None = None) -> None:
     """Run ``cmd`` once, untimed, so its modules' bytecode is written."""
-    subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=ENV)
+    subprocess.run(cmd, input=stdin or b"", capture_output=True, env=ENV if env is None else env)

@@ -1,12 +1,14 @@
 """The first errors of a receipt document, found fast and explained in jsonschema's words.
 
 jsonschema explains an error well but walks a 2,000-block document at Python speed (~0.7 s,
-and 10 s for 40,000 blocks); jsonschema-rs judges it in microseconds but builds every error
-of a big document eagerly. So: jsonschema-rs says *which* blocks (and which rows of a long
-table) are invalid, and jsonschema explains only those, on a copy cut down to them. Lists over
-their ``maxItems`` get one error of our own (no ``repr`` of a 40,000-item list). The cost then
-grows with the number of blocks explained (at most :data:`MAX_EXPLAINED`), not with the
-document.
+and 10 s for 40,000 blocks); jsonschema-rs judges it some 20x faster (~0.7 us a valid block,
+and it stops at a document's first error) but builds every error of a big document eagerly.
+So: jsonschema-rs says *which* blocks (and which rows of a long table) are invalid, and
+jsonschema explains only those, on a copy cut down to them, each by its type's definition.
+Lists over their ``maxItems`` get one error of our own (no ``repr`` of a 40,000-item list).
+Blocks are looked at up to the first invalid one past the :data:`MAX_EXPLAINED` explained, and
+no further: the refusal of a document that is invalid all through costs little more than
+parsing it, and says where checking stopped rather than counting the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from .safejson import kind_of
@@ -65,13 +68,24 @@ class Explainer:
         self.slow = jsonschema.Draft202012Validator(schema)
         self.fast = jsonschema_rs.validator_for(schema)
         self._rs = jsonschema_rs
+        self._slow_type = type(self.slow)
         # cached per explainer (a cache on the method would keep every explainer alive)
         self._part: Callable[[str], Any] = lru_cache(maxsize=64)(self._validator_of_part)
+        self._slow_part: Callable[[str], Any] = lru_cache(maxsize=64)(self._explainer_of_part)
+        #: the block types, each checked by its own ``$defs`` entry (the block's ``if``/``then``)
+        self._kinds = set(self._node("$defs", "block", "properties", "type").get("enum", ()))
+
+    def _sub(self, pointer: str) -> dict:
+        return {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": pointer}
 
     def _validator_of_part(self, pointer: str) -> Any:
         """A fast validator for one ``$defs`` part (an item of a list, a block)."""
-        sub = {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": pointer}
-        return self._rs.validator_for(sub)
+        return self._rs.validator_for(self._sub(pointer))
+
+    def _explainer_of_part(self, pointer: str) -> Any:
+        """A jsonschema validator for one ``$defs`` part: a block of a known type is explained
+        by its type's definition alone, not by the thirteen ``if``s of every block (3x faster)."""
+        return self._slow_type(self._sub(pointer))
 
     def _node(self, *keys: str) -> dict:
         node: Any = self.schema
@@ -96,20 +110,15 @@ class Explainer:
         if limit is not None and len(blocks) > limit:
             return out + [Found(("blocks",), "maxItems", limit, blocks, "")]  # enough said
         valid = self._part("#/$defs/block").is_valid
-        bad = [i for i, b in enumerate(blocks) if not valid(b)]
+        # the first invalid blocks and one more: past it, nothing is looked at (counting every
+        # invalid block of a big document cost as much again as parsing it)
+        bad = list(islice((i for i, b in enumerate(blocks) if not valid(b)), MAX_EXPLAINED + 1))
         for i in bad[:MAX_EXPLAINED]:
             out += self._block(blocks[i], i)
         if len(bad) > MAX_EXPLAINED:
-            more = len(bad) - MAX_EXPLAINED
-            out.append(
-                Found(
-                    ("blocks",),
-                    "more",
-                    more,
-                    None,
-                    f"{more:,} more invalid block{'s' if more > 1 else ''} (the first {MAX_EXPLAINED} are explained)",
-                )
-            )
+            at = bad[-1]
+            said = f"blocks/{at} is invalid too; checking stopped there (the first {MAX_EXPLAINED} are explained)"
+            out.append(Found(("blocks",), "more", at, None, said))
         return out
 
     def _block(self, block: Any, i: int) -> list[Found]:
@@ -130,13 +139,12 @@ class Explainer:
             if isinstance(value, str) and limit is not None and len(value) > limit:
                 own.append(Found((key,), "maxLength", limit, value, ""))
                 cut[key] = value[:limit]
-        errors = self.slow.iter_errors({"blocks": [cut]})
-        # paths of the copy are ("blocks", 0, …): the index map is relative to the block
-        shifted = {("blocks", 0) + at: keep for at, keep in index.items()}
-        found = [_found(e, (), shifted) for e in errors if list(e.absolute_path)[:2] == ["blocks", 0]]
-        return [
-            Found(("blocks", i) + f.path[2:], f.validator, f.validator_value, f.instance, f.message) for f in found
-        ] + [Found(("blocks", i) + f.path, *_rest(f)) for f in own]
+        kind = block.get("type")
+        if isinstance(kind, str) and kind in self._kinds:  # what the block's "then" checks
+            found = [_found(e, (), index) for e in self._slow_part(f"#/$defs/{kind}").iter_errors(cut)]
+        else:  # no type, or an unknown one: the block's own schema says what is wrong
+            found = [_found(e, (), index) for e in self._slow_part("#/$defs/block").iter_errors(cut)]
+        return [Found(("blocks", i) + f.path, *_rest(f)) for f in found + own]
 
     def _props(self, block: dict) -> dict:
         """The schema's properties for this block's type ({} for an unknown type)."""

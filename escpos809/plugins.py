@@ -8,12 +8,15 @@ reference. So the emulator stays a leaf: it imports the core, the core never imp
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+TYPE_CHECKING = False  # on the CUPS backend's path (a new process per job): no typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def resolve(ref: str) -> Any:
     """The object ``ref`` (``"package.module:attribute"``) names, importing its module now."""
+    import importlib
+
     module, sep, attr = ref.partition(":")
     if not sep or not module or not attr:
         raise ValueError(f"{ref!r} is not a 'package.module:attribute' reference")

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import JobNotConfirmed, JobUnconfirmed, PrinterOffline, PrinterTimeout
-from .escpos import codes, commands, vendor
-from .escpos.codepages import TextEncoder
+from .escpos import commands
 from .escpos.status import PrinterStatus, decode, is_confirmation_byte, unknown
 from .profile import Profile, load_profile
 from .transport import Transport, open_transport
 
+# the CUPS backend, a new process per job, sends, asks the status and waits for the
+# confirmation: what only text, codes and images need (code pages, codes, logging) is imported
+# when they are first used, and typing not at all (tests/cups/test_startup.py keeps the list)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from logging import Logger
+    from pathlib import Path
+
     from PIL import Image
 
-log = logging.getLogger(__name__)
+    from .escpos.codepages import TextEncoder
+
+
+def _log() -> Logger:
+    import logging
+
+    return logging.getLogger(__name__)
+
+
 #: seconds a printer seen taking a long job's bytes may then take nothing and answer nothing
 #: (a status question behind its TCP window and buffer) before it counts as stopped
 STALL_S = 15.0
@@ -48,7 +59,7 @@ class Printer:
             if "read_timeout_s" in defaults:
                 kw["read_timeout"] = defaults["read_timeout_s"]
             self.transport = open_transport(target, **{**kw, **transport_kw})
-        self._encoder = TextEncoder(self.profile)
+        self._text_encoder: TextEncoder | None = None  # made by the first text()
         self._codepage: int | None = None
         #: GS r requests sent on this connection and not answered yet, and answers not taken yet
         self._awaiting = 0
@@ -235,7 +246,7 @@ class Printer:
             elif not confirmation:
                 return b  # decode() judges it: a byte that is no status reply makes it unknown
             else:
-                log.debug("%s: dropped stray reply 0x%02X", self.uri, b)
+                _log().debug("%s: dropped stray reply 0x%02X", self.uri, b)
 
     def ensure_ready(self, timeout: float | None = None) -> PrinterStatus:
         """Raise :class:`PrinterOffline` when the printer *says* it cannot print (paper out,
@@ -251,20 +262,28 @@ class Printer:
 
     def text(self, text: str) -> list[str]:
         """Print text with automatic code pages; returns characters replaced by ``?``."""
-        enc = self._encoder.encode(text, self._codepage)
+        if self._text_encoder is None:
+            from .escpos.codepages import TextEncoder
+
+            self._text_encoder = TextEncoder(self.profile)
+        enc = self._text_encoder.encode(text, self._codepage)
         self.transport.write(enc.data)
         self._codepage = enc.codepage
         if enc.replaced:
-            log.warning("%s: no code page carries %r; printed as '?'", self.uri, "".join(enc.replaced))
+            _log().warning("%s: no code page carries %r; printed as '?'", self.uri, "".join(enc.replaced))
         return enc.replaced
 
     def cut(self, mode: str = "partial", feed: int | None = None) -> None:
         self.send(commands.cut(mode, feed))
 
     def beep(self, times: int = 1, duration: int = 1) -> None:
+        from .escpos import vendor
+
         self.send(vendor.beep(times, duration))
 
     def alarm(self, times: int = 1, interval: int = 5, mode: str = "both") -> None:
+        from .escpos import vendor
+
         self.send(vendor.alarm(times, interval, mode))
 
     def drawer(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
@@ -340,10 +359,14 @@ class Printer:
             r = Layout(self.profile).qr_image(QR(text, size, ec))
             self._placed(raster_bands(r.width_bytes, r.rows, r.data, self.profile.band_rows), center)
             return
+        from .escpos import codes
+
         self._placed(codes.qr_code(data, size, ec, form=self.profile.qr_form) + commands.LF, center)
 
     def barcode(self, kind: str, data: str, center: bool = True, **kw) -> None:
         """1-D barcode (``GS k``); keywords as :func:`escpos809.escpos.codes.barcode`."""
+        from .escpos import codes
+
         self._placed(codes.barcode(kind, data, **kw) + commands.LF, center)
 
     def image(self, image: Image.Image, center: bool = True, **kw) -> None:

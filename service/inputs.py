@@ -27,6 +27,20 @@ def job_limits(max_body_bytes: int) -> Limits:
     return replace(DEFAULT, max_bytes=max_body_bytes, max_values=JOB_VALUES)
 
 
+def request_body() -> bytes:
+    """The request body, read in one go when its length is known (werkzeug's ``get_data``
+    reads 64 KiB at a time into a growing buffer: ~2 ms more for a 2 MB job body).
+    The service's ``max_body_bytes`` still answers 413 first (``request.stream``)."""
+    size = request.content_length
+    if not size:  # none sent (chunked) or empty: werkzeug's way
+        return request.get_data(cache=False)
+    stream = request.stream
+    data = stream.read(size)
+    while len(data) < size and (more := stream.read(size - len(data))):  # a stream that gives less
+        data += more
+    return data
+
+
 def content_type() -> str:
     """The request body's media type, lower case, without parameters ('' when none is sent)."""
     return (request.mimetype or "").lower()

@@ -19,7 +19,7 @@ from escpos809.safejson import loads
 
 from . import idempotency, jobs
 from .app import current
-from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits, pdf_query
+from .inputs import MAX_SQL_INT, content_type, int_arg, job_limits, pdf_query, request_body
 from .printers_api import worker
 from .problems import Problem
 from .store import STATES, Job, JobView
@@ -63,7 +63,7 @@ def built(build: Callable[[], jobs.Built]) -> jobs.Built:
 
 def built_from_request() -> jobs.Built:
     """The job this request's body makes (previews render it without storing it)."""
-    body = request.get_data(cache=False)
+    body = request_body()
     return built(lambda: _from_request(body))
 
 
@@ -102,7 +102,7 @@ def _job_response(job: Job, status: int, warnings: list[str]) -> Response:
 @jobs_api.post("/api/v1/printers/<name>/jobs")
 def submit(name: str) -> Response:
     worker(name)
-    body = request.get_data(cache=False)
+    body = request_body()
     kind = f"jobs {content_type()}"
     if content_type() == "application/pdf":  # its options come in the query: part of what was asked
         kind += "?" + request.query_string.decode("latin-1")

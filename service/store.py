@@ -83,6 +83,7 @@ class Job:
     updated: float
     started: float | None
     finished: float | None
+    size: int  # bytes of ESC/POS (a listing loads this, not ``data``)
 
     @cached_property
     def payload(self) -> dict:
@@ -102,7 +103,7 @@ class Job:
             "reprint": self.reprint,
             "attempts": self.attempts,
             "last_error": self.last_error,
-            "bytes": len(self.data),
+            "bytes": self.size,
             "created": iso(self.created),
             "updated": iso(self.updated),
             "started": iso(self.started),
@@ -124,8 +125,10 @@ def iso_time(t: float | None) -> str | None:
 
 _COLUMNS = (
     "id, seq, printer, kind, state, payload, data, hold_reason, reprint, attempts, last_error, "
-    "idem_key, created, updated, started, finished"
+    "idem_key, created, updated, started, finished, length(data)"
 )
+#: a listing's columns: each job's size (``length`` reads no blob), not its payload or bytes
+_LISTED = _COLUMNS.replace("payload, data,", "'', X'',")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -156,6 +159,7 @@ def _job(row: tuple[Any, ...]) -> Job:
         updated,
         started,
         finished,
+        size,
     ) = row
     return Job(
         id_,
@@ -174,6 +178,7 @@ def _job(row: tuple[Any, ...]) -> Job:
         updated,
         started,
         finished,
+        size,
     )
 
 
@@ -275,7 +280,20 @@ class JobStore:
             assert cur.lastrowid is not None  # seq is the rowid
             fresh = (None, False, 0, None)  # hold_reason, reprint, attempts, last_error
             return Job(
-                job_id, cur.lastrowid, printer, kind, "queued", stored, data, *fresh, idem_key, now, now, None, None
+                job_id,
+                cur.lastrowid,
+                printer,
+                kind,
+                "queued",
+                stored,
+                data,
+                *fresh,
+                idem_key,
+                now,
+                now,
+                None,
+                None,
+                len(data),
             ), True
 
         job, created = self.group.write(insert)
@@ -384,7 +402,8 @@ class JobStore:
     def list(
         self, printer: str | None = None, state: str | None = None, limit: int = 50, before: int | None = None
     ) -> list[Job]:
-        """Newest first; ``before`` is a ``seq`` cursor for the next page."""
+        """Newest first; ``before`` is a ``seq`` cursor for the next page. The jobs come without
+        their payload and bytes (a page of 500 long jobs would read megabytes to show sizes)."""
         where: list[str] = []
         args: list[str | int] = []
         if printer:
@@ -397,7 +416,7 @@ class JobStore:
             where.append("seq < ?")
             args.append(before)
         sql = (
-            f"SELECT {_COLUMNS} FROM jobs"
+            f"SELECT {_LISTED} FROM jobs"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY seq DESC LIMIT ?"
         )

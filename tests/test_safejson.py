@@ -85,7 +85,7 @@ def test_schema_errors_of_a_huge_document_stay_cheap():
         (
             {"blocks": [{"type": "text", "text": "line", "bold": "yes"}] * 40_000},
             [(f"blocks/{i}/bold", "'yes' is not of type 'boolean'") for i in range(10)]
-            + [("blocks", "39,990 more invalid blocks (the first 10 are explained)")],
+            + [("blocks", "blocks/10 is invalid too; checking stopped there (the first 10 are explained)")],
         ),
         (
             {"blocks": [{"type": "text", "text": "ok"}] * 1999 + [{"type": "text", "text": 1}]},
@@ -116,7 +116,10 @@ def test_schema_errors_of_a_huge_document_stay_cheap():
         assert d.validate(doc) == expected
         assert time.perf_counter() - start < 0.1
     many = d.validate({"blocks": [{"type": "text", "text": 1}] * 2000})
-    assert len(many) == 11 and many[-1] == ("blocks", "1,990 more invalid blocks (the first 10 are explained)")
+    assert len(many) == 11 and many[-1] == (
+        "blocks",
+        "blocks/10 is invalid too; checking stopped there (the first 10 are explained)",
+    )
 
 
 def test_template_expansion_is_bounded():
@@ -193,3 +196,104 @@ def test_loads_keeping_refuses_as_loads_does(text):
     with pytest.raises(JsonRefused) as plain:
         loads(text)
     assert str(kept.value) == str(plain.value)
+
+
+def _nesting(value) -> int:
+    """The depth of a parsed value, walked in Python (what the byte-level measure must agree with)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+def test_nesting_measured_on_the_bytes_agrees_with_the_parsed_value():
+    """Strings full of brackets, quotes and backslashes around nesting near the limit: the bytes'
+    measure (brackets alone when every string is free of them, quote parity otherwise, strings
+    cut out when a quote is escaped) refuses exactly what is deeper than 32."""
+    import random
+
+    rng = random.Random(809)
+    # per document: plain strings (the brackets alone tell), brackets in strings (quote
+    # parity), escaped quotes too (strings cut out)
+    alphabets = ["a \n:,", "a []{}:,", 'a []{}:,"\\']
+    alphabet = alphabets[0]
+
+    def string() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.choice((0, 0, 1, 3, 8))))
+
+    def value(depth: int):
+        """A spine ``depth`` deep, with shallow values beside it."""
+        if depth <= 0:
+            return rng.choice([string(), 1, None, True, [], {}])
+        items = [value(min(depth - 1, rng.randint(0, 2))) for _ in range(rng.randint(0, 2))]
+        items.insert(rng.randint(0, len(items)), value(depth - 1))
+        if rng.random() < 0.5:
+            return items
+        return {f"{string()}{i}": v for i, v in enumerate(items)}
+
+    seen = {True: 0, False: 0}
+    for n in range(600):
+        alphabet = alphabets[n % 3]
+        spine = value(rng.randint(30, 34))
+        # as it is (a short text: its brackets are picked out on their own), and padded past
+        # 100,000 bytes (they come from the counting pass), one level deeper
+        for doc in (spine, [spine, "p" * 100_000]) if n % 4 == 0 else (spine,):
+            text = json.dumps(doc).encode()
+            deep = _nesting(doc) > 32
+            seen[deep] += 1
+            if deep:
+                with pytest.raises(JsonRefused, match="nested more than 32 levels deep"):
+                    loads(text)
+            else:
+                assert loads(text) == doc
+    assert min(seen.values()) > 50, seen  # both sides of the limit were tried
+
+
+def test_schema_checking_stops_at_the_first_invalid_block_past_those_explained():
+    late = [{"type": "cut"}] * 30_000 + [{"type": "cut", "mode": "x"}] * 11 + [{"type": "text"}] * 5
+    errors = d.validate({"blocks": late})
+    assert [p for p, _ in errors[:10]] == [f"blocks/{30_000 + i}/mode" for i in range(10)]
+    assert errors[10:] == [
+        ("blocks", "blocks/30010 is invalid too; checking stopped there (the first 10 are explained)")
+    ]
+    exactly = d.validate({"blocks": [{"type": "cut", "mode": "x"}] * 10 + [{"type": "cut"}] * 5})
+    assert len(exactly) == 10 and all(p.endswith("/mode") for p, _ in exactly)  # no "stopped" said
+
+
+def test_blocks_explained_by_their_type_say_what_the_whole_schema_says(monkeypatch):
+    """docerrors explains a block of a known type by its type's definition alone: on random
+    blocks (unknown types, missing fields, wrong values, unknown fields) the errors are those
+    jsonschema finds walking the whole document."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 300),
+        st.text(max_size=4),
+        st.sampled_from(["left", "center", "B", "code128", "full", "M", "below"]),
+        st.lists(st.sampled_from(["a", 1, None]), max_size=3),
+    )
+    keys = st.sampled_from(
+        ["type", "text", "bold", "width", "align", "char", "key", "value", "data", "kind", "mode", "lines", "pin", "x"]
+    )
+    types = st.sampled_from(["text", "rule", "kv", "qr", "barcode", "feed", "cut", "beep", "drawer", "columns", "x", 3])
+    block = st.one_of(
+        st.builds(lambda t, extra: {"type": t, **extra}, types, st.dictionaries(keys, values, max_size=4)),
+        st.dictionaries(keys, values, max_size=3),  # no type, or any
+    )
+
+    def whole(doc: dict) -> list[tuple[str, str]]:
+        with monkeypatch.context() as m:  # the document's errors from jsonschema alone
+            m.setattr(d, "_explainer", lambda: None)
+            return d.validate(doc)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(block, min_size=1, max_size=4))
+    def same(blocks):
+        doc = {"blocks": blocks}
+        assert d.validate(doc) == whole(doc), doc
+
+    same()

@@ -11,19 +11,23 @@ It is installed mode 0755, so cupsd runs it as ``lp``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import CUPS_STATUSES, Escpos809Error, InvalidURI
-from .ppd import DEVICE_ID
 
+# cupsd starts the backend once per job: a job loads what it sends with (the printer, its
+# link, the status) and typing not at all (tests/cups/test_startup.py keeps the list)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import BinaryIO
+
     from ..escpos.status import PrinterStatus
     from ..printer import Printer
+
+    Log = Callable[[str], None]
 
 SCHEME = "escpos809"
 MAKE_MODEL = "OCOM OCPP-809"
@@ -54,8 +58,6 @@ READY_WAIT = 300.0
 POLL_S = 1.0
 READ_CHUNK = 1 << 16
 
-Log = Callable[[str], None]
-
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
@@ -66,6 +68,7 @@ def discover(log: Log = _stderr, timeout: float = 1.5) -> list[str]:
     profile's known USB printers, OCPP-809-family printers answering UDP discovery, and
     the bare scheme so a URI can be typed in."""
     from ..profile import load_profile
+    from .ppd import DEVICE_ID
 
     lines = [f'network {SCHEME} "Unknown" "{MAKE_MODEL} (escpos809: tcp, serial, usb, lp)"']
     profile = load_profile()
@@ -214,8 +217,11 @@ def run_job(
             return RETRY
         sent = line_feeds = 0
         for copy in range(copies if path else 1):
-            with open(path, "rb") if path else contextlib.nullcontext(stdin) as source:
-                more, feeds = _send(printer, source)
+            if path:
+                with open(path, "rb") as source:
+                    more, feeds = _send(printer, source)
+            else:
+                more, feeds = _send(printer, stdin)
             sent, line_feeds = sent + more, line_feeds + feeds
             if path:
                 log(f"PAGE: {copy + 1} 1")

@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Escpos809Error, InvalidURI, PrinterPermissionDenied
-from .backend import SCHEME, Log
+from .backend import SCHEME
 from .ppd import ESCPOS_MIME, FILTER_NAME, generate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .backend import Log
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEFAULT_LIB_DIR = "/usr/local/lib/escpos809"

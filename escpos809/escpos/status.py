@@ -8,9 +8,14 @@ unknown, never "OK".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import TypedDict
+from ..record import Record
+
+# the CUPS backend, a new process per job, asks the status: no dataclasses or typing at run
+# time (tests/cups/test_startup.py keeps its modules)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TypedDict
 
 _FIXED_MASK, _FIXED_VALUE = 0x93, 0x12
 
@@ -27,25 +32,49 @@ def is_confirmation_byte(b: int) -> bool:
     return b & 0xF0 == 0
 
 
-@dataclass(frozen=True)
-class PrinterStatus:
-    """What the printer said about itself. Check ``known`` before anything else."""
+class PrinterStatus(Record):
+    """What the printer said about itself. Check ``known`` before anything else. A flag is
+    None when the printer was not asked (or its reply did not tell)."""
 
+    __slots__ = (
+        "known",
+        "reason",
+        "online",
+        "drawer_pin3_high",
+        "cover_open",
+        "feed_button",
+        "paper_end_stop",
+        "error",
+        "mechanical_error",
+        "cutter_error",
+        "unrecoverable_error",
+        "autorecoverable_error",
+        "paper_near_end",
+        "paper_end",
+        "raw",
+    )
     known: bool
-    reason: str = ""
-    online: bool | None = None
-    drawer_pin3_high: bool | None = None
-    cover_open: bool | None = None
-    feed_button: bool | None = None
-    paper_end_stop: bool | None = None
-    error: bool | None = None
-    mechanical_error: bool | None = None
-    cutter_error: bool | None = None
-    unrecoverable_error: bool | None = None
-    autorecoverable_error: bool | None = None
-    paper_near_end: bool | None = None
-    paper_end: bool | None = None
-    raw: Mapping[int, int] = field(default_factory=dict)
+    reason: str
+    online: bool | None
+    drawer_pin3_high: bool | None
+    cover_open: bool | None
+    feed_button: bool | None
+    paper_end_stop: bool | None
+    error: bool | None
+    mechanical_error: bool | None
+    cutter_error: bool | None
+    unrecoverable_error: bool | None
+    autorecoverable_error: bool | None
+    paper_near_end: bool | None
+    paper_end: bool | None
+    raw: Mapping[int, int]
+
+    def __init__(self, known: bool, reason: str = "", *, raw: Mapping[int, int] | None = None, **flags: bool | None):
+        unknown_flags = flags.keys() - set(self.__slots__[2:-1])
+        if unknown_flags:
+            raise TypeError(f"PrinterStatus has no flag {sorted(unknown_flags)}")
+        values = [flags.get(name) for name in self.__slots__[2:-1]]
+        super().__init__(known, reason, *values, {} if raw is None else raw)
 
     @property
     def ready(self) -> bool:
@@ -71,7 +100,7 @@ class PrinterStatus:
         return ["paper near end"] if self.known and self.paper_near_end and not self.paper_end else []
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in self.__slots__}
         d["raw"] = {str(k): v for k, v in self.raw.items()}
         d["ready"] = self.ready
         d["problems"] = self.problems()
@@ -79,21 +108,23 @@ class PrinterStatus:
         return d
 
 
-class _Flags(TypedDict, total=False):
-    """The :class:`PrinterStatus` flags that the ``DLE EOT`` replies received so far tell."""
+if TYPE_CHECKING:
 
-    online: bool
-    drawer_pin3_high: bool
-    cover_open: bool
-    feed_button: bool
-    paper_end_stop: bool
-    error: bool
-    mechanical_error: bool
-    cutter_error: bool
-    unrecoverable_error: bool
-    autorecoverable_error: bool
-    paper_near_end: bool
-    paper_end: bool
+    class _Flags(TypedDict, total=False):
+        """The :class:`PrinterStatus` flags that the ``DLE EOT`` replies received so far tell."""
+
+        online: bool
+        drawer_pin3_high: bool
+        cover_open: bool
+        feed_button: bool
+        paper_end_stop: bool
+        error: bool
+        mechanical_error: bool
+        cutter_error: bool
+        unrecoverable_error: bool
+        autorecoverable_error: bool
+        paper_near_end: bool
+        paper_end: bool
 
 
 def unknown(reason: str, raw: Mapping[int, int] | None = None) -> PrinterStatus:

@@ -29,10 +29,16 @@ class TcpTransport(Transport):
         return f"tcp://{host}:{self.port}"
 
     def _open(self) -> None:
+        # an ASCII name or address goes to the resolver as bytes: as str, socket encodes it with
+        # the "idna" codec first, whose import (unicodedata, stringprep) cost the CUPS backend,
+        # a new process per job, ~6 ms, and which raises UnicodeError, not OSError, on "a..b"
+        host = self.host.encode("ascii") if self.host.isascii() else self.host
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            self._sock = socket.create_connection((host, self.port), timeout=self.connect_timeout)  # type: ignore[arg-type]
         except socket.gaierror as exc:
             raise PrinterNotFound(f"{self.uri}: cannot resolve host {self.host!r} ({exc.strerror})") from None
+        except UnicodeError as exc:  # a non-ASCII name IDNA cannot encode
+            raise PrinterNotFound(f"{self.uri}: {self.host!r} is not a valid host name ({exc})") from None
         except ConnectionRefusedError:
             raise PrinterNotFound(f"{self.uri}: connection refused (nothing listening on port {self.port})") from None
         except TimeoutError:

@@ -12,20 +12,27 @@ the other way round).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import SplitResult, parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ..errors import InvalidURI
 from ..plugins import resolve
 from .base import Transport
 
+# the CUPS backend opens its printer through here, a new process per job: typing only for the
+# type checker
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+    from urllib.parse import SplitResult
+
+    #: a query option's converter from its text (ValueError: not valid)
+    Converter = Callable[[str], Any]
+
 #: scheme → factory(uri, parts, **kw), where ``parts`` is the ``urlsplit`` of ``uri``.
 SCHEMES: dict[str, Callable[..., Transport]] = {}
 #: scheme → ``"package.module:factory"``, imported when the scheme is first opened.
 LAZY_SCHEMES: dict[str, str] = {"virtual": "escpos809.emulator:open_virtual"}
-#: a query option's converter from its text (ValueError: not valid)
-Converter = Callable[[str], Any]
 _COMMON: dict[str, tuple[str, Converter]] = {
     "timeout": ("write_timeout", float),
     "read_timeout": ("read_timeout", float),

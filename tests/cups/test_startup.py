@@ -1,7 +1,8 @@
 """cupsd starts the raster filter and the backend once per job: what they import is their
 start-up time. These are structural checks, not timings (benchmarks/bench_cups_filter.py
-times the process): the wrappers `escpos809 cups install` writes start Python with ``-IS``,
-and the filter, run as they run it on a real page, loads only the modules listed here."""
+times the process): the wrappers `escpos809 cups install` writes start Python with ``-IS``;
+the filter, run as they run it on a real page, and the backend, on a whole job to the virtual
+printer, load only the modules listed here."""
 
 from __future__ import annotations
 
@@ -51,6 +52,32 @@ HEAVY_STDLIB = {
     "json",
     "site",
 }
+#: every escpos809 module the backend may load for a job (adding one here is a decision)
+BACKEND_MODULES = {
+    "escpos809",
+    "escpos809.cups",
+    "escpos809.cups.backend",
+    "escpos809.cups.device_uri",
+    "escpos809.errors",
+    "escpos809.escpos",
+    "escpos809.escpos._check",
+    "escpos809.escpos.commands",
+    "escpos809.escpos.status",
+    "escpos809.plugins",
+    "escpos809.printer",
+    "escpos809.profile",
+    "escpos809.profilekeep",
+    "escpos809.record",
+    "escpos809.transport",
+    "escpos809.transport.base",
+    "escpos809.transport.tcp",
+    "escpos809.transport.uri",
+}
+#: what the backend's link needs beyond the filter: socket (enum, selectors, collections,
+#: functools) and urllib.parse for the printer URI (re, ipaddress); the rest stays out, and so
+#: does the IDNA codec (unicodedata) a str host name would bring in at connect
+BACKEND_STDLIB = {"re", "collections", "functools", "enum", "ipaddress"}
+BACKEND_NEVER = (HEAVY_STDLIB - BACKEND_STDLIB) | {"contextlib", "encodings.idna", "unicodedata"}
 #: third-party packages neither program may import
 THIRD_PARTY = {"numpy", "PIL", "jsonschema", "jsonschema_rs", "click", "flask", "qrcode", "barcode", "fontTools"}
 
@@ -90,6 +117,42 @@ def test_the_filter_runs_a_job_with_only_its_modules(tmp_path):
     ours = {m for m in modules if m.split(".")[0] == "escpos809"}
     assert ours == FILTER_MODULES, f"new: {ours - FILTER_MODULES}, gone: {FILTER_MODULES - ours}"
     assert not modules & HEAVY_STDLIB, modules & HEAVY_STDLIB
+    assert not {m.split(".")[0] for m in modules} & THIRD_PARTY
+
+
+BACKEND_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from escpos809.cups.backend import main
+code = main(["escpos809", "1", "user", "title", "1", ""])
+modules = sorted(sys.modules)
+import json
+print(json.dumps({"code": code, "modules": modules}))
+"""
+
+
+def test_the_backend_runs_a_job_with_only_its_modules(tmp_path):
+    """The backend as its wrapper runs it (-IS), a whole job: connect, status, send, the
+    GS r confirmation from the virtual printer over TCP."""
+    from escpos809.emulator import VirtualPrinter
+    from tests.service.conftest import printed_texts
+
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        proc = subprocess.run(
+            [sys.executable, "-IS", "-c", BACKEND_PROBE, str(ROOT)],
+            input=b"\x1b@BACKEND START-UP\n\x1dVB\x00",
+            capture_output=True,
+            env={"DEVICE_URI": f"escpos809:{vp.uri}", "ESCPOS809_BACKEND_WAIT": "5"},
+        )
+        assert proc.returncode == 0, proc.stderr
+        vp.wait_idle()
+        texts = printed_texts(vp)
+    got = json.loads(proc.stdout)
+    assert got["code"] == 0 and b"INFO: printed" in proc.stderr and "BACKEND START-UP" in texts, proc.stderr
+    modules = set(got["modules"])
+    ours = {m for m in modules if m.split(".")[0] == "escpos809"}
+    assert ours == BACKEND_MODULES, f"new: {ours - BACKEND_MODULES}, gone: {BACKEND_MODULES - ours}"
+    assert not modules & BACKEND_NEVER, modules & BACKEND_NEVER
     assert not {m.split(".")[0] for m in modules} & THIRD_PARTY
 
 

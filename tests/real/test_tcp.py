@@ -73,6 +73,11 @@ def test_connection_refused_is_not_found():
 def test_unresolvable_host():
     with pytest.raises(PrinterNotFound, match="cannot resolve host"):
         open_transport("tcp://no-such-printer.invalid").open()
+    # names the IDNA codec refuses were a UnicodeError (no printer error at all) before
+    with pytest.raises(PrinterNotFound, match="cannot resolve host 'a..b'"):
+        open_transport("tcp://a..b").open()
+    with pytest.raises(PrinterNotFound, match="is not a valid host name"):
+        open_transport("tcp://dr\u00fcck" + "e" * 70 + ".invalid").open()
 
 
 def test_ipv6_loopback():

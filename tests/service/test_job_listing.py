@@ -1,0 +1,34 @@
+"""A listing of jobs shows each job's size without reading its bytes or payload."""
+
+from __future__ import annotations
+
+from escpos809_service.store import JobStore
+
+
+def test_a_listing_reports_sizes_without_the_bytes(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        sizes = [0, 1, 4096, 3 << 20]
+        made = [store.submit("default", "raw", {"type": "raw", "n": n}, (b"\x1b@" * n)[:n])[0] for n in sizes]
+        listed = store.list(limit=10)
+        assert [j.id for j in listed] == [j.id for j in made][::-1]
+        assert [j.to_dict()["bytes"] for j in listed] == sizes[::-1] == [j.size for j in made][::-1]
+        assert all(j.data == b"" and j.payload_text == "" for j in listed)  # neither blob was read
+        whole = store.get(made[-1].id)
+        assert (
+            whole is not None
+            and len(whole.data) == whole.size == 3 << 20
+            and whole.payload == {"type": "raw", "n": 3 << 20}
+        )
+        assert whole.to_dict() == made[-1].to_dict() == listed[0].to_dict()
+    finally:
+        store.close()
+
+
+def test_the_jobs_page_shows_the_stored_size(service):
+    job = service.submit({"type": "text", "text": "SIZE " * 200}).json
+    listed = {j["id"]: j for j in service.request("GET", "/api/v1/jobs?limit=500").json["jobs"]}
+    assert (
+        listed[job["id"]]["bytes"] == job["bytes"] == service.request("GET", f"/api/v1/jobs/{job['id']}").json["bytes"]
+    )
+    assert job["bytes"] > 1000
