@@ -17,6 +17,7 @@ Pure: no I/O, no logging.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -355,6 +356,15 @@ def _keeping(text: str, decoder: json.JSONDecoder, key: str, kept: list[str | No
     the top object (or of each object in a top array), noting where ``key``'s value lies."""
     scan = decoder.scan_once  # type: ignore[attr-defined]  # the C scanner json builds
     value: Any
+    if (first := _scalars_then(key).match(text)) is not None:
+        # a top object whose members before ``key`` are plain scalars (a log line): read whole
+        # by the decoder, then ``key``'s value scanned where it begins, unless the name
+        # appears again after it (a repeated member: the last one counts)
+        value = decoder.decode(text)
+        found, end = scan(text, first.end())
+        if text.find(f'"{key}"', end) < 0:
+            kept.append(text[first.end() : end])
+            return value
     try:
         at = _SPACE.match(text).end()  # type: ignore[union-attr]  # "*" always matches
         if text.startswith("{", at):
@@ -369,6 +379,18 @@ def _keeping(text: str, decoder: json.JSONDecoder, key: str, kept: list[str | No
         kept.clear()
         return decoder.decode(text)
     return value
+
+
+@functools.lru_cache(maxsize=8)
+def _scalars_then(key: str) -> re.Pattern[str]:
+    """``{`` and members whose names have no escapes and whose values are plain scalars (a
+    string without escapes, a number, a literal), up to where the value of member ``key`` begins.
+    In JSON text the decoder took, what this matches is the top object's own members."""
+    space = r"[ \t\n\r]*"
+    name = r'"[^"\\\x00-\x1f]*"'
+    scalar = rf"(?:{name}|[-+.0-9eE]+|true|false|null)"
+    member = rf"{space}{name}{space}:{space}{scalar}{space},"
+    return re.compile(rf'{space}\{{(?:{member})*{space}"{re.escape(key)}"{space}:{space}')
 
 
 def _members(text: str, at: int, scan: Any, key: str, kept: list[str | None]) -> tuple[dict, int]:

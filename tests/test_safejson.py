@@ -180,6 +180,10 @@ def test_loads_keeping_gives_the_member_as_sent():
     assert value == [{"frame": [1]}, 3, {"x": 1}, {"frame": [2]}]
     assert texts == ["[1]", None, None, "[2]"]  # repeated names: the last wins, as in the value
     assert loads_keeping(b"{}", "frame") == ({}, [None])
+    # the name met again after the value, nested, or inside a string: the member's own text
+    assert loads_keeping(b'{"ts": 1, "frame": [1.0], "frame": [2]}', "frame")[1] == ["[2]"]
+    assert loads_keeping(b'{"a": {"frame": [9]}, "frame": [1.0], "z": "\\"frame\\""}', "frame")[1] == ["[1.0]"]
+    assert loads_keeping(b'{"a": "{\\"frame\\": [9]", "frame": [1.0]}', "frame")[1] == ["[1.0]"]
     # a name with escapes is read by the whole decoder: the same value, no text
     assert loads_keeping(b'{"fr\\u0061me": [1], "frame": [2]}', "frame") == ({"frame": [2]}, [])
 
