@@ -3,10 +3,15 @@
 the physical minimum on the virtual printer throttled to the printer's 300 mm/s.
 
     python3 benchmarks/bench_service.py [--requests 4000] [--clients 16] [--rounds 4] [--receipts 100]
+                                        [--baseline TREE]
 
 Accepting is measured twice in the same run, in interleaved rounds: the durable service (its
 database on disk: every commit is an fsync) and the same service with no fsync at all (its
 database on tmpfs, /dev/shm, where fsync returns at once); the ratio is the cost of durability.
+``--baseline TREE`` (another checkout, e.g. ``git worktree add /tmp/main main``) adds that
+tree's two services to the same rounds: before and after from one run. Each service's CPU
+(``/proc``, all its threads) is printed per job and as cores busy, beside the clients' and
+the machine's idle cores: the figures of a busy machine say so.
 
 Targets (issue 6, issue 17): >= 300 jobs/s; durable within 5 % of no-fsync, p99 <= 30 ms at
 16 clients on a quiet 2-core machine; within 3 % of the physical minimum.
@@ -38,7 +43,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_service(tmp: Path, printer_uri: str) -> tuple[subprocess.Popen, int]:
+#: the service's start in the child: from the installed package, or (``--baseline``) from the
+#: source tree named first (``escpos809/`` and ``service/`` as ``escpos809_service``)
+_BOOT = """import sys
+tree = sys.argv.pop(1)
+if tree:
+    import importlib.util
+    sys.path.insert(0, tree)
+    spec = importlib.util.spec_from_file_location(
+        "escpos809_service", tree + "/service/__init__.py", submodule_search_locations=[tree + "/service"]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["escpos809_service"] = module
+    spec.loader.exec_module(module)
+from escpos809.cli import main
+main()
+"""
+
+
+def start_service(tmp: Path, printer_uri: str, tree: str = "") -> tuple[subprocess.Popen, int]:
+    """The service (from ``tree``, a source checkout, when given) on a free port, answering."""
     port = free_port()
     (tmp / "config.toml").write_text(
         f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\nretry_max_s = 0.5\n'
@@ -49,7 +73,8 @@ def start_service(tmp: Path, printer_uri: str) -> tuple[subprocess.Popen, int]:
         [
             sys.executable,
             "-c",
-            "from escpos809.cli import main; main()",
+            _BOOT,
+            tree,
             "serve",
             "--port",
             str(port),
@@ -124,6 +149,18 @@ def accept_figures(port: int, requests: int, clients: int) -> tuple[float, list[
     return len(latencies) / (time.perf_counter() - t0), latencies
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_idle_s() -> float:
+    """Idle CPU seconds of the whole machine so far (all cores, /proc/stat: idle + iowait)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
@@ -142,19 +179,23 @@ def get(port: int, path: str) -> dict:
 
 
 def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
-    """Durable (disk) and no-fsync (tmpfs) services, measured in alternating rounds."""
-    shm = Path("/dev/shm")
-    places = {"durable": tmp} | ({"no fsync": Path(tempfile.mkdtemp(dir=shm))} if shm.is_dir() else {})
+    """Durable (disk) and no-fsync (tmpfs) services, measured in alternating rounds; with
+    ``--baseline``, the same two from that source tree too, all in the same rounds."""
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm")) if Path("/dev/shm").is_dir() else None
+    trees = {"": ""} | ({"baseline ": str(Path(args.baseline).resolve())} if args.baseline else {})
+    places = {"durable": tmp} | ({"no fsync": shm} if shm else {})
     running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]] = []
     try:
-        for name, where in places.items():
-            # the printer's cover is open: the figures are the HTTP + render + SQLite path alone
-            vp = VirtualPrinter(tmp / f"paper-{name}").start()
-            vp.faults.cover_open = True
-            (where / "svc").mkdir()
-            proc, port = start_service(where / "svc", vp.uri)
-            running.append((name, vp, proc, port))
-            accept_figures(port, 200, args.clients)  # warm up
+        for label, tree in trees.items():
+            for place, where in places.items():
+                name = label + place
+                # the printer's cover is open: the figures are the HTTP + render + SQLite path alone
+                vp = VirtualPrinter(tmp / f"paper-{name}").start()
+                vp.faults.cover_open = True
+                (where / name).mkdir()
+                proc, port = start_service(where / name, vp.uri, tree)
+                running.append((name, vp, proc, port))
+                accept_figures(port, 200, args.clients)  # warm up
         _rounds(running, args)
     finally:
         for _, vp, proc, _ in running:
@@ -162,17 +203,22 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
             proc.wait()
             vp.faults.cover_open = False
             vp.stop()
-        if "no fsync" in places:
-            shutil.rmtree(places["no fsync"])
+        if shm:
+            shutil.rmtree(shm)
 
 
 def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], args: argparse.Namespace) -> None:
     rates: dict[str, list[float]] = {name: [] for name, *_ in running}
     lats: dict[str, list[float]] = {name: [] for name, *_ in running}
+    # per service, over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of the machine
+    spent = {name: [0.0, 0.0, 0.0, 0.0] for name, *_ in running}
     per_round = args.requests // args.rounds
     for r in range(args.rounds):
-        for name, _, _, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
+        for name, _, proc, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
+            before = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s())
             rate, lat = accept_figures(port, per_round, args.clients)
+            after = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s())
+            spent[name] = [total + b - a for total, a, b in zip(spent[name], before, after, strict=True)]
             rates[name].append(rate)
             lats[name] += lat
     print(
@@ -182,16 +228,28 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
     mean = {name: len(r) / sum(1 / x for x in r) for name, r in rates.items()}  # total jobs / total time
     for name, _, _, port in running:
         lat = lats[name]
+        wall, service, clients, idle = spent[name]
         print(
-            f"  {name:9} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
+            f"  {name:17} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
             f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   {_per_commit(port)}"
         )
-    if "no fsync" in mean:
-        ratio = mean["durable"] / mean["no fsync"]
         print(
-            f"  durable / no fsync: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of durability; "
-            f"target within 5 %), p99 {pct(lats['durable'], 99) / pct(lats['no fsync'], 99):.2f}x"
+            f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job, {service / wall:.2f} cores busy; "
+            f"clients {clients / wall:.2f} cores; machine idle {idle / wall:.2f} of {os.cpu_count()} cores"
         )
+    for label in ("", "baseline "):
+        durable, fast = label + "durable", label + "no fsync"
+        if durable in mean and fast in mean:
+            ratio = mean[durable] / mean[fast]
+            print(
+                f"  {label}durable / no fsync: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of "
+                f"durability; target within 5 %), p99 {pct(lats[durable], 99) / pct(lats[fast], 99):.2f}x"
+            )
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def _per_commit(port: int) -> str:
@@ -205,26 +263,16 @@ def _per_commit(port: int) -> str:
     return f"{jobs / max(commits, 1):.2f} jobs per commit"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=4000)
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--receipts", type=int, default=100)
-    args = ap.parse_args()
-    print(f"{os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.2f}")
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        # 1. accepting: durable and without fsync, interleaved
-        accept_compared(tmp, args)
-
-        # 2. keeping the printer fed: 100 receipts queued, then the printer (throttled to 300 mm/s) released
-        vp = VirtualPrinter(tmp / "paper2", throttle=True).start()
-        vp.faults.cover_open = True
-        (tmp / "b").mkdir()
-        proc, port = start_service(tmp / "b", vp.uri + "?read_timeout=5")
+def printer_fed(tmp: Path, receipts: int) -> None:
+    """``receipts`` receipts queued with the cover open, then the cover closed: how close the
+    service keeps the throttled virtual printer to its paper speed."""
+    vp = VirtualPrinter(tmp / "paper2", throttle=True).start()
+    vp.faults.cover_open = True
+    (tmp / "b").mkdir()
+    proc, port = start_service(tmp / "b", vp.uri + "?read_timeout=5")
+    try:
         ids = []
-        for k in range(args.receipts):
+        for k in range(receipts):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("POST", "/api/v1/printers/default/jobs", receipt(k), {"Content-Type": "application/json"})
             ids.append(json.loads(c.getresponse().read())["id"])
@@ -246,12 +294,12 @@ def main() -> None:
         )
         printing = on_paper - started
         printed = [j for j in vp.jobs[first_job:] if j.pages]
-        receipts = sum(op.kind == "cut" for j in printed for op in j.ops)
+        cuts = sum(op.kind == "cut" for j in printed for op in j.ops)
         dots = sum(op.height for j in printed for op in j.ops)
         speed = vp.profile.speed_mm_s * vp.profile.dpi / 25.4
         minimum = dots / speed
         print(
-            f"printer fed: {receipts} receipts over {len(printed)} connection(s), "
+            f"printer fed: {cuts} receipts over {len(printed)} connection(s), "
             f"{dots * 25.4 / vp.profile.dpi / 1000:.2f} m of paper"
         )
         print(
@@ -260,6 +308,7 @@ def main() -> None:
             f"cover closed to all on paper {elapsed:.2f} s; "
             f"the mechanism stood waiting for data {vp.paper_idle_s:.2f} s"
         )
+    finally:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
@@ -267,6 +316,27 @@ def main() -> None:
             print((tmp / "b" / "service.log").read_text()[-3000:])
             proc.kill()
         vp.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--receipts", type=int, default=100)
+    ap.add_argument(
+        "--baseline", metavar="TREE", help="a source checkout (e.g. main's) whose service is measured alongside"
+    )
+    args = ap.parse_args()
+    print(f"{os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        # 1. accepting: durable and without fsync, interleaved
+        accept_compared(tmp, args)
+
+        # 2. keeping the printer fed: receipts queued, then the printer (throttled to 300 mm/s) released
+        if args.receipts > 0:
+            printer_fed(tmp, args.receipts)
 
 
 if __name__ == "__main__":
