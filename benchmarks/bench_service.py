@@ -5,9 +5,12 @@ the physical minimum on the virtual printer throttled to the printer's 300 mm/s.
     python3 benchmarks/bench_service.py [--requests 4000] [--clients 16] [--rounds 4] [--receipts 100]
                                         [--baseline TREE]
 
-Accepting is measured twice in the same run, in interleaved rounds: the durable service (its
-database on disk: every commit is an fsync) and the same service with no fsync at all (its
-database on tmpfs, /dev/shm, where fsync returns at once); the ratio is the cost of durability.
+Accepting is measured in the same run, in interleaved rounds, for the durable service (its
+database on disk: every commit is an fsync) and the same service with no fsync at all: on the
+same disk with fsync and fdatasync made no-ops (libeatmydata preloaded, when Debian's
+``eatmydata`` is installed: "no fsync", the reference of the target, so that the ratio is the
+cost of durability alone), and on tmpfs (/dev/shm: "tmpfs", which also spares the disk's write
+path; "no fsync" when eatmydata is missing).
 ``--baseline TREE`` (another checkout, e.g. ``git worktree add /tmp/main main``) adds that
 tree's two services to the same rounds: before and after from one run. Each service's CPU
 (``/proc``, all its threads) is printed per job and as cores busy, beside the clients' and
@@ -27,6 +30,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,14 +65,24 @@ main()
 """
 
 
-def start_service(tmp: Path, printer_uri: str, tree: str = "") -> tuple[subprocess.Popen, int]:
-    """The service (from ``tree``, a source checkout, when given) on a free port, answering."""
+#: libeatmydata (Debian ``eatmydata``) turns fsync and fdatasync into no-ops for the process it
+#: is preloaded into: the same service on the same disk, with no fsync at all
+EATMYDATA = Path("/usr/lib/x86_64-linux-gnu/libeatmydata.so")
+
+
+def start_service(
+    tmp: Path, printer_uri: str, tree: str = "", preload: Path | None = None
+) -> tuple[subprocess.Popen, int]:
+    """The service (from ``tree``, a source checkout, when given) on a free port, answering;
+    ``preload``: a library preloaded into it."""
     port = free_port()
     (tmp / "config.toml").write_text(
         f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\nretry_max_s = 0.5\n'
         f'[printers]\ndefault = "{printer_uri}"\n'
     )
     env = {**os.environ, "ESCPOS809_CONFIG": str(tmp / "config.toml")}
+    if preload is not None:
+        env["LD_PRELOAD"] = str(preload)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -155,6 +169,18 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def switches(pid: int) -> int:
+    """Context switches of the process's threads so far (voluntary and not): thread hand-offs."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "status").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in text.splitlines() if "ctxt_switches:" in line)
+    return total
+
+
 def machine_idle_s() -> float:
     """Idle CPU seconds of the whole machine so far (all cores, /proc/stat: idle + iowait)."""
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
@@ -179,21 +205,25 @@ def get(port: int, path: str) -> dict:
 
 
 def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
-    """Durable (disk) and no-fsync (tmpfs) services, measured in alternating rounds; with
+    """Durable (disk) and no-fsync (disk without fsync, tmpfs) services, measured in alternating rounds; with
     ``--baseline``, the same two from that source tree too, all in the same rounds."""
     shm = Path(tempfile.mkdtemp(dir="/dev/shm")) if Path("/dev/shm").is_dir() else None
     trees = {"": ""} | ({"baseline ": str(Path(args.baseline).resolve())} if args.baseline else {})
-    places = {"durable": tmp} | ({"no fsync": shm} if shm else {})
+    places: dict[str, tuple[Path, Path | None]] = {"durable": (tmp, None)}
+    if EATMYDATA.exists():
+        places["no fsync"] = (tmp, EATMYDATA)
+    if shm:
+        places["tmpfs" if EATMYDATA.exists() else "no fsync"] = (shm, None)
     running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]] = []
     try:
         for label, tree in trees.items():
-            for place, where in places.items():
+            for place, (where, preload) in places.items():
                 name = label + place
                 # the printer's cover is open: the figures are the HTTP + render + SQLite path alone
                 vp = VirtualPrinter(tmp / f"paper-{name}").start()
                 vp.faults.cover_open = True
                 (where / name).mkdir()
-                proc, port = start_service(where / name, vp.uri, tree)
+                proc, port = start_service(where / name, vp.uri, tree, preload)
                 running.append((name, vp, proc, port))
                 accept_figures(port, 200, args.clients)  # warm up
         _rounds(running, args)
@@ -211,13 +241,13 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
     rates: dict[str, list[float]] = {name: [] for name, *_ in running}
     lats: dict[str, list[float]] = {name: [] for name, *_ in running}
     # per service, over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of the machine
-    spent = {name: [0.0, 0.0, 0.0, 0.0] for name, *_ in running}
+    spent = {name: [0.0, 0.0, 0.0, 0.0, 0.0] for name, *_ in running}
     per_round = args.requests // args.rounds
     for r in range(args.rounds):
         for name, _, proc, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
-            before = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s())
+            before = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s(), switches(proc.pid))
             rate, lat = accept_figures(port, per_round, args.clients)
-            after = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s())
+            after = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s(), switches(proc.pid))
             spent[name] = [total + b - a for total, a, b in zip(spent[name], before, after, strict=True)]
             rates[name].append(rate)
             lats[name] += lat
@@ -228,22 +258,27 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
     mean = {name: len(r) / sum(1 / x for x in r) for name, r in rates.items()}  # total jobs / total time
     for name, _, _, port in running:
         lat = lats[name]
-        wall, service, clients, idle = spent[name]
+        wall, service, clients, idle, handoffs = spent[name]
         print(
             f"  {name:17} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
             f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   {_per_commit(port)}"
         )
         print(
-            f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job, {service / wall:.2f} cores busy; "
+            f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job, {service / wall:.2f} cores busy, "
+            f"{handoffs / len(lat):.0f} context switches per job; "
             f"clients {clients / wall:.2f} cores; machine idle {idle / wall:.2f} of {os.cpu_count()} cores"
         )
-    for label in ("", "baseline "):
-        durable, fast = label + "durable", label + "no fsync"
+    for label, reference in (("", "no fsync"), ("", "tmpfs"), ("baseline ", "no fsync"), ("baseline ", "tmpfs")):
+        durable, fast = label + "durable", label + reference
         if durable in mean and fast in mean:
             ratio = mean[durable] / mean[fast]
+            # the two services' rounds back to back: a load that comes and goes moves both
+            paired = sorted(a / b for a, b in zip(rates[durable], rates[fast], strict=True))
+            cost = "durability; target within 5 %" if reference == "no fsync" else "fsync and the disk"
             print(
-                f"  {label}durable / no fsync: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of "
-                f"durability; target within 5 %), p99 {pct(lats[durable], 99) / pct(lats[fast], 99):.2f}x"
+                f"  {label}durable / {reference}: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of "
+                f"{cost}), p99 {pct(lats[durable], 99) / pct(lats[fast], 99):.2f}x; "
+                f"round by round median {statistics.median(paired):.3f} ({paired[0]:.3f}-{paired[-1]:.3f})"
             )
 
 
@@ -253,14 +288,17 @@ def _own_cpu_s() -> float:
 
 
 def _per_commit(port: int) -> str:
-    """Jobs per transaction, from the service's group-commit counters."""
+    """Writes per transaction and per fsync, from the service's group-commit counters (the jobs,
+    and the few state changes of a printer whose cover is open)."""
     found = dict(
         line.split(" ") for line in get_text(port, "/metrics").splitlines() if line.startswith("escpos809_store_")
     )
     if "escpos809_store_commits_total" not in found:
         return "(no group-commit counters)"
     jobs, commits = int(found["escpos809_store_committed_jobs_total"]), int(found["escpos809_store_commits_total"])
-    return f"{jobs / max(commits, 1):.2f} jobs per commit"
+    syncs = int(found.get("escpos809_store_syncs_total", 0))
+    per_sync = f", {jobs / syncs:.2f} per fsync" if syncs else ""
+    return f"{jobs / max(commits, 1):.2f} jobs per commit{per_sync}"
 
 
 def printer_fed(tmp: Path, receipts: int) -> None:
