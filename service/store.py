@@ -2,7 +2,7 @@
 before the 202 that accepts it, and a power cut after that loses nothing. Jobs submitted at
 the same time share one transaction and one fsync (:mod:`.commit`); reads go through a
 connection of their own, so they never wait behind a commit's fsync (WAL readers see the
-last committed state)."""
+last committed state). The row and its API view: :mod:`.jobrecord`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any, TypedDict, overload
 
 from .commit import GroupCommit
+from .jobrecord import COLUMNS, LISTED, Job, JobView, iso_time, job_from_row
+
+__all__ = ["STATES", "Job", "JobStore", "JobView", "iso_time"]
 
 STATES = ("queued", "printing", "done", "failed", "held", "cancelled")
 
@@ -47,90 +47,6 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (printer, state, seq);
 _ADDED = (("request_digest", "TEXT"),)
 
 
-class JobView(TypedDict):
-    """A job as the API shows it (:meth:`Job.to_dict`)."""
-
-    id: str
-    printer: str
-    kind: str
-    state: str
-    hold_reason: str | None
-    reprint: bool
-    attempts: int
-    last_error: str | None
-    bytes: int
-    created: str
-    updated: str
-    started: str | None
-    finished: str | None
-
-
-@dataclass
-class Job:
-    id: str
-    seq: int
-    printer: str
-    kind: str
-    state: str
-    payload_text: str = field(repr=False)  # what was submitted, as stored (JSON)
-    data: bytes = field(repr=False)
-    hold_reason: str | None
-    reprint: bool
-    attempts: int
-    last_error: str | None
-    idem_key: str | None
-    created: float
-    updated: float
-    started: float | None
-    finished: float | None
-    size: int  # bytes of ESC/POS (a listing loads this, not ``data``)
-
-    @cached_property
-    def payload(self) -> dict:
-        """What was submitted, parsed when first asked (the worker never needs it: a long
-        document is not parsed again for every look at the queue)."""
-        return json.loads(self.payload_text)
-
-    def to_dict(self) -> JobView:
-        """The API's view of a job (no bytes)."""
-        iso = iso_time
-        return {
-            "id": self.id,
-            "printer": self.printer,
-            "kind": self.kind,
-            "state": self.state,
-            "hold_reason": self.hold_reason,
-            "reprint": self.reprint,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "bytes": self.size,
-            "created": iso(self.created),
-            "updated": iso(self.updated),
-            "started": iso(self.started),
-            "finished": iso(self.finished),
-        }
-
-
-@overload
-def iso_time(t: float) -> str: ...
-@overload
-def iso_time(t: None) -> None: ...
-@overload
-def iso_time(t: float | None) -> str | None: ...
-def iso_time(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
-
-
-_COLUMNS = (
-    "id, seq, printer, kind, state, payload, data, hold_reason, reprint, attempts, last_error, "
-    "idem_key, created, updated, started, finished, length(data)"
-)
-#: a listing's columns: each job's size (``length`` reads no blob), not its payload or bytes
-_LISTED = _COLUMNS.replace("payload, data,", "'', X'',")
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
 
@@ -139,47 +55,6 @@ def _connect(path: Path) -> sqlite3.Connection:
 #: commit that crosses its 1000-page mark does it (a copy and an fsync of the database) while
 #: holding the write lock, and every submission waits behind it
 CHECKPOINT_EVERY_S = 0.5
-
-
-def _job(row: tuple[Any, ...]) -> Job:
-    (
-        id_,
-        seq,
-        printer,
-        kind,
-        state,
-        payload,
-        data,
-        hold,
-        reprint,
-        attempts,
-        err,
-        key,
-        created,
-        updated,
-        started,
-        finished,
-        size,
-    ) = row
-    return Job(
-        id_,
-        seq,
-        printer,
-        kind,
-        state,
-        payload,
-        bytes(data),
-        hold,
-        bool(reprint),
-        attempts,
-        err,
-        key,
-        created,
-        updated,
-        started,
-        finished,
-        size,
-    )
 
 
 class JobStore:
@@ -272,11 +147,11 @@ class JobStore:
             except sqlite3.IntegrityError:
                 if idem_key is None:
                     raise
-                row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key))
+                row = db.execute(f"SELECT {COLUMNS} FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key))
                 found = row.fetchone()
                 if found is None:  # the insert failed for another reason than the key
                     raise
-                return _job(found), False
+                return job_from_row(found), False
             assert cur.lastrowid is not None  # seq is the rowid
             fresh = (None, False, 0, None)  # hold_reason, reprint, attempts, last_error
             return Job(
@@ -375,17 +250,17 @@ class JobStore:
     # --- reading ------------------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
         with self._read_lock:
-            row = self._read.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _job(row) if row else None
+            row = self._read.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return job_from_row(row) if row else None
 
     def by_key(self, printer: str, idem_key: str) -> tuple[Job, str | None] | None:
         """The job an idempotency key made on this printer, with its request's fingerprint
         (None for jobs stored before fingerprints were kept)."""
         with self._read_lock:
             row = self._read.execute(
-                f"SELECT {_COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key)
+                f"SELECT {COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key)
             ).fetchone()
-        return (_job(row[:-1]), row[-1]) if row else None
+        return (job_from_row(row[:-1]), row[-1]) if row else None
 
     def next_for(self, printer: str, after: int | None = None) -> Job | None:
         """The printer's next job: the oldest that is queued, held by the printer's condition, or
@@ -393,11 +268,11 @@ class JobStore:
         it are on their way). A job held for a person blocks nobody behind it."""
         with self._read_lock:
             row = self._read.execute(
-                f"SELECT {_COLUMNS} FROM jobs WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
+                f"SELECT {COLUMNS} FROM jobs WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
                 " OR (state = 'held' AND hold_reason = 'printer')) ORDER BY seq LIMIT 1",
                 (printer, -1 if after is None else after),
             ).fetchone()
-        return _job(row) if row else None
+        return job_from_row(row) if row else None
 
     def list(
         self, printer: str | None = None, state: str | None = None, limit: int = 50, before: int | None = None
@@ -416,13 +291,13 @@ class JobStore:
             where.append("seq < ?")
             args.append(before)
         sql = (
-            f"SELECT {_LISTED} FROM jobs"
+            f"SELECT {LISTED} FROM jobs"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY seq DESC LIMIT ?"
         )
         with self._read_lock:
             rows = self._read.execute(sql, (*args, limit)).fetchall()
-        return [_job(r) for r in rows]
+        return [job_from_row(r) for r in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
         """(printer, state) → number of jobs."""
