@@ -191,9 +191,16 @@ async def _stations(url: str, n: int, calls: int, tls: ssl.SSLContext) -> list[f
     from websockets.asyncio.client import connect
 
     rtts: list[float] = []
+    connected, everyone = [0], asyncio.Event()
 
     async def station(k: int) -> None:
         async with connect(f"{url}/ocpp/CP-{k}", subprotocols=["ocpp1.6"], ssl=tls, compression=None) as ws:
+            # calls start once every station is connected: the round trips of a steady state,
+            # not of the others' TLS handshakes (n of them take the CPU for a second or more)
+            connected[0] += 1
+            if connected[0] == n:
+                everyone.set()
+            await everyone.wait()
             await asyncio.sleep(random.uniform(0, INTERVAL_S))  # stations do not call in step
             for c in range(calls):
                 t = time.perf_counter()
