@@ -140,7 +140,13 @@ class Worker(threading.Thread):
                 delay = self.backoff[0]
                 continue
             self.state.last_error = outcome
-            self._wait(delay)
+            said_no = time.monotonic()
+            self._wait(delay)  # a new job (a person trying again) wakes it early, but a printer
+            # that just said no is asked again no sooner than backoff[0] after: jobs pouring in
+            # while its cover is open must not each cost a connection and a status question
+            rest = self.backoff[0] - (time.monotonic() - said_no)
+            if rest > 0:
+                self._stopping.wait(rest)
             delay = min(delay * 2, self.backoff[1])
         self.state.state = "stopped"
 

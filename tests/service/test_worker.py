@@ -84,3 +84,26 @@ def test_a_model_without_gs_r_is_done_as_delivered(tmp_path):
             worker.stop(10)
         assert store.get(job.id).last_error == UNCONFIRMED
     store.close()
+
+
+def test_jobs_pouring_in_while_the_cover_is_open_do_not_each_cost_a_connection(tmp_path):
+    """A printer that said "not ready" is asked again no sooner than the first back-off step
+    (0.5 s here) after, however many jobs arrive meanwhile: 2 s of 200 jobs a second cost a
+    handful of connections, not one per job. A job submitted later still wakes it early."""
+    from tests.real.servers import FakeTcpPrinter
+
+    store = JobStore(tmp_path / "jobs.db")
+    with FakeTcpPrinter(status={1: 0x16, 2: 0x16, 3: 0x12, 4: 0x12}) as srv:  # cover open (DLE EOT 2 bit 2)
+        worker = Worker("p", f"tcp://127.0.0.1:{srv.port}", store, load_profile(), poll_s=5, backoff=(0.5, 30))
+        worker.start()
+        try:
+            end = time.monotonic() + 2
+            while time.monotonic() < end:
+                store.submit("p", "raw", {"type": "raw"}, b"\x1b@JOB\n")
+                time.sleep(0.005)
+            asked = len(srv.conns)
+        finally:
+            worker.stop(10)
+        assert 1 <= asked <= 8, asked  # was one connection (and status question) per job
+        assert b"JOB" not in bytes(srv.received)  # nothing sent into an open cover
+    store.close()
