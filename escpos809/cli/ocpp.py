@@ -142,6 +142,12 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     help="Require a station certificate signed by this CA (security profile 3).",
 )
 @click.option(
+    "--any-station-cn",
+    is_flag=True,
+    help="With --client-ca: take a certificate whatever station its commonName names "
+    "(default: it must be the charge-point id in the station's URL).",
+)
+@click.option(
     "--upstream-ca", type=click.Path(dir_okay=False), help="CA bundle for a wss:// CSMS (default: the system's)."
 )
 @click.option(
@@ -159,6 +165,7 @@ def ocpp_tap(
     certfile,
     keyfile,
     client_ca,
+    any_station_cn,
     upstream_ca,
     upstream_certfile,
     upstream_keyfile,
@@ -178,6 +185,8 @@ def ocpp_tap(
         raise CliError(f"--listen {listen!r}: expected HOST:PORT with a port 0-65535", 2)
     if (keyfile or client_ca) and not certfile:
         raise CliError("--keyfile and --client-ca need --certfile (the tap's TLS certificate)", 2)
+    if any_station_cn and not client_ca:
+        raise CliError("--any-station-cn needs --client-ca (station certificates)", 2)
     if (upstream_ca or upstream_certfile) and not upstream.startswith("wss://"):
         raise CliError("--upstream-ca and --upstream-certfile need a wss:// --upstream", 2)
     tls = server_tls(certfile, keyfile, client_ca) if certfile else None  # bad files: one line, exit 7
@@ -189,7 +198,9 @@ def ocpp_tap(
     ingest = _ocpp_ingest(printer_uri, database, False).start()
     recorder = Recorder(ingest.feed)
     try:
-        tap = Tap(upstream, recorder, host or "127.0.0.1", int(port), tls=tls, upstream_tls=up_tls).start_thread()
+        tap = Tap(
+            upstream, recorder, host or "127.0.0.1", int(port), tls, up_tls, station_identity=not any_station_cn
+        ).start_thread()
     except OSError as exc:
         raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
     scheme = "wss" if tls else "ws"

@@ -9,7 +9,8 @@ drops recordings, counted, never frames).
 
 TLS (OCPP security profiles 2 and 3): the tap terminates the station's TLS with its own
 certificate (:func:`server_tls`), with ``client_ca`` requiring a station certificate signed by
-that CA (profile 3; a station without one never gets past the handshake), and speaks TLS to a
+that CA (profile 3; a station without one never gets past the handshake, and one whose
+certificate names another station is refused with 403 before the CSMS hears of it), and speaks TLS to a
 ``wss://`` CSMS (:func:`upstream_tls`: a CA bundle, optionally a client certificate of its own,
 since the station's cannot be passed on through a terminated TLS link). The station's Basic
 ``Authorization`` header goes to the CSMS untouched: the CSMS, not the tap, judges it.
@@ -27,7 +28,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..errors import Escpos809Error
 from .frames import DOWN, UP
@@ -152,6 +153,12 @@ def upstream_url(upstream: str, path: str) -> str:
     return f"{upstream.rstrip('/')}/{cp}"
 
 
+def charge_point_id(path: str) -> str:
+    """The charge-point id a station's URL names: the last path segment, without a query (a
+    token some stations add is not part of the id)."""
+    return urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+
+
 @dataclass
 class Tap:
     upstream: str
@@ -162,6 +169,10 @@ class Tap:
     tls: ssl.SSLContext | None = None
     #: TLS towards a wss:// CSMS (:func:`upstream_tls`); None: the system's defaults
     upstream_tls: ssl.SSLContext | None = None
+    #: with station certificates (``client_ca``): the certificate's commonName must be the
+    #: charge-point id the station's URL names, as security profile 3 has it (CN = the station's
+    #: identity); the tap terminated the TLS, so the CSMS can no longer check that itself
+    station_identity: bool = True
     stats: dict[str, int] = field(default_factory=lambda: {"connections": 0, "frames_up": 0, "frames_down": 0})
     #: each station's connection to the CSMS, opened before the station's handshake is answered
     #: (weak: it goes with the station's connection, whatever becomes of that handshake)
@@ -179,6 +190,9 @@ class Tap:
         headers = {}
         if auth := request.headers.get("Authorization"):
             headers["Authorization"] = auth  # security profiles 1/2: the CSMS checks it, not the tap
+        if refused := self._not_this_station(connection, request.path):
+            log.warning("station refused: %s", refused)
+            return connection.respond(403, f"{refused}\n")
         url = upstream_url(self.upstream, request.path)
         secure = url.startswith("wss://")
         try:
@@ -197,6 +211,20 @@ class Tap:
             return connection.respond(status if status in (401, 403, 404) else 502, f"upstream: {exc}\n")
         return None
 
+    def _not_this_station(self, connection: ServerConnection, path: str) -> str | None:
+        """Why a station's certificate does not fit the id it connects as (None: it does, or
+        there is no certificate to judge: profile 2, or the check is off)."""
+        if self.tls is None or not self.station_identity:
+            return None
+        peer = connection.transport.get_extra_info("peercert")  # {} unless the handshake verified one
+        if not peer:
+            return None
+        names = [value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"]
+        cp = unquote(charge_point_id(path))
+        if cp in names:
+            return None
+        return f"the station certificate names {', '.join(map(repr, names)) or 'no commonName'}, not {cp!r}"
+
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         chosen = self._upstreams[connection].subprotocol
         return chosen if chosen in offered else None
@@ -204,8 +232,7 @@ class Tap:
     async def _handler(self, station: ServerConnection) -> None:
         upstream = self._upstreams.pop(station)
         assert station.request is not None  # the handler runs once the handshake is done
-        # the last path segment, without a query (a token some stations add: not part of the id)
-        cp = urlsplit(station.request.path).path.rstrip("/").rsplit("/", 1)[-1]
+        cp = charge_point_id(station.request.path)
         version = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}.get(station.subprotocol or "")
         self.stats["connections"] += 1
 

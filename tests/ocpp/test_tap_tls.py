@@ -31,6 +31,7 @@ def pki(tmp_path_factory):
     ca = Ca(folder)
     return {
         "ca": ca.path,
+        "issuer": ca,
         "tap": ca.issue("tap.example", server=True),
         "csms": ca.issue("csms.example", server=True),
         "station": ca.issue("CP-TLS3", server=False),
@@ -98,6 +99,31 @@ def test_profile3_requires_a_station_certificate(pki, vprinter, tmp_path):
         csms.stop()
     assert [c["path"] for c in csms.connections] == ["/ocpp/CP-TLS3"]
     assert line(printed_texts(vprinter), "TOTAL").endswith("3.31 EUR")
+
+
+def test_profile3_a_station_cannot_connect_as_another(pki, vprinter, tmp_path):
+    """A certificate the CA signed for CP-OTHER does not let its holder speak as CP-TLS3: the
+    tap, which terminated the TLS, refuses it with 403 before the CSMS hears of it (the CSMS
+    can no longer see the certificate to judge). ``station_identity=False`` lets it through."""
+    from websockets.exceptions import InvalidStatus
+
+    other = pki["issuer"].issue("CP-OTHER", server=False)
+    csms = CsmsServer()
+    tls = server_tls(pki["tap"].cert, pki["tap"].key, client_ca=pki["ca"])
+    run = TlsRun(csms, vprinter, tmp_path, tls)
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            asyncio.run(session16(run.url, "CP-TLS3", ssl=station_tls(pki, other)))
+        assert refused.value.response.status_code == 403
+        assert b"names 'CP-OTHER', not 'CP-TLS3'" in refused.value.response.body
+        assert csms.connections == []
+        run.tap.tap.station_identity = False  # --any-station-cn
+        replies = asyncio.run(session16(run.url, "CP-TLS3", ssl=station_tls(pki, other)))
+        assert replies[1].transaction_id == 4000
+    finally:
+        run.close()
+        csms.stop()
+    assert [c["path"] for c in csms.connections] == ["/ocpp/CP-TLS3"]
 
 
 def test_wss_upstream_with_a_ca_bundle(pki, vprinter, tmp_path):
