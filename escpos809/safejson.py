@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from json.decoder import scanstring  # type: ignore[attr-defined]  # json's C string scanner
 from typing import Any
 
 from .errors import InvalidData, InvalidInput
@@ -343,6 +344,7 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 # a member's name without escapes (JSON strings hold no raw control characters), its colon
 # and the space up to its value; then what follows the value
 _NAME = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _NEXT_MEMBER = re.compile(r"[ \t\n\r]*([,}])")
 _CLOSE_OBJECT = re.compile(r"[ \t\n\r]*}")
 
@@ -362,7 +364,8 @@ def _keeping(text: str, decoder: json.JSONDecoder, key: str, kept: list[str | No
         # appears again after it (a repeated member: the last one counts)
         value = decoder.decode(text)
         found, end = scan(text, first.end())
-        if text.find(f'"{key}"', end) < 0:
+        # a later member may repeat the name, spelt out or with escapes ("fr\u0061me")
+        if text.find(f'"{key}"', end) < 0 and text.find("\\", end) < 0:
             kept.append(text[first.end() : end])
             return value
     try:
@@ -401,9 +404,16 @@ def _members(text: str, at: int, scan: Any, key: str, kept: list[str | None]) ->
         return obj, m.end()
     at += 1
     while True:
-        if (m := _NAME.match(text, at)) is None:  # a name with escapes: the decoder reads it all
-            raise _NotPlain
-        name, at = m.group(1), m.end()
+        if (m := _NAME.match(text, at)) is not None:
+            name, at = m.group(1), m.end()
+        else:  # a name with escapes ("fr\u0061me" is "frame"): json's own string scanner reads it
+            at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+            if not text.startswith('"', at):
+                raise _NotPlain
+            name, at = scanstring(text, at + 1)
+            if (m := _COLON.match(text, at)) is None:
+                raise _NotPlain
+            at = m.end()
         obj[name], end = scan(text, at)
         if name == key:  # the last of repeated names wins, as in the parsed object
             span = text[at:end]

@@ -184,8 +184,15 @@ def test_loads_keeping_gives_the_member_as_sent():
     assert loads_keeping(b'{"ts": 1, "frame": [1.0], "frame": [2]}', "frame")[1] == ["[2]"]
     assert loads_keeping(b'{"a": {"frame": [9]}, "frame": [1.0], "z": "\\"frame\\""}', "frame")[1] == ["[1.0]"]
     assert loads_keeping(b'{"a": "{\\"frame\\": [9]", "frame": [1.0]}', "frame")[1] == ["[1.0]"]
-    # a name with escapes is read by the whole decoder: the same value, no text
-    assert loads_keeping(b'{"fr\\u0061me": [1], "frame": [2]}', "frame") == ({"frame": [2]}, [])
+    # a name with escapes is the name it spells: the last member of that name, wherever
+    # it is, gives the value and the text (a log line kept "[1]" and processed [2.50])
+    for line in (
+        b'{"cp": "C", "frame": [1], "fr\\u0061me": [2.50]}',
+        b'{"fr\\u0061me": [1], "cp": "C", "frame": [2.50]}',
+    ):
+        assert loads_keeping(line, "frame", exact=True) == ({"cp": "C", "frame": [Decimal("2.50")]}, ["[2.50]"])
+    assert loads_keeping(b'[{"\\u0066rame": [1], "z": 0}, {"frame": [2]}]', "frame")[1] == ["[1]", "[2]"]
+    assert loads_keeping(b'{"a": 1, "frame": [1], "b": "\\"frame\\""}', "frame")[1] == ["[1]"]
 
 
 @pytest.mark.parametrize(

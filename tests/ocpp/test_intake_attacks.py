@@ -1,0 +1,47 @@
+"""Attacks on the OCPP intake's promises (issue 14): what a replay line or a posted item
+carries is kept in the frame log as sent and rebuilds the same sessions after a restart;
+refusals are precise; a frame is at most 1 MiB; receipts print once, also across restarts."""
+
+from __future__ import annotations
+
+import json
+
+from escpos809.ocpp.config import load_ocpp_config
+from escpos809.ocpp.ingest import Ingest
+from escpos809.ocpp.intake import parse_line
+from escpos809.ocpp.store import FrameStore
+from tests.ocpp.conftest import plain
+
+WAIT = load_ocpp_config({"timezone": "Europe/Berlin", "grace_s": 3600})
+
+
+def _feed(ingest: Ingest, lines: list[bytes]) -> None:
+    for line in lines:
+        item = parse_line(line)
+        assert item is not None
+        assert ingest.feed(item.cp, item.direction, item.frame, item.ts, item.version).accepted
+
+
+def test_a_member_named_with_escapes_is_the_frame_kept_and_rebuilt(tmp_path):
+    """``"fr\\u0061me"`` is the name ``frame``: a line repeating it so is processed with its
+    last frame, and the frame log must keep that one (it kept the first: after a restart the
+    session had no StopTransaction)."""
+    lines = [json.dumps(o).encode() for o in plain("v16-session.jsonl")]
+    stop = next(n for n, x in enumerate(lines) if b'"StopTransaction"' in x)
+    o = json.loads(lines[stop])
+    decoy = json.dumps([2, "decoy", "Heartbeat", {}])
+    lines[stop] = (
+        f'{{"ts": {o["ts"]}, "cp": "{o["cp"]}", "dir": "{o["dir"]}", "frame": {decoy}, '
+        f'"fr\\u0061me": {json.dumps(o["frame"], indent=1)}}}'
+    ).encode()
+    db = tmp_path / "s.db"
+    live = Ingest(WAIT, db, lambda *a: "job")
+    _feed(live, lines)
+    before = live.sessions()
+    live.close()
+    assert [s["state"] for s in before] == ["waiting"]  # ended, in its grace period
+    store = FrameStore(db)
+    assert json.dumps(o["frame"], indent=1) in [f[-1] for f in store.frames()]  # as sent
+    store.close()
+    again = Ingest(WAIT, db, lambda *a: "job")
+    assert again.sessions() == before
