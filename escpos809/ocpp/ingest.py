@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..ticker import start_ticker
 from .assembler import Assembler, Result
 from .config import OcppConfig
-from .frames import Exact
+from .frames import Exact, FrameError, check_size
 from .receipt import Summary, document, summarize
 from .session import Session
 from .store import FAILED, PRINTED, PRINTING, FrameStore, ReceiptState
@@ -111,6 +111,11 @@ class Ingest:
         """One frame from any source. Garbage is refused with the reason; nothing raises."""
         now = self.clock() if received_at is None else float(received_at)
         text = frame_text(frame)
+        try:  # whatever the source, what the frame log would keep: a frame sent as parsed JSON too
+            check_size(text)
+        except FrameError as exc:
+            log.warning("frame from %r refused: %s", cp, exc)
+            return Result(False, str(exc))
         with self._lock:
             # a frame already parsed (replay, HTTP) is read as it is, not parsed again from text
             res = self._assemble(cp, direction, text if isinstance(frame, (bytes, bytearray)) else frame, now, version)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InvalidData
 from ..safejson import Limits, check_text, loads_keeping, lone_surrogate, shown
-from .frames import MAX_CP_CHARS, MAX_FRAME_BYTES, Exact, FrameError
+from .frames import MAX_CP_CHARS, Exact, check_size
 
 #: 9999-12-31T23:59:59Z: the last second a datetime can hold
 MAX_TS = 253_402_300_799
@@ -98,8 +98,8 @@ def parse_item(item: Any, surrogates: bool = True, text: str | None = None) -> I
     direction = check_text(item["dir"], "dir", 16)
     frame = item["frame"]
     if type(frame) is list:  # parsed by loads_items: its numbers are exact already
-        if text is not None and len(text) > MAX_FRAME_BYTES:  # as the tap and the frame log judge it
-            raise FrameError(f"frame of {len(text)} characters is larger than {MAX_FRAME_BYTES}")
+        if text is not None:
+            check_size(text)  # refused here, before the ingest sees it
         frame = Exact(frame)
         frame.text = text
     return Item(cp, direction, frame, check_ts(item.get("ts")), _version(item.get("version")))

@@ -45,3 +45,27 @@ def test_a_member_named_with_escapes_is_the_frame_kept_and_rebuilt(tmp_path):
     store.close()
     again = Ingest(WAIT, db, lambda *a: "job")
     assert again.sessions() == before
+
+
+def test_a_frame_over_1_mib_of_utf8_is_refused_whatever_carries_it(tmp_path):
+    """1 MiB is bytes, as a WebSocket message is measured: 400,000 "€" are 1.2 MB of UTF-8
+    (they passed as 400,000 characters); a CitrineOS body's message (kept re-encoded) and a
+    frame sent as a JSON string are judged alike. The lines after them still count."""
+    from tests.ocpp.conftest import escpos809, write_config
+
+    big = [2, "big", "DataTransfer", {"vendorId": "v", "data": "€" * 400_000}]
+    lines = [
+        {"ts": 1, "cp": "CP1", "dir": "cp->csms", "frame": big},
+        {"stationId": "CP1", "event": "message", "origin": "cs", "message": big},
+        {"ts": 1, "cp": "CP1", "dir": "cp->csms", "frame": json.dumps(big, ensure_ascii=False)},
+        {"ts": 1, "cp": "CP1", "dir": "cp->csms", "frame": [2, "ok", "DataTransfer", {"vendorId": "€" * 200}]},
+    ]
+    log = tmp_path / "big.jsonl"
+    log.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in lines), encoding="utf-8")
+    proc = escpos809("ocpp", "replay", str(log), "--dry-run", config=write_config(tmp_path))
+    errors = proc.stderr.splitlines()
+    for n in (1, 2, 3):
+        assert any(e.startswith(f"escpos809: {log}:{n}: ") and "bytes is larger than 1,048,576" in e for e in errors), (
+            proc.stderr
+        )
+    assert "1 frames taken, 3 refused, 0 receipts" in proc.stderr
