@@ -4,6 +4,7 @@ open them, durable at every commit."""
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from .errors import Escpos809Error
@@ -23,3 +24,25 @@ def open_durable(path: str, schema: str, what: str) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise Escpos809Error(f"cannot open the {what} {path}: {exc}") from None
     return db
+
+
+def scratch_copy(path: str, what: str) -> tuple[str, tempfile.TemporaryDirectory]:
+    """A copy of the database at ``path`` in a temporary directory, for work that must leave
+    the file as it is (a dry run): made with SQLite's backup API (consistent while another
+    process writes the file); a file that does not exist is not made (an empty copy). Returns
+    the copy's path and the directory, which the caller cleans up."""
+    tmp = tempfile.TemporaryDirectory(prefix="escpos809-")
+    copy = str(Path(tmp.name) / Path(path).name)
+    if Path(path).exists():
+        try:
+            src = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+            try:
+                with sqlite3.connect(copy) as dst:
+                    src.backup(dst)
+                dst.close()
+            finally:
+                src.close()
+        except sqlite3.Error as exc:
+            tmp.cleanup()
+            raise Escpos809Error(f"cannot read the {what} {path}: {exc}") from None
+    return copy, tmp

@@ -24,6 +24,11 @@ def _ocpp_ingest(printer_uri: str | None, database: str | None, dry_run: bool, p
     cfg = load_ocpp_config(config.table("ocpp"))
     uri = printer_uri or cfg.printer or config.printer or "virtual://ocpp"
     if dry_run:
+        if database:  # a dry run leaves the database as it was: it works on a copy
+            from ..sqlitedb import scratch_copy
+
+            database, scratch = scratch_copy(database, "session database")
+            click.get_current_context().call_on_close(scratch.cleanup)
 
         def send(key, doc, summary, reprint):
             return "not printed (--dry-run)"
@@ -64,7 +69,8 @@ def _say_printed(s, job, as_json: bool) -> None:
     "--db",
     "database",
     type=click.Path(dir_okay=False),
-    help="Keep sessions in this SQLite file (a second replay then prints nothing twice).",
+    help="Keep sessions in this SQLite file (a second replay then prints nothing twice; "
+    "--dry-run reads it and leaves it unchanged).",
 )
 @click.option("--dry-run", is_flag=True, help="Assemble and report, print nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per receipt on stdout.")

@@ -69,3 +69,27 @@ def test_a_frame_over_1_mib_of_utf8_is_refused_whatever_carries_it(tmp_path):
             proc.stderr
         )
     assert "1 frames taken, 3 refused, 0 receipts" in proc.stderr
+
+
+def test_a_dry_run_leaves_the_database_as_it_was(tmp_path, vprinter):
+    """``--dry-run --db`` recorded each session as printed ("not printed (--dry-run)"): the
+    real replay after it printed nothing, and the receipt was lost. A dry run reads the
+    database (what printed before is not reported again) and writes nothing to it."""
+    from tests.ocpp.conftest import escpos809, wait_printed, write_config
+
+    config, db, log = write_config(tmp_path), tmp_path / "s.db", tmp_path / "a.jsonl"
+    log.write_text("".join(json.dumps(o) + "\n" for o in plain("v16-session.jsonl")))
+    dry = escpos809("ocpp", "replay", str(log), "--db", str(db), "--dry-run", config=config)
+    assert "CP-DEMO-1 1000: 9.600 kWh" in dry.stdout and "1 receipts" in dry.stderr, dry.stderr
+    assert not db.exists()
+    real = escpos809("ocpp", "replay", str(log), "--db", str(db), "--printer", vprinter.uri, config=config)
+    assert "1 receipts" in real.stderr, real.stderr
+    wait_printed(vprinter, 1)
+    dry = escpos809("ocpp", "replay", str(log), "--db", str(db), "--dry-run", config=config)
+    assert dry.stdout == "" and "0 receipts" in dry.stderr, dry.stderr
+    store = FrameStore(db)
+    rows = store.receipts()
+    store.close()
+    assert [(r["tx"], r["state"], r["attempts"], r["job"].startswith(vprinter.uri)) for r in rows] == [
+        ("1000", "printed", 1, True)
+    ]
