@@ -39,7 +39,8 @@ SINK_WAIT_S = 300.0
 #: a receipt that cannot even be prepared or recorded (a poisoned session, a broken disk) is
 #: retried after RETRY_S, doubling up to this: never dropped, never hammering
 MAX_RETRY_S = 3600.0
-#: frames older than this are dropped at start: their sessions printed (or died) long ago
+#: frames older than this (before the newest frame, or now if that is sooner) are dropped at
+#: start: their sessions printed (or died) long ago
 KEEP_FRAMES_S = 90 * 86400
 #: how often (in frame time) a feed looks at every waiting session, not only those it touched
 SCAN_S = 1.0
@@ -95,7 +96,10 @@ class Ingest:
         self._waiting: set[tuple[str, str]] = set()
         self._printing: set[tuple[str, str]] = set()  # being printed by some thread now
         self._scanned = float("-inf")
-        self.store.prune(clock() - KEEP_FRAMES_S)
+        # "long ago" in the frames' own time: a replayed log of last year keeps the start of a
+        # session whose end is in the next log; a frame dated in the future moves nothing
+        now, newest = clock(), self.store.newest()
+        self.store.prune(min(now, now if newest is None else newest) - KEEP_FRAMES_S)
         # printed sessions' frames are passed over by the assembler (retired): memory holds
         # only the sessions still to print
         for cp, direction, version, received, frame in self.store.frames():

@@ -302,6 +302,12 @@ class FrameStore:
                 rows.reverse()
         return [_receipt(r) for r in rows]
 
+    def newest(self) -> float | None:
+        """When the latest stored frame was received (None: no frame)."""
+        with self._lock:
+            row = self._db.execute("SELECT MAX(received) FROM frames").fetchone()
+        return row[0]
+
     def prune(self, older_than: float) -> int:
         """Drop frames received before ``older_than`` (their sessions are long printed)."""
         with self._lock:

@@ -5,6 +5,7 @@ refusals are precise; a frame is at most 1 MiB; receipts print once, also across
 from __future__ import annotations
 
 import json
+import time
 
 from escpos809.ocpp.config import load_ocpp_config
 from escpos809.ocpp.ingest import Ingest
@@ -93,3 +94,45 @@ def test_a_dry_run_leaves_the_database_as_it_was(tmp_path, vprinter):
     assert [(r["tx"], r["state"], r["attempts"], r["job"].startswith(vprinter.uri)) for r in rows] == [
         ("1000", "printed", 1, True)
     ]
+
+
+def test_a_log_of_last_year_replayed_in_two_parts_prints_the_receipt_of_one(tmp_path):
+    """Frames are pruned at start when long past: "past" was the wall clock, so a second
+    replay of last year's logs on the same database dropped the start of a session whose end
+    was in the second part (receipt without start time or duration)."""
+    year = 365 * 86400
+    lines = [json.dumps({**o, "ts": o["ts"] - year}).encode() for o in plain("v16-session.jsonl")]
+    sink = Sink()
+    whole = Ingest(WAIT, tmp_path / "whole.db", sink)
+    _feed(whole, lines)
+    whole.flush(force=True)
+    first = Ingest(WAIT, tmp_path / "split.db", sink)
+    _feed(first, lines[:6])
+    first.close()
+    second = Ingest(WAIT, tmp_path / "split.db", sink)
+    _feed(second, lines[6:])
+    second.flush(force=True)
+    assert len(sink.printed) == 2 and sink.printed[0] == sink.printed[1]
+    assert sink.printed[0]["start"] == "2025-03-01T09:00:00+00:00"
+    second.close()
+    # a frame dated far in the future does not make last week "long ago" at the next start
+    week = time.time() - 7 * 86400
+    recent = Ingest(WAIT, tmp_path / "recent.db", sink)
+    recent.feed("CPX", "cp->csms", [2, "w", "Heartbeat", {}], week)
+    recent.feed("CPX", "cp->csms", [2, "f", "Heartbeat", {}], 253402300799)
+    recent.close()
+    Ingest(WAIT, tmp_path / "recent.db", sink).close()
+    store = FrameStore(tmp_path / "recent.db")
+    assert [f[-1] for f in store.frames()] == ['[2,"w","Heartbeat",{}]', '[2,"f","Heartbeat",{}]']
+    store.close()
+
+
+class Sink:
+    """Receipts as the summaries printed (their JSON form)."""
+
+    def __init__(self) -> None:
+        self.printed: list[dict] = []
+
+    def __call__(self, key, doc, summary, reprint) -> str:
+        self.printed.append(summary.to_json())
+        return f"job-{len(self.printed)}"
