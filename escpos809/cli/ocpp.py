@@ -62,6 +62,20 @@ def _say_printed(s, job, as_json: bool) -> None:
         click.echo(f"{s.cp} {s.tx}{merged}{reused}: {energy}, {cost} -> {job}")
 
 
+def _lines(stream, limit: int):
+    """(line, its length) for each line of a log; a line longer than ``limit`` is skipped
+    without being held (None, its length): a log with no newline in gigabytes is read in
+    bounded memory."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line, len(line)
+            continue
+        size = len(line)
+        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+            size += len(rest)
+        yield None, size + len(rest)
+
+
 @ocpp.command("replay")
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @printer_option("Where receipts print (default: [ocpp] printer, $ESCPOS809_PRINTER, else the virtual printer).")
@@ -78,7 +92,8 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     """Feed a JSONL log ({ts, cp, dir, frame} per line) and print each finished session.
     A bad line is refused on stderr with its number; the replay goes on."""
     from ..errors import InvalidInput
-    from ..ocpp.intake import parse_line
+    from ..ocpp.intake import LIMITS, parse_line
+    from ..safejson import JsonBeyondLimits
 
     printed = 0
 
@@ -93,10 +108,12 @@ def ocpp_replay(source, printer_uri, database, dry_run, as_json) -> None:
     # the log is the record: no disk wait per frame (a commit per 20,000 writes); a receipt's
     # mark is on disk before it prints
     with stream, ingest.store.batch(every=20_000, marks_at_once=not dry_run):
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
+        for number, (line, size) in enumerate(_lines(stream, LIMITS.max_bytes), 1):
+            if line is not None and not line.strip():
                 continue
             try:  # the line as bytes: one that is not UTF-8 is refused, not a traceback
+                if line is None:
+                    raise JsonBeyondLimits(f"{size:,} bytes of JSON; at most {LIMITS.max_bytes:,}")
                 item = parse_line(line)
             except InvalidInput as exc:
                 click.echo(f"escpos809: {source}:{number}: not a {{ts, cp, dir, frame}} line ({exc})", err=True)

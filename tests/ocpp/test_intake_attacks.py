@@ -136,3 +136,35 @@ class Sink:
     def __call__(self, key, doc, summary, reprint) -> str:
         self.printed.append(summary.to_json())
         return f"job-{len(self.printed)}"
+
+
+def test_a_line_of_100_mb_is_refused_in_bounded_memory(tmp_path):
+    """A log line is at most what an item may be (8 MiB): longer ones were read whole first
+    (a 300 MB line without a newline: 650 MB of RSS); now skipped as they are read, with
+    their size, and the lines after them count."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ESCPOS809_CONFIG": str(tmp_path / "none.toml")}
+    env.pop("ESCPOS809_PRINTER", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from escpos809.cli import main; main()", "ocpp", "replay", "-", "--dry-run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(b'{"cp": "' + b"a" * (1 << 20))
+    for _ in range(99):
+        proc.stdin.write(b"a" * (1 << 20))
+    proc.stdin.write(b'"}\n{"cp": "C", "dir": "cp->csms", "frame": [2, "h", "Heartbeat", {}]}\n')
+    proc.stdin.close()
+    errors = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, errors
+    assert "escpos809: -:1: not a {ts, cp, dir, frame} line (104,857,611 bytes of JSON; at most 8,388,608)" in errors
+    assert "1 frames taken, 1 refused" in errors
+    assert usage.ru_maxrss < 100_000, usage.ru_maxrss  # KiB: the line is 100 MiB
