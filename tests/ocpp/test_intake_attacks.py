@@ -168,3 +168,48 @@ def test_a_line_of_100_mb_is_refused_in_bounded_memory(tmp_path):
     assert "escpos809: -:1: not a {ts, cp, dir, frame} line (104,857,611 bytes of JSON; at most 8,388,608)" in errors
     assert "1 frames taken, 1 refused" in errors
     assert usage.ru_maxrss < 100_000, usage.ru_maxrss  # KiB: the line is 100 MiB
+
+
+def test_a_replay_killed_while_a_receipt_is_at_the_printer_reprints_it_marked_once(tmp_path, vprinter):
+    """SIGKILL while the first receipt's bytes are at a printer that has not confirmed it:
+    the next replay of the same log prints that one again under the REPRINT mark and every
+    other session once; each row says printed, with its attempts."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.ocpp.conftest import edge_lines, escpos809, write_config
+    from tests.real.servers import FakeTcpPrinter
+    from tests.service.conftest import printed_texts
+
+    config, db, log = write_config(tmp_path), tmp_path / "s.db", tmp_path / "a.jsonl"
+    lines = plain("v16-session.jsonl") + plain("v201-session.jsonl") + edge_lines()
+    log.write_text("".join(json.dumps(o) + "\n" for o in lines))
+    env = {**os.environ, "ESCPOS809_CONFIG": str(config)}
+    env.pop("ESCPOS809_PRINTER", None)
+    with FakeTcpPrinter(confirms=False) as mute:
+        args = ["ocpp", "replay", str(log), "--db", str(db), "--printer", f"tcp://127.0.0.1:{mute.port}"]
+        proc = subprocess.Popen([sys.executable, "-c", "from escpos809.cli import main; main()", *args], env=env)
+        end = time.monotonic() + 20
+        while len(mute.received) < 200 and time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert len(mute.received) >= 200
+    store = FrameStore(db)
+    assert [r["state"] for r in store.receipts()] == ["printing"]
+    store.close()
+    again = escpos809(*args[:-1], vprinter.uri, config=config)
+    assert "3 receipts" in again.stderr, again.stderr
+    vprinter.wait_idle()
+    texts = printed_texts(vprinter)
+    assert texts.count("CHARGING RECEIPT") == 3 and texts.count("*** REPRINT ***") == 1
+    store = FrameStore(db)
+    assert sorted((r["state"], r["attempts"]) for r in store.receipts()) == [
+        ("printed", 1),
+        ("printed", 1),
+        ("printed", 2),
+    ]
+    store.close()
