@@ -90,27 +90,42 @@ def parse_item(item: Any, surrogates: bool = True, text: str | None = None) -> I
             raise InvalidData("CitrineOS body needs origin 'cs' or 'csms' and a message")
         # "protocol" (ocpp1.6, ocpp2.0.1, ocpp2.1) as newer CitrineOS versions name the
         # station's OCPP version (unverified against a live CitrineOS: taken when present)
-        return Item(cp, origin, item["message"], version=_version(item.get("protocol")))
+        return Item(cp, origin, _as_sent(item["message"], text), version=_version(item.get("protocol")))
     missing = [k for k in ("cp", "dir", "frame") if k not in item]
     if missing:
         raise InvalidData(f"missing {', '.join(missing)}")
     cp = check_text(item["cp"], "cp", MAX_CP_CHARS)
     direction = check_text(item["dir"], "dir", 16)
-    frame = item["frame"]
-    if type(frame) is list:  # parsed by loads_items: its numbers are exact already
-        if text is not None:
-            check_size(text)  # refused here, before the ingest sees it
-        frame = Exact(frame)
-        frame.text = text
+    frame = _as_sent(item["frame"], text)
     return Item(cp, direction, frame, check_ts(item.get("ts")), _version(item.get("version")))
+
+
+def _as_sent(frame: Any, text: str | None) -> Any:
+    """A frame array parsed by :func:`loads_items` (its numbers exact already) with its text."""
+    if type(frame) is not list:
+        return frame
+    if text is not None:
+        check_size(text)  # refused here, before the ingest sees it
+    exact = Exact(frame)
+    exact.text = text
+    return exact
 
 
 def loads_items(data: bytes) -> tuple[Any, list[str | None]]:
     """A request body or a replay line as JSON within :data:`LIMITS`, numbers exact (money,
-    energy, time), and each item's ``frame`` as sent (None where an item has none);
-    :class:`~escpos809.safejson.JsonRefused` otherwise. Lone surrogates are left to
-    :func:`parse_item`, so in an array one poisoned item spares the others."""
-    return loads_keeping(data, "frame", LIMITS, exact=True, surrogates=True)
+    energy, time), and each item's ``frame`` (a CitrineOS body's ``message``) as sent (None
+    where an item has none); :class:`~escpos809.safejson.JsonRefused` otherwise. Lone
+    surrogates are left to :func:`parse_item`, so in an array one poisoned item spares the others."""
+    value, texts = loads_keeping(data, "frame", LIMITS, exact=True, surrogates=True)
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(o, dict) and "stationId" in o for o in items):  # CitrineOS: the frame is "message"
+        _, messages = loads_keeping(data, "message", LIMITS, exact=True, surrogates=True)
+        if len(messages) == len(texts) == len(items):
+            texts = [
+                m if isinstance(o, dict) and "stationId" in o else t
+                for o, t, m in zip(items, texts, messages, strict=True)
+            ]
+    return value, texts
 
 
 def parse_line(line: bytes) -> Item | None:

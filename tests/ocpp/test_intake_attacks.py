@@ -50,8 +50,8 @@ def test_a_member_named_with_escapes_is_the_frame_kept_and_rebuilt(tmp_path):
 
 def test_a_frame_over_1_mib_of_utf8_is_refused_whatever_carries_it(tmp_path):
     """1 MiB is bytes, as a WebSocket message is measured: 400,000 "€" are 1.2 MB of UTF-8
-    (they passed as 400,000 characters); a CitrineOS body's message (kept re-encoded) and a
-    frame sent as a JSON string are judged alike. The lines after them still count."""
+    (they passed as 400,000 characters); a CitrineOS body's message and a frame sent as a
+    JSON string are judged alike. The lines after them still count."""
     from tests.ocpp.conftest import escpos809, write_config
 
     big = [2, "big", "DataTransfer", {"vendorId": "v", "data": "€" * 400_000}]
@@ -212,4 +212,30 @@ def test_a_replay_killed_while_a_receipt_is_at_the_printer_reprints_it_marked_on
         ("printed", 1),
         ("printed", 2),
     ]
+    store.close()
+
+
+def test_a_citrineos_message_is_kept_as_sent(tmp_path):
+    """A CitrineOS webhook body's frame is its ``message``: it was encoded again for the frame
+    log (spacing and escapes lost; a 1 MiB check on other bytes than were sent)."""
+    from escpos809.ocpp.intake import loads_items, parse_item
+
+    sent = '[2,  "c-1", "MeterValues", {"connectorId": 1, "meterValue": [], "x": 4.70, "s": "\\u00e4"}]'
+    plain_sent = '[2, "p-1", "Heartbeat", {"v": 1.50}]'
+    body = (
+        f'[{{"stationId": "CS1", "event": "message", "origin": "cs", "message": {sent}}}, '
+        f'{{"cp": "CP1", "dir": "cp->csms", "frame": {plain_sent}}}, '
+        '{"stationId": "CS1", "event": "connected"}]'
+    ).encode()
+    value, texts = loads_items(body)
+    assert texts == [sent, plain_sent, None]
+    ing = Ingest(WAIT, tmp_path / "c.db", lambda *a: "job")
+    with ing.batch():
+        for item, text in zip(value, texts, strict=True):
+            parts = parse_item(item, True, text)
+            if parts is not None:
+                assert ing.feed(parts.cp, parts.direction, parts.frame, parts.ts, parts.version).accepted
+    ing.close()
+    store = FrameStore(tmp_path / "c.db")
+    assert [f[-1] for f in store.frames()] == [sent, plain_sent]
     store.close()
