@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from .errors import Escpos809Error
 
@@ -24,6 +25,30 @@ def open_durable(path: str, schema: str, what: str) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise Escpos809Error(f"cannot open the {what} {path}: {exc}") from None
     return db
+
+
+def claim(path: str, what: str) -> IO[bytes] | None:
+    """Hold the database at ``path`` for this process alone while the returned file is open
+    (an advisory lock on ``<path>-lock``; None for ``:memory:``): two processes that both print
+    from one database would each print what the other has not recorded yet. Readers (a copy,
+    ``sqlite3`` itself) are not kept out. The kernel lets go when the process dies."""
+    if path == ":memory:":
+        return None
+    import fcntl
+
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        held = open(f"{path}-lock", "ab")  # noqa: SIM115 - kept open as long as the claim lasts
+    except OSError as exc:
+        raise Escpos809Error(f"cannot open the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        held.close()
+        raise Escpos809Error(
+            f"the {what} {path} is in use by another process (a replay, tap or service on it): one at a time"
+        ) from None
+    return held
 
 
 def scratch_copy(path: str, what: str) -> tuple[str, tempfile.TemporaryDirectory]:

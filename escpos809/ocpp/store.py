@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from ..errors import Escpos809Error
-from ..sqlitedb import open_durable
+from ..sqlitedb import claim, open_durable
 
 PRINTING, PRINTED, FAILED = "printing", "printed", "failed"
 #: frames read back per query at start (the log is streamed, never loaded whole)
@@ -87,11 +87,16 @@ def _receipt(row: tuple[Any, ...]) -> ReceiptRow:
 class FrameStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self._db = open_durable(self.path, SCHEMA, "session database")
+        self._claim = claim(self.path, "session database")  # one ingest per database
         try:
+            self._db = open_durable(self.path, SCHEMA, "session database")
             self._index_uses()
         except sqlite3.Error as exc:
+            self._let_go()
             raise Escpos809Error(f"cannot open the session database {self.path}: {exc}") from None
+        except BaseException:
+            self._let_go()
+            raise
         self._lock = threading.RLock()
         self._batch = 0  # writes since the open batch transaction began (0: none open)
         self._every = 0
@@ -316,3 +321,8 @@ class FrameStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        if self._claim is not None:
+            self._claim.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from escpos809.ocpp.config import load_ocpp_config
 from escpos809.ocpp.ingest import Ingest
 from escpos809.ocpp.intake import parse_line
@@ -239,3 +241,25 @@ def test_a_citrineos_message_is_kept_as_sent(tmp_path):
     store = FrameStore(tmp_path / "c.db")
     assert [f[-1] for f in store.frames()] == [sent, plain_sent]
     store.close()
+
+
+def test_two_ingests_on_one_database_are_refused_not_printing_twice(tmp_path):
+    """Two replays (or a replay beside the tap or service) on one database each printed what
+    the other had not recorded yet (62 receipts for 60 sessions, two of them twice without
+    a REPRINT mark). The second one is refused in one line; once the first has closed, it may run."""
+    from escpos809.errors import Escpos809Error
+    from tests.ocpp.conftest import escpos809, write_config
+
+    db, log = tmp_path / "s.db", tmp_path / "a.jsonl"
+    log.write_text("".join(json.dumps(o) + "\n" for o in plain("v16-session.jsonl")))
+    busy = f"the session database {db} is in use by another process (a replay, tap or service on it): one at a time"
+    first = Ingest(WAIT, db, lambda *a: "job")
+    with pytest.raises(Escpos809Error) as err:
+        Ingest(WAIT, db, lambda *a: "job")
+    assert str(err.value) == busy
+    config = write_config(tmp_path)
+    proc = escpos809("ocpp", "replay", str(log), "--db", str(db), "--printer", "memory://", config=config)
+    assert (proc.returncode, proc.stderr) == (1, f"escpos809: {busy}\n")
+    first.close()
+    proc = escpos809("ocpp", "replay", str(log), "--db", str(db), "--printer", "memory://", config=config)
+    assert proc.returncode == 0 and "1 receipts" in proc.stderr, proc.stderr
