@@ -18,6 +18,12 @@ W_TWO_VALUES = "two different register readings at the same time: the first is k
 W_OFFLINE_ZERO = "offline Transaction.Begin reading of 0 Wh ignored (it would bill the whole meter)"
 W_REUSED = "the station started a new session under this transactionId: this one ended there"
 
+#: a session keeps at most this many distinct warnings of at most WARNING_CHARS each: a
+#: station sending a new reason in every frame (failureReason) grows neither memory nor receipt
+MAX_WARNINGS = 20
+WARNING_CHARS = 200
+W_MORE = "more warnings than a receipt shows: the rest are not kept"
+
 CHARGING = ("Charging", "SuspendedEV", "SuspendedEVSE")  # connector states of a session charging
 FINAL, STATION, PROVISIONAL, ESTIMATE, PENDING = "final", "station", "provisional", "estimate", "pending"
 CENTS = Decimal("0.01")
@@ -80,8 +86,14 @@ class Session:
         return (self.cp, key_tx(self.tx, self.epoch))
 
     def warn(self, text: str) -> None:
-        if text not in self.warnings:
+        if len(text) > WARNING_CHARS:
+            text = text[: WARNING_CHARS - 1] + "…"
+        if text in self.warnings:
+            return
+        if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(text)
+        elif self.warnings[-1] != W_MORE:
+            self.warnings.append(W_MORE)
 
     def add_sample(self, at: datetime, wh: Decimal) -> None:
         old = self.samples.get(at)

@@ -263,3 +263,39 @@ def test_two_ingests_on_one_database_are_refused_not_printing_twice(tmp_path):
     first.close()
     proc = escpos809("ocpp", "replay", str(log), "--db", str(db), "--printer", "memory://", config=config)
     assert proc.returncode == 0 and "1 receipts" in proc.stderr, proc.stderr
+
+
+def _tx_event(n: int, event: str, extra: dict) -> bytes:
+    payload = {
+        "eventType": event,
+        "timestamp": f"2025-03-01T09:{n // 60 % 60:02d}:{n % 60:02d}Z",
+        "triggerReason": "MeterValuePeriodic",
+        "seqNo": n,
+        "transactionInfo": {"transactionId": "T1", "chargingState": "Charging"},
+        **extra,
+    }
+    item = {"ts": 1000 + n, "cp": "CS1", "dir": "cs->csms", "version": "2.1"}
+    return json.dumps({**item, "frame": [2, f"m{n}", "TransactionEvent", payload]}).encode()
+
+
+def test_a_new_failure_reason_in_every_frame_grows_neither_the_session_nor_its_receipt(tmp_path):
+    """Each costDetails failureReason became a warning of the session, whole and kept: 300
+    frames with reasons of 500 kB held 150 MB until the receipt, which then could not be
+    laid out. A session keeps 20 warnings of at most 200 characters, and says there were more."""
+    from escpos809.ocpp.session import MAX_WARNINGS, W_MORE
+
+    failing = [
+        _tx_event(
+            n, "Updated", {"costDetails": {"failureToCalculate": True, "failureReason": f"{n:05d}" + "x" * 50_000}}
+        )
+        for n in range(1, 40)
+    ]
+    sink = Sink()
+    ing = Ingest(load_ocpp_config({"grace_s": 0}), tmp_path / "w.db", sink)
+    _feed(ing, [_tx_event(0, "Started", {}), *failing, _tx_event(40, "Ended", {})])
+    ing.flush(force=True)
+    [receipt] = sink.printed
+    warnings = receipt["warnings"]
+    assert len(warnings) == MAX_WARNINGS + 1 and warnings[-1] == W_MORE
+    assert warnings[0] == "station could not calculate the cost: 00001" + "x" * 156 + "…"
+    assert max(len(w) for w in warnings) == 200
