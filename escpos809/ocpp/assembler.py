@@ -32,6 +32,16 @@ from .session import (
 )
 from .values import W_UNIT_IN_VALUE, BadValue, energy_wh, parse_time, to_decimal
 
+#: what each reply handler (``_result_*``) reads of its CALL: only that waits for the reply
+#: (a CALL may be 1 MiB, and 256 may wait per station)
+FOR_REPLY = {
+    "StartTransaction": ("connectorId", "idTag", "timestamp", "meterStart"),
+    "TransactionEvent": ("eventType", "transactionInfo"),
+    "NotifySettlement": ("transactionId",),
+}
+#: ids, times and readings are short: a CALL whose kept members are longer is garbage, and
+#: its reply is not read
+MAX_KEPT_CHARS = 1024
 COSTMSG = "org.openchargealliance.costmsg"
 ENERGY = "Energy.Active.Import.Register"
 
@@ -92,9 +102,7 @@ class Assembler(SessionKeeper):
             return
         self._version(cp, action, f.payload)
         res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload)
-        # only a CALL whose reply is read keeps its payload (up to a MiB each) until the reply
-        kept = f.payload if hasattr(self, f"_result_{action}") else None
-        station.expect(f.msg_id, (d, action, kept))
+        station.expect(f.msg_id, (d, action, _for_reply(action, f.payload)))
         handler = getattr(self, f"_call_{action}", None)
         if handler:
             handler(cp, d, f.payload, now, res)
@@ -112,7 +120,7 @@ class Assembler(SessionKeeper):
             return
         res.warnings += F.schema_warnings(self.versions.get(cp), action, f.payload, response=True)
         handler = getattr(self, f"_result_{action}", None)
-        if handler:
+        if handler and payload is not None:
             handler(cp, payload, f.payload, now, res)
 
     def _forgot(self, cp: str) -> None:
@@ -359,3 +367,24 @@ class Assembler(SessionKeeper):
         s.receipt_url = reply.get("receiptUrl") or s.receipt_url
         s.receipt_id = reply.get("receiptId") or s.receipt_id
         s.settled = True
+
+
+def _for_reply(action: str, payload: Payload) -> Payload | None:
+    """The members of a CALL's payload its reply handler reads (:data:`FOR_REPLY`); None when
+    it reads none, or when they are not short scalars (garbage)."""
+    names = FOR_REPLY.get(action)
+    if names is None:
+        return None
+    kept = {k: payload[k] for k in names if k in payload}
+    info = kept.get("transactionInfo")
+    if isinstance(info, dict):
+        kept["transactionInfo"] = {"transactionId": info.get("transactionId")}
+        scalars = [v for k, v in kept.items() if k != "transactionInfo"] + [info.get("transactionId")]
+    else:
+        scalars = list(kept.values())
+    size = 0
+    for v in scalars:
+        if isinstance(v, (dict, list)):
+            return None
+        size += len(v) if isinstance(v, str) else 0
+    return kept if size <= MAX_KEPT_CHARS else None
