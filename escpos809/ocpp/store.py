@@ -314,9 +314,13 @@ class FrameStore:
         return row[0]
 
     def prune(self, older_than: float) -> int:
-        """Drop frames received before ``older_than`` (their sessions are long printed)."""
+        """Drop the frames that arrived before the first one received at or after ``older_than``
+        (their sessions are long printed). In arrival order, not by time alone: a frame dated
+        long ago that came after recent ones (a client's old ``ts``) belongs to a live session."""
         with self._lock:
-            return self._db.execute("DELETE FROM frames WHERE received < ?", (older_than,)).rowcount
+            return self._db.execute(
+                "DELETE FROM frames WHERE seq < (SELECT MIN(seq) FROM frames WHERE received >= ?)", (older_than,)
+            ).rowcount
 
     def close(self) -> None:
         with self._lock:

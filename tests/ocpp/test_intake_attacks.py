@@ -319,3 +319,20 @@ def test_calls_waiting_for_their_reply_keep_only_what_the_reply_reads(tmp_path):
     assert ing.feed("CP1", "csms->cp", [3, "s7", reply], 2).sessions == [("CP1", "9")]
     assert ing.feed("CP1", "csms->cp", [3, "g", {**reply, "transactionId": 10}], 2).sessions == []
     assert [s.meter_start for s in ing.asm.sessions.values()] == [7]
+
+
+def test_frames_dated_long_ago_after_recent_ones_are_rebuilt_after_a_restart(tmp_path):
+    """A client's ``ts`` may be anything from 0: frames dated 1970 that arrived after recent
+    ones were pruned at the next start (more than 90 days before the newest), and their
+    waiting session was gone. Pruning goes by arrival: only what came before the first
+    recent frame is dropped."""
+    from tests.ocpp.conftest import edge_lines
+
+    recent = [json.dumps({**o, "ts": time.time() - 86400}).encode() for o in plain("v16-session.jsonl")[:6]]
+    old = [json.dumps(o).encode() for o in edge_lines()[:-1]]  # ts 1000…: its stop, no final cost yet
+    live = Ingest(WAIT, tmp_path / "m.db", lambda *a: "job")
+    _feed(live, recent + old)
+    before = live.sessions()
+    live.close()
+    assert sorted((s["cp"], s["state"]) for s in before) == [("CP-DEMO-1", "open"), ("CP9", "waiting")]
+    assert Ingest(WAIT, tmp_path / "m.db", lambda *a: "job").sessions() == before
