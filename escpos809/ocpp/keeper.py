@@ -9,9 +9,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+from ..errors import InvalidData
+from ..safejson import check_text, shown
+from .frames import MAX_ID_CHARS
 from .index import MAX_IDLE_CONNECTORS, MAX_SESSIONS, MAX_STATIONS, Connector, Key, Station
 from .session import CHARGING, W_NO_STOP, W_REUSED, Session, key_tx
+from .values import BadValue
 
 W_FINISHED = "its session's receipt is already printed: the frame is kept in the log only"
 #: (cp, a session key's transactionId: ``tx``, ``tx~1``, …) → whether that session is finished
@@ -20,6 +25,20 @@ Retired = Callable[[str, str], bool]
 #: (cp, transactionId as sent, start as ISO text) → (the key's transactionId of a finished session
 #: of that id with that start, or None; how many uses of the id are kept outside memory)
 Reused = Callable[[str, str, str], "tuple[str | None, int]"]
+
+
+def tx_text(value: object) -> str:
+    """A transactionId as sent → the text sessions are known by: a number as written, or a
+    string of 1-128 characters without control characters (it is printed, listed and keyed
+    on; a newline in it forged lines of the replay's output); :class:`BadValue` otherwise."""
+    if isinstance(value, str):
+        try:
+            return check_text(value, "transactionId", MAX_ID_CHARS)
+        except InvalidData as exc:
+            raise BadValue(str(exc)) from None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    raise BadValue(f"transactionId {shown(value)} is not a string or a number")
 
 
 class Finished(Exception):
@@ -55,7 +74,11 @@ class SessionKeeper:
         self.uses: dict[tuple[str, str], dict[int, None]] = {}  # (cp, tx as sent) → its uses in memory
 
     def session(self, cp: str, tx: object) -> Session | None:
-        key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
+        try:
+            tx = tx_text(tx)
+        except BadValue:  # no session is known by such an id
+            return None
+        key = self.alias.get((cp, tx)) or (cp, key_tx(tx))
         return self.sessions.get(key)
 
     def station(self, cp: str) -> Station:
@@ -112,12 +135,13 @@ class SessionKeeper:
     def _get(self, cp: str, tx: object, version: str, now: float, res: Result) -> Session:
         """The session a frame names; a new one when unknown, unless it is finished and evicted
         (:class:`Finished`)."""
-        key = self.alias.get((cp, str(tx))) or (cp, key_tx(str(tx)))
+        tx = tx_text(tx)
+        key = self.alias.get((cp, tx)) or (cp, key_tx(tx))
         s = self.sessions.get(key)
         if s is None:
             if self.retired(*key):
                 raise Finished(key)
-            s = self._new(key, str(tx), 0, version)
+            s = self._new(key, tx, 0, version)
         return self._touch(s, now, res)
 
     def _new(self, key: Key, tx: str, epoch: int, version: str) -> Session:
@@ -163,7 +187,7 @@ class SessionKeeper:
         gets the next free key ``tx~n`` and the id points there from now on. Costs the same
         after the id's ten-thousandth use as after its first: the uses in memory (a few) and
         one look-up in the store."""
-        tx = str(tx)
+        tx = tx_text(tx)
         live = self.uses.get((cp, tx), {})
         for epoch in list(live):
             s = self.sessions[(cp, key_tx(tx, epoch))]

@@ -340,3 +340,22 @@ def test_frames_dated_long_ago_after_recent_ones_are_rebuilt_after_a_restart(tmp
     live.close()
     assert sorted((s["cp"], s["state"]) for s in before) == [("CP-DEMO-1", "open"), ("CP9", "waiting")]
     assert Ingest(WAIT, tmp_path / "m.db", lambda *a: "job").sessions() == before
+
+
+def test_a_transaction_id_with_control_characters_is_refused_and_forges_no_output_line(tmp_path):
+    """A transactionId is printed, listed and keyed on: one holding a newline (or ESC) was
+    taken, and the replay's line for its receipt became two, the second forged. Frames naming
+    it are refused with the reason; the good session beside it prints."""
+    from tests.ocpp.conftest import escpos809, write_config
+
+    tx = "8d849668-c899-4ccc-a9ed-4845b64f9f7b"
+    bad = "\u001b[2Jx\nescpos809: 0 frames taken, 0 refused, 0 receipts"
+    lines = [json.dumps(o).replace(tx, json.dumps(bad)[1:-1]) for o in plain("v201-session.jsonl")]
+    lines += [json.dumps(o) for o in plain("v16-session.jsonl")]
+    log = tmp_path / "a.jsonl"
+    log.write_text("".join(x + "\n" for x in lines))
+    proc = escpos809("ocpp", "replay", str(log), "--dry-run", config=write_config(tmp_path))
+    assert proc.stdout.splitlines() == ["CP-DEMO-1 1000: 9.600 kWh, cost pending -> not printed (--dry-run)"]
+    why = "transactionId contains the control character U+001B"
+    assert f"{log}:3: refused: TransactionEvent a014634a-9c1a-4dcd-9523-27cfdcf4f71b: {why}" in proc.stderr
+    assert "1 receipts" in proc.stderr.splitlines()[-1]
