@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Any
 
 #: re-sent CALLs come back within seconds; a window of the last ids per charge point and
-#: direction catches them without remembering every id ever seen
-SEEN_PER_CP = 64
-#: CALLs waiting for their reply, per charge point (the oldest is dropped beyond this)
-PENDING_PER_CP = 256
+#: direction catches them without remembering every id ever seen (OCPP-J lets a party have
+#: one CALL unanswered at a time: a station re-sending one has sent few others since)
+SEEN_PER_CP = 32
+#: CALLs waiting for their reply, per charge point (the oldest is dropped beyond this): one at
+#: a time is the rule, a few more for CALLs that timed out and were answered late
+PENDING_PER_CP = 16
 #: statuses a connector keeps for a session that starts later (the state it started in)
 STATUS_HISTORY = 16
 #: charge points remembered while no session of theirs is in memory: beyond this, the one
@@ -31,16 +33,19 @@ Key = tuple[str, str]
 
 
 class Recent:
-    """The ids a charge point sent lately, in a bounded insertion-ordered window."""
+    """The ids a charge point sent lately, in a bounded insertion-ordered window. An id is kept
+    as the hash of (direction, id), not its text (up to 128 characters): thousands of stations
+    each filling the window cost a few MB, not hundreds; two ids of one station's last 32
+    sharing a 64-bit hash is not a risk worth a byte."""
 
     __slots__ = ("ids",)
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[str, str], None] = {}
+        self.ids: dict[int, None] = {}
 
     def add(self, direction: str, msg_id: str) -> bool:
         """Remember the id; False when it is already in the window (a re-sent CALL)."""
-        key = (direction, msg_id)
+        key = hash((direction, msg_id))
         if key in self.ids:
             return False
         self.ids[key] = None

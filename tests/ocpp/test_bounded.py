@@ -122,3 +122,26 @@ def test_one_transaction_id_for_every_session_prints_each_once_across_restarts(t
     ing.flush(now=1e12, force=True)
     keys = [k for k, _, _, _ in sink.printed]
     assert len(keys) == len(set(keys)) == 32
+
+
+def test_stations_filling_their_id_windows_cost_kilobytes_each():
+    """Thousands of stations each sending CALLs with 128-character ids that nobody answers:
+    the per-station windows (ids seen, calls waiting) held up to 33 kB a station (5,000 stations:
+    163 MB); ids seen are now kept as hashes and at most 16 calls wait per station."""
+    import tracemalloc
+
+    from escpos809.ocpp.assembler import Assembler
+
+    asm = Assembler()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for k in range(300):
+        for n in range(40):
+            msg_id = f"{k:05d}-{n:03d}-" + "i" * 118
+            assert asm.feed(f"CP-{k}", "cp->csms", [2, msg_id, "Heartbeat", {}], 1.0).accepted
+    per_station = (tracemalloc.get_traced_memory()[0] - base) / 300
+    tracemalloc.stop()
+    assert per_station < 10_000, per_station  # 14 kB with the old windows at 40 calls, 7.4 kB now
+    # a re-sent CALL is still known as one, and a late reply still finds its call
+    assert asm.feed("CP-7", "cp->csms", [2, "00007-039-" + "i" * 118, "Heartbeat", {}], 2.0).duplicate
+    assert asm.feed("CP-7", "csms->cp", [3, "00007-039-" + "i" * 118, {"currentTime": "x"}], 2.0).action == "Heartbeat"

@@ -306,9 +306,10 @@ def test_a_new_failure_reason_in_every_frame_grows_neither_the_session_nor_its_r
 
 
 def test_calls_waiting_for_their_reply_keep_only_what_the_reply_reads(tmp_path):
-    """Up to 256 CALLs per station wait for their reply, each with its whole payload: 300
-    unanswered StartTransactions padded to 1 MB held 290 MB. They keep the members the
-    reply reads; one whose ids are not short is garbage, and its reply makes no session."""
+    """CALLs wait for their reply (the last 16 per station; 256 then), each with its whole
+    payload: 300 unanswered StartTransactions padded to 1 MB held 290 MB. They keep the
+    members the reply reads; one whose ids are not short is garbage, and its reply makes no
+    session."""
     ing = Ingest(WAIT, tmp_path / "p.db", lambda *a: "job")
     start = {"connectorId": 1, "idTag": "TAG", "meterStart": 5, "timestamp": "2025-03-01T09:00:00Z"}
     for n in range(50):
@@ -317,12 +318,12 @@ def test_calls_waiting_for_their_reply_keep_only_what_the_reply_reads(tmp_path):
         )
     ing.feed("CP1", "cp->csms", [2, "g", "StartTransaction", {**start, "idTag": "T" * 5000}], 1)
     pending = ing.asm.stations["CP1"].pending
-    assert pending["s7"] == ("up", "StartTransaction", {**start, "meterStart": 7})
+    assert "s7" not in pending and pending["s47"] == ("up", "StartTransaction", {**start, "meterStart": 47})
     assert pending["g"] == ("up", "StartTransaction", None)
     reply = {"transactionId": 9, "idTagInfo": {"status": "Accepted"}}
-    assert ing.feed("CP1", "csms->cp", [3, "s7", reply], 2).sessions == [("CP1", "9")]
+    assert ing.feed("CP1", "csms->cp", [3, "s47", reply], 2).sessions == [("CP1", "9")]
     assert ing.feed("CP1", "csms->cp", [3, "g", {**reply, "transactionId": 10}], 2).sessions == []
-    assert [s.meter_start for s in ing.asm.sessions.values()] == [7]
+    assert [s.meter_start for s in ing.asm.sessions.values()] == [47]
 
 
 def test_frames_dated_long_ago_after_recent_ones_are_rebuilt_after_a_restart(tmp_path):
