@@ -63,7 +63,7 @@ OUTSIDE = {
     "PowerLost": "the virtual printer's simulated power cut: raised and caught inside its mechanism",
     "_Bad": "a firmware file's bad entry: raised and caught in firmware_from_dict, which raises ProfileError",
     "Finished": "the OCPP assembler's signal that a frame's session is already printed: raised and caught in feed()",
-    "_NotPlain": "safejson's member walk meeting text it does not follow: raised and caught in _keeping",
+    "_NotPlain": "jsonkeep's member walk meeting text it does not follow: raised and caught in parse_keeping",
 }
 
 
