@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import stat
-from urllib.parse import urlsplit
 
 from ..errors import InvalidURI
+from ..transport.uri import split_uri
 
 ALLOWED = ("tcp", "serial", "usb", "lp")
 _EXAMPLES = "tcp://192.168.1.50:9100, usb://0483:5743, serial:///dev/ttyUSB0 or lp:///dev/usb/lp0"
@@ -26,7 +26,7 @@ def check_printer_uri(uri: str) -> str:
     """Return ``uri`` if a CUPS queue may print to it; else :class:`InvalidURI` says why."""
     if not isinstance(uri, str) or "://" not in uri:
         raise InvalidURI(f"{uri!r} is not a printer URI; a CUPS queue takes {_EXAMPLES}")
-    parts = urlsplit(uri)
+    parts = split_uri(uri)
     scheme = parts.scheme.lower()
     if scheme in ("virtual", "memory"):
         raise InvalidURI(f"{uri}: {scheme}:// prints nowhere a person sees it; a CUPS queue takes {_EXAMPLES}")

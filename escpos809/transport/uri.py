@@ -39,6 +39,8 @@ _COMMON: dict[str, tuple[str, Converter]] = {
     "chunk": ("chunk_bytes", int),
     "connect_timeout": ("connect_timeout", float),
 }
+#: the longest timeout a URI may ask for (a day): sockets refuse NaN and overflow on huge ones
+MAX_TIMEOUT_S = 86_400.0
 
 
 def register(scheme: str) -> Callable[[Callable[..., Transport]], Callable[..., Transport]]:
@@ -86,8 +88,10 @@ def query_options(uri: str, query: str, allowed: dict[str, Converter]) -> dict[s
             out[name] = conv(values[-1])
         except ValueError:
             raise InvalidURI(f"{uri}: option {key}={values[-1]!r} is not valid") from None
-        if name in ("write_timeout", "read_timeout", "connect_timeout", "chunk_bytes") and out[name] <= 0:
-            raise InvalidURI(f"{uri}: option {key} must be positive")
+        if name in ("write_timeout", "read_timeout", "connect_timeout", "chunk_bytes") and not out[name] > 0:
+            raise InvalidURI(f"{uri}: option {key} must be positive")  # NaN too
+        if name.endswith("timeout") and not out[name] <= MAX_TIMEOUT_S:
+            raise InvalidURI(f"{uri}: option {key} must be at most {MAX_TIMEOUT_S:,.0f} seconds")
     return out
 
 
@@ -96,9 +100,11 @@ def _tcp(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     from .tcp import DEFAULT_PORT, TcpTransport
 
     try:
-        port = parts.port or DEFAULT_PORT
+        port = DEFAULT_PORT if parts.port is None else parts.port
     except ValueError:
-        raise InvalidURI(f"{uri}: port must be a number 1-65535") from None
+        port = 0
+    if not 0 < port <= 0xFFFF:
+        raise InvalidURI(f"{uri}: port must be a number 1-65535")
     if not parts.hostname:
         raise InvalidURI(f"{uri}: no host; expected tcp://host[:port]")
     return TcpTransport(parts.hostname, port, **{**kw, **query_options(uri, parts.query, {})})
@@ -156,6 +162,14 @@ def _memory(uri: str, parts: SplitResult, **kw: Any) -> Transport:
     return MemoryTransport(parts.netloc, **{**kw, **query_options(uri, parts.query, {})})
 
 
+def split_uri(uri: str) -> SplitResult:
+    """``urlsplit(uri)``; what it cannot split (an unclosed IPv6 bracket) is an InvalidURI."""
+    try:
+        return urlsplit(uri)
+    except ValueError as exc:
+        raise InvalidURI(f"{uri}: {exc}") from None
+
+
 def open_transport(uri: str, **kw) -> Transport:
     """Make (not yet open) the transport a printer URI names.
 
@@ -167,5 +181,5 @@ def open_transport(uri: str, **kw) -> Transport:
             f"{uri!r} is not a printer URI; expected e.g. tcp://192.168.1.50:9100, "
             "usb://0483:5743, serial:///dev/ttyUSB0, lp:///dev/usb/lp0"
         )
-    parts = urlsplit(uri)
+    parts = split_uri(uri)
     return _factory(uri, parts.scheme.lower())(uri, parts, **kw)

@@ -39,6 +39,10 @@ def backend(device_uri: str, stdin: bytes = b"", timeout: float = 30) -> subproc
         ("escpos809:memory://", "memory:// prints nowhere a person sees it"),
         ("escpos809:file:///tmp/x", "unknown scheme 'file'"),
         ("escpos809:lp:dev/usb/lp0", "is not a printer URI"),
+        ("escpos809:tcp://[::1", "tcp://[::1: Invalid IPv6 URL"),  # was a traceback
+        ("escpos809:tcp://10.0.0.9:0", "tcp://10.0.0.9:0: port must be a number 1-65535"),  # was port 9100
+        ("escpos809:tcp://10.0.0.9?timeout=nan", "option timeout must be positive"),  # sockets refuse NaN
+        ("escpos809:tcp://10.0.0.9?read_timeout=1e999", "read_timeout must be at most 86,400 seconds"),
     ],
 )
 def test_refused_uris_stop_the_queue_with_one_line(uri, reason, tmp_path):
