@@ -18,6 +18,8 @@ little memory. So it stays, with:
   keeps a connection — a body gets ``header_timeout_s`` plus a second for each 8 KiB that
   arrived (an average rate, as Apache's mod_reqtimeout), and a connection that sends nothing
   for ``idle_timeout_s`` (between requests or within one) is closed;
+* a request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` is a 400
+  (waitress reads it chunked; a proxy reading the length would see another request);
 * request line + headers at most 32 KiB (waitress allows 256 KiB; more is a 431); waitress's
   own refusals answer problem+json like the API's;
 * up to 64 connections accepted per loop turn (waitress: one, and a turn costs time in
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
@@ -65,6 +67,13 @@ class _Parser(HTTPRequestParser):
         super().__init__(adj)
         self.began = time.monotonic()
         self.headers_at: float | None = None
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            # RFC 9112 6.3: chunked wins, but a proxy in front may have read the length: the
+            # rest of the body would be a request smuggled past it (waitress takes both)
+            raise ParsingError("Content-Length and Transfer-Encoding: chunked both sent; send one")
 
     def received(self, data: bytes) -> int:
         n = super().received(data)

@@ -30,10 +30,17 @@ def job_limits(max_body_bytes: int) -> Limits:
 def request_body() -> bytes:
     """The request body, read in one go when its length is known (werkzeug's ``get_data``
     reads 64 KiB at a time into a growing buffer: ~2 ms more for a 2 MB job body).
-    The service's ``max_body_bytes`` still answers 413 first (``request.stream``)."""
+    The service's ``max_body_bytes`` still answers 413 first (``request.stream``); a request
+    without a body is a 411 (no length sent: its body, if any, would be read as the next
+    request) or a 400 (an empty one), never a job made of nothing."""
     size = request.content_length
-    if not size:  # none sent (chunked) or empty: werkzeug's way
-        return request.get_data(cache=False)
+    if size is None:  # no length: a chunked body from a server that passes it on as it comes
+        if data := request.get_data(cache=False):  # (waitress gives a chunked body its length)
+            return data
+        # neither a length nor chunked: what follows the headers is, to HTTP, the next request
+        raise Problem(411, "Length required", "send the body with a Content-Length or Transfer-Encoding: chunked")
+    if not size:
+        raise Problem(400, "Empty body", "the request has no body; send the job in it")
     stream = request.stream
     data = stream.read(size)
     while len(data) < size and (more := stream.read(size - len(data))):  # a stream that gives less

@@ -97,8 +97,10 @@ def openapi() -> dict:
                         **_ACCEPTED,
                         "400": _problem(
                             "malformed JSON, or JSON beyond the limits (nesting, "
-                            "number length, values, lone surrogates)"
+                            "number length, values, lone surrogates); an empty body; "
+                            "both Content-Length and Transfer-Encoding: chunked"
                         ),
+                        "411": _problem("neither a Content-Length nor a chunked body"),
                         "413": _problem("body too large"),
                         "415": _problem("unsupported content type"),
                         "422": _problem(
