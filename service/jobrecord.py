@@ -91,6 +91,8 @@ COLUMNS = (
 )
 #: a listing's columns: each job's size (``length`` reads no blob), not its payload or bytes
 LISTED = COLUMNS.replace("payload, data,", "'', X'',")
+#: where the columns come from: a job's state and its submission and bytes (store.py's schema)
+JOINED = "jobs JOIN job_data USING (seq)"
 
 
 def job_from_row(row: tuple[Any, ...]) -> Job:

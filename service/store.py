@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from .commit import GroupCommit
-from .jobrecord import COLUMNS, LISTED, Job, JobView, iso_time, job_from_row
+from .jobrecord import COLUMNS, JOINED, LISTED, Job, JobView, iso_time, job_from_row
 
 __all__ = ["STATES", "Job", "JobStore", "JobView", "iso_time"]
 
@@ -26,8 +26,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     id          TEXT NOT NULL UNIQUE,
     printer     TEXT NOT NULL,
     kind        TEXT NOT NULL,
-    payload     TEXT NOT NULL,      -- what was submitted (JSON), for preview and audit
-    data        BLOB NOT NULL,      -- the ESC/POS bytes, rendered at acceptance
     state       TEXT NOT NULL,
     hold_reason TEXT,               -- 'printer' (released when it recovers) or 'restart' (by a person)
     reprint     INTEGER NOT NULL DEFAULT 0,
@@ -42,6 +40,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     UNIQUE (printer, idem_key)
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (printer, state, seq);
+-- a job's submission and bytes, apart from its state: in the same row, every state change
+-- rewrote the whole job (an 8 MiB job: 17 MB of WAL each) and reading any column after them
+-- (a listing) walked all their overflow pages
+CREATE TABLE IF NOT EXISTS job_data (
+    seq         INTEGER PRIMARY KEY,  -- the job's (jobs.seq)
+    payload     TEXT NOT NULL,        -- what was submitted (JSON), for preview and audit
+    data        BLOB NOT NULL         -- the ESC/POS bytes, rendered at acceptance
+);
 """
 #: columns added since the first release: (name, declaration); added to older databases at open
 _ADDED = (("request_digest", "TEXT"),)
@@ -97,8 +103,11 @@ class JobStore:
             db.close()
 
     def _migrate(self) -> None:
-        """Bring a database made by an older version up to the schema (adds missing columns)."""
+        """Bring a database made by an older version up to the schema (adds missing columns,
+        moves the jobs' submissions and bytes into ``job_data``)."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "data" in have:
+            self._move_data()
         for name, decl in _ADDED:
             if name not in have:
                 try:
@@ -106,6 +115,22 @@ class JobStore:
                 except sqlite3.OperationalError as exc:  # another process added it first
                     if "duplicate column" not in str(exc):
                         raise
+
+    def _move_data(self) -> None:
+        """Jobs of a database from before ``job_data``: their payload and bytes moved there, in
+        one transaction (once; another process doing it first leaves nothing to do)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if "data" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("INSERT OR IGNORE INTO job_data (seq, payload, data) SELECT seq, payload, data FROM jobs")
+                db.execute("ALTER TABLE jobs DROP COLUMN payload")
+                db.execute("ALTER TABLE jobs DROP COLUMN data")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._closing.set()
@@ -138,20 +163,29 @@ class JobStore:
         stored = json.dumps(payload)
 
         def insert(db: sqlite3.Connection) -> tuple[Job, bool]:
+            db.execute("SAVEPOINT job")  # both rows or neither, whatever the batch's other writes do
             try:
                 cur = db.execute(
-                    "INSERT INTO jobs (id, printer, kind, payload, data, state, idem_key, request_digest, created,"
-                    " updated) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-                    (job_id, printer, kind, stored, data, idem_key, digest, now, now),
+                    "INSERT INTO jobs (id, printer, kind, state, idem_key, request_digest, created, updated)"
+                    " VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                    (job_id, printer, kind, idem_key, digest, now, now),
                 )
+                db.execute("INSERT INTO job_data (seq, payload, data) VALUES (?, ?, ?)", (cur.lastrowid, stored, data))
+                db.execute("RELEASE job")
             except sqlite3.IntegrityError:
+                _undo(db)
                 if idem_key is None:
                     raise
-                row = db.execute(f"SELECT {COLUMNS} FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key))
+                row = db.execute(
+                    f"SELECT {COLUMNS} FROM {JOINED} WHERE printer = ? AND idem_key = ?", (printer, idem_key)
+                )
                 found = row.fetchone()
                 if found is None:  # the insert failed for another reason than the key
                     raise
                 return job_from_row(found), False
+            except BaseException:
+                _undo(db)
+                raise
             assert cur.lastrowid is not None  # seq is the rowid
             fresh = (None, False, 0, None)  # hold_reason, reprint, attempts, last_error
             return Job(
@@ -250,7 +284,7 @@ class JobStore:
     # --- reading ------------------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
         with self._read_lock:
-            row = self._read.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = self._read.execute(f"SELECT {COLUMNS} FROM {JOINED} WHERE id = ?", (job_id,)).fetchone()
         return job_from_row(row) if row else None
 
     def by_key(self, printer: str, idem_key: str) -> tuple[Job, str | None] | None:
@@ -258,7 +292,8 @@ class JobStore:
         (None for jobs stored before fingerprints were kept)."""
         with self._read_lock:
             row = self._read.execute(
-                f"SELECT {COLUMNS}, request_digest FROM jobs WHERE printer = ? AND idem_key = ?", (printer, idem_key)
+                f"SELECT {COLUMNS}, request_digest FROM {JOINED} WHERE printer = ? AND idem_key = ?",
+                (printer, idem_key),
             ).fetchone()
         return (job_from_row(row[:-1]), row[-1]) if row else None
 
@@ -268,7 +303,7 @@ class JobStore:
         it are on their way). A job held for a person blocks nobody behind it."""
         with self._read_lock:
             row = self._read.execute(
-                f"SELECT {COLUMNS} FROM jobs WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
+                f"SELECT {COLUMNS} FROM {JOINED} WHERE printer = ? AND seq > ? AND (state IN ('queued', 'printing')"
                 " OR (state = 'held' AND hold_reason = 'printer')) ORDER BY seq LIMIT 1",
                 (printer, -1 if after is None else after),
             ).fetchone()
@@ -291,7 +326,7 @@ class JobStore:
             where.append("seq < ?")
             args.append(before)
         sql = (
-            f"SELECT {LISTED} FROM jobs"
+            f"SELECT {LISTED} FROM {JOINED}"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY seq DESC LIMIT ?"
         )
@@ -319,3 +354,11 @@ class JobStore:
             return True
         except sqlite3.Error:
             return False
+
+
+def _undo(db: sqlite3.Connection) -> None:
+    """Undo a job's half-made rows (its savepoint), leaving the batch's transaction open; when
+    SQLite already rolled the whole transaction back, there is nothing to undo."""
+    if db.in_transaction:
+        db.execute("ROLLBACK TO job")
+        db.execute("RELEASE job")

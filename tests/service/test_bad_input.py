@@ -244,7 +244,9 @@ def test_a_database_from_before_fingerprints_is_migrated(make_service, vprinter)
         )
     svc.start()
     with closing(sqlite3.connect(svc.db)) as db, db:
-        assert "request_digest" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        assert "request_digest" in columns and not {"payload", "data"} & columns  # moved to job_data
+    assert svc.job("00000000000000aa")["bytes"] == 1
     old = svc.submit(receipt("ANYTHING"), headers={"Idempotency-Key": "old-key"})
     assert old.status == 200 and old.json["id"] == "00000000000000aa"  # no fingerprint: as before
     new = svc.submit(receipt("AFTER MIGRATION"), headers={"Idempotency-Key": "new-key"})

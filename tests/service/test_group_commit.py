@@ -30,7 +30,7 @@ def test_concurrent_submissions_share_commits_and_are_all_stored(tmp_path):
     assert len(set(ids)) == 640
     assert store.group.writes == 640 and store.group.batches < 640  # some commits carried several jobs
     with sqlite3.connect(tmp_path / "jobs.db") as db:  # a fresh reader: what is on disk
-        rows = db.execute("SELECT id, seq, payload FROM jobs ORDER BY seq").fetchall()
+        rows = db.execute("SELECT id, seq, payload FROM jobs JOIN job_data USING (seq) ORDER BY seq").fetchall()
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert [r[1] for r in rows] == list(range(1, 641))
 

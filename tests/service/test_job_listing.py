@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 from escpos809_service.store import JobStore
 
 
@@ -21,6 +24,25 @@ def test_a_listing_reports_sizes_without_the_bytes(tmp_path):
             and whole.payload == {"type": "raw", "n": 3 << 20}
         )
         assert whole.to_dict() == made[-1].to_dict() == listed[0].to_dict()
+    finally:
+        store.close()
+
+
+def test_a_state_change_does_not_rewrite_the_jobs_bytes(tmp_path):
+    """Start, note and done touch the job's state, not its 3 MiB: in the same row, each one
+    wrote the whole job to the WAL again (~770 pages each)."""
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        job = store.submit("default", "raw", {"type": "raw"}, b"\x1b@" * (3 << 19))[0]
+        with closing(sqlite3.connect(tmp_path / "jobs.db")) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # an empty WAL: what follows is counted
+            store.start(job.id)
+            store.note(job.id, "printer not ready after the job: cover open")
+            store.done(job.id)
+            _busy, frames, _copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert 0 < frames < 50, frames  # pages written since: a few per change
+        whole = store.get(job.id)
+        assert whole is not None and whole.state == "done" and whole.data == b"\x1b@" * (3 << 19)
     finally:
         store.close()
 
