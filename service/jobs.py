@@ -111,7 +111,7 @@ def from_json(body: object, profile: Profile) -> Built:
         cut = body.get("cut", True)
         if not isinstance(cut, bool):
             raise BadSubmission([("/cut", "must be true or false")])
-        return plain_text(text, profile, cut)
+        return plain_text(text, profile, cut, "/text")
     if kind == "image":  # the options go into the document as sent: its schema checks them
         opts = {k: body[k] for k in ("width", "dither", "threshold") if k in body}
         return image(_b64(body.get("image"), "/image"), profile, **opts)
@@ -149,9 +149,17 @@ def receipt(body: dict, profile: Profile) -> Built:
 _CUT = {"type": "cut", "mode": "partial", "feed": 3}
 
 
-def plain_text(text: str, profile: Profile, cut: bool = True) -> Built:
+def plain_text(text: str, profile: Profile, cut: bool = True, source: str = "") -> Built:
+    """Text as a receipt; its errors name ``source`` (the text's field; "" for a whole body),
+    not the block made of it."""
     doc = {"blocks": [{"type": "text", "text": text.replace("\r\n", "\n")}] + ([_CUT] if cut else [])}
-    return _from_doc(doc, profile, {"type": "text"}, "")
+    return _from_doc(
+        doc,
+        profile,
+        {"type": "text"},
+        "",
+        lambda p: source if p in ("/blocks/0", "/blocks/0/text") else p.replace("/blocks/0", source),
+    )
 
 
 def image(

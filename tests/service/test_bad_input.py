@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from escpos809.profile import load_profile
+from escpos809_service import jobs
 from tests.service.conftest import printed_texts
 
 BIG_DOC = {
@@ -297,3 +299,19 @@ def test_what_the_http_server_refuses_itself_is_problem_json(service, head, stat
     assert b"Content-Type: application/problem+json" in headers.split(b"\r\n")
     problem = json.loads(body)
     assert problem["status"] == status and problem["title"] and detail in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "make, path, detail",
+    [
+        (lambda p: jobs.from_json({"type": "text", "text": "y" * 1_000_001}, p), "/text", "1,000,001 characters"),
+        (lambda p: jobs.from_json({"type": "text", "text": "l\n" * 50_001}, p), "/text", "more than 50,000 lines"),
+        (lambda p: jobs.from_body("text/plain", b"y" * 1_000_001, p), "", "1,000,001 characters"),
+        (lambda p: jobs.from_body("text/plain", b"l\n" * 50_001, p), "", "more than 50,000 lines"),
+    ],
+)
+def test_a_text_jobs_errors_name_the_submissions_field(make, path, detail):
+    """Not the document the service makes of the text (they said /blocks/0/text, /blocks/0)."""
+    with pytest.raises(jobs.BadSubmission) as caught:
+        make(load_profile())
+    assert [p for p, _ in caught.value.errors] == [path] and detail in caught.value.errors[0][1]
