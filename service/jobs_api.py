@@ -141,9 +141,9 @@ def cut(name: str) -> Response:
     return _accept(name, lambda: jobs.raw(commands.cut("partial", 3)), "cut")
 
 
-def job_or_404(job_id: str) -> Job:
-    """The stored job ``job_id``; 404 when there is none."""
-    job = current().store.get(job_id) if _JOB_ID.match(job_id) else None
+def job_or_404(job_id: str, whole: bool = False) -> Job:
+    """The stored job ``job_id`` (its payload and bytes only if ``whole``); 404 when there is none."""
+    job = current().store.get(job_id, whole) if _JOB_ID.match(job_id) else None
     if job is None:
         raise Problem(404, "Unknown job", f"no job {job_id!r}")
     return job

@@ -51,7 +51,7 @@ def _paper(data: bytes) -> list[Image]:
 
 @preview_api.get("/api/v1/jobs/<job_id>/preview.png")
 def job_preview(job_id: str) -> Response:
-    j = job_or_404(job_id)
+    j = job_or_404(job_id, whole=True)
     return _png(_paper((jobs.reprint_mark(current().profile) if j.reprint else b"") + j.data))
 
 

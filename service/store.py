@@ -282,9 +282,12 @@ class JobStore:
         return ids
 
     # --- reading ------------------------------------------------------------------------------------
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, whole: bool = True) -> Job | None:
+        """The job ``job_id``; without its payload and bytes unless ``whole`` (its API view, its
+        state: a client polling an 8 MiB job read 19 MB a time)."""
+        columns = COLUMNS if whole else LISTED
         with self._read_lock:
-            row = self._read.execute(f"SELECT {COLUMNS} FROM {JOINED} WHERE id = ?", (job_id,)).fetchone()
+            row = self._read.execute(f"SELECT {columns} FROM {JOINED} WHERE id = ?", (job_id,)).fetchone()
         return job_from_row(row) if row else None
 
     def by_key(self, printer: str, idem_key: str) -> tuple[Job, str | None] | None:

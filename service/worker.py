@@ -197,7 +197,7 @@ class Worker(threading.Thread):
         except Escpos809Error as exc:
             if self.inflight:  # sent, not confirmed: maybe on paper, maybe not
                 return self._lost(exc)
-            stored = self.store.get(job.id) if job is not None else None
+            stored = self.store.get(job.id, whole=False) if job is not None else None
             if job is not None and stored is not None and stored.state in ("queued", "held"):
                 return self._failed(job, exc)  # never reached the printer: it waits, unmarked
             log.warning("printer %s: %s", self.state.name, exc)

@@ -24,6 +24,8 @@ def test_a_listing_reports_sizes_without_the_bytes(tmp_path):
             and whole.payload == {"type": "raw", "n": 3 << 20}
         )
         assert whole.to_dict() == made[-1].to_dict() == listed[0].to_dict()
+        shown = store.get(made[-1].id, whole=False)  # what the API shows of one job
+        assert shown is not None and shown.data == b"" and shown.to_dict() == whole.to_dict()
     finally:
         store.close()
 
