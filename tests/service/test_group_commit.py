@@ -123,6 +123,32 @@ def test_a_failed_write_is_its_own_and_the_batch_commits(tmp_path):
     assert _stored(tmp_path) == ["a", "b", "c"]
 
 
+def test_a_job_whose_bytes_are_refused_leaves_no_half_job_and_the_others_commit(tmp_path):
+    """A job is two rows (its state, its bytes): the second refused, the first goes too; the
+    jobs submitted beside it are stored whole."""
+    store = JobStore(tmp_path / "jobs.db")
+    with sqlite3.connect(tmp_path / "jobs.db") as db:
+        db.execute(
+            "CREATE TRIGGER refuse13 BEFORE INSERT ON job_data WHEN length(NEW.data) = 13"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            futures = [
+                pool.submit(store.submit, "p", "raw", {}, b"x" * n, key) for n in (5, 13, 7) for key in (None, f"k{n}")
+            ]
+        outcomes = [f.exception() or f.result()[0].size for f in futures]
+        assert [o if isinstance(o, int) else type(o) for o in outcomes] == [5, 5] + [sqlite3.IntegrityError] * 2 + [
+            7,
+            7,
+        ]
+        assert sorted(j.size for j in store.list()) == [5, 5, 7, 7]  # no job without its bytes
+        with sqlite3.connect(tmp_path / "jobs.db") as db:
+            assert db.execute("SELECT count(*) FROM jobs").fetchone() == (4,)
+    finally:
+        store.close()
+
+
 def test_a_write_that_rolls_the_transaction_back_costs_the_others_nothing(tmp_path):
     def rolls_back(db):  # as SQLite does by itself on a full disk or an I/O error
         db.execute("ROLLBACK")
