@@ -35,7 +35,9 @@ MAKE_MODEL = "OCOM OCPP-809"
 # cups/backend.h; each error class carries the one its failure exits with
 OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY, RETRY_CURRENT = CUPS_STATUSES
 #: what cupsd does next, said after the error so the person reading it knows
-_AFTERWARDS = {HOLD: "; the job is held", RETRY: "; the job is retried (unconfirmed: it may print again)"}
+_AFTERWARDS = {HOLD: "; the job is held", RETRY: "; the job is retried"}
+#: said of a retry only when some of the job had gone out (not for a printer never reached)
+_MAY_REPEAT = " (unconfirmed: it may print again)"
 
 #: printer problem → the IPP printer-state-reason cupsd shows (``lpstat -l -p``)
 REASONS = {
@@ -190,12 +192,13 @@ def _send(printer: Printer, source: BinaryIO) -> tuple[int, int]:
     return sent, line_feeds
 
 
-def _failed(exc: Escpos809Error, log: Log) -> int:
-    """Say why the job did not print; the error's class says how the backend exits."""
+def _failed(exc: Escpos809Error, log: Log, sending: bool = False) -> int:
+    """Say why the job did not print (``sending``: after its first byte may have gone out);
+    the error's class says how the backend exits."""
     status = exc.cups_status
     if status == RETRY:
         log("STATE: +offline-report")
-    log(f"ERROR: {exc}{_AFTERWARDS.get(status, '')}")
+    log(f"ERROR: {exc}{_AFTERWARDS.get(status, '')}{_MAY_REPEAT if sending and status == RETRY else ''}")
     return int(status)
 
 
@@ -208,6 +211,7 @@ def run_job(
     except Escpos809Error as exc:
         return _failed(exc, log)
     log(f"DEBUG: escpos809 backend pid {os.getpid()} uid {os.getuid()} printer {printer.uri}")
+    sending = False
     try:
         log("STATE: +connecting-to-device")
         printer.open()
@@ -216,6 +220,7 @@ def run_job(
             log(f"ERROR: printer not ready after {wait:g} s: {', '.join(problems)}; the job is held and retried")
             return RETRY
         sent = line_feeds = 0
+        sending = True
         for copy in range(copies if path else 1):
             if path:
                 with open(path, "rb") as source:
@@ -234,7 +239,7 @@ def run_job(
         )
         return OK
     except Escpos809Error as exc:
-        return _failed(exc, log)
+        return _failed(exc, log, sending)
     except OSError as exc:
         log(f"ERROR: cannot read the job file: {exc.strerror or exc}")
         return FAILED

@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from escpos809.cups.backend import STOP
+from escpos809.cups.backend import RETRY, STOP
 from escpos809.emulator import VirtualPrinter
+from tests.real.servers import FakeTcpPrinter
 from tests.service.conftest import printed_texts
 
 
@@ -107,3 +108,16 @@ def test_cups_install_refuses_the_same_before_installing_anything(tmp_path):
         "escpos809: lp:///etc/passwd: /etc/passwd is not under /dev; a CUPS queue writes only to printer devices"
     )
     assert not (tmp_path / "bin").exists()
+
+
+def test_a_retry_says_the_job_may_print_again_only_when_some_of_it_went_out():
+    """A printer never reached has printed nothing; one that dropped the link mid-job may have."""
+    refused = backend("escpos809:tcp://127.0.0.1:1", b"\x1b@NEVER SENT\n")
+    errors = [line for line in refused.stderr.decode().splitlines() if line.startswith("ERROR:")]
+    assert refused.returncode == RETRY and len(errors) == 1, refused.stderr.decode()
+    assert errors[0].endswith("connection refused (nothing listening on port 1); the job is retried"), errors
+    with FakeTcpPrinter(mode="drop", drop_after=200) as srv:  # answers its status, then a power cut
+        dropped = backend(f"escpos809:tcp://127.0.0.1:{srv.port}", b"\x1b@" + b"HALF A JOB\n" * 500)
+    errors = [line for line in dropped.stderr.decode().splitlines() if line.startswith("ERROR:")]
+    assert dropped.returncode == RETRY and len(errors) == 1, dropped.stderr.decode()
+    assert errors[0].endswith("; the job is retried (unconfirmed: it may print again)"), errors
