@@ -22,6 +22,7 @@ def _source(b: ImageBlock | PdfBlock, base: Path | None) -> bytes | Path | None:
 
 def _image_errors(b: ImageBlock, path: str, base: Path | None) -> list[tuple[str, str]]:
     from PIL import Image, UnidentifiedImageError
+    from PIL.Image import DecompressionBombError
 
     from .raster import MAX_SOURCE_PIXELS
 
@@ -32,6 +33,8 @@ def _image_errors(b: ImageBlock, path: str, base: Path | None) -> list[tuple[str
         with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as img:
             if img.width * img.height > MAX_SOURCE_PIXELS:
                 return [(path, f"image is {img.width}x{img.height}; at most {MAX_SOURCE_PIXELS:,} pixels")]
+    except DecompressionBombError:  # Pillow's own limit, far above ours: refused before the size is seen
+        return [(path, f"image is far larger than {MAX_SOURCE_PIXELS:,} pixels (a decompression bomb)")]
     except FileNotFoundError:  # src is a path: bytes are never "not found"
         return [(f"{path}/path", f"no such image file {src!s}")]
     except (UnidentifiedImageError, OSError) as exc:

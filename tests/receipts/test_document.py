@@ -3,6 +3,8 @@
 import base64
 import io
 import json
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -59,6 +61,19 @@ def test_every_error_is_reported_not_just_the_first():
 def test_oversize_image_refused_at_load():
     errors = errors_of({"blocks": [{"type": "image", "base64": png(8000, 5001)}]})
     assert errors == [("blocks/0", "image is 8000x5001; at most 40,000,000 pixels")]
+
+
+def test_a_decompression_bomb_is_an_invalid_image_not_a_crash():
+    """20000x20000 pixels in 80 bytes: Pillow refuses it before its size can be compared (it was
+    a DecompressionBombError out of the document's check, a 'cannot be rendered' in the service)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 20_000, 20_000, 1, 0, 0, 0, 0))
+    bomb = b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    errors = errors_of({"blocks": [{"type": "image", "base64": base64.b64encode(bomb).decode()}]})
+    assert errors == [("blocks/0", "image is far larger than 40,000,000 pixels (a decompression bomb)")]
 
 
 def test_not_json():
