@@ -282,7 +282,11 @@ class Layout:
         else:
             raise ValueError("an image block needs data, a path or an image")
         with Image.open(src) as img:
-            img.load()
+            try:
+                img.load()
+            except Exception as exc:  # noqa: BLE001 - corrupt past its header (doccheck reads only that):
+                # Pillow's decoders say so with OSError, struct.error, SyntaxError, EOFError …
+                raise InvalidData(f"the image cannot be decoded: {exc or type(exc).__name__}") from None
             return Raster(
                 *rasterize(img, self.profile.width_dots, b.width, dither_mode(b.dither), b.threshold), align=b.align
             )

@@ -1,13 +1,17 @@
 """Layout: golden text grids for the sample receipts and properties of wrapping."""
 
+import base64
+import io
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from escpos809 import document as d
 from escpos809.cli.printing import _load_receipt
+from escpos809.errors import InvalidDocument
 from escpos809.layout import Layout, Line, column_widths, key_value, text_width, wrap
 from escpos809.profile import load_profile
 
@@ -81,3 +85,17 @@ def test_table_and_kv_lines_fit(rows, width):
     )
     for op in Layout(PROFILE).run(doc):
         assert text_width(op.text) <= PROFILE.columns("A", width)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9, 0.99])
+def test_an_image_broken_past_its_header_is_an_invalid_block(cut):
+    """The document's check reads only an image's header; a PNG cut short or corrupt after it
+    failed at layout as a bare OSError (the service's 'cannot be rendered', with a traceback)."""
+    buf = io.BytesIO()
+    Image.radial_gradient("L").save(buf, "PNG")  # 256x256, ~2.5 KB
+    broken = buf.getvalue()[: int(len(buf.getvalue()) * cut)]
+    doc = d.from_dict({"blocks": [{"type": "rule"}, {"type": "image", "base64": base64.b64encode(broken).decode()}]})
+    with pytest.raises(InvalidDocument) as caught:
+        Layout(PROFILE).run(doc)
+    [(path, message)] = caught.value.errors
+    assert path == "blocks/1" and message.startswith("the image cannot be decoded: "), message
