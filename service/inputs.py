@@ -16,10 +16,12 @@ from .problems import Problem
 
 #: a SQLite INTEGER (job seq cursors) is a signed 64-bit number
 MAX_SQL_INT = 2**63 - 1
-#: a job body: the safejson defaults (a receipt of 50,000 blocks of a few fields each, or a
-#: table of 50,000 rows of a few cells, stays below; parsing what is refused then costs little
-#: more than reading it)
-JOB_VALUES = 500_000
+#: values (array items, object members' keys and values) in a job body: the documents the
+#: schema takes must parse, 50,000 blocks with every member set (a text block has 10: 1,000,000
+#: values, 7.5 MB) or a table of 50,000 rows of 16 cells (800,000). safejson's 500,000 refused
+#: a 45,000-block document of 6 MB. The 100,000-container limit bounds memory (1.1M values:
+#: under 80 MB at worst); what is refused is counted, not parsed
+JOB_VALUES = 1_100_000
 
 
 def job_limits(max_body_bytes: int) -> Limits:

@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from escpos809.profile import load_profile
+from escpos809.safejson import loads
 from escpos809_service import jobs
+from escpos809_service.inputs import job_limits
 from tests.service.conftest import printed_texts
 
 BIG_DOC = {
@@ -49,7 +51,13 @@ ATTACKS = [  # (what, body, status, title, in the detail)
         "/text: a lone UTF-16 surrogate escape is not Unicode text",
     ),
     ("not UTF-8", b'{"type": "text", "text": "\xff"}', 400, "Malformed JSON", "the text is not UTF-8"),
-    ("500,001 values", b"[" + b"0," * 500_000 + b"0]", 400, "JSON beyond limits", "500,001 values; at most 500,000"),
+    (
+        "1,100,001 values",
+        b"[" + b"0," * 1_100_000 + b"0]",
+        400,
+        "JSON beyond limits",
+        "1,100,001 values; at most 1,100,000",
+    ),
     (
         "40,000 blocks, 3.2 MB",
         json.dumps(BIG_DOC).encode(),
@@ -315,3 +323,22 @@ def test_a_text_jobs_errors_name_the_submissions_field(make, path, detail):
     with pytest.raises(jobs.BadSubmission) as caught:
         make(load_profile())
     assert [p for p, _ in caught.value.errors] == [path] and detail in caught.value.errors[0][1]
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [  # every member a text block takes: 20 values each (a key and a value)
+            {"type": "text", "text": "x", "align": "center", "wrap": True, "bold": True, "underline": 0}
+            | {"invert": False, "font": "A", "width": 1, "height": 1}
+        ]
+        * 50_000,
+        [{"type": "columns", "columns": [{"width": 2}] * 16, "rows": [["x"] * 16] * 50_000}],
+    ],
+    ids=["50,000 blocks, every member", "50,000 rows of 16 cells"],
+)
+def test_the_largest_documents_the_schema_takes_are_within_the_json_limits(blocks):
+    """The JSON limits came first: 500,000 values refused a 45,000-block document of 6 MB."""
+    body = json.dumps({"type": "receipt", "document": {"blocks": blocks}}).encode()
+    assert len(body) < 8 << 20
+    assert loads(body, job_limits(8 << 20))["document"]["blocks"] == blocks
