@@ -201,7 +201,8 @@ def test_openapi_describes_every_route(service):
 
     doc = service.request("GET", "/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.1")
-    app = create_app(ServiceConfig(printers={"p": "memory://"}, database=service.tmp / "o.db"), start=False)
+    other = service.tmp / "other" / "o.db"  # its own OCPP database beside it: one ingest per database
+    app = create_app(ServiceConfig(printers={"p": "memory://"}, database=other), start=False)
     routes = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/api/", "/healthz", "/metrics")):
