@@ -96,41 +96,6 @@ JOINED = "jobs JOIN job_data USING (seq)"
 
 
 def job_from_row(row: tuple[Any, ...]) -> Job:
-    (
-        id_,
-        seq,
-        printer,
-        kind,
-        state,
-        payload,
-        data,
-        hold,
-        reprint,
-        attempts,
-        err,
-        key,
-        created,
-        updated,
-        started,
-        finished,
-        size,
-    ) = row
-    return Job(
-        id_,
-        seq,
-        printer,
-        kind,
-        state,
-        payload,
-        bytes(data),
-        hold,
-        bool(reprint),
-        attempts,
-        err,
-        key,
-        created,
-        updated,
-        started,
-        finished,
-        size,
-    )
+    """A :class:`Job` from a row of :data:`COLUMNS` (the Job's own field order)."""
+    id_, seq, printer, kind, state, payload, data, hold, reprint, *rest = row
+    return Job(id_, seq, printer, kind, state, payload, bytes(data), hold, bool(reprint), *rest)
