@@ -165,8 +165,19 @@ def accept_figures(port: int, requests: int, clients: int) -> tuple[float, list[
 
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system, all threads) the process has used so far."""
+    return sum(_cpu(pid))
+
+
+def system_s(pid: int) -> float:
+    """The kernel's part of :func:`cpu_s` (sockets, futexes, and writing the data out: with
+    fsync in the service's threads, without it later in kernel flusher threads)."""
+    return _cpu(pid)[1]
+
+
+def _cpu(pid: int) -> tuple[float, float]:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def switches(pid: int) -> int:
@@ -240,14 +251,15 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
 def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], args: argparse.Namespace) -> None:
     rates: dict[str, list[float]] = {name: [] for name, *_ in running}
     lats: dict[str, list[float]] = {name: [] for name, *_ in running}
-    # per service, over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of the machine
-    spent = {name: [0.0, 0.0, 0.0, 0.0, 0.0] for name, *_ in running}
+    # per service, over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of
+    # the machine, its context switches, its system CPU
+    spent = {name: [0.0] * 6 for name, *_ in running}
     per_round = args.requests // args.rounds
     for r in range(args.rounds):
         for name, _, proc, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
-            before = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s(), switches(proc.pid))
+            before = _spent_so_far(proc.pid)
             rate, lat = accept_figures(port, per_round, args.clients)
-            after = (time.perf_counter(), cpu_s(proc.pid), _own_cpu_s(), machine_idle_s(), switches(proc.pid))
+            after = _spent_so_far(proc.pid)
             spent[name] = [total + b - a for total, a, b in zip(spent[name], before, after, strict=True)]
             rates[name].append(rate)
             lats[name] += lat
@@ -258,13 +270,14 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
     mean = {name: len(r) / sum(1 / x for x in r) for name, r in rates.items()}  # total jobs / total time
     for name, _, _, port in running:
         lat = lats[name]
-        wall, service, clients, idle, handoffs = spent[name]
+        wall, service, clients, idle, handoffs, system = spent[name]
         print(
             f"  {name:17} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
             f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   {_per_commit(port)}"
         )
         print(
-            f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job, {service / wall:.2f} cores busy, "
+            f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job "
+            f"({system / len(lat) * 1e6:,.0f} system), {service / wall:.2f} cores busy, "
             f"{handoffs / len(lat):.0f} context switches per job; "
             f"clients {clients / wall:.2f} cores; machine idle {idle / wall:.2f} of {os.cpu_count()} cores"
         )
@@ -280,6 +293,10 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
                 f"{cost}), p99 {pct(lats[durable], 99) / pct(lats[fast], 99):.2f}x; "
                 f"round by round median {statistics.median(paired):.3f} ({paired[0]:.3f}-{paired[-1]:.3f})"
             )
+
+
+def _spent_so_far(pid: int) -> tuple[float, ...]:
+    return time.perf_counter(), cpu_s(pid), _own_cpu_s(), machine_idle_s(), switches(pid), system_s(pid)
 
 
 def _own_cpu_s() -> float:
