@@ -41,6 +41,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from service_up import wait_up
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SAMPLES = ROOT / "tests" / "data" / "ocpp"
@@ -139,14 +141,7 @@ def http_figures(n: int, tmp: Path) -> dict:
     env = {**os.environ, "ESCPOS809_CONFIG": str(conf)}
     proc = _cli("serve", "--port", str(port), env=env, stderr=open(tmp / f"svc{n}.log", "w"))
     try:
-        for _ in range(400):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
+        wait_up(port, proc, tmp / f"svc{n}.log")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         batch: list[dict] = []
         frames = 0

@@ -38,6 +38,8 @@ import threading
 import time
 from pathlib import Path
 
+from service_up import wait_up
+
 from escpos809.emulator import VirtualPrinter
 
 
@@ -98,15 +100,8 @@ def start_service(
         env=env,
         stderr=open(tmp / "service.log", "w"),
     )
-    for _ in range(400):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("service did not start: " + (tmp / "service.log").read_text())
+    wait_up(port, proc, tmp / "service.log")
+    return proc, port
 
 
 def receipt(k: int) -> bytes:

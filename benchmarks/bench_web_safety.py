@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from service_up import wait_up
+
 from escpos809.emulator import VirtualPrinter
 
 PARTIAL = (
@@ -41,20 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_up(port: int, proc: subprocess.Popen, log: Path) -> None:
-    for _ in range(400):
-        if proc.poll() is not None:
-            raise SystemExit("service exited: " + log.read_text()[-2000:])
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("service did not start: " + log.read_text()[-2000:])
 
 
 def start_service(tmp: Path, printer_uri: str, baseline: bool = False) -> tuple[subprocess.Popen, int]:
