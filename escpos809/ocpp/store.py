@@ -169,7 +169,10 @@ class FrameStore:
     def _write_frames(self) -> None:
         if self._frames:
             rows, self._frames, self._frame_chars = self._frames, [], 0
-            self._db.executemany(_INSERT_FRAME, rows)
+            try:
+                self._db.executemany(_INSERT_FRAME, rows)
+            except sqlite3.Error as exc:  # the frames held for this write, not one: say how many
+                raise type(exc)(f"{len(rows):,} frames of this batch not written: {exc}") from exc
 
     def frames(self) -> Iterator[tuple[str, str, str | None, float, str]]:
         """Every stored frame, oldest first: (cp, direction, version, received, frame text),

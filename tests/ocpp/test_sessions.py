@@ -615,3 +615,43 @@ def test_a_receipt_sent_but_not_confirmed_is_reprinted_marked(tmp_path, monkeypa
         texts = printed_texts(vp)
         assert texts[0] == "*** REPRINT ***"
         ing.close()
+
+
+def test_frames_a_batch_could_not_write_are_said_with_their_count(tmp_path, monkeypatch):
+    """Frames wait in a batch to be written together; a disk that refuses them (full, failing)
+    is said on the frame whose write found it, with how many frames were lost from the log,
+    and the intake goes on (the sessions in memory still print)."""
+    from escpos809.ocpp import store as store_module
+
+    monkeypatch.setattr(store_module, "FRAMES_AT_ONCE", 6)
+    sink = Sink()
+    ing = Ingest(load_ocpp_config({"grace_s": 0}), tmp_path / "f.db", sink)
+    lines = sample("v201-session.jsonl")
+    with ing.batch():
+        feed_all(ing, lines[:5])
+        real = ing.store._db
+        ing.store._db = _Refusing(real)  # the disk fills up
+        res = ing.feed(lines[5]["cp"], lines[5]["dir"], lines[5]["frame"], float(lines[5]["ts"]))
+        ing.store._db = real
+        assert res.accepted
+        [warning] = [w for w in res.warnings if "frame log" in w]
+        assert "6 frames of this batch not written: database or disk is full" in warning
+        feed_all(ing, lines[6:])
+    ing.flush(now=1e12, force=True)
+    assert len(sink.printed) == 1
+    ing.close()
+
+
+class _Refusing:
+    """A connection whose frame writes fail as on a full disk."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def executemany(self, sql, rows):
+        import sqlite3
+
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
