@@ -130,10 +130,13 @@ class FrameStore:
             with self._lock:
                 self._batch = 0
                 try:
-                    self._write_frames()
-                finally:
-                    if self._db.in_transaction:  # a failed write (a full disk) may have ended it
-                        self._db.execute("COMMIT")
+                    try:
+                        self._write_frames()
+                    finally:
+                        if self._db.in_transaction:  # a failed write (a full disk) may have ended it
+                            self._db.execute("COMMIT")
+                except sqlite3.Error as exc:  # a full disk: said in one line, not a traceback
+                    raise Escpos809Error(f"the session database {self.path} did not take the batch: {exc}") from exc
 
     @property
     def deferred_marks(self) -> bool:

@@ -655,3 +655,19 @@ class _Refusing:
 
     def __getattr__(self, name):
         return getattr(self._db, name)
+
+
+def test_a_batch_the_disk_refuses_at_its_end_is_one_clear_error(tmp_path):
+    """The replay's frames are written when its batch ends; a full disk then is an
+    :class:`Escpos809Error` naming the database (one line and exit 1 from the CLI), not a
+    traceback from SQLite."""
+    from escpos809.errors import Escpos809Error
+
+    ing = Ingest(load_ocpp_config({"grace_s": 0}), tmp_path / "f.db", Sink())
+    lines = sample("v201-session.jsonl")
+    with pytest.raises(Escpos809Error, match=r"f\.db did not take the batch: .*database or disk is full"):
+        with ing.store.batch():
+            feed_all(ing, lines[:3])
+            ing.store._db = _Refusing(ing.store._db)
+    ing.store._db = ing.store._db._db
+    ing.close()
