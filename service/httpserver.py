@@ -38,8 +38,9 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.task import ErrorTask
 
+from .dispatch import QueueDispatcher
 from .problems import problem_body
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ def create_server(app: WSGIApplication, config: ServiceConfig) -> GuardedServer:
         backlog=1024,
         recv_bytes=RECV_BYTES,
     )
-    dispatcher = ThreadedTaskDispatcher()
+    dispatcher = QueueDispatcher()
     dispatcher.set_thread_count(adj.threads)
     # one address (the service binds one host); create_server() would build the same object
     return GuardedServer(

@@ -53,7 +53,7 @@ def _close(server: GuardedServer, grace: float = 5.0) -> None:
     server.close()
     dispatcher = server.task_dispatcher
     end = time.monotonic() + grace
-    while (dispatcher.active_count or dispatcher.queue) and time.monotonic() < end:
+    while dispatcher.unfinished and time.monotonic() < end:
         time.sleep(0.02)
     for channel in list(server._map.values()):  # noqa: SLF001 - waitress keeps its connections here
         channel.will_close = True

@@ -172,6 +172,39 @@ def test_a_failed_commit_fails_every_write_of_the_batch_and_stores_none(tmp_path
     assert group.write(_insert("d")) is not None and _stored(tmp_path) == ["0", "d"]  # and the store goes on
 
 
+def test_a_writer_interrupted_while_it_waits_is_dropped_and_the_lead_goes_on(tmp_path):
+    """A writer that stops waiting (a signal in the main thread) is not run, and when the lead
+    had just been passed to it, the writers behind it are still committed."""
+    import signal
+
+    group = GroupCommit(_db(tmp_path), threading.Lock())
+    release = threading.Event()
+    leader = threading.Thread(target=group.write, args=(lambda db: release.wait(10) and _insert("0")(db),))
+    leader.start()
+    _until(lambda: group._leading)
+    behind: list = []
+    later = threading.Thread(target=lambda: behind.append(group.write(_insert("b"))))
+
+    def interrupt(signum, frame):
+        later.start()  # queued behind the interrupted writer: it will be handed the lead
+        _until(lambda: len(group._waiting) == 2)
+        release.set()
+        _until(lambda: group._heir is not None)
+        raise InterruptedError("stop waiting")
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(InterruptedError):
+            group.write(_insert("a"))
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    leader.join(10)
+    later.join(10)
+    assert not later.is_alive() and behind, "the writer behind the interrupted one was never committed"
+    assert _stored(tmp_path) == ["0", "b"] and not group._leading
+
+
 @pytest.mark.parametrize("path", [":memory:"])
 def test_an_in_memory_store_reads_what_it_wrote(path):
     store = JobStore(path)
