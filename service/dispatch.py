@@ -27,16 +27,20 @@ class QueueDispatcher:
         self._count = threading.Lock()
         #: requests handed over and not yet answered (queued or running): a graceful stop waits for 0
         self.unfinished = 0
+        self._stopping = 0  # threads asked to end that have not yet
 
     def set_thread_count(self, count: int) -> None:
         """Start threads until ``count`` run, or ask the surplus to end."""
-        self._threads = [t for t in self._threads if t.is_alive()]
-        for _ in range(count - len(self._threads)):
+        with self._count:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            running = len(self._threads) - self._stopping
+            for _ in range(running - count):
+                self._stopping += 1
+                self._tasks.put(_STOP)
+        for _ in range(count - running):
             t = threading.Thread(target=self._handle, name=f"waitress-{len(self._threads)}", daemon=True)
             t.start()
             self._threads.append(t)
-        for _ in range(len(self._threads) - count):
-            self._tasks.put(_STOP)
 
     def add_task(self, task: Any) -> None:
         with self._count:
@@ -52,6 +56,8 @@ class QueueDispatcher:
             finally:
                 with self._count:
                     self.unfinished -= 1
+        with self._count:
+            self._stopping -= 1
 
     def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
         """Cancel what has not started (when ``cancel_pending``), end the threads (waiting up
@@ -66,9 +72,11 @@ class QueueDispatcher:
                     task.cancel()
                     with self._count:
                         self.unfinished -= 1
-        threads, self._threads = self._threads, []
-        for _ in threads:
-            self._tasks.put(_STOP)
+        with self._count:
+            threads, self._threads = self._threads, []
+            for _ in range(len(threads) - self._stopping):
+                self._stopping += 1
+                self._tasks.put(_STOP)
         for t in threads:
             t.join(timeout)
         alive = sum(t.is_alive() for t in threads)
