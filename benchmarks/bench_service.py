@@ -5,7 +5,8 @@ the physical minimum on the virtual printer throttled to the printer's 300 mm/s.
     python3 benchmarks/bench_service.py [--requests 4000] [--clients 16] [--rounds 4] [--receipts 100]
                                         [--baseline TREE]
 
-Accepting is measured in the same run, in interleaved rounds, for the durable service (its
+Accepting is measured in the same run, in interleaved rounds (each service a fresh process every
+round, on the data of its earlier rounds), for the durable service (its
 database on disk: every commit is an fsync) and the same service with no fsync at all: on the
 same disk with fsync and fdatasync made no-ops (libeatmydata preloaded, when Debian's
 ``eatmydata`` is installed: "no fsync", the reference of the target, so that the ratio is the
@@ -38,6 +39,7 @@ import threading
 import time
 from pathlib import Path
 
+from proc_stats import spent_so_far
 from service_up import wait_up
 
 from escpos809.emulator import VirtualPrinter
@@ -158,41 +160,6 @@ def accept_figures(port: int, requests: int, clients: int) -> tuple[float, list[
     return len(latencies) / (time.perf_counter() - t0), latencies
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, all threads) the process has used so far."""
-    return sum(_cpu(pid))
-
-
-def system_s(pid: int) -> float:
-    """The kernel's part of :func:`cpu_s` (sockets, futexes, and writing the data out: with
-    fsync in the service's threads, without it later in kernel flusher threads)."""
-    return _cpu(pid)[1]
-
-
-def _cpu(pid: int) -> tuple[float, float]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
-def switches(pid: int) -> int:
-    """Context switches of the process's threads so far (voluntary and not): thread hand-offs."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            text = (task / "status").read_text()
-        except OSError:  # the thread ended meanwhile
-            continue
-        total += sum(int(line.split()[1]) for line in text.splitlines() if "ctxt_switches:" in line)
-    return total
-
-
-def machine_idle_s() -> float:
-    """Idle CPU seconds of the whole machine so far (all cores, /proc/stat: idle + iowait)."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
-
-
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
@@ -210,6 +177,38 @@ def get(port: int, path: str) -> dict:
     return json.loads(c.getresponse().read())
 
 
+class Service:
+    """One service of the comparison: its data directory (kept across rounds), its printer, where
+    its code comes from; a fresh process each round."""
+
+    def __init__(self, name: str, home: Path, vp: VirtualPrinter, tree: str, preload: Path | None):
+        self.name, self.home, self.vp, self.tree, self.preload = name, home, vp, tree, preload
+        self.rates: list[float] = []
+        self.lats: list[float] = []
+        # over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of the
+        # machine, its context switches, its system CPU
+        self.spent = [0.0] * 6
+        self.writes = self.commits = self.syncs = 0
+
+    def round(self, requests: int, clients: int) -> None:
+        """Start the service, warm it up, measure ``requests`` jobs, stop it (SIGKILL: the jobs are
+        on disk, and the next round's process finds them)."""
+        proc, port = start_service(self.home, self.vp.uri, self.tree, self.preload)
+        try:
+            accept_figures(port, 200, clients)  # warm up
+            before = spent_so_far(proc.pid)
+            rate, lat = accept_figures(port, requests, clients)
+            after = spent_so_far(proc.pid)
+            self.spent = [total + b - a for total, a, b in zip(self.spent, before, after, strict=True)]
+            self.rates.append(rate)
+            self.lats += lat
+            writes, commits, syncs = _group_counters(port)
+            self.writes, self.commits, self.syncs = self.writes + writes, self.commits + commits, self.syncs + syncs
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
 def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
     """Durable (disk) and no-fsync (disk without fsync, tmpfs) services, measured in alternating rounds; with
     ``--baseline``, the same two from that source tree too, all in the same rounds."""
@@ -220,7 +219,7 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
         places["no fsync"] = (tmp, EATMYDATA)
     if shm:
         places["tmpfs" if EATMYDATA.exists() else "no fsync"] = (shm, None)
-    running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]] = []
+    services: list[Service] = []
     try:
         for label, tree in trees.items():
             for place, (where, preload) in places.items():
@@ -229,46 +228,38 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
                 vp = VirtualPrinter(tmp / f"paper-{name}").start()
                 vp.faults.cover_open = True
                 (where / name).mkdir()
-                proc, port = start_service(where / name, vp.uri, tree, preload)
-                running.append((name, vp, proc, port))
-                accept_figures(port, 200, args.clients)  # warm up
-        _rounds(running, args)
+                services.append(Service(name, where / name, vp, tree, preload))
+        _rounds(services, args)
     finally:
-        for _, vp, proc, _ in running:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            vp.faults.cover_open = False
-            vp.stop()
+        for service in services:
+            service.vp.faults.cover_open = False
+            service.vp.stop()
         if shm:
             shutil.rmtree(shm)
 
 
-def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], args: argparse.Namespace) -> None:
-    rates: dict[str, list[float]] = {name: [] for name, *_ in running}
-    lats: dict[str, list[float]] = {name: [] for name, *_ in running}
-    # per service, over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of
-    # the machine, its context switches, its system CPU
-    spent = {name: [0.0] * 6 for name, *_ in running}
+def _rounds(services: list[Service], args: argparse.Namespace) -> None:
+    # A fresh process for every service every round: one process's luck (its hash seed, its memory
+    # layout, where the scheduler put its threads) moved its rate by up to 10 %, two processes of
+    # the same code included; over many processes it evens out.
     per_round = args.requests // args.rounds
     for r in range(args.rounds):
-        for name, _, proc, port in running[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
-            before = _spent_so_far(proc.pid)
-            rate, lat = accept_figures(port, per_round, args.clients)
-            after = _spent_so_far(proc.pid)
-            spent[name] = [total + b - a for total, a, b in zip(spent[name], before, after, strict=True)]
-            rates[name].append(rate)
-            lats[name] += lat
+        for service in services[:: 1 if r % 2 == 0 else -1]:  # A B, B A, …: load drifts evenly
+            service.round(per_round, args.clients)
     print(
         f"accept: {args.requests} receipt jobs per service from {args.clients} clients over keep-alive HTTP, "
-        f"{args.rounds} interleaved rounds"
+        f"{args.rounds} interleaved rounds, each service a fresh process every round"
     )
-    mean = {name: len(r) / sum(1 / x for x in r) for name, r in rates.items()}  # total jobs / total time
-    for name, _, _, port in running:
-        lat = lats[name]
-        wall, service, clients, idle, handoffs, system = spent[name]
+    mean = {s.name: len(s.rates) / sum(1 / x for x in s.rates) for s in services}  # total jobs / total time
+    by_name = {s.name: s for s in services}
+    for s in services:
+        lat = s.lats
+        wall, service, clients, idle, handoffs, system = s.spent
+        per_sync = f", {s.writes / s.syncs:.2f} per fsync" if s.syncs else ""
         print(
-            f"  {name:17} {mean[name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  p90 {pct(lat, 90):.1f} ms  "
-            f"p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   {_per_commit(port)}"
+            f"  {s.name:17} {mean[s.name]:6,.0f} jobs/s   latency p50 {pct(lat, 50):.1f} ms  "
+            f"p90 {pct(lat, 90):.1f} ms  p99 {pct(lat, 99):.1f} ms  max {max(lat) * 1000:.1f} ms   "
+            f"{s.writes / max(s.commits, 1):.2f} jobs per commit{per_sync}"
         )
         print(
             f"  {'':17} service CPU {service / len(lat) * 1e6:,.0f} µs per job "
@@ -281,36 +272,26 @@ def _rounds(running: list[tuple[str, VirtualPrinter, subprocess.Popen, int]], ar
         if durable in mean and fast in mean:
             ratio = mean[durable] / mean[fast]
             # the two services' rounds back to back: a load that comes and goes moves both
-            paired = sorted(a / b for a, b in zip(rates[durable], rates[fast], strict=True))
+            paired = sorted(a / b for a, b in zip(by_name[durable].rates, by_name[fast].rates, strict=True))
             cost = "durability; target within 5 %" if reference == "no fsync" else "fsync and the disk"
             print(
                 f"  {label}durable / {reference}: {ratio:.3f} of the rate ({(1 - ratio) * 100:+.1f} % cost of "
-                f"{cost}), p99 {pct(lats[durable], 99) / pct(lats[fast], 99):.2f}x; "
+                f"{cost}), p99 {pct(by_name[durable].lats, 99) / pct(by_name[fast].lats, 99):.2f}x; "
                 f"round by round median {statistics.median(paired):.3f} ({paired[0]:.3f}-{paired[-1]:.3f})"
             )
 
 
-def _spent_so_far(pid: int) -> tuple[float, ...]:
-    return time.perf_counter(), cpu_s(pid), _own_cpu_s(), machine_idle_s(), switches(pid), system_s(pid)
-
-
-def _own_cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
-def _per_commit(port: int) -> str:
-    """Writes per transaction and per fsync, from the service's group-commit counters (the jobs,
-    and the few state changes of a printer whose cover is open)."""
+def _group_counters(port: int) -> tuple[int, int, int]:
+    """The service's group-commit counters (writes, transactions, fsyncs; the jobs and the few
+    state changes of a printer whose cover is open), from its /metrics."""
     found = dict(
         line.split(" ") for line in get_text(port, "/metrics").splitlines() if line.startswith("escpos809_store_")
     )
-    if "escpos809_store_commits_total" not in found:
-        return "(no group-commit counters)"
-    jobs, commits = int(found["escpos809_store_committed_jobs_total"]), int(found["escpos809_store_commits_total"])
-    syncs = int(found.get("escpos809_store_syncs_total", 0))
-    per_sync = f", {jobs / syncs:.2f} per fsync" if syncs else ""
-    return f"{jobs / max(commits, 1):.2f} jobs per commit{per_sync}"
+    return (
+        int(found.get("escpos809_store_committed_jobs_total", 0)),
+        int(found.get("escpos809_store_commits_total", 0)),
+        int(found.get("escpos809_store_syncs_total", 0)),
+    )
 
 
 def printer_fed(tmp: Path, receipts: int) -> None:
