@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import random
 import time
-import uuid
 from pathlib import Path
 
 from .commit import GroupCommit
@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS job_data (
 """
 #: columns added since the first release: (name, declaration); added to older databases at open
 _ADDED = (("request_digest", "TEXT"),)
+
+
+def new_job_id() -> str:
+    """A job id: 16 hex digits, the time in milliseconds (42 bits, until 2109) then 22 random
+    bits. In time order, a batch's ids land on the last page of the id index: random ids put
+    each job of a commit on a page of its own, and every page a commit touches is written to
+    the WAL and synced (12 pages a commit instead of 7). Ids are names, not secrets: the
+    random bits only keep apart the jobs of one millisecond (and a clash is drawn again)."""
+    return f"{(time.time_ns() // 1_000_000) << 22 | random.getrandbits(22):016x}"
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -159,10 +168,11 @@ class JobStore:
         for this printer, return that job instead: ``(job, created)``. ``digest`` is the
         fingerprint of the request, kept with the key (see :meth:`by_key`)."""
         now = time.time()
-        job_id = uuid.uuid4().hex[:16]
+        job_id = new_job_id()
         stored = json.dumps(payload)
 
         def insert(db: sqlite3.Connection) -> tuple[Job, bool]:
+            nonlocal job_id
             db.execute("SAVEPOINT job")  # both rows or neither, whatever the batch's other writes do
             try:
                 cur = db.execute(
@@ -172,8 +182,11 @@ class JobStore:
                 )
                 db.execute("INSERT INTO job_data (seq, payload, data) VALUES (?, ?, ?)", (cur.lastrowid, stored, data))
                 db.execute("RELEASE job")
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
                 _undo(db)
+                if str(exc).endswith(": jobs.id"):  # two jobs of one millisecond drew the same bits
+                    job_id = new_job_id()
+                    return insert(db)
                 if idem_key is None:
                     raise
                 row = db.execute(

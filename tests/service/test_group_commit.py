@@ -4,6 +4,7 @@ only once its batch is on disk, and one write's failure is its own. Real SQLite 
 from __future__ import annotations
 
 import http.client
+import re
 import sqlite3
 import threading
 import time
@@ -203,6 +204,25 @@ def test_a_writer_interrupted_while_it_waits_is_dropped_and_the_lead_goes_on(tmp
     later.join(10)
     assert not later.is_alive() and behind, "the writer behind the interrupted one was never committed"
     assert _stored(tmp_path) == ["0", "b"] and not group._leading
+
+
+def test_job_ids_are_in_time_order_and_a_clash_is_drawn_again(tmp_path, monkeypatch):
+    """Ids are 16 hex digits in time order (a batch's land on one page of the id index); two
+    jobs of one millisecond that draw the same random bits both get stored, under two ids."""
+    import escpos809_service.store as store_module
+
+    store = JobStore(tmp_path / "jobs.db")
+    ids = [store.submit("p", "raw", {}, b"x")[0].id for _ in range(50)]
+    ms = [int(i, 16) >> 22 for i in ids]
+    assert all(re.fullmatch("[0-9a-f]{16}", i) for i in ids) and ms == sorted(ms)
+    assert abs(ms[-1] - time.time() * 1000) < 60_000  # the time, in milliseconds
+    clash = ids[-1]
+    drawn = iter([clash, clash, "7" + clash[1:]])
+    monkeypatch.setattr(store_module, "new_job_id", lambda: next(drawn))
+    job, created = store.submit("p", "raw", {"n": 1}, b"y")
+    assert created and job.id == "7" + clash[1:] and store.get(job.id).data == b"y"
+    assert store.get(clash).data == b"x" and len(store.list(limit=100)) == 51
+    store.close()
 
 
 @pytest.mark.parametrize("path", [":memory:"])
