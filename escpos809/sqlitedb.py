@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +27,20 @@ def open_durable(path: str, schema: str, what: str) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise Escpos809Error(f"cannot open the {what} {path}: {exc}") from None
     return db
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction on ``db`` (in autocommit mode), the write lock taken at its start:
+    committed when the block ends, rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:  # (SQLite ends it by itself after some errors)
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def claim(path: str, what: str) -> IO[bytes] | None:

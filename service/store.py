@@ -2,55 +2,25 @@
 before the 202 that accepts it, and a power cut after that loses nothing. Jobs submitted at
 the same time share one transaction and one fsync (:mod:`.commit`); reads go through a
 connection of their own, so they never wait behind a commit's fsync (WAL readers see the
-last committed state). The row and its API view: :mod:`.jobrecord`."""
+last committed state). The row and its API view: :mod:`.jobrecord`; the schema and
+its migrations: :mod:`.jobschema`."""
 
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
-import random
 import time
 from pathlib import Path
 
 from .commit import GroupCommit
 from .jobrecord import COLUMNS, JOINED, LISTED, Job, JobView, iso_time, job_from_row
+from .jobschema import prepare
 
 __all__ = ["STATES", "Job", "JobStore", "JobView", "iso_time"]
 
 STATES = ("queued", "printing", "done", "failed", "held", "cancelled")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- submission order: the print order per printer
-    id          TEXT NOT NULL UNIQUE,
-    printer     TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    state       TEXT NOT NULL,
-    hold_reason TEXT,               -- 'printer' (released when it recovers) or 'restart' (by a person)
-    reprint     INTEGER NOT NULL DEFAULT 0,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT,
-    idem_key    TEXT,
-    request_digest TEXT,            -- fingerprint of the request that brought idem_key
-    created     REAL NOT NULL,
-    updated     REAL NOT NULL,
-    started     REAL,
-    finished    REAL,
-    UNIQUE (printer, idem_key)
-);
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (printer, state, seq);
--- a job's submission and bytes, apart from its state: in the same row, every state change
--- rewrote the whole job (an 8 MiB job: 17 MB of WAL each) and reading any column after them
--- (a listing) walked all their overflow pages
-CREATE TABLE IF NOT EXISTS job_data (
-    seq         INTEGER PRIMARY KEY,  -- the job's (jobs.seq)
-    payload     TEXT NOT NULL,        -- what was submitted (JSON), for preview and audit
-    data        BLOB NOT NULL         -- the ESC/POS bytes, rendered at acceptance
-);
-"""
-#: columns added since the first release: (name, declaration); added to older databases at open
-_ADDED = (("request_digest", "TEXT"),)
 
 
 def new_job_id() -> str:
@@ -82,8 +52,7 @@ class JobStore:
         self._db = _connect(self.path)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # durable at commit, power cut included
-        self._db.executescript(_SCHEMA)
-        self._migrate()
+        prepare(self._db)
         self._lock = threading.Lock()
         if str(path) == ":memory:":  # one database per connection: read where it is written
             self._read, self._read_lock = self._db, self._lock
@@ -110,36 +79,6 @@ class JobStore:
                     pass
         finally:
             db.close()
-
-    def _migrate(self) -> None:
-        """Bring a database made by an older version up to the schema (adds missing columns,
-        moves the jobs' submissions and bytes into ``job_data``)."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "data" in have:
-            self._move_data()
-        for name, decl in _ADDED:
-            if name not in have:
-                try:
-                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {decl}")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
-
-    def _move_data(self) -> None:
-        """Jobs of a database from before ``job_data``: their payload and bytes moved there, in
-        one transaction (once; another process doing it first leaves nothing to do)."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if "data" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:
-                db.execute("INSERT OR IGNORE INTO job_data (seq, payload, data) SELECT seq, payload, data FROM jobs")
-                db.execute("ALTER TABLE jobs DROP COLUMN payload")
-                db.execute("ALTER TABLE jobs DROP COLUMN data")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self._closing.set()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..sqlitedb import open_durable
+from ..sqlitedb import immediate, open_durable
 from .charge import Charge, Connector
 
 PENDING, PRINTING, PRINTED, FAILED = "pending", "printing", "printed", "failed"
@@ -58,8 +58,7 @@ class EverestStore:
         last and those with a session open keep their state."""
         listed = json.dumps(names)
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._db):
                 self._db.execute(
                     "INSERT INTO listing (id, names) VALUES (0, ?) "
                     "ON CONFLICT (id) DO UPDATE SET names = excluded.names",
@@ -72,10 +71,6 @@ class EverestStore:
                     "  ORDER BY updated DESC LIMIT ?)",
                     (listed, listed, keep_unlisted),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def printed(self, key: str) -> bool:
         """Whether the receipt of ``key`` printed."""
@@ -88,8 +83,7 @@ class EverestStore:
         FINISHED state are on disk together or not at all."""
         now = time.time()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._db):
                 for c in connectors:
                     self._db.execute(
                         "INSERT INTO connectors (name, state, updated) VALUES (?, ?, ?) "
@@ -107,10 +101,6 @@ class EverestStore:
                         "UPDATE receipts SET charge = ?, updated = ? WHERE key = ? AND state != ?",
                         (json.dumps(ch.to_json()), now, ch.key, PRINTED),
                     )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def receipt(self, key: str) -> dict[str, Any] | None:
         with self._lock:
