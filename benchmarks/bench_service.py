@@ -75,14 +75,15 @@ EATMYDATA = Path("/usr/lib/x86_64-linux-gnu/libeatmydata.so")
 
 
 def start_service(
-    tmp: Path, printer_uri: str, tree: str = "", preload: Path | None = None
+    tmp: Path, printer_uri: str, tree: str = "", preload: Path | None = None, threads: int | None = None
 ) -> tuple[subprocess.Popen, int]:
     """The service (from ``tree``, a source checkout, when given) on a free port, answering;
     ``preload``: a library preloaded into it."""
     port = free_port()
     (tmp / "config.toml").write_text(
         f'[service]\ndatabase = "{tmp / "jobs.db"}"\nzeroconf = false\npoll_s = 0.5\nretry_max_s = 0.5\n'
-        f'[printers]\ndefault = "{printer_uri}"\n'
+        + (f"threads = {threads}\n" if threads else "")
+        + f'[printers]\ndefault = "{printer_uri}"\n'
     )
     env = {**os.environ, "ESCPOS809_CONFIG": str(tmp / "config.toml")}
     if preload is not None:
@@ -181,8 +182,9 @@ class Service:
     """One service of the comparison: its data directory (kept across rounds), its printer, where
     its code comes from; a fresh process each round."""
 
-    def __init__(self, name: str, home: Path, vp: VirtualPrinter, tree: str, preload: Path | None):
+    def __init__(self, name: str, home: Path, vp: VirtualPrinter, tree: str, preload: Path | None, threads: int):
         self.name, self.home, self.vp, self.tree, self.preload = name, home, vp, tree, preload
+        self.threads = threads
         self.rates: list[float] = []
         self.lats: list[float] = []
         # over its rounds: wall time, its CPU, the clients' (this process) CPU, idle CPU of the
@@ -193,7 +195,7 @@ class Service:
     def round(self, requests: int, clients: int) -> None:
         """Start the service, warm it up, measure ``requests`` jobs, stop it (SIGKILL: the jobs are
         on disk, and the next round's process finds them)."""
-        proc, port = start_service(self.home, self.vp.uri, self.tree, self.preload)
+        proc, port = start_service(self.home, self.vp.uri, self.tree, self.preload, self.threads)
         try:
             accept_figures(port, 200, clients)  # warm up
             before = spent_so_far(proc.pid)
@@ -228,7 +230,7 @@ def accept_compared(tmp: Path, args: argparse.Namespace) -> None:
                 vp = VirtualPrinter(tmp / f"paper-{name}").start()
                 vp.faults.cover_open = True
                 (where / name).mkdir()
-                services.append(Service(name, where / name, vp, tree, preload))
+                services.append(Service(name, where / name, vp, tree, preload, args.threads))
         _rounds(services, args)
     finally:
         for service in services:
@@ -355,6 +357,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--receipts", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=0, help="the service's threads (default: its configured default)")
     ap.add_argument(
         "--baseline", metavar="TREE", help="a source checkout (e.g. main's) whose service is measured alongside"
     )
