@@ -195,6 +195,10 @@ class Service:
     def round(self, requests: int, clients: int) -> None:
         """Start the service, warm it up, measure ``requests`` jobs, stop it (SIGKILL: the jobs are
         on disk, and the next round's process finds them)."""
+        # What the services before left in the page cache is written out now, untimed: without
+        # fsync it is written back by the kernel's flusher threads seconds later, in the middle
+        # of whichever service's round runs then (a durable one's, often).
+        os.sync()
         proc, port = start_service(self.home, self.vp.uri, self.tree, self.preload, self.threads)
         try:
             accept_figures(port, 200, clients)  # warm up
