@@ -27,8 +27,9 @@ def new_job_id() -> str:
     """A job id: 16 hex digits, the time in milliseconds (42 bits, until 2109) then 22 random
     bits. In time order, a batch's ids land on the last page of the id index: random ids put
     each job of a commit on a page of its own, and every page a commit touches is written to
-    the WAL and synced (12 pages a commit instead of 7). Ids are names, not secrets: the
-    random bits only keep apart the jobs of one millisecond (and a clash is drawn again)."""
+    the WAL and synced (measured at 3.5 jobs a commit: 8.7 pages a commit, 11.3 with random
+    ids). Ids are names, not secrets: the random bits only keep apart the jobs of one
+    millisecond (and a clash is drawn again)."""
     return f"{(time.time_ns() // 1_000_000) << 22 | random.getrandbits(22):016x}"
 
 
