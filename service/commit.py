@@ -4,12 +4,12 @@ whole batch durable instead of one fsync per job.
 The first writer to find nobody committing becomes the leader: it takes every write waiting
 at that moment, runs them in one ``BEGIN IMMEDIATE … COMMIT`` and wakes their writers; writes
 that arrive meanwhile wait for the next batch, led by the first of them, whom the leader wakes
-as soon as its own batch is committed. Each writer
-returns only once its batch is committed, so "returned" still means "on disk". A write that
-fails gets its own exception and the others in the batch go on: a failed statement is undone
-by SQLite alone, and when an error made SQLite roll the whole transaction back (disk full,
-I/O error) the writes before it are run again in a fresh transaction — nobody is told
-"stored" for a write that was rolled back, nor blamed for another's error.
+as soon as its own batch is committed. Each writer returns only once its batch is committed,
+so "returned" still means "on disk". A write that fails gets its own exception and the others
+in the batch go on: a failed statement is undone by SQLite alone, and when an error made
+SQLite roll the whole transaction back (disk full, I/O error) the writes before it are run
+again in a fresh transaction — nobody is told "stored" for a write that was rolled back, nor
+blamed for another's error.
 """
 
 from __future__ import annotations
