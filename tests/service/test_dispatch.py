@@ -40,12 +40,20 @@ def test_tasks_run_on_the_pool_and_a_failing_one_does_not_end_its_thread(caplog)
     assert d.shutdown() is True
 
 
-def test_unfinished_counts_queued_and_running_requests_until_answered():
+def _one_thread_busy() -> tuple[QueueDispatcher, threading.Event, Task]:
+    """A dispatcher of one thread, held in a task until the returned gate is set."""
     d = QueueDispatcher()
     d.set_thread_count(1)
     gate = threading.Event()
-    running, queued = Task(gate), Task()
+    running = Task(gate)
     d.add_task(running)
+    _until(lambda: running.thread != "")
+    return d, gate, running
+
+
+def test_unfinished_counts_queued_and_running_requests_until_answered():
+    d, gate, _ = _one_thread_busy()
+    queued = Task()
     d.add_task(queued)
     assert d.unfinished == 2  # what a graceful stop waits for
     gate.set()
@@ -55,12 +63,8 @@ def test_unfinished_counts_queued_and_running_requests_until_answered():
 
 
 def test_shutdown_cancels_what_has_not_started_and_ends_the_threads():
-    d = QueueDispatcher()
-    d.set_thread_count(1)
-    gate = threading.Event()
-    running, pending = Task(gate), Task()
-    d.add_task(running)
-    _until(lambda: running.thread != "")
+    d, gate, running = _one_thread_busy()
+    pending = Task()
     d.add_task(pending)
     threads = list(d._threads)
     stopper = threading.Thread(target=d.shutdown)

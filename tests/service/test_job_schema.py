@@ -108,3 +108,46 @@ def test_two_processes_opening_an_old_database_at_once_rebuild_it_once(tmp_path)
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT * FROM jobs ORDER BY seq").fetchall() == before
         assert "AUTOINCREMENT" not in _table_sql(db)
+
+
+def test_a_rebuild_killed_midway_loses_no_job_and_the_next_open_finishes_it(tmp_path):
+    """SIGKILL while an old database of 200,000 jobs is being rebuilt (its WAL growing with the
+    uncommitted new table): the database is still the old one, every job kept, and the next
+    open rebuilds it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "jobs.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(PREVIOUS)
+        db.executemany(
+            "INSERT INTO jobs (id, printer, kind, state, idem_key, created, updated)"
+            " VALUES (?, 'p', 'raw', 'done', ?, 0, 0)",
+            ((f"{k:016x}", f"k{k}" if k % 7 == 0 else None) for k in range(1, 200_001)),
+        )
+        db.execute("INSERT INTO job_data (seq, payload, data) SELECT seq, '{}', x'0a' FROM jobs")
+    wal = tmp_path / "jobs.db-wal"
+    boot = "import sys; from escpos809_service.store import JobStore; JobStore(sys.argv[1])"
+    child = subprocess.Popen([sys.executable, "-c", boot, str(path)])
+    end = time.monotonic() + 60
+    while not (wal.exists() and wal.stat().st_size > 2_000_000):  # the rebuild spilling to the WAL
+        assert child.poll() is None and time.monotonic() < end, "the rebuild ended before it could be killed"
+        time.sleep(0.002)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*), max(seq) FROM jobs").fetchone() == (200_000, 200_000)
+        assert "AUTOINCREMENT" in _table_sql(db)  # killed inside the transaction: nothing of it stayed
+    store = JobStore(path)
+    try:
+        assert store.submit("p", "raw", {}, b"x", "k7")[1] is False  # the old keys still unique
+        assert store.submit("p", "raw", {}, b"y")[0].seq == 200_001
+    finally:
+        store.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert "AUTOINCREMENT" not in _table_sql(db)
+        assert db.execute("SELECT count(*) FROM jobs JOIN job_data USING (seq)").fetchone() == (200_001,)
